@@ -204,6 +204,44 @@ Deno.test("installedBy() takes the package manager that installed last where two
   }
 });
 
+/**
+ * A project whose files (node_modules among them) were last written the given seconds ago (less than 0: ahead of
+ * now), and the URL of a module of the package inside it.
+ */
+async function projectWritten(ages: Record<string, number>): Promise<{ folder: string; moduleUrl: string }> {
+  const made = await project(undefined);
+  const now = Date.now() / 1000;
+  for (const file of Object.keys(ages)) if (file !== "node_modules") await writeFile(join(made.folder, file), "");
+  for (const [file, age] of Object.entries(ages)) await utimes(join(made.folder, file), now - age, now - age);
+  return made;
+}
+
+// Bun leaves no mark, so bun.lock's time stands in, but git writes it too: a `git pull` that rewrote bun.lock after
+// npm's last install gave Bun's advice. Each install that changed anything moved node_modules' own time (npm 11.19,
+// Yarn 1.22 and Bun 1.4.5 installing this package's tarball): npm's and Yarn's to their mark's time to the
+// nanosecond, Bun's to within 4 ms before bun.lock's; a Bun install that changed nothing moved neither.
+Deno.test("installedBy() takes no later time for Bun's install than node_modules' own", async () => {
+  const npm = { "package-lock.json": 3600, "node_modules/.package-lock.json": 3600, node_modules: 3600 };
+  const yarn1 = { "yarn.lock": 3600, "node_modules/.yarn-integrity": 3600, node_modules: 3600 };
+  for (
+    const [ages, told] of [
+      [{ ...npm, "bun.lock": 60 }, "npm"],
+      [{ ...npm, "bun.lockb": 60 }, "npm"],
+      [{ ...yarn1, "bun.lock": 60 }, "yarn-classic"],
+      // Bun's install after npm's moves node_modules' time with bun.lock's.
+      [{ ...npm, "bun.lock": 60, node_modules: 60 }, "bun"],
+      [{ ...yarn1, "bun.lock": 60, node_modules: 60 }, "bun"],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await projectWritten(ages);
+    try {
+      assert.equal(installedBy(moduleUrl), told, JSON.stringify(ages));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+});
+
 // Bun leaves no mark in the node_modules it hoists: a Bun project got npm's advice on Node (npm dedupe, which
 // writes a package-lock.json beside bun.lock) and Deno's on Deno. Bun 1.4's dedupe left one copy, tried on
 // nice-grpc 2.1.12 beside an app's ^1.10.11 locked at 1.10.11, hoisted and isolated.

@@ -131,6 +131,10 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
  * Each package manager whose install `folder`'s files tell, with the time of its last install there: each mark in its
  * node_modules beside its own lockfile (or beside none), and each lockfile that tells its manager. Marks come first,
  * then npm's lockfiles before Bun's, so that of two installs told at the same time the earlier one listed wins.
+ *
+ * Bun's lockfile tells no later install than node_modules' own time: git writes it too (a pull after npm's install),
+ * and each install that changes anything moves node_modules' time (npm 11.19 and Yarn 1.22 to their mark's, Bun
+ * 1.4.5 to within 4 ms before bun.lock's), so a Bun install after another's leaves both later than that one's mark.
  */
 function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly [PackageManager, number]> {
   const installs: Array<readonly [PackageManager, number]> = [];
@@ -138,13 +142,14 @@ function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly
     const time = modifiedWithoutAsking(new URL(`node_modules/${mark}`, folder));
     if (time !== undefined && (lockfiles.length === 0 || lockfiles.includes(lockfile))) installs.push([manager, time]);
   }
+  const filled = modifiedWithoutAsking(new URL("node_modules", folder)) ?? Infinity;
   for (const [file, manager, mark] of LOCKFILES) {
     if (manager === undefined || !lockfiles.includes(file)) continue;
     // Without its mark, npm did not fill this node_modules: any other install told was later.
     const time = mark === undefined
       ? modifiedWithoutAsking(new URL(file, folder))
       : modifiedWithoutAsking(new URL(mark, folder)) ?? -Infinity;
-    if (time !== undefined) installs.push([manager, time]);
+    if (time !== undefined) installs.push([manager, mark === undefined ? Math.min(time, filled) : time]);
   }
   return installs;
 }
