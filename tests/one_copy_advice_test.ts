@@ -242,6 +242,48 @@ Deno.test("installedBy() takes no later time for Bun's install than node_modules
   }
 });
 
+// Two installs told at the same time: npm's and Yarn's installs leave node_modules' time at their mark's, so a later
+// bun.lock, capped at node_modules' time, ties with the mark where Bun changed nothing after that install.
+// A time ahead of now (an unpacked tarball from a machine whose clock was ahead) tells an install but not when: it
+// beat every install made here, as bun.lock's did after npm's install, which rewrites its mark in place.
+Deno.test("installedBy() gives a tie to the mark, and counts a time ahead of now before any install made here", async () => {
+  for (
+    const [ages, told] of [
+      [{ "package-lock.json": 60, "node_modules/.package-lock.json": 60, "bun.lock": 60, node_modules: 60 }, "npm"],
+      [{ "yarn.lock": 60, "node_modules/.yarn-integrity": 60, "bun.lock": 60, node_modules: 60 }, "yarn-classic"],
+      // A project unpacked with its node_modules, then installed here with npm, which rewrote its mark in place.
+      [{
+        "package-lock.json": 60,
+        "node_modules/.package-lock.json": 60,
+        "bun.lock": -86400,
+        node_modules: -86400,
+      }, "npm"],
+      [{
+        "package-lock.json": 60,
+        "node_modules/.package-lock.json": 60,
+        "yarn.lock": 60,
+        "node_modules/.yarn-integrity": -86400,
+      }, "npm"],
+      [{
+        "yarn.lock": 60,
+        "node_modules/.yarn-integrity": 60,
+        "pnpm-lock.yaml": 60,
+        "node_modules/.modules.yaml": -3600,
+      }, "yarn-classic"],
+      // Alone, it still tells the install; npm's lockfile without its mark tells none.
+      [{ "bun.lock": -86400, node_modules: -86400 }, "bun"],
+      [{ "yarn.lock": -86400, "node_modules/.yarn-integrity": -86400, "package-lock.json": 60 }, "yarn-classic"],
+    ] as const
+  ) {
+    const { folder, moduleUrl } = await projectWritten(ages);
+    try {
+      assert.equal(installedBy(moduleUrl), told, JSON.stringify(ages));
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+});
+
 // Bun leaves no mark in the node_modules it hoists: a Bun project got npm's advice on Node (npm dedupe, which
 // writes a package-lock.json beside bun.lock) and Deno's on Deno. Bun 1.4's dedupe left one copy, tried on
 // nice-grpc 2.1.12 beside an app's ^1.10.11 locked at 1.10.11, hoisted and isolated.

@@ -135,6 +135,8 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
  * Bun's lockfile tells no later install than node_modules' own time: git writes it too (a pull after npm's install),
  * and each install that changes anything moves node_modules' time (npm 11.19 and Yarn 1.22 to their mark's, Bun
  * 1.4.5 to within 4 ms before bun.lock's), so a Bun install after another's leaves both later than that one's mark.
+ * A time ahead of now (files unpacked from a machine whose clock was ahead) tells an install but not when: it counts
+ * as the epoch's, before any install made here and after npm's lockfile without its mark.
  */
 function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly [PackageManager, number]> {
   const installs: Array<readonly [PackageManager, number]> = [];
@@ -151,7 +153,8 @@ function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly
       : modifiedWithoutAsking(new URL(mark, folder)) ?? -Infinity;
     if (time !== undefined) installs.push([manager, mark === undefined ? Math.min(time, filled) : time]);
   }
-  return installs;
+  const now = Date.now();
+  return installs.map(([manager, time]) => [manager, time > now ? 0 : time]);
 }
 
 /**
