@@ -218,7 +218,7 @@ async function projectWritten(ages: Record<string, number>): Promise<{ folder: s
 
 // Bun leaves no mark, so bun.lock's time stands in, but git writes it too: a `git pull` that rewrote bun.lock after
 // npm's last install gave Bun's advice. Each install that changed anything moved node_modules' own time (npm 11.19,
-// Yarn 1.22 and Bun 1.4.5 installing this package's tarball): npm's and Yarn's to their mark's time to the
+// Yarn 1.22 and 4.5, Bun 1.4.5 installing this package's tarball): npm's and Yarn's to their mark's time to the
 // nanosecond, Bun's to within 4 ms before bun.lock's; a Bun install that changed nothing moved neither.
 Deno.test("installedBy() takes no later time for Bun's install than node_modules' own", async () => {
   const npm = { "package-lock.json": 3600, "node_modules/.package-lock.json": 3600, node_modules: 3600 };
@@ -228,6 +228,7 @@ Deno.test("installedBy() takes no later time for Bun's install than node_modules
       [{ ...npm, "bun.lock": 60 }, "npm"],
       [{ ...npm, "bun.lockb": 60 }, "npm"],
       [{ ...yarn1, "bun.lock": 60 }, "yarn-classic"],
+      [{ "yarn.lock": 3600, "node_modules/.yarn-state.yml": 3600, node_modules: 3600, "bun.lock": 60 }, "yarn-berry"],
       // Bun's install after npm's moves node_modules' time with bun.lock's.
       [{ ...npm, "bun.lock": 60, node_modules: 60 }, "bun"],
       [{ ...yarn1, "bun.lock": 60, node_modules: 60 }, "bun"],

@@ -133,7 +133,7 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
  * then npm's lockfiles before Bun's, so that of two installs told at the same time the earlier one listed wins.
  *
  * Bun's lockfile tells no later install than node_modules' own time: git writes it too (a pull after npm's install),
- * and each install that changes anything moves node_modules' time (npm 11.19 and Yarn 1.22 to their mark's, Bun
+ * and each install that changes anything moves node_modules' time (npm 11.19, Yarn 1.22 and 4.5 to their mark's, Bun
  * 1.4.5 to within 4 ms before bun.lock's), so a Bun install after another's leaves both later than that one's mark.
  * A time ahead of now (files unpacked from a machine whose clock was ahead) tells an install but not when: it counts
  * as the epoch's, before any install made here and after npm's lockfile without its mark.
