@@ -243,6 +243,30 @@ Deno.test("installedBy() takes no later time for Bun's install than node_modules
   }
 });
 
+Deno.test("installedBy() on Deno with read access to the project alone caps Bun's time at node_modules', without asking", async () => {
+  const { folder, moduleUrl } = await projectWritten({
+    "package-lock.json": 3600,
+    "node_modules/.package-lock.json": 3600,
+    node_modules: 3600,
+    "bun.lock": 60,
+  });
+  try {
+    const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
+    const script = join(folder, "advice.ts");
+    await writeFile(
+      script,
+      `import { installedBy } from ${JSON.stringify(module)};\n` +
+        `console.log(installedBy(${JSON.stringify(moduleUrl)}));\n`,
+    );
+    const { stdout } = await run(deno, ["run", "--no-prompt", "--no-config", `--allow-read=${folder}`, script], {
+      env: childEnv(Deno.env.toObject()),
+    });
+    assert.equal(stdout, "npm\n");
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
 // Two installs told at the same time: npm's and Yarn's installs leave node_modules' time at their mark's, so a later
 // bun.lock, capped at node_modules' time, ties with the mark where Bun changed nothing after that install.
 // A time ahead of now (an unpacked tarball from a machine whose clock was ahead) tells an install but not when: it
