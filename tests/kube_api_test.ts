@@ -60,6 +60,10 @@ Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, 
       watch.message,
       /: grant "watch" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\) in namespace "prod"/,
     );
+    // The LIST just answered: the namespace exists, and the credentials may list but not watch.
+    assert.doesNotMatch(watch.message, /if there is no namespace/);
+    assert.match(watch.message, /: they may list these objects \(a LIST just answered\) but not watch them: grant /);
+    assert.match(watch.message, /; kgr-resolver check TARGET shows every grant a resolver needs/);
     api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["watch"] }] });
     const list = await calls.list({ signal }).catch((e) => e);
     assert.ok(list instanceof KubeApiError, String(list));

@@ -52,13 +52,14 @@ export const JSON_ONLY = "application/json";
 export async function sendApiRequest(
   access: ClusterAccess,
   client: HttpClient,
-  { verb, where, namespace, grant, missing }: Subject,
+  subject: Subject,
   url: string,
   signal: AbortSignal,
   body?: unknown,
   pauseTiming?: () => () => void,
   accept: string = JSON_ONLY,
 ): Promise<HttpResponse & { authorization?: string }> {
+  const { verb, where } = subject;
   // Names us (after the application, when it names itself) in the API server's audit log, as kubectl and client-go
   // name themselves.
   const headers: Record<string, string> = { accept, "user-agent": userAgent(access.userAgent) };
@@ -137,5 +138,5 @@ export async function sendApiRequest(
   // front of it, gets a request without credentials.
   const anonymous = !authorization && access.tls.cert === undefined &&
     access.credentials.clientCertificate === undefined;
-  throw statusError({ verb, where, namespace, grant, missing }, access, response, status, anonymous, authorization);
+  throw statusError(subject, access, response, status, anonymous, authorization);
 }

@@ -49,6 +49,11 @@ export interface Subject {
   grant: string;
   /** What a 404 means, and what to do. */
   missing: string;
+  /**
+   * For a watch: whether the last LIST of the same objects answered, so that a 403 is no namespace that does not
+   * exist, but credentials that may list and not watch.
+   */
+  listed?: boolean;
 }
 
 /** What to check when a successful answer is not what kube-apiserver writes. */
@@ -209,7 +214,7 @@ function unservedServerPath(server: string, code: number, status: Status): strin
  * @returns The error.
  */
 export function statusError(
-  { verb, where, namespace, grant, missing }: Subject,
+  { verb, where, namespace, grant, missing, listed }: Subject,
   access: ClusterAccess,
   response: Response,
   status: ErrorBody,
@@ -296,12 +301,17 @@ export function statusError(
       `path outside its API): remove the path from the server URL in ${access.source}, unless a proxy there serves ` +
       `the API under it${proxied}${said}`;
   } else if (code === 403) {
-    // RBAC cannot tell a namespace that does not exist (a typo in the target, or one deleted) from a missing grant.
+    // RBAC cannot tell a namespace that does not exist (a typo in the target, or one deleted) from a missing grant;
+    // a LIST that just answered there can: the namespace exists, and only the watch is not granted.
     const scope = namespace === undefined
       ? "with a ClusterRole and ClusterRoleBinding"
+      : listed
+      ? `in namespace "${namespace}" with a Role and RoleBinding; kgr-resolver check TARGET shows every grant a ` +
+        "resolver needs"
       : `in namespace "${namespace}" with a Role and RoleBinding; if there is no namespace "${namespace}" (it gets ` +
         "this 403 too), fix the namespace";
-    advice = `forbidden (403) for the credentials from ${access.source}: grant ${grant} ${scope}${said}`;
+    const listOnly = listed ? "they may list these objects (a LIST just answered) but not watch them: " : "";
+    advice = `forbidden (403) for the credentials from ${access.source}: ${listOnly}grant ${grant} ${scope}${said}`;
   } else if (code === 404) {
     advice = `${missing}${said}`;
   } else if (code === 410) {

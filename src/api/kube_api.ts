@@ -185,7 +185,7 @@ export function createEndpointSliceApi(
     sendApiRequest(
       access,
       client,
-      { ...subject, verb, grant: sliceGrant(verb) },
+      { ...subject, verb, grant: sliceGrant(verb), listed: verb === "watch" && listed },
       url,
       signal,
       undefined,
@@ -194,6 +194,8 @@ export function createEndpointSliceApi(
     );
   // The Authorization header of the last watch: its ERROR events are quoted without it.
   let watchAuthorization: string | undefined;
+  // Whether the last LIST answered: a watch's 403 then comes from a missing grant, not a missing namespace.
+  let listed = false;
 
   return {
     server: access.server,
@@ -205,7 +207,9 @@ export function createEndpointSliceApi(
       if (resourceVersion !== undefined) url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       if (limit !== undefined) url += `&limit=${limit}`;
       if (continueToken) url += `&continue=${encodeURIComponent(continueToken)}`;
+      listed = false;
       const { response, authorization } = await request("list", url, signal, pauseTiming);
+      listed = true;
       let bytes: Uint8Array | undefined;
       try {
         bytes = await readBytes(response, MAX_LIST_BYTES, signal, onBytes);
