@@ -92,6 +92,17 @@ Deno.test("resolveClusterAccess() rejects a KUBERNETES_SERVICE_PORT that is not 
   );
 });
 
+Deno.test("resolveClusterAccess() says what is wrong with a KUBERNETES_SERVICE_HOST that holds '@', not a kubeconfig's fix", async () => {
+  for (const host of ["admin@10.96.0.1", "admin:s3cret@10.96.0.1"]) {
+    const error = await rejectsConfig(
+      resolveClusterAccess({}, fakeEnvironment({ ...IN_CLUSTER_VARS, KUBERNETES_SERVICE_HOST: host }, SA_FILES)),
+      /KUBERNETES_SERVICE_HOST holds "@"/,
+    );
+    assert.match(error.message, /the service account's token is the credential/);
+    assert.doesNotMatch(error.message, /users|s3cret|admin/);
+  }
+});
+
 Deno.test("resolveClusterAccess() prefers KUBECONFIG over the in-cluster service account", async () => {
   const files = {
     ...SA_FILES,

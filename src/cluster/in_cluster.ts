@@ -140,6 +140,17 @@ export async function inClusterAccess(
       { field: "KUBERNETES_SERVICE_PORT" },
     );
   }
+  // The kubelet sets the address alone (the kubernetes Service's cluster IP); a user name or password before an `@`
+  // came from the pod's spec or image, and has no use here. Not shown: it may hold a password.
+  if (host.includes("@")) {
+    throw new ConfigError(
+      'Cannot use the in-cluster service account: KUBERNETES_SERVICE_HOST holds "@" (its value is not shown: what ' +
+        "comes before it may be a user name and password), where the kubelet sets the API server's address alone: " +
+        "in a pod, the service account's token is the credential; remove what sets the variable in the pod's spec " +
+        "or image, or set it to the API server's IP address or DNS name",
+      { field: "KUBERNETES_SERVICE_HOST" },
+    );
+  }
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const server = normalizeServer(
     `https://${bracketed}:${port}`,
