@@ -1,7 +1,7 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { notJsonError, statusError } from "../src/api/api_errors.ts";
+import { brokenAnswerError, notJsonError, statusError } from "../src/api/api_errors.ts";
 import { networkError } from "../src/api/_network_error.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
@@ -189,6 +189,24 @@ Deno.test("networkError() tells an http:// URL of a TLS server that answered wit
     networkError("watch", "endpointslices", accessTo("http://10.0.0.1:6443"), settings).message,
     /does not answer in HTTP\/1\.1 .*an HTTP\/2-only server/,
   );
+});
+
+Deno.test("networkError() and brokenAnswerError() show a runtime's text printable, and escape it once", () => {
+  // A proxy's or a server's bytes that a runtime quotes in its error: ESC, BEL, a right-to-left override. Text that
+  // is printable already (our own escapes, quoted before) stays as it is.
+  const cause = new TypeError("fetch failed", {
+    cause: new Error('Proxy response (502 \u001b]0;pwned\u0007Bad g\u202eateway) after "a\\x07b"'),
+  });
+  const access = accessTo("https://10.0.0.1:6443");
+  for (
+    const error of [
+      networkError("watch", "endpointslices", access, cause),
+      brokenAnswerError("watch", "endpointslices", access, cause),
+    ]
+  ) {
+    assert.doesNotMatch(error.message, /[\p{Cc}\p{Cf}]/u);
+    assert.ok(error.message.includes('(502 ^[]0;pwned\\x07Bad g\\u202eateway) after "a\\x07b"'), error.message);
+  }
 });
 
 Deno.test("networkError() quotes a refused connection once, not its code again after Node's message", () => {

@@ -11,6 +11,7 @@
 import type { ClusterAccess } from "../cluster/types.ts";
 import { KubeApiError } from "../base/errors.ts";
 import { describeCause } from "../base/_describe_cause.ts";
+import { printable } from "../base/printable.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
@@ -45,10 +46,13 @@ export function networkError(
 ): KubeApiError {
   const described = describeCause(cause);
   // A runtime error that quotes the credentials: neither it nor its message may travel on.
-  const detail = withoutCredentials(described, authorization, access.proxyUrl);
+  const redacted = withoutCredentials(described, authorization, access.proxyUrl);
   // Its other fields too: Bun's error for a proxy that refused the tunnel carries the proxy's answer headers.
   const shown = shownText(cause);
-  if (detail !== described || withoutCredentials(shown, authorization, access.proxyUrl) !== shown) cause = undefined;
+  if (redacted !== described || withoutCredentials(shown, authorization, access.proxyUrl) !== shown) cause = undefined;
+  // The runtime's words may quote a server's or a proxy's bytes (a status line, a TLS alert): none reaches a terminal
+  // raw. printable() leaves printable text as it is, so what a runtime or our connector escaped is not escaped again.
+  const detail = printable(redacted);
   const options = cause === undefined ? {} : { cause };
   const withoutUrls = detail.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, "");
   // Neither the proxy nor the server is at fault: the request was not sent.

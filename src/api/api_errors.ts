@@ -392,7 +392,9 @@ export class UnreachableError extends KubeApiError {
  */
 export function brokenAnswerError(verb: string, where: string, access: ClusterAccess, cause: unknown): KubeApiError {
   const described = describeCause(cause);
-  const detail = withoutCredentials(described, undefined, access.proxyUrl);
+  const redacted = withoutCredentials(described, undefined, access.proxyUrl);
+  // Printable, as `networkError()`'s: the runtime's words may quote the server's or a proxy's bytes.
+  const detail = printable(redacted);
   const via = access.proxyUrl === undefined
     ? ""
     : ` through the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}`;
@@ -400,6 +402,6 @@ export function brokenAnswerError(verb: string, where: string, access: ClusterAc
     `Cannot ${verb} ${where}: the connection to the API server at ${access.server}${via} broke while it sent its ` +
       `answer (${detail}): if this repeats, check the API server's health (kubectl get --raw='/readyz?verbose') and ` +
       "that the proxies and load balancers on the way do not cut connections after so many bytes or seconds",
-    detail === described ? { cause } : {},
+    redacted === described ? { cause } : {},
   );
 }
