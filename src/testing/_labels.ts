@@ -7,6 +7,8 @@
  * @module
  */
 
+import { quotedValue } from "./_go_quote.ts";
+
 const NAME_FORMAT = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const NAME = new RegExp(`^${NAME_FORMAT}$`);
 const VALUE_FORMAT = `(${NAME_FORMAT})?`;
@@ -78,7 +80,7 @@ export function qualifiedNameProblem(field: string, value: string): string | und
   const problems = keyProblems(value);
   return problems.length === 0
     ? undefined
-    : `${field} ${JSON.stringify(value)} is no qualified name, as kube-apiserver requires one: ${problems.join("; ")}`;
+    : `${field} ${quotedValue(value)} is no qualified name, as kube-apiserver requires one: ${problems.join("; ")}`;
 }
 
 /**
@@ -108,14 +110,12 @@ export function labelsProblem(
   for (const [key, value] of Object.entries(labels)) {
     const badKey = keyProblems(key);
     if (badKey.length > 0) {
-      return `${field} key ${JSON.stringify(key)} is no label key, as kube-apiserver requires one: ${
-        badKey.join("; ")
-      }`;
+      return `${field} key ${quotedValue(key)} is no label key, as kube-apiserver requires one: ${badKey.join("; ")}`;
     }
     const badValue = keysOnly ? [] : valueProblems(value);
     if (badValue.length > 0) {
-      return `${field}[${JSON.stringify(key)}] is no label value, as kube-apiserver requires one: ` +
-        `${badValue.join("; ")}: current value is ${JSON.stringify(value)}`;
+      return `${field}[${quotedValue(key)}] is no label value, as kube-apiserver requires one: ` +
+        `${badValue.join("; ")}: current value is ${quotedValue(value)}`;
     }
   }
   return undefined;

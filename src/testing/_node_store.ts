@@ -11,6 +11,7 @@ import { isDns1123Subdomain } from "../base/dns_label.ts";
 import { decodedStringMap, sortedMap } from "./_json_data.ts";
 import { labelsProblem } from "./_labels.ts";
 import type { Node, NodeInput } from "./types.ts";
+import { quotedValue } from "./_go_quote.ts";
 
 /** The Nodes of the fake API server. */
 export interface NodeStore {
@@ -34,16 +35,16 @@ export function createNodeStore(nodes: ReadonlyMap<string, Node>): NodeStore {
       if (typeof name !== "string" || !isDns1123Subdomain(name)) {
         throw new TypeError(
           `Cannot apply Node: metadata.name must be a DNS-1123 subdomain (lower-case letters, digits, "-" and ".", ` +
-            `at most 253 characters), as kube-apiserver requires: current value is ${JSON.stringify(name)}`,
+            `at most 253 characters), as kube-apiserver requires: current value is ${quotedValue(name)}`,
         );
       }
       // As kube-apiserver reads them, null labels are none and a null value is "".
       const labels = decodedStringMap(input.metadata.labels);
       if (labels === false) {
-        throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: metadata.labels must map strings to strings`);
+        throw new TypeError(`Cannot apply Node ${quotedValue(name)}: metadata.labels must map strings to strings`);
       }
       const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
-      if (problem !== undefined) throw new TypeError(`Cannot apply Node ${JSON.stringify(name)}: ${problem}`);
+      if (problem !== undefined) throw new TypeError(`Cannot apply Node ${quotedValue(name)}: ${problem}`);
       // Keys sorted, as kube-apiserver writes a map: the same labels in another order are no change.
       const kept = labels && Object.keys(labels).length > 0 ? sortedMap(labels) : undefined;
       const existing = nodes.get(name);

@@ -10,6 +10,7 @@
 
 import { isRecord } from "../base/_util.ts";
 import { goJson } from "./_go_json.ts";
+import { quotedValue } from "./_go_quote.ts";
 
 /** The most bytes the keys and values of an object's annotations may add up to (256 KiB). */
 const MAX_ANNOTATION_BYTES = 256 * 1024;
@@ -61,7 +62,7 @@ export function checkOwnerReferences(references: unknown): { stored: OwnerRefere
     for (const name of STRING_FIELDS) {
       const value = reference[name] ?? "";
       if (typeof value !== "string") {
-        return { problem: `${field}.${name} must be a string: current value is ${JSON.stringify(value)}` };
+        return { problem: `${field}.${name} must be a string: current value is ${quotedValue(value)}` };
       }
       copy[name] = value;
     }
@@ -69,7 +70,7 @@ export function checkOwnerReferences(references: unknown): { stored: OwnerRefere
       const value = reference[name];
       if (value === undefined || value === null) continue;
       if (typeof value !== "boolean") {
-        return { problem: `${field}.${name} must be a boolean: current value is ${JSON.stringify(value)}` };
+        return { problem: `${field}.${name} must be a boolean: current value is ${quotedValue(value)}` };
       }
       copy[name] = value;
     }
@@ -108,7 +109,7 @@ function referenceProblem(reference: OwnerReference): string | undefined {
   // schema.ParseGroupVersion: "version" or "group/version"; with more slashes it fails, and no version is read.
   const parts = apiVersion.split("/");
   const [group, version] = parts.length === 1 ? ["", parts[0]] : parts.length === 2 ? parts : ["", ""];
-  const quoted = JSON.stringify(apiVersion);
+  const quoted = quotedValue(apiVersion);
   if (version === "") return `metadata.ownerReferences.apiVersion: Invalid value: ${quoted}: version must not be empty`;
   for (const name of ["kind", "name", "uid"] as const) {
     if (reference[name] === "") return `metadata.ownerReferences.${name}: Invalid value: "": must not be empty`;

@@ -15,6 +15,7 @@ import {
   type SelectableFields,
 } from "./_field_selector.ts";
 import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_label_selector.ts";
+import { quotedValue } from "./_go_quote.ts";
 
 /** Where a paginated list goes on: its snapshot and the last key sent. */
 export interface ContinuePosition {
@@ -65,10 +66,10 @@ export function queryBool(value: string | undefined): boolean | undefined {
 /** A 64-bit integer parameter (Go's `strconv.ParseInt`); absent is 0, present but empty (`limit=`) a 400. */
 function queryInt64(value: string | undefined): bigint {
   if (value === undefined) return 0n;
-  if (!/^[-+]?\d+$/.test(value)) throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: invalid syntax`);
+  if (!/^[-+]?\d+$/.test(value)) throw badRequest(`strconv.ParseInt: parsing ${quotedValue(value)}: invalid syntax`);
   const parsed = BigInt(value);
   if (parsed > INT64_MAX || parsed < -INT64_MAX - 1n) {
-    throw badRequest(`strconv.ParseInt: parsing ${JSON.stringify(value)}: value out of range`);
+    throw badRequest(`strconv.ParseInt: parsing ${quotedValue(value)}: value out of range`);
   }
   return parsed;
 }
@@ -116,8 +117,8 @@ function readResourceVersion(value: string): number | string {
   const syntax = /^\d+$/.test(value);
   if (!syntax || BigInt(value) > UINT64_MAX) {
     const problem = syntax ? "value out of range" : "invalid syntax";
-    return `resourceVersion: Invalid value: ${JSON.stringify(value)}: strconv.ParseUint: parsing ${
-      JSON.stringify(value)
+    return `resourceVersion: Invalid value: ${quotedValue(value)}: strconv.ParseUint: parsing ${
+      quotedValue(value)
     }: ${problem}`;
   }
   return Math.min(Number(value), Number.MAX_SAFE_INTEGER);

@@ -11,6 +11,7 @@
 import { describeValue } from "../base/_util.ts";
 import { allocateClusterIp, clusterIpProblem, type Held, SERVICE_CIDR } from "./_service_ranges.ts";
 import type { Service, ServiceInput } from "./types.ts";
+import { quotedValue } from "./_go_quote.ts";
 
 /** Throws the refusal of the Service being applied, with `problem` as its detail. */
 export type Refuse = (problem: string) => never;
@@ -61,7 +62,7 @@ export function clusterIpOf(
   const kept = given === "" && had !== undefined;
   const clusterIP = kept ? had : given;
   const ips = (list as string[]).length === 0 && kept ? context.existing!.spec.clusterIPs ?? [] : list as string[];
-  const quoted = JSON.stringify(ips);
+  const quoted = quotedValue(ips);
   // In the order and words kube-apiserver v1.36.3 checks them (measured).
   if (clusterIP === "" && ips.length > 0) {
     refuse(`spec.clusterIPs: Invalid value: ${quoted}: must be empty when \`clusterIP\` is not specified`);
@@ -74,7 +75,7 @@ export function clusterIpOf(
   }
   if (clusterIP !== "" && clusterIP !== "None" && !isIp(clusterIP)) {
     refuse(
-      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify(clusterIP)}: must be a valid IP address, (e.g. 10.9.8.7 ` +
+      `spec.clusterIPs[0]: Invalid value: ${quotedValue(clusterIP)}: must be a valid IP address, (e.g. 10.9.8.7 ` +
         `or 2001:db8::ffff) (give "None" for a headless Service, with a capital N)`,
     );
   }
@@ -89,13 +90,13 @@ export function clusterIpOf(
       ? "a Service cannot become headless or stop being one"
       : `it keeps ${had}`;
     refuse(
-      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([clusterIP])}: may not change once set (${what}: ` +
+      `spec.clusterIPs[0]: Invalid value: ${quotedValue([clusterIP])}: may not change once set (${what}: ` +
         "delete it, then apply it again)",
     );
   }
   if (clusterIP.includes(":")) {
     refuse(
-      `spec.clusterIPs[0]: Invalid value: ${JSON.stringify([clusterIP])}: IPv6 is not configured on this cluster ` +
+      `spec.clusterIPs[0]: Invalid value: ${quotedValue([clusterIP])}: IPv6 is not configured on this cluster ` +
         `(the fake API server is an IPv4 cluster: give an address of ${SERVICE_CIDR}, leave spec.clusterIP out, ` +
         'or give "None" for a headless Service)',
     );
@@ -105,7 +106,7 @@ export function clusterIpOf(
     const problem = clusterIpProblem(clusterIP, used);
     if (problem !== undefined) {
       refuse(
-        `spec.clusterIPs: Invalid value: ${JSON.stringify([clusterIP])}: failed to allocate IP ${clusterIP}: ` +
+        `spec.clusterIPs: Invalid value: ${quotedValue([clusterIP])}: failed to allocate IP ${clusterIP}: ` +
           `${problem} (the fake API server's service range is ${SERVICE_CIDR}: give a free address of it, or ` +
           "leave spec.clusterIP out to have one allocated)",
       );
@@ -116,7 +117,7 @@ export function clusterIpOf(
   if (allocated === undefined) {
     // As kube-apiserver v1.36.3's allocator words it (a 500; read in its source, not measured).
     refuse(
-      `Internal error occurred: failed to allocate a serviceIP for Service ${JSON.stringify(context.name)}: range is ` +
+      `Internal error occurred: failed to allocate a serviceIP for Service ${quotedValue(context.name)}: range is ` +
         `full (every address of ${SERVICE_CIDR} is held: delete a Service, or make this one headless with ` +
         'clusterIP: "None")',
     );
@@ -147,7 +148,7 @@ export function ipFamiliesOf(
     (selectorless ? "RequireDualStack" : "SingleStack");
   if (typeof policy !== "string" || !IP_FAMILY_POLICIES.includes(policy)) {
     const supported = IP_FAMILY_POLICIES.map((name) => JSON.stringify(name)).join(", ");
-    refuse(`spec.ipFamilyPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: ${supported}`);
+    refuse(`spec.ipFamilyPolicy: Unsupported value: ${quotedValue(policy)}: supported values: ${supported}`);
   }
   const given: unknown = spec.ipFamilies ?? [];
   if (!Array.isArray(given)) {
@@ -156,11 +157,11 @@ export function ipFamiliesOf(
   given.forEach((family, index) => {
     if (family !== "IPv4" && family !== "IPv6") {
       refuse(
-        `spec.ipFamilies[${index}]: Unsupported value: ${JSON.stringify(family)}: supported values: "IPv4", "IPv6"`,
+        `spec.ipFamilies[${index}]: Unsupported value: ${quotedValue(family)}: supported values: "IPv4", "IPv6"`,
       );
     }
     if (given.indexOf(family) !== index) {
-      refuse(`spec.ipFamilies[${index}]: Duplicate value: ${JSON.stringify(family)}`);
+      refuse(`spec.ipFamilies[${index}]: Duplicate value: ${quotedValue(family)}`);
     }
   });
   if (given.length > 1 && policy === "SingleStack") {
@@ -172,7 +173,7 @@ export function ipFamiliesOf(
   // One family given where the replaced Service has two drops the other, which takes SingleStack (measured).
   if (given.length === 1 && existing?.spec.ipFamilies?.length === 2 && policy !== "SingleStack") {
     refuse(
-      `spec.ipFamilyPolicy: Invalid value: ${JSON.stringify(policy)}: must be 'SingleStack' to release the secondary ` +
+      `spec.ipFamilyPolicy: Invalid value: ${quotedValue(policy)}: must be 'SingleStack' to release the secondary ` +
         'IP family (give ipFamilyPolicy: "SingleStack" with the one family)',
     );
   }

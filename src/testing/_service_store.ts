@@ -18,6 +18,7 @@ import { checkExternalNameFamilies, clusterIpOf, ipFamiliesOf } from "./_service
 import type { Held } from "./_service_ranges.ts";
 import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodePorts } from "./_service_type.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
+import { quotedValue } from "./_go_quote.ts";
 
 /** The Services of the fake API server. */
 export interface ServiceStore {
@@ -104,7 +105,7 @@ interface HeldBesides {
 }
 
 function invalid(key: string, problem: string): TypeError {
-  return new TypeError(`Cannot apply Service ${JSON.stringify(key)}: ${problem}`);
+  return new TypeError(`Cannot apply Service ${quotedValue(key)}: ${problem}`);
 }
 
 function checkMetadata(input: ServiceInput) {
@@ -115,18 +116,18 @@ function checkMetadata(input: ServiceInput) {
   if (!isDns1123Label(metadata.namespace)) {
     throw new TypeError(
       `Cannot apply Service: metadata.namespace must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as kube-apiserver ` +
-        `requires: current value is ${JSON.stringify(metadata.namespace)}`,
+        `requires: current value is ${quotedValue(metadata.namespace)}`,
     );
   }
   if (typeof metadata.name !== "string" || metadata.name === "") {
     throw new TypeError(
-      `Cannot apply Service in namespace ${JSON.stringify(metadata.namespace)}: metadata.name is required`,
+      `Cannot apply Service in namespace ${quotedValue(metadata.namespace)}: metadata.name is required`,
     );
   }
   if (!isDns1123Label(metadata.name)) {
     throw new TypeError(
-      `Cannot apply Service in namespace ${JSON.stringify(metadata.namespace)}: metadata.name must be a DNS-1123 ` +
-        `label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: current value is ${JSON.stringify(metadata.name)}`,
+      `Cannot apply Service in namespace ${quotedValue(metadata.namespace)}: metadata.name must be a DNS-1123 ` +
+        `label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: current value is ${quotedValue(metadata.name)}`,
     );
   }
   // As kube-apiserver decodes them, null labels are none and a null value is "".
@@ -186,7 +187,7 @@ function normalizeSpec(
   if (policy !== "Cluster" && policy !== "Local") {
     throw invalid(
       key,
-      `spec.internalTrafficPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Cluster", "Local"`,
+      `spec.internalTrafficPolicy: Unsupported value: ${quotedValue(policy)}: supported values: "Cluster", "Local"`,
     );
   }
   const affinity = sessionAffinityOf(spec, refuse);
@@ -224,7 +225,7 @@ function sessionAffinityOf(
   const affinity: unknown = spec.sessionAffinity || "None";
   if (affinity !== "None" && affinity !== "ClientIP") {
     refuse(
-      `spec.sessionAffinity: Unsupported value: ${JSON.stringify(affinity)}: supported values: "ClientIP", "None"`,
+      `spec.sessionAffinity: Unsupported value: ${quotedValue(affinity)}: supported values: "ClientIP", "None"`,
     );
   }
   if (affinity === "None") return { sessionAffinity: affinity };
@@ -259,7 +260,7 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
     if (!isRecord(given)) {
       throw invalid(
         key,
-        `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${JSON.stringify(given)}`,
+        `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${quotedValue(given)}`,
       );
     }
     // As kube-apiserver decodes it, a null field is one left out.
@@ -274,19 +275,19 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
       throw invalid(
         key,
         `${field}.name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
-          `current value is ${JSON.stringify(name)}`,
+          `current value is ${quotedValue(name)}`,
       );
     }
-    if (names.has(name)) throw invalid(key, `${field}.name must be unique: current value is ${JSON.stringify(name)}`);
+    if (names.has(name)) throw invalid(key, `${field}.name must be unique: current value is ${quotedValue(name)}`);
     names.add(name);
     if (!isPortNumber(port.port)) {
-      throw invalid(key, `${field}.port must be 1-65535: current value is ${JSON.stringify(port.port)}`);
+      throw invalid(key, `${field}.port must be 1-65535: current value is ${quotedValue(port.port)}`);
     }
     const protocol = port.protocol ?? "TCP";
     if (!PROTOCOLS.has(protocol)) {
       throw invalid(
         key,
-        `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${JSON.stringify(protocol)}`,
+        `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${quotedValue(protocol)}`,
       );
     }
     if (served.has(`${port.port}/${protocol}`)) {
@@ -306,7 +307,7 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
         throw invalid(
           key,
           `${field}.targetPort must be a port name (${problems.join(", ")}), as kube-apiserver requires: ` +
-            `current value is ${JSON.stringify(targetPort)}`,
+            `current value is ${quotedValue(targetPort)}`,
         );
       }
     } else if (!isPortNumber(targetPort)) {

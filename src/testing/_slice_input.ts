@@ -21,6 +21,7 @@ import {
   SUBDOMAIN_RULE as REAL_SUBDOMAIN_REASON,
 } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
+import { quotedValue } from "./_go_quote.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -44,7 +45,7 @@ function randomSuffix(): string {
 
 function invalidSlice(key: string, problem: string): TypeError {
   return new TypeError(
-    `Cannot apply EndpointSlice ${JSON.stringify(key)}: ${problem}`,
+    `Cannot apply EndpointSlice ${quotedValue(key)}: ${problem}`,
   );
 }
 
@@ -95,7 +96,7 @@ function normalizeEndpoint(
         throw invalidSlice(
           key,
           `endpoints[${index}].addresses[${at}] is no fully qualified domain name, as kube-apiserver requires one: ` +
-            `${problem}: current value is ${JSON.stringify(address)}`,
+            `${problem}: current value is ${quotedValue(address)}`,
         );
       }
       continue;
@@ -104,7 +105,7 @@ function normalizeEndpoint(
     if (!valid) {
       throw invalidSlice(
         key,
-        `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${JSON.stringify(address)}`,
+        `endpoints[${index}].addresses must be ${addressType} addresses: current value is ${quotedValue(address)}`,
       );
     }
     if (addressType === "IPv6") checkIPv6Form(key, `endpoints[${index}].addresses[${at}]`, address);
@@ -122,7 +123,7 @@ function normalizeEndpoint(
       throw invalidSlice(
         key,
         `endpoints[${index}].hostname must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: ` +
-          `current value is ${JSON.stringify(endpoint.hostname)}`,
+          `current value is ${quotedValue(endpoint.hostname)}`,
       );
     }
     out.hostname = endpoint.hostname;
@@ -134,7 +135,7 @@ function normalizeEndpoint(
     if (!isDns1123Subdomain(endpoint.nodeName)) {
       throw invalidSlice(
         key,
-        `endpoints[${index}].nodeName ${SUBDOMAIN_ADVICE}: current value is ${JSON.stringify(endpoint.nodeName)}`,
+        `endpoints[${index}].nodeName ${SUBDOMAIN_ADVICE}: current value is ${quotedValue(endpoint.nodeName)}`,
       );
     }
     out.nodeName = endpoint.nodeName;
@@ -205,7 +206,7 @@ function checkIPv6Form(key: string, field: string, address: string): void {
     throw invalidSlice(
       key,
       `${field} must not be an IPv4-mapped IPv6 address, as kube-apiserver requires: current value is ${
-        JSON.stringify(address)
+        quotedValue(address)
       }`,
     );
   }
@@ -214,8 +215,8 @@ function checkIPv6Form(key: string, field: string, address: string): void {
   if (canonical !== address) {
     throw invalidSlice(
       key,
-      `${field} must be in canonical form, as kube-apiserver requires: current value is ${JSON.stringify(address)}, ` +
-        `write ${JSON.stringify(canonical)}`,
+      `${field} must be in canonical form, as kube-apiserver requires: current value is ${quotedValue(address)}, ` +
+        `write ${quotedValue(canonical)}`,
     );
   }
 }
@@ -242,12 +243,12 @@ function checkHints(key: string, field: string, hints: NonNullable<Endpoint["hin
     const seen = new Set<string>();
     for (const [at, { name }] of entries.entries()) {
       if (!isValid(name)) {
-        throw invalidSlice(key, `${field}.${list}[${at}].name ${rule}: current value is ${JSON.stringify(name)}`);
+        throw invalidSlice(key, `${field}.${list}[${at}].name ${rule}: current value is ${quotedValue(name)}`);
       }
       if (seen.has(name)) {
         throw invalidSlice(
           key,
-          `${field}.${list}[${at}].name must be unique: current value is ${JSON.stringify(name)}`,
+          `${field}.${list}[${at}].name must be unique: current value is ${quotedValue(name)}`,
         );
       }
       seen.add(name);
@@ -264,7 +265,7 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
   ) {
     throw invalidSlice(
       key,
-      `ports[${index}].port must be 1-65535: current value is ${JSON.stringify(port.port)}`,
+      `ports[${index}].port must be 1-65535: current value is ${quotedValue(port.port)}`,
     );
   }
   // As kube-apiserver defaults and checks them: an unnamed port is named "", TCP is the default protocol.
@@ -273,14 +274,14 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
     throw invalidSlice(
       key,
       `ports[${index}].name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
-        `current value is ${JSON.stringify(name)}`,
+        `current value is ${quotedValue(name)}`,
     );
   }
   const protocol = port.protocol ?? "TCP";
   if (!PROTOCOLS.has(protocol)) {
     throw invalidSlice(
       key,
-      `ports[${index}].protocol must be "TCP", "UDP" or "SCTP": current value is ${JSON.stringify(protocol)}`,
+      `ports[${index}].protocol must be "TCP", "UDP" or "SCTP": current value is ${quotedValue(protocol)}`,
     );
   }
   const out: EndpointPort = { name, protocol };
@@ -309,7 +310,7 @@ function normalizeContent(
   ) {
     throw invalidSlice(
       key,
-      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${JSON.stringify(addressType)}`,
+      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${quotedValue(addressType)}`,
     );
   }
   if ((input.endpoints?.length ?? 0) > MAX_ENDPOINTS) {
@@ -330,7 +331,7 @@ function normalizeContent(
   if (repeated !== -1) {
     throw invalidSlice(
       key,
-      `ports[${repeated}].name must be unique: current value is ${JSON.stringify(names[repeated])}`,
+      `ports[${repeated}].name must be unique: current value is ${quotedValue(names[repeated])}`,
     );
   }
   return {
@@ -350,9 +351,9 @@ function nameFor(
   // As kube-apiserver checks it: a name prefix, so a trailing "-" is allowed.
   if (generateName !== undefined && !isDns1123Subdomain(generateName.replace(/-$/, "a"))) {
     throw new TypeError(
-      `Cannot apply EndpointSlice in namespace ${JSON.stringify(meta.namespace)}: metadata.generateName must be ` +
+      `Cannot apply EndpointSlice in namespace ${quotedValue(meta.namespace)}: metadata.generateName must be ` +
         'a DNS-1123 subdomain prefix (at most 253 of a-z, 0-9, "-" and ".", starting with a letter or digit), ' +
-        `as kube-apiserver requires: current value is ${JSON.stringify(generateName)}`,
+        `as kube-apiserver requires: current value is ${quotedValue(generateName)}`,
     );
   }
   if (typeof meta.name === "string" && meta.name !== "") {
@@ -369,7 +370,7 @@ function nameFor(
   if (generateName === undefined) {
     throw new TypeError(
       `Cannot apply EndpointSlice in namespace ${
-        JSON.stringify(meta.namespace)
+        quotedValue(meta.namespace)
       }: metadata.name or metadata.generateName is required`,
     );
   }
@@ -382,7 +383,7 @@ function nameFor(
     }
   }
   throw new TypeError(
-    `Cannot apply EndpointSlice with generateName ${JSON.stringify(generateName)}: no free name found`,
+    `Cannot apply EndpointSlice with generateName ${quotedValue(generateName)}: no free name found`,
   );
 }
 
@@ -429,7 +430,7 @@ export function prepareSlice(
   if (!isDns1123Label(meta.namespace)) {
     throw new TypeError(
       `Cannot apply EndpointSlice: metadata.namespace must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as ` +
-        `kube-apiserver requires: current value is ${JSON.stringify(meta.namespace)}`,
+        `kube-apiserver requires: current value is ${quotedValue(meta.namespace)}`,
     );
   }
   const { name, generateName } = nameFor(meta, current);
@@ -444,8 +445,8 @@ export function prepareSlice(
     if (existing.addressType !== content.addressType) {
       throw invalidSlice(
         key,
-        `addressType is immutable: current value is ${JSON.stringify(existing.addressType)}, new value is ${
-          JSON.stringify(content.addressType)
+        `addressType is immutable: current value is ${quotedValue(existing.addressType)}, new value is ${
+          quotedValue(content.addressType)
         }`,
       );
     }
