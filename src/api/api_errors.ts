@@ -306,8 +306,8 @@ export function statusError(
     const scope = namespace === undefined
       ? "with a ClusterRole and ClusterRoleBinding"
       : listed
-      ? `in namespace "${namespace}" with a Role and RoleBinding; kgr-resolver check TARGET shows every grant a ` +
-        "resolver needs"
+      ? `in namespace "${namespace}" with a Role and RoleBinding (kgr-resolver check TARGET names the grants these ` +
+        "credentials lack, and writes the Role and RoleBinding to apply)"
       : `in namespace "${namespace}" with a Role and RoleBinding; if there is no namespace "${namespace}" (it gets ` +
         "this 403 too), fix the namespace";
     const listOnly = listed ? "they may list these objects (a LIST just answered) but not watch them: " : "";
