@@ -63,7 +63,10 @@ Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, 
     // The LIST just answered: the namespace exists, and the credentials may list but not watch.
     assert.doesNotMatch(watch.message, /if there is no namespace/);
     assert.match(watch.message, /: they may list these objects \(a LIST just answered\) but not watch them: grant /);
-    assert.match(watch.message, /Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack/);
+    assert.match(
+      watch.message,
+      /Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack/,
+    );
     api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["watch"] }] });
     const list = await calls.list({ signal }).catch((e) => e);
     assert.ok(list instanceof KubeApiError, String(list));
