@@ -75,6 +75,17 @@ Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, 
       list.message,
       /: grant "list" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
     );
+    // A watch served since the last LIST, then refused: no LIST speaks for the namespace (one deleted since, with its
+    // Role, gets this 403 too).
+    api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["list", "watch"] }] });
+    await calls.list({ signal });
+    const served = new AbortController();
+    await calls.watch({ resourceVersion, timeoutSeconds: 5, signal: served.signal });
+    served.abort();
+    api.setAccess({ username: "u", rules: [] });
+    const later = await calls.watch({ resourceVersion, timeoutSeconds: 5, signal }).catch((e) => e);
+    assert.ok(later instanceof KubeApiError, String(later));
+    assert.match(later.message, /if there is no namespace "prod" \(it gets this 403 too\), fix the namespace/);
   } finally {
     client.close();
     await api.close();

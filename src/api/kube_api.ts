@@ -194,7 +194,8 @@ export function createEndpointSliceApi(
     );
   // The Authorization header of the last watch: its ERROR events are quoted without it.
   let watchAuthorization: string | undefined;
-  // Whether the last LIST answered: a watch's 403 then comes from a missing grant, not a missing namespace.
+  // Whether the last LIST answered and no watch was served since: a watch's 403 then comes from a missing grant, not
+  // a missing namespace (one deleted after a served watch takes its Role with it).
   let listed = false;
 
   return {
@@ -263,6 +264,7 @@ export function createEndpointSliceApi(
       if (resourceVersion !== "") url += `&resourceVersion=${encodeURIComponent(resourceVersion)}`;
       url += `&timeoutSeconds=${timeoutSeconds}`;
       const { response, chunks, authorization } = await request("watch", url, signal, pauseTiming);
+      listed = false;
       watchAuthorization = authorization;
       if (!chunks) {
         throw new KubeApiError(
