@@ -49,13 +49,24 @@ export function goQuote(text: string): string {
 }
 
 /**
- * A bad value as a field error quotes it: a string with {@linkcode goQuote}, anything else as Go's JSON encoder
- * writes it; what JSON cannot hold (`undefined`, a function) as `String()` writes it.
+ * A bad value as a field error quotes it: a string with {@linkcode goQuote}, anything else as {@linkcode jsonValue}.
  *
  * @param value The value.
  * @returns Its text in the message.
  */
 export function quotedValue(value: unknown): string {
-  if (typeof value === "string") return goQuote(value);
+  return typeof value === "string" ? goQuote(value) : jsonValue(value);
+}
+
+/**
+ * A bad value as Go's JSON encoder writes it, as field errors write a value that is no plain string: a list, or a
+ * value of a named string type (a protocol, an address type, a Service's type or policies), which is no `string` to
+ * Go. kube-apiserver v1.36.3 answered a protocol `"T\u202eCP"` with the override raw, a port name `"g\u202erpc"`
+ * escaped. What JSON cannot hold (`undefined`, a function) is written as `String()` writes it.
+ *
+ * @param value The value.
+ * @returns Its text in the message.
+ */
+export function jsonValue(value: unknown): string {
   return JSON.stringify(value) === undefined ? String(value) : goJson(value);
 }

@@ -11,7 +11,7 @@
 import { describeValue } from "../base/_util.ts";
 import { allocateClusterIp, clusterIpProblem, type Held, SERVICE_CIDR } from "./_service_ranges.ts";
 import type { Service, ServiceInput } from "./types.ts";
-import { quotedValue } from "./_go_quote.ts";
+import { jsonValue, quotedValue } from "./_go_quote.ts";
 
 /** Throws the refusal of the Service being applied, with `problem` as its detail. */
 export type Refuse = (problem: string) => never;
@@ -148,7 +148,7 @@ export function ipFamiliesOf(
     (selectorless ? "RequireDualStack" : "SingleStack");
   if (typeof policy !== "string" || !IP_FAMILY_POLICIES.includes(policy)) {
     const supported = IP_FAMILY_POLICIES.map((name) => JSON.stringify(name)).join(", ");
-    refuse(`spec.ipFamilyPolicy: Unsupported value: ${quotedValue(policy)}: supported values: ${supported}`);
+    refuse(`spec.ipFamilyPolicy: Unsupported value: ${jsonValue(policy)}: supported values: ${supported}`);
   }
   const given: unknown = spec.ipFamilies ?? [];
   if (!Array.isArray(given)) {
@@ -157,11 +157,11 @@ export function ipFamiliesOf(
   given.forEach((family, index) => {
     if (family !== "IPv4" && family !== "IPv6") {
       refuse(
-        `spec.ipFamilies[${index}]: Unsupported value: ${quotedValue(family)}: supported values: "IPv4", "IPv6"`,
+        `spec.ipFamilies[${index}]: Unsupported value: ${jsonValue(family)}: supported values: "IPv4", "IPv6"`,
       );
     }
     if (given.indexOf(family) !== index) {
-      refuse(`spec.ipFamilies[${index}]: Duplicate value: ${quotedValue(family)}`);
+      refuse(`spec.ipFamilies[${index}]: Duplicate value: ${jsonValue(family)}`);
     }
   });
   if (given.length > 1 && policy === "SingleStack") {
@@ -173,7 +173,7 @@ export function ipFamiliesOf(
   // One family given where the replaced Service has two drops the other, which takes SingleStack (measured).
   if (given.length === 1 && existing?.spec.ipFamilies?.length === 2 && policy !== "SingleStack") {
     refuse(
-      `spec.ipFamilyPolicy: Invalid value: ${quotedValue(policy)}: must be 'SingleStack' to release the secondary ` +
+      `spec.ipFamilyPolicy: Invalid value: ${jsonValue(policy)}: must be 'SingleStack' to release the secondary ` +
         'IP family (give ipFamilyPolicy: "SingleStack" with the one family)',
     );
   }

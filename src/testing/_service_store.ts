@@ -18,7 +18,7 @@ import { checkExternalNameFamilies, clusterIpOf, ipFamiliesOf } from "./_service
 import type { Held } from "./_service_ranges.ts";
 import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodePorts } from "./_service_type.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
-import { quotedValue } from "./_go_quote.ts";
+import { jsonValue, quotedValue } from "./_go_quote.ts";
 
 /** The Services of the fake API server. */
 export interface ServiceStore {
@@ -187,7 +187,7 @@ function normalizeSpec(
   if (policy !== "Cluster" && policy !== "Local") {
     throw invalid(
       key,
-      `spec.internalTrafficPolicy: Unsupported value: ${quotedValue(policy)}: supported values: "Cluster", "Local"`,
+      `spec.internalTrafficPolicy: Unsupported value: ${jsonValue(policy)}: supported values: "Cluster", "Local"`,
     );
   }
   const affinity = sessionAffinityOf(spec, refuse);
@@ -225,7 +225,7 @@ function sessionAffinityOf(
   const affinity: unknown = spec.sessionAffinity || "None";
   if (affinity !== "None" && affinity !== "ClientIP") {
     refuse(
-      `spec.sessionAffinity: Unsupported value: ${quotedValue(affinity)}: supported values: "ClientIP", "None"`,
+      `spec.sessionAffinity: Unsupported value: ${jsonValue(affinity)}: supported values: "ClientIP", "None"`,
     );
   }
   if (affinity === "None") return { sessionAffinity: affinity };
@@ -287,7 +287,7 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
     if (!PROTOCOLS.has(protocol)) {
       throw invalid(
         key,
-        `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${quotedValue(protocol)}`,
+        `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${jsonValue(protocol)}`,
       );
     }
     if (served.has(`${port.port}/${protocol}`)) {

@@ -15,7 +15,7 @@ import { describeValue } from "../base/_util.ts";
 import { allocateNodePort, FIRST_NODE_PORT, type Held, LAST_NODE_PORT, nodePortProblem } from "./_service_ranges.ts";
 import type { Refuse } from "./_service_ip.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
-import { quotedValue } from "./_go_quote.ts";
+import { jsonValue, quotedValue } from "./_go_quote.ts";
 
 /** A Service's type. */
 export type ServiceType = Service["spec"]["type"];
@@ -47,7 +47,7 @@ export function serviceTypeOf(spec: ServiceInput["spec"], refuse: Refuse): Servi
   const type: unknown = spec.type ?? "ClusterIP";
   if (!TYPES.includes(type as ServiceType)) {
     const supported = TYPES.map((name) => JSON.stringify(name)).join(", ");
-    refuse(`spec.type: Unsupported value: ${quotedValue(type)}: supported values: ${supported}`);
+    refuse(`spec.type: Unsupported value: ${jsonValue(type)}: supported values: ${supported}`);
   }
   return type as ServiceType;
 }
@@ -102,13 +102,13 @@ export function typeFieldsOf(
   if (changed && !external && policy === old.externalTrafficPolicy) policy = "";
   if (!external && policy !== "") {
     refuse(
-      `spec.externalTrafficPolicy: Invalid value: ${quotedValue(policy)}: may only be set for ` +
+      `spec.externalTrafficPolicy: Invalid value: ${jsonValue(policy)}: may only be set for ` +
         "externally-accessible services (of type NodePort or LoadBalancer)",
     );
   }
   if (external && policy !== "" && policy !== "Cluster" && policy !== "Local") {
     refuse(
-      `spec.externalTrafficPolicy: Unsupported value: ${quotedValue(policy)}: supported values: "Cluster", "Local"`,
+      `spec.externalTrafficPolicy: Unsupported value: ${jsonValue(policy)}: supported values: "Cluster", "Local"`,
     );
   }
   let allocate: unknown = spec.allocateLoadBalancerNodePorts ?? undefined;

@@ -21,7 +21,7 @@ import {
   SUBDOMAIN_RULE as REAL_SUBDOMAIN_REASON,
 } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
-import { quotedValue } from "./_go_quote.ts";
+import { jsonValue, quotedValue } from "./_go_quote.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -281,7 +281,7 @@ function normalizePort(key: string, port: EndpointPort, index: number) {
   if (!PROTOCOLS.has(protocol)) {
     throw invalidSlice(
       key,
-      `ports[${index}].protocol must be "TCP", "UDP" or "SCTP": current value is ${quotedValue(protocol)}`,
+      `ports[${index}].protocol must be "TCP", "UDP" or "SCTP": current value is ${jsonValue(protocol)}`,
     );
   }
   const out: EndpointPort = { name, protocol };
@@ -310,7 +310,7 @@ function normalizeContent(
   ) {
     throw invalidSlice(
       key,
-      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${quotedValue(addressType)}`,
+      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${jsonValue(addressType)}`,
     );
   }
   if ((input.endpoints?.length ?? 0) > MAX_ENDPOINTS) {
@@ -445,8 +445,8 @@ export function prepareSlice(
     if (existing.addressType !== content.addressType) {
       throw invalidSlice(
         key,
-        `addressType is immutable: current value is ${quotedValue(existing.addressType)}, new value is ${
-          quotedValue(content.addressType)
+        `addressType is immutable: current value is ${jsonValue(existing.addressType)}, new value is ${
+          jsonValue(content.addressType)
         }`,
       );
     }
