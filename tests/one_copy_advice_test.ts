@@ -216,6 +216,16 @@ async function projectWritten(ages: Record<string, number>): Promise<{ folder: s
   return made;
 }
 
+/** Asserts that a project whose files were last written `ages` seconds ago ({@linkcode projectWritten}) is told `told`. */
+async function assertInstalledBy(ages: Record<string, number>, told: string): Promise<void> {
+  const { folder, moduleUrl } = await projectWritten(ages);
+  try {
+    assert.equal(installedBy(moduleUrl), told, JSON.stringify(ages));
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
 // Bun leaves no mark, so bun.lock's time stands in, but git writes it too: a `git pull` that rewrote bun.lock after
 // npm's last install gave Bun's advice. Each install that changed anything moved node_modules' own time (npm 11.19,
 // Yarn 1.22 and 4.5, Bun 1.4.5 installing this package's tarball): npm's and Yarn's to their mark's time to the
@@ -234,12 +244,7 @@ Deno.test("installedBy() takes no later time for Bun's install than node_modules
       [{ ...yarn1, "bun.lock": 60, node_modules: 60 }, "bun"],
     ] as const
   ) {
-    const { folder, moduleUrl } = await projectWritten(ages);
-    try {
-      assert.equal(installedBy(moduleUrl), told, JSON.stringify(ages));
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
+    await assertInstalledBy(ages, told);
   }
 });
 
@@ -300,12 +305,7 @@ Deno.test("installedBy() gives a tie to the mark, and counts a time ahead of now
       [{ "yarn.lock": -86400, "node_modules/.yarn-integrity": -86400, "package-lock.json": 60 }, "yarn-classic"],
     ] as const
   ) {
-    const { folder, moduleUrl } = await projectWritten(ages);
-    try {
-      assert.equal(installedBy(moduleUrl), told, JSON.stringify(ages));
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
+    await assertInstalledBy(ages, told);
   }
 });
 

@@ -9,7 +9,7 @@
  * @module
  */
 
-/** Values held, read one at a time (the fake looks each up in its Services rather than index them). */
+/** Values held, asked one at a time (the fake checks each against the Service that last took it). */
 export interface Held<T> {
   /** Whether `value` is held. */
   has(value: T): boolean;
