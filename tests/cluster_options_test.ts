@@ -395,9 +395,9 @@ Deno.test("cluster.server with a user name and password points to cluster.token,
       (error: Error) => {
         assert.equal(
           error.message,
-          "Cannot resolve cluster access: cluster.server must not hold a user name or password: pass a token as " +
-            "cluster.token (or its file as cluster.tokenFile), or a client certificate as cluster.cert and " +
-            "cluster.key (or cluster.certFile and cluster.keyFile)",
+          'Cannot resolve cluster access: cluster.server must not hold a user name or password (the part up to "@", ' +
+            "not shown): pass a token as cluster.token (or its file as cluster.tokenFile), or a client certificate " +
+            "as cluster.cert and cluster.key (or cluster.certFile and cluster.keyFile)",
         );
         assert.doesNotMatch(`${error.message} ${JSON.stringify(error)}`, /s3cr3t|admin/);
         return true;

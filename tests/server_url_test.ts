@@ -94,3 +94,33 @@ Deno.test("normalizeServer() says that an IPv6 address with a zone cannot be use
     });
   }
 });
+
+// The URL API drops an empty user name and password (`https://@host`), and some URLs with one do not parse at all
+// (an in-cluster host with a password is bracketed as an IPv6 address): an "@" before the host is refused either way.
+Deno.test("normalizeServer() refuses any '@' before the host, with the caller's advice, and never shows what precedes it", () => {
+  const fail = (problem: string) => new ConfigError(problem);
+  const options = { credentialsAdvice: "pass a token instead" };
+  for (
+    const server of [
+      "https://@10.0.0.1:6443",
+      "https://:@10.0.0.1:6443",
+      "@10.0.0.1:6443",
+      "admin:SRV1@10.0.0.1:6443",
+      "https://admin:SRV2@[fd00::1",
+      "https://[admin:SRV3@10.96.0.1]:443",
+      "https://admin:p@SRV4@10.0.0.1/k8s",
+    ]
+  ) {
+    assert.throws(() => normalizeServer(server, fail, options), (error: Error) => {
+      assert.equal(
+        error.message,
+        'must not hold a user name or password (the part up to "@", not shown): pass a token instead',
+        server,
+      );
+      return true;
+    });
+  }
+  assert.throws(() => normalizeServer("https://a@k8s", fail), /: put credentials in users$/);
+  // After the host, an "@" is the path's: a gateway's URL may have one.
+  assert.equal(normalizeServer("https://k.example/clusters/@c-1", fail), "https://k.example/clusters/@c-1");
+});

@@ -44,6 +44,16 @@ export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/service
 export const IN_CLUSTER_SOURCE = "the in-cluster service account";
 
 /**
+ * Where credentials go instead of the server URL, for a `KUBERNETES_SERVICE_HOST` that holds a user name or password
+ * before an `@` (set by the pod's spec or image: the kubelet sets the address alone).
+ */
+const IN_CLUSTER_SERVER = {
+  credentialsAdvice: "the kubelet sets KUBERNETES_SERVICE_HOST to the API server's address alone, and in a pod the " +
+    "service account's token is the credential: remove what sets the variable in the pod's spec or image, or set " +
+    "it to the API server's IP address or DNS name",
+};
+
+/**
  * What the in-cluster service account gives, when this runs in a pod: both
  * variables set and the token file present. Otherwise, says why not in
  * `tried`.
@@ -54,7 +64,7 @@ export const IN_CLUSTER_SOURCE = "the in-cluster service account";
  * account would be used instead of, and the options that make the question moot.
  * @returns The access, or `undefined` when not in a pod.
  * @throws {ConfigError} When `KUBERNETES_SERVICE_PORT` is not a port, the host
- * makes no URL, the token or CA file cannot be read, or on Deno the variables
+ * makes no URL or holds an `@` (never shown: it may be a password), the token or CA file cannot be read, or on Deno the variables
  * may not be read (and neither is known to be unset).
  *
  * @example A fake pod
@@ -140,17 +150,6 @@ export async function inClusterAccess(
       { field: "KUBERNETES_SERVICE_PORT" },
     );
   }
-  // The kubelet sets the address alone (the kubernetes Service's cluster IP); a user name or password before an `@`
-  // came from the pod's spec or image, and has no use here. Not shown: it may hold a password.
-  if (host.includes("@")) {
-    throw new ConfigError(
-      'Cannot use the in-cluster service account: KUBERNETES_SERVICE_HOST holds "@" (its value is not shown: what ' +
-        "comes before it may be a user name and password), where the kubelet sets the API server's address alone: " +
-        "in a pod, the service account's token is the credential; remove what sets the variable in the pod's spec " +
-        "or image, or set it to the API server's IP address or DNS name",
-      { field: "KUBERNETES_SERVICE_HOST" },
-    );
-  }
   const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const server = normalizeServer(
     `https://${bracketed}:${port}`,
@@ -159,6 +158,7 @@ export async function inClusterAccess(
         `Cannot use the in-cluster service account: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT make a server URL that ${problem}`,
         { field: "KUBERNETES_SERVICE_HOST" },
       ),
+    IN_CLUSTER_SERVER,
   );
   const caPath = joinPath(directory, "ca.crt");
   const caText = await readOrFail(env.readFile, caPath, "the in-cluster CA");

@@ -46,7 +46,7 @@ export interface NormalizeServerOptions {
  * @param text The URL as configured.
  * @param fail Makes the error for a problem (e.g. `is not a valid URL: ...`).
  * @param options `credentialsAdvice`: where credentials go instead of the URL, for one that holds a user name or
- *   password (the password is never shown).
+ *   password (any `@` before the host; what precedes it is never shown).
  * @returns The URL, `https://host[:port][/path]`.
  * @throws {Error} The error `fail` makes (a `ConfigError` in this library).
  *
@@ -64,6 +64,15 @@ export function normalizeServer(
 ): string {
   const trimmed = text.trim();
   const withScheme = hasScheme(trimmed) ? trimmed : `https://${trimmed}`;
+  // Any "@" before the host, where a URL holds a user name and password (the URL API would drop an empty one, as
+  // `https://@host`, and fail to parse some others), is refused here: the one place that does, for every source.
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/\\?#]*@/i.test(withScheme)) {
+    throw fail(
+      `must not hold a user name or password (the part up to "@", not shown): ${
+        options.credentialsAdvice ?? "put credentials in users"
+      }`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(withScheme);
@@ -84,11 +93,6 @@ export function normalizeServer(
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw fail(
       `must start with https:// or http://: current value is ${quoteUrl(trimmed)}`,
-    );
-  }
-  if (url.username || url.password) {
-    throw fail(
-      `must not hold a user name or password: ${options.credentialsAdvice ?? "put credentials in users"}`,
     );
   }
   if (url.search || url.hash) {
