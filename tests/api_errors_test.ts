@@ -7,7 +7,7 @@ import { KubeApiError } from "../src/base/errors.ts";
 import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
-import { fakeEnvironment, IN_CLUSTER_VARS, SA_FILES } from "./_cluster_environment.ts";
+import { fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";
 
 /** The cluster access a status error reads: its server, source and credentials. */
 const accessTo = (server: string, credentials: object = {}) =>
@@ -757,34 +757,42 @@ Deno.test("statusError() and notJsonError() escape DEL, C1 controls and bidi cha
 });
 
 // A server URL from the cluster.server option was told to "point the kubeconfig at the Kubernetes API server", where
-// no kubeconfig was given (or its server was replaced); the TLS message in the same case names the options.
-Deno.test("statusError() for an HTML page names cluster.server when the server URL came from it", () => {
+// no kubeconfig was given (or its server was replaced); the TLS message in the same case names the options. Whether
+// it did was told from the source's words, which a kubeconfig's file name can hold too: it is a field of the access.
+Deno.test("statusError() for an HTML page names cluster.server when the server URL came from it", async () => {
   const page = new Response(null, { status: 403, headers: { "content-type": "text/html" } });
+  const direct = "https://10.0.0.1:6443";
+  const rancher = "https://rancher.example/k8s/clusters/c-1";
+  const named = "/k/prod with cluster.server, staging";
+  const files = {
+    "/k": kubeconfigText(direct),
+    "/k/rancher": kubeconfigText(rancher),
+    [named]: kubeconfigText(direct),
+  };
   for (
-    const [server, source, advice] of [
-      ["https://10.0.0.1:6443", "cluster options", /: point cluster\.server at the Kubernetes API server itself, not/],
+    const [options, vars, advice] of [
+      [{ server: direct }, {}, /: point cluster\.server at the Kubernetes API server itself, not/],
+      [{ kubeconfig: "/k", server: direct }, {}, /: point cluster\.server at the Kubernetes API server itself, not/],
       [
-        "https://10.0.0.1:6443",
-        "kubeconfig /k with cluster.ca, cluster.server",
-        /: point cluster\.server at the Kubernetes API server itself, not/,
-      ],
-      [
-        "https://rancher.example/k8s/clusters/c-1",
-        "cluster options",
+        { server: rancher },
+        {},
         /check the path in cluster\.server and the user's access there, or point cluster\.server at the Kubernetes/,
       ],
       // A kubeconfig's own server, even with other options given, is still the kubeconfig's.
-      ["https://10.0.0.1:6443", "kubeconfig /k with cluster.token", /: point the kubeconfig at the Kubernetes API/],
+      [{ kubeconfig: "/k", token: "t" }, {}, /: point the kubeconfig at the Kubernetes API/],
       [
-        "https://rancher.example/k8s/clusters/c-1",
-        "kubeconfig /k",
-        /check the path in kubeconfig \/k and the user's access there, or point the kubeconfig at/,
+        { kubeconfig: "/k/rancher" },
+        {},
+        /check the path in kubeconfig \/k\/rancher \(context "dev"\) and the user's access there, or point the kubeconfig at/,
       ],
+      // Whatever its file is named.
+      [{}, { KUBECONFIG: named }, /: point the kubeconfig at the Kubernetes API/],
+      [{ kubeconfig: named, token: "t" }, {}, /: point the kubeconfig at the Kubernetes API/],
     ] as const
   ) {
-    const access = { ...accessTo(server), source } as ClusterAccess;
+    const access = await resolveClusterAccess(options, fakeEnvironment(vars, files));
     const message = statusError(listIn("prod"), access, page, {}, false).message;
-    assert.match(message, advice, source);
-    if (advice.source.includes("cluster")) assert.doesNotMatch(message, /the kubeconfig/, source);
+    assert.match(message, advice, access.source);
+    if (advice.source.includes("cluster\\.server")) assert.doesNotMatch(message, /the kubeconfig/, access.source);
   }
 });

@@ -41,7 +41,7 @@ export interface ErrorBody extends Status {
  * ```
  */
 export function foreignAnswerAdvice(access: ClusterAccess): string {
-  const option = serverFromOption(access.source);
+  const option = access.serverFromOption === true;
   const point = `point ${option ? "cluster.server" : "the kubeconfig"} at the Kubernetes API server itself`;
   if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
     return "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) answers so when " +
@@ -49,14 +49,6 @@ export function foreignAnswerAdvice(access: ClusterAccess): string {
       `and the user's access there, or ${point}`;
   }
   return `${point}, not at a web page, a login page or a proxy`;
-}
-
-/**
- * Whether the server URL came from the `cluster.server` option: the source is the options alone, or a kubeconfig
- * whose server it replaced (`kubeconfig /k with cluster.ca, cluster.server`, as `applyClusterOptions` names them).
- */
-function serverFromOption(source: string): boolean {
-  return source === "cluster options" || / with (cluster\.\w+, )*cluster\.server(,|$)/.test(source);
 }
 
 /**

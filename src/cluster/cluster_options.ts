@@ -267,7 +267,11 @@ export function serverOptionAccess(): SourceAccess {
  * }
  * ```
  */
-export type OptionsApplied = Omit<SourceAccess, "namespace" | "proxyUrl" | "disableCompression" | "impersonate">;
+export interface OptionsApplied
+  extends Omit<SourceAccess, "namespace" | "proxyUrl" | "disableCompression" | "impersonate"> {
+  /** Set when `server` is the `cluster.server` option's, not the source's (see `ClusterAccess.serverFromOption`). */
+  serverFromOption?: true;
+}
 
 /**
  * Lets the options override what a source found: server, CA, verification,
@@ -436,6 +440,7 @@ export async function applyClusterOptions(
     source,
   };
   if (schemeAssumed) applied.serverSchemeAssumed = true;
+  if (options.server !== undefined) applied.serverFromOption = true;
   if (certFiles !== undefined) applied.certFiles = certFiles;
   if (caFile !== undefined && ca !== undefined) applied.caFile = caFile;
   return applied;

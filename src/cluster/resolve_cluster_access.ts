@@ -114,6 +114,7 @@ export async function resolveClusterAccess(
       (found.impersonate === undefined ? "" : ` impersonating ${JSON.stringify(found.impersonate)}`),
     source: applied.source,
   };
+  if (applied.serverFromOption) access.serverFromOption = true;
   if (namespace.source !== undefined) access.namespaceSource = namespace.source;
   if (applied.caFile !== undefined && applied.tls.ca !== undefined) {
     access.currentCa = caFileReader(applied.caFile, applied.tls.ca, env);

@@ -141,6 +141,11 @@ export interface ClusterAccess {
   /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `the in-cluster service account`, `cluster options`. */
   source: string;
   /**
+   * Set when `server` is the `cluster.server` option's (given alone, or replacing the server of the kubeconfig that
+   * `source` names): advice about a wrong server then names that option, not the kubeconfig.
+   */
+  serverFromOption?: true;
+  /**
    * The CA as its file holds it now, when `tls.ca` was read from a file (the in-cluster `ca.crt`, a kubeconfig's
    * `certificate-authority`, `cluster.caFile`): read again every 5 minutes, as client-go 1.36 does, so that new
    * connections trust a rotated cluster CA. Absent for an inline CA.
