@@ -124,3 +124,29 @@ Deno.test("normalizeServer() refuses any '@' before the host, with the caller's 
   // After the host, an "@" is the path's: a gateway's URL may have one.
   assert.equal(normalizeServer("https://k.example/clusters/@c-1", fail), "https://k.example/clusters/@c-1");
 });
+
+// The URL API skips any run of "/" and "\" after `https:` (and drops tabs and newlines anywhere), so these URLs hold a
+// user name and password before their host too: the check for an "@" after "://" alone let them through, and they
+// were sent to the host without their credentials, silently. kubectl refuses them ("host must be a URL or a host:port
+// pair").
+Deno.test("normalizeServer() refuses an '@' before the host after extra slashes, backslashes or a tab", () => {
+  const fail = (problem: string) => new ConfigError(problem);
+  for (
+    const server of [
+      "https:///admin:SRV5@10.0.0.1:6443",
+      "https:////admin@10.0.0.1",
+      "https://\\admin:SRV6@10.0.0.1",
+      "https://\t/admin:SRV7@10.0.0.1",
+      "https:///@10.0.0.1",
+    ]
+  ) {
+    assert.throws(() => normalizeServer(server, fail), (error: Error) => {
+      assert.equal(
+        error.message,
+        'must not hold a user name or password (the part up to "@", not shown): put credentials in users',
+        JSON.stringify(server),
+      );
+      return true;
+    });
+  }
+});

@@ -65,8 +65,9 @@ export function normalizeServer(
   const trimmed = text.trim();
   const withScheme = hasScheme(trimmed) ? trimmed : `https://${trimmed}`;
   // Any "@" before the host, where a URL holds a user name and password (the URL API would drop an empty one, as
-  // `https://@host`, and fail to parse some others), is refused here: the one place that does, for every source.
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/\\?#]*@/i.test(withScheme)) {
+  // `https://@host`, and fail to parse some others), is refused here: the one place that does, for every source. The
+  // URL API drops tabs and newlines and skips any run of "/" and "\" before the host (`https:///admin:pw@host`).
+  if (/^[a-z][a-z0-9+.-]*:[/\\]*[^/\\?#]*@/i.test(withScheme.replace(/[\t\n\r]/g, ""))) {
     throw fail(
       `must not hold a user name or password (the part up to "@", not shown): ${
         options.credentialsAdvice ?? "put credentials in users"
