@@ -796,3 +796,19 @@ Deno.test("statusError() for an HTML page names cluster.server when the server U
     if (advice.source.includes("cluster\\.server")) assert.doesNotMatch(message, /the kubeconfig/, access.source);
   }
 });
+
+// In a pod, the server URL comes from KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, and there is no kubeconfig
+// to point anywhere: the advice for a page in the API server's place was "point the kubeconfig at ...".
+Deno.test("statusError() for an HTML page in a pod names the in-cluster variables, not a kubeconfig", async () => {
+  const page = new Response(null, { status: 403, headers: { "content-type": "text/html" } });
+  for (const options of [{}, { token: "t" }]) {
+    const access = await resolveClusterAccess(options, fakeEnvironment(IN_CLUSTER_VARS, SA_FILES));
+    const message = statusError(listIn("shop"), access, page, {}, false).message;
+    assert.match(
+      message,
+      /: point KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT at the Kubernetes API server itself, not at a web/,
+      access.source,
+    );
+    assert.doesNotMatch(message, /kubeconfig|cluster\.server/, access.source);
+  }
+});

@@ -9,6 +9,7 @@
  */
 
 import type { ClusterAccess } from "../cluster/types.ts";
+import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import { isRecord } from "../base/_util.ts";
 import type { Status } from "../base/endpoint_slice.ts";
 
@@ -29,7 +30,8 @@ export interface ErrorBody extends Status {
 
 /**
  * What to do about an answer that is not the API server's, naming `cluster.server` when the URL came from that
- * option (alone, or replacing the kubeconfig's server), as the TLS advice names the TLS options.
+ * option (alone, or replacing the kubeconfig's server), as the TLS advice names the TLS options, and the in-cluster
+ * variables in a pod.
  *
  * @param access The cluster.
  * @returns Advice for the end of a message.
@@ -42,7 +44,15 @@ export interface ErrorBody extends Status {
  */
 export function foreignAnswerAdvice(access: ClusterAccess): string {
   const option = access.serverFromOption === true;
-  const point = `point ${option ? "cluster.server" : "the kubeconfig"} at the Kubernetes API server itself`;
+  // In a pod (with other options or not: `the in-cluster service account with cluster.token`), no kubeconfig holds
+  // the URL: the kubelet's variables make it.
+  const inPod = !option && access.source.startsWith(IN_CLUSTER_SOURCE);
+  const place = option
+    ? "cluster.server"
+    : inPod
+    ? "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT"
+    : "the kubeconfig";
+  const point = `point ${place} at the Kubernetes API server itself`;
   if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
     return "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) answers so when " +
       `it refuses the user or knows no such cluster: check the path in ${option ? "cluster.server" : access.source} ` +
