@@ -63,9 +63,9 @@ const IN_CLUSTER_SERVER = {
  * @param unknown What an error says when, on Deno, whether this runs in a pod cannot be told: what the service
  * account would be used instead of, and the options that make the question moot.
  * @returns The access, or `undefined` when not in a pod.
- * @throws {ConfigError} When `KUBERNETES_SERVICE_PORT` is not a port, the host
- * makes no URL or holds an `@` (never shown: it may be a password), the token or CA file cannot be read, or on Deno the variables
- * may not be read (and neither is known to be unset).
+ * @throws {ConfigError} When `KUBERNETES_SERVICE_PORT` is not a port, the host makes no URL or holds an `@` (never
+ * shown: it may be a password), the token or CA file cannot be read, or on Deno the variables may not be read (and
+ * neither is known to be unset).
  *
  * @example A fake pod
  * ```ts
