@@ -13,7 +13,7 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS } from "./table_layout.ts";
 import { cellsOf, type PodRows, podRows, rowsShown, type UseCounts, useCounts } from "./table_rows.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
-import { unusedByZone, zonesThatFit } from "./unused_zones.ts";
+import { unusedByZone, zoneLines, zonesThatFit } from "./unused_zones.ts";
 import { keepCutMessage, type MessageSpan } from "./cut_message.ts";
 import { wrap } from "./_table_text.ts";
 import { reasonCounts } from "./pod_reasons.ts";
@@ -494,7 +494,15 @@ function tableLines(
     unusedZones,
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
-  lines.push(...gap, ...countsGiveWay ? gaveWay : bottom(total + zones));
+  // Where that cut some zones (at 80 columns, real zone names such as eu-west-1a), every zone on up to two lines where
+  // the screen has them, how to quit under them: cut, the zone without a usable pod was hidden with the ZONE column.
+  const zonesWhole = context.live && zones !== zonesThatFit(unusedZones, Infinity)
+    ? zoneLines(total, unusedZones, columns, 2)
+    : undefined;
+  const countsLines = zonesWhole && lines.length + gap.length + zonesWhole.length + 1 <= context.rows - 1
+    ? [...zonesWhole.map((text) => fit([{ text }])), quitAlone]
+    : bottom(total + zones);
+  lines.push(...gap, ...countsGiveWay ? gaveWay : countsLines);
   return { ...made(hidden, countsCut), message: span ?? unusable };
 }
 

@@ -32,6 +32,38 @@ export function zonesThatFit(counts: readonly string[], room: number): string {
 }
 
 /**
+ * The counts of the pods by kind followed by every count of {@linkcode unusedByZone}, on at most `max` lines of
+ * `columns` cells, each zone's count whole on one line (wrapped at any space, `1 in zone` and its name were apart).
+ *
+ * @param total The counts by kind (`1 used, 3 not used`).
+ * @param counts The counts by zone, from {@linkcode unusedByZone}; not empty.
+ * @param columns The width of a line.
+ * @param max The most lines they may take.
+ * @returns The lines, or `undefined` where they need more than `max`.
+ *
+ * @example
+ * ```ts
+ * import { zoneLines } from "./unused_zones.ts";
+ * console.log(zoneLines("3 not used", ["2 in zone b", "1 in zone c"], 26, 2)); // ["3 not used (2 in zone b,", "1 in zone c)"]
+ * ```
+ */
+export function zoneLines(
+  total: string,
+  counts: readonly string[],
+  columns: number,
+  max: number,
+): string[] | undefined {
+  const lines: string[] = [];
+  counts.forEach((count, i) => {
+    const part = `${i === 0 ? `${total} (` : ""}${count}${i === counts.length - 1 ? ")" : ","}`;
+    const joined = `${lines.at(-1)} ${part}`;
+    if (lines.length > 0 && cellWidth(printable(joined)) <= columns) lines[lines.length - 1] = joined;
+    else lines.push(part);
+  });
+  return lines.length <= max && lines.every((line) => cellWidth(printable(line)) <= columns) ? lines : undefined;
+}
+
+/**
  * How many pods are not used in each zone, where topology applies (a zone short of ready pods shows, even when the
  * table is too narrow for its ZONE column): the most first, then by zone; none without topology or when every pod is
  * used.

@@ -132,11 +132,52 @@ Deno.test("the table counts the pods not used per zone where topology applies, a
   const { zone: _, ...zoneless } = zoned(5, "c", false);
   const withZoneless = renderTable(viewOf([...endpoints.slice(0, 4), zoneless], { zone: "b" }), context());
   assert.equal(withZoneless.at(-1), "1 used, 1 failover, 3 not used (2 in zone b, 1 without a zone)  Ctrl-C to quit");
-  // Too narrow for every zone, the most first, and how to quit stays.
+  // Too narrow for every zone and how to quit, every zone where the screen has the lines, how to quit under them.
   const narrow = renderTable(viewOf(endpoints, { zone: "b" }), { ...context(), columns: 64 });
-  assert.equal(narrow.at(-1), "1 used, 1 failover, 3 not used (2 in zone b, …)  Ctrl-C to quit");
+  assert.deepEqual(narrow.slice(-2), ["1 used, 1 failover, 3 not used (2 in zone b, 1 in zone c)", "Ctrl-C to quit"]);
   const narrower = renderTable(viewOf(endpoints, { zone: "b" }), { ...context(), columns: 50 });
-  assert.equal(narrower.at(-1), "1 used, 1 failover, 3 not used  Ctrl-C to quit");
+  assert.deepEqual(narrower.slice(-3), [
+    "1 used, 1 failover, 3 not used (2 in zone b,",
+    "1 in zone c)",
+    "Ctrl-C to quit",
+  ]);
+  // Where it has none to spare, the zones that fit beside how to quit, the most first.
+  const short = { ...context(), rows: narrow.length };
+  assert.equal(
+    renderTable(viewOf(endpoints, { zone: "b" }), { ...short, columns: 64 }).at(-1),
+    "1 used, 1 failover, 3 not used (2 in zone b, …)  Ctrl-C to quit",
+  );
+  assert.equal(
+    renderTable(viewOf(endpoints, { zone: "b" }), { ...short, columns: 50 }).at(-1),
+    "1 used, 1 failover, 3 not used  Ctrl-C to quit",
+  );
+});
+
+Deno.test("the table counts every zone at 80 columns with real zone names, how to quit on a line of its own", () => {
+  // A rollout seen at 80x24 (kube-apiserver v1.36.3, PreferClose): ZONE is left out at that width, and the counts cut
+  // after the first zone hid the one without a usable pod (eu-west-1c) though the screen had lines to spare.
+  const zoned = (i: number, zone: string, ready = true): SliceEndpoint => ({ ...pod(i, [zone], ready), zone });
+  const endpoints = [
+    zoned(1, "eu-west-1a"),
+    zoned(2, "eu-west-1a", false),
+    zoned(3, "eu-west-1a", false),
+    zoned(4, "eu-west-1b"),
+    zoned(5, "eu-west-1b", false),
+    zoned(6, "eu-west-1c", false),
+    zoned(7, "eu-west-1c", false),
+  ];
+  const view = viewOf(endpoints, { zone: "eu-west-1a" });
+  const lines = renderTable(view, { ...context(), columns: 80, rows: 24 });
+  // Each zone's count whole on one line: wrapped at any space, '1 in zone' and its name were apart.
+  assert.deepEqual(lines.slice(-3), [
+    "1 used, 1 failover, 5 not used (2 in zone eu-west-1a, 2 in zone eu-west-1c,",
+    "1 in zone eu-west-1b)",
+    "Ctrl-C to quit",
+  ]);
+  // A terminal with no line to spare for them keeps its rows, and the counts of the zones that fit beside how to quit.
+  const short = renderTable(view, { ...context(), columns: 80, rows: lines.length - 1 });
+  assert.equal(short.at(-1), "1 used, 1 failover, 5 not used (2 in zone eu-west-1a, …)  Ctrl-C to quit");
+  assert.equal(short.filter((line) => line.startsWith("echo-")).length, endpoints.length);
 });
 
 /** What the table shows besides the view. */
