@@ -131,6 +131,28 @@ export function changeLine(view: ServiceView, now: number): string {
 }
 
 /**
+ * The line (after `kgr-resolver: `) that tells, off a terminal, that the watch fails, or that it is served again: the
+ * time first, as on the lines per change, then the failure's message, or how long the failures lasted.
+ *
+ * @param message The failure's message; `undefined` once the watch is served again.
+ * @param now The current time, in ms since the epoch.
+ * @param failingSince When the failures began, in ms since the epoch (for the line of their end).
+ * @returns The text, without a newline.
+ *
+ * @example
+ * ```ts
+ * import { problemLine } from "./report.ts";
+ * console.log(problemLine("Cannot watch ...", 0, 0)); // "1970-01-01T00:00:00.000Z retrying: Cannot watch ..."
+ * console.log(problemLine(undefined, 37_400, 0)); // "1970-01-01T00:00:37.400Z watching again after 37 s of retrying"
+ * ```
+ */
+export function problemLine(message: string | undefined, now: number, failingSince: number): string {
+  const at = new Date(now).toISOString();
+  if (message !== undefined) return `${at} retrying: ${message}`;
+  return `${at} watching again after ${Math.floor(Math.max(0, now - failingSince) / 1000)} s of retrying`;
+}
+
+/**
  * What the line per change says of the pods: the topology mode, and which pods get calls and why, each reason once
  * before the pods that share it (`2 not used (not ready): a 10.0.0.1:80, b 10.0.0.2:80`). It leaves out
  * what does not change where calls go (zones, nodes and hints that topology does not use): two views with the same

@@ -20,7 +20,7 @@ import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
-import { changeLine, changeSummary, snapshotReport } from "./report.ts";
+import { changeLine, changeSummary, problemLine, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
 import { displayClock } from "./display_clock.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, printable, takesEscapes } from "./terminal.ts";
@@ -85,6 +85,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   /** What was last printed off a terminal: the snapshot's number with --json, else the line's summary. */
   let printed: number | string | undefined;
   let problem: string | undefined;
+  /** When the failures that `problem` is the last of began. */
+  let failingSince = 0;
   /** How many exec plugins have the terminal: the live table waits for them, below what they wrote. */
   let pluginsOnTerminal = 0;
   const drawLive = () => {
@@ -171,12 +173,17 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     stderr.write(`kgr-resolver: the snapshot above is from a LIST, but ${what}: ${error.message}\n`);
     finish(1);
   };
-  /** Off a terminal, a failure of the watch (and its end) is one line on standard error. */
+  /**
+   * Off a terminal, a failure of the watch (and its end) is one line on standard error, with the time, as the lines of
+   * changes on standard output have it: without, a log of both did not tell when the watch failed, nor for how long.
+   */
   const reportProblem = (view: ServiceView) => {
     const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
     const text = failure?.message;
     if (text === problem || (text === undefined && view.watch.state !== "watching")) return;
-    stderr.write(text === undefined ? "kgr-resolver: watching again\n" : `kgr-resolver: retrying: ${text}\n`);
+    const now = Date.now();
+    if (problem === undefined) failingSince = now;
+    stderr.write(`kgr-resolver: ${problemLine(text, now, failingSince)}\n`);
     problem = text;
   };
 

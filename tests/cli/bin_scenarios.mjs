@@ -453,7 +453,10 @@ export const scenarios = {
       await eventually("the retrying line", () => retrying.errors().includes("\n"));
       process.kill(retrying.child.pid, "SIGINT");
       const retried = await retrying.exited;
-      assert.match(retried.stderr, /^kgr-resolver: retrying: Cannot list .* forbidden \(403\) .* with --namespace: /);
+      assert.match(
+        retried.stderr,
+        /^kgr-resolver: \S+Z retrying: Cannot list .* forbidden \(403\) .* with --namespace: /,
+      );
       assert.doesNotMatch(retried.stderr, /cluster\./);
 
       const port = await refusedPort();
@@ -767,7 +770,7 @@ export const scenarios = {
       const { stderr } = await following.exited;
       assert.match(
         stderr,
-        /^kgr-resolver: retrying: Cannot list .* is not valid JSON: if this repeats, check that nothing on the way/,
+        /^kgr-resolver: \S+Z retrying: Cannot list .* is not valid JSON: if this repeats, check that nothing on the way/,
       );
       assert.equal(stderr.split("\n")[0].match(/retrying/g).length, 1, stderr);
       // --once gives up at the first failure: its line must not promise a retry.
@@ -1227,14 +1230,18 @@ export const scenarios = {
       const { code, stdout, stderr } = await run.exited;
       assert.equal(code, 0, stderr);
       const problems = stderr.trimEnd().split("\n");
-      assert.match(problems[0], /^kgr-resolver: retrying: /);
+      // Each with the time, as the lines of changes on standard output: a log of both tells when the watch failed.
+      assert.match(problems[0], /^kgr-resolver: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z retrying: /);
       assert.ok(
         problems.some((line) =>
-          /^kgr-resolver: retrying: Cannot watch endpointslices .*answered 503.*etcd is down/.test(line)
+          /^kgr-resolver: \S+Z retrying: Cannot watch endpointslices .*answered 503.*etcd is down/.test(line)
         ),
         stderr,
       );
-      assert.equal(problems.at(-1), "kgr-resolver: watching again");
+      assert.match(
+        problems.at(-1),
+        /^kgr-resolver: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z watching again after \d+ s of retrying$/,
+      );
       assert.equal(stdout.trimEnd().split("\n").length, 2, stdout);
     } finally {
       await cluster.close();
