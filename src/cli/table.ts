@@ -66,6 +66,8 @@ const PARTS_GIVEN_UP_FOR_ROWS = ["cluster", "version", "target", "topology", "ga
 type FramePart = typeof PARTS_GIVEN_UP_FOR_ROWS[number];
 /** How to stop a live table, said in every frame. */
 const QUIT = "Ctrl-C to quit";
+/** The rows of pods a frame keeps when the counts of the pods not used per zone take lines from them. */
+const ROWS_BESIDE_ZONES = 5;
 /** The last line of a failing watch's message cut for want of lines: `--once` prints it whole, then exits. */
 const WHOLE_MESSAGE = "--once prints it all";
 /** How long a live table says only "listing" before it says for how long. */
@@ -425,7 +427,19 @@ function tableLines(
   // The headings only with a row under them (and the blank line and the counts): a terminal too short for that
   // gets the count of the pods alone, not headings over nothing.
   const total = summary(uses);
-  const totalHeight = countsGiveWay ? gaveWay.length : bottom(total).length;
+  const zones = zonesThatFit(
+    unusedZones,
+    columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
+  );
+  // Where that cut some zones (at 80 columns, real zone names such as eu-west-1a), every zone on up to two lines, how
+  // to quit under them: cut, the zone without a usable pod was hidden with the ZONE column. Taken from the rows where
+  // the screen has lines for a few of them besides (at 80x24, 12 of 28 pods), else only where it has lines to spare.
+  const zonesWhole = context.live && zones !== zonesThatFit(unusedZones, Infinity)
+    ? zoneLines(total, unusedZones, columns, 2)
+    : undefined;
+  const zonesTaken = zonesWhole &&
+    context.rows - 1 - lines.length - 1 - gap.length - (zonesWhole.length + 1) - 1 >= ROWS_BESIDE_ZONES;
+  const totalHeight = countsGiveWay ? gaveWay.length : zonesTaken ? zonesWhole.length + 1 : bottom(total).length;
   const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
@@ -490,15 +504,6 @@ function tableLines(
     lines.push(fit([{ text: more, style: "dim" }]));
     for (const line of counts) lines.push(paint(line, "dim"));
   }
-  const zones = zonesThatFit(
-    unusedZones,
-    columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
-  );
-  // Where that cut some zones (at 80 columns, real zone names such as eu-west-1a), every zone on up to two lines where
-  // the screen has them, how to quit under them: cut, the zone without a usable pod was hidden with the ZONE column.
-  const zonesWhole = context.live && zones !== zonesThatFit(unusedZones, Infinity)
-    ? zoneLines(total, unusedZones, columns, 2)
-    : undefined;
   const countsLines = zonesWhole && lines.length + gap.length + zonesWhole.length + 1 <= context.rows - 1
     ? [...zonesWhole.map((text) => fit([{ text }])), quitAlone]
     : bottom(total + zones);

@@ -180,6 +180,24 @@ Deno.test("the table counts every zone at 80 columns with real zone names, how t
   assert.equal(short.filter((line) => line.startsWith("echo-")).length, endpoints.length);
 });
 
+Deno.test("the table counts every zone at 80x24 where the pods' rows fill it, taking lines from the rows", () => {
+  // 28 pods in three zones at 80x24, seen in a real rollout: the rows filled the screen, and the counts ended in
+  // '(3 in zone eu-west-1a, …)', hiding the other zones' pods not used.
+  const zones = ["eu-west-1a", "eu-west-1a", "eu-west-1b", "eu-west-1c"];
+  const endpoints = Array.from({ length: 28 }, (_, i): SliceEndpoint => ({
+    ...pod(i + 10, [zones[i % 4]], i % 5 !== 0),
+    zone: zones[i % 4],
+  }));
+  const lines = renderTable(viewOf(endpoints, { zone: "eu-west-1b" }), { ...context(), columns: 80, rows: 24 });
+  assert.ok(lines.length <= 23, lines.join("\n"));
+  assert.deepEqual(lines.slice(-3), [
+    "6 used, 16 failover, 6 not used (4 in zone eu-west-1a, 1 in zone eu-west-1b,",
+    "1 in zone eu-west-1c)",
+    "Ctrl-C to quit",
+  ]);
+  assert.ok(lines.filter((line) => line.startsWith("echo-")).length >= 5, lines.join("\n"));
+});
+
 /** What the table shows besides the view. */
 function context() {
   return {
