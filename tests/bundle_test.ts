@@ -2,8 +2,9 @@
 // `bun build --target=node` into one ES module and into one CommonJS file, with grpc-js and nice-grpc inside, and
 // each runs on Node from a folder without node_modules (and as CommonJS that leaves nice-grpc external, run beside a
 // node_modules other than the one it was built with, as deployed); `bun build --compile` makes single executables of
-// it and of the CLI, which run there too; a program of the core alone bundles without grpc-js; one that leaves the
-// yaml package external says so at a kubeconfig file.
+// it and of the CLI, which run there too; a program of the core alone bundles without grpc-js; one that reads a
+// kubeconfig file from a top-level await bundles into one file that reads it; one that leaves the yaml package
+// external says so at a kubeconfig file.
 // Bundles the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -125,6 +126,37 @@ Deno.test("a bundle of a program that uses only watchEndpoints leaves grpc-js ou
     const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
     assert.equal(stdout.trim(), "pods echo-0");
   } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+Deno.test("a one-file ES module bundle whose entry awaits at top level reads a kubeconfig file", async () => {
+  // The YAML parser is imported at the first kubeconfig file. A bundler that inlines that lazy import places the
+  // module after the entry's code (rollup's inlineDynamicImports): a top-level await that reaches the file then finds
+  // the parser undefined. bun build keeps it in one file and defines it first; webpack, ncc and rollup's output.dir
+  // write it as a chunk beside the bundle (README, "Bundles and single executables").
+  const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+  const api = await startFakeApiServer({ token: "bundle" });
+  try {
+    const bundle = join(folder, "kubeconfig_file_client.mjs");
+    await run(bun, ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", `--outfile=${bundle}`], {
+      env: childEnv(),
+      cwd: root,
+      timeout: 30_000,
+    });
+    assert.deepEqual(await readdir(folder), ["kubeconfig_file_client.mjs"], "the bundle is one file");
+    api.applySlice(endpointSlice({
+      namespace: "demo",
+      service: "echo",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "127.0.0.2", pod: "echo-0" }],
+    }));
+    const kubeconfig = join(folder, "config");
+    await writeFile(kubeconfig, JSON.stringify(api.kubeconfig({ namespace: "demo" })));
+    const { stdout } = await run("node", [bundle, kubeconfig], { env: childEnv(), cwd: folder, timeout: 20_000 });
+    assert.equal(stdout.trim(), "pods echo-0");
+  } finally {
+    await api.close();
     await rm(folder, { recursive: true, force: true });
   }
 });
