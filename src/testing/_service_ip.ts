@@ -12,9 +12,7 @@ import { describeValue } from "../base/_util.ts";
 import { allocateClusterIp, clusterIpProblem, type Held, SERVICE_CIDR } from "./_service_ranges.ts";
 import type { Service, ServiceInput } from "./types.ts";
 import { jsonValue, quotedValue } from "./_go_quote.ts";
-
-/** Throws the refusal of the Service being applied, with `problem` as its detail. */
-export type Refuse = (problem: string) => never;
+import type { Refusals, Refuse } from "./_refusals.ts";
 
 /** A Service's cluster IP fields as they are stored: `[clusterIP]` in both, or neither for an ExternalName one. */
 export type ClusterIpFields = Pick<Service["spec"], "clusterIP" | "clusterIPs">;
@@ -200,19 +198,19 @@ export function ipFamiliesOf(
  *
  * @param spec The given spec, read as given.
  * @param existing The Service it replaces.
- * @param refuse Throws the refusal.
+ * @param refusals Keeps the refusals.
  */
 export function checkExternalNameFamilies(
   spec: ServiceInput["spec"],
   existing: Service | undefined,
-  refuse: Refuse,
+  refusals: Refusals,
 ): void {
   const families: unknown = spec.ipFamilies ?? [];
   if (Array.isArray(families) && families.length > 0 && !sameList(families, existing?.spec.ipFamilies ?? [])) {
-    refuse("spec.ipFamilies: Forbidden: may not be set for ExternalName services");
+    refusals.attempt((refuse) => refuse("spec.ipFamilies: Forbidden: may not be set for ExternalName services"), 0);
   }
   if ((spec.ipFamilyPolicy ?? "") !== "" && spec.ipFamilyPolicy !== existing?.spec.ipFamilyPolicy) {
-    refuse("spec.ipFamilyPolicy: Forbidden: may not be set for ExternalName services");
+    refusals.attempt((refuse) => refuse("spec.ipFamilyPolicy: Forbidden: may not be set for ExternalName services"), 0);
   }
 }
 

@@ -19,6 +19,7 @@ import type { Held } from "./_service_ranges.ts";
 import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodePorts } from "./_service_type.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 import { jsonValue, quotedValue } from "./_go_quote.ts";
+import { gatherRefusals, type Refusals, type Refuse } from "./_refusals.ts";
 
 /** The Services of the fake API server. */
 export interface ServiceStore {
@@ -151,49 +152,75 @@ function normalizeSpec(
   existing: Service | undefined,
   held: HeldBesides,
 ): Service["spec"] {
-  const refuse = (problem: string): never => {
-    throw invalid(key, problem);
-  };
   if (!isRecord(spec)) {
-    refuse(`spec must be an object such as { ports: [{ port: 80 }] }: current value is ${describeValue(spec)}`);
+    throw invalid(
+      key,
+      `spec must be an object such as { ports: [{ port: 80 }] }: current value is ${describeValue(spec)}`,
+    );
   }
-  const type = serviceTypeOf(spec, refuse);
+  // Every check runs, as kube-apiserver's validation does: their problems come together, in its order.
+  const refusals = gatherRefusals((problem) => invalid(key, problem));
+  const given = refusals.attempt((refuse) => serviceTypeOf(spec, refuse), undefined);
+  // An unsupported type is checked as no ExternalName, NodePort or LoadBalancer one, as the real server checks it.
+  const type = given ?? "ClusterIP";
   const name = key.slice(key.indexOf("/") + 1);
-  const addresses = clusterIpOf(spec, { name, type, existing, used: held.ips }, refuse);
-  const headless = addresses.clusterIP === "None";
+  const addresses = refusals.attempt(
+    (refuse) => clusterIpOf(spec, { name, type, existing, used: held.ips }, refuse),
+    {},
+  );
+  const headless = addresses.clusterIP === "None" || (given === undefined && spec.clusterIP === "None");
   const portless = headless || type === "ExternalName";
   // Read as given: a JavaScript caller can pass anything; null is a list left out, as kube-apiserver decodes it.
-  const given: unknown = spec.ports ?? [];
-  if (!Array.isArray(given)) refuse("spec.ports must be a list");
-  const fields = typeFieldsOf(spec, { type, existing }, refuse);
+  const listed: unknown = spec.ports ?? [];
+  if (!Array.isArray(listed)) throw invalid(key, "spec.ports must be a list");
+  const fields = typeFieldsOf(spec, { type, existing }, refusals);
   const allocate = hasNodePorts(type) && fields.allocateLoadBalancerNodePorts !== false;
-  const ports = withNodePorts(
-    portsOf(key, given as ServiceInput["spec"]["ports"], portless ? undefined : type),
-    (given as { nodePort?: unknown }[]).map((port) => isRecord(port) ? port : {}),
-    { type, allocate, existing, used: held.ports },
-    refuse,
+  const checked = portsOf(
+    listed as ServiceInput["spec"]["ports"],
+    portless ? undefined : given ?? "non-headless",
+    refusals,
+  );
+  // Node ports are given to the ports by index: only once every port passed, and the type is known.
+  const ports = given === undefined || checked.length !== listed.length ? checked : refusals.attempt(
+    (refuse) =>
+      withNodePorts(
+        checked,
+        (listed as { nodePort?: unknown }[]).map((port) => isRecord(port) ? port : {}),
+        { type, allocate, existing, used: held.ports },
+        refuse,
+      ),
+    checked,
   );
   const own = new Set(ports.flatMap((port) => port.nodePort ?? []));
   const used: Held<number> = { has: (port) => own.has(port) || held.ports.has(port) };
-  const healthCheck = healthCheckPortOf(spec, fields, { type, existing, used }, refuse);
+  const healthCheck = refusals.attempt(
+    (refuse) => healthCheckPortOf(spec, fields, { type, existing, used }, refuse),
+    {},
+  );
   const selector = decodedStringMap(spec.selector);
-  if (selector === false) {
-    throw invalid(key, "spec.selector must map strings to strings");
-  }
-  const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);
-  if (problem !== undefined) throw invalid(key, problem);
+  if (selector === false) throw invalid(key, "spec.selector must map strings to strings");
+  refusals.attempt((refuse: Refuse) => {
+    const problem = selector === undefined ? undefined : labelsProblem("spec.selector", selector);
+    if (problem !== undefined) refuse(problem);
+  }, undefined);
   // As kube-apiserver v1.36.3 defaults it (null too) and refuses another value (422 "Unsupported value").
-  const policy = spec.internalTrafficPolicy ?? "Cluster";
-  if (policy !== "Cluster" && policy !== "Local") {
-    throw invalid(
-      key,
-      `spec.internalTrafficPolicy: Unsupported value: ${jsonValue(policy)}: supported values: "Cluster", "Local"`,
-    );
-  }
-  const affinity = sessionAffinityOf(spec, refuse);
+  const policy = refusals.attempt((refuse: Refuse) => {
+    const policy = spec.internalTrafficPolicy ?? "Cluster";
+    if (policy !== "Cluster" && policy !== "Local") {
+      refuse(
+        `spec.internalTrafficPolicy: Unsupported value: ${jsonValue(policy)}: supported values: "Cluster", "Local"`,
+      );
+    }
+    return policy;
+  }, "Cluster");
+  const affinity = refusals.attempt((refuse) => sessionAffinityOf(spec, refuse), { sessionAffinity: "None" });
   const selected = selector !== undefined && Object.keys(selector).length > 0;
-  if (type === "ExternalName") checkExternalNameFamilies(spec, existing, refuse);
+  if (type === "ExternalName") checkExternalNameFamilies(spec, existing, refusals);
   const external = type === "ExternalName";
+  const families = external
+    ? {}
+    : refusals.attempt((refuse) => ipFamiliesOf(spec, existing, headless && !selected, refuse), {});
+  refusals.settle();
   // In kube-apiserver's order (its Go fields'), which its JSON keeps.
   const { externalName, externalTrafficPolicy, allocateLoadBalancerNodePorts } = fields;
   return {
@@ -208,7 +235,7 @@ function normalizeSpec(
     ...healthCheck,
     ...(affinity.sessionAffinityConfig === undefined ? {} : { sessionAffinityConfig: affinity.sessionAffinityConfig }),
     // An ExternalName Service has no address, so no IP families, and drops its internal traffic policy (measured).
-    ...(external ? {} : ipFamiliesOf(spec, existing, headless && !selected, refuse)),
+    ...families,
     ...(allocateLoadBalancerNodePorts === undefined ? {} : { allocateLoadBalancerNodePorts }),
     ...(external ? {} : { internalTrafficPolicy: policy }),
   };
@@ -242,24 +269,30 @@ function sessionAffinityOf(
  * The ports of a Service as kube-apiserver v1.36.3 validates and stores them, in the order given, without node ports;
  * a headless or ExternalName Service (`required` undefined) may have none.
  */
-function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: string | undefined): ServicePort[] {
+function portsOf(
+  ports: ServiceInput["spec"]["ports"],
+  required: string | undefined,
+  refusals: Refusals,
+): ServicePort[] {
   // kube-apiserver v1.36.3 refuses a Service without a port (measured: 422 Invalid, "Service \"x\" is invalid:
   // spec.ports: Required value"); only headless and ExternalName ones may have none.
   if (ports.length === 0 && required !== undefined) {
-    throw invalid(
-      key,
-      `spec.ports: Required value (a ${required} Service needs at least one port, as kube-apiserver requires; a ` +
-        'headless one (clusterIP: "None") or an ExternalName one may have none)',
-    );
+    refusals.attempt((refuse) =>
+      refuse(
+        `spec.ports: Required value (a ${required} Service needs at least one port, as kube-apiserver requires; a ` +
+          'headless one (clusterIP: "None") or an ExternalName one may have none)',
+      ), undefined);
   }
   const names = new Set<string>();
   /** `port/protocol` pairs already taken. */
   const served = new Set<string>();
-  return ports.map((given, index): ServicePort => {
+  // Each port is checked, up to its first problem; one that has a problem is left out.
+  return ports.flatMap((given, index) => refusals.attempt((refuse) => [portOf(given, index, refuse)], []));
+
+  function portOf(given: ServiceInput["spec"]["ports"][number], index: number, refuse: Refuse): ServicePort {
     const field = `spec.ports[${index}]`;
     if (!isRecord(given)) {
-      throw invalid(
-        key,
+      refuse(
         `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${quotedValue(given)}`,
       );
     }
@@ -269,30 +302,28 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
     ) as ServiceInput["spec"]["ports"][number];
     const name = port.name ?? "";
     if (ports.length > 1 && name === "") {
-      throw invalid(key, `${field}.name is required when a Service has more than one port`);
+      refuse(`${field}.name: Required value (a Service with more than one port names each of them)`);
     }
     if (name !== "" && !isDns1123Label(name)) {
-      throw invalid(
-        key,
+      refuse(
         `${field}.name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
           `current value is ${quotedValue(name)}`,
       );
     }
-    if (names.has(name)) throw invalid(key, `${field}.name must be unique: current value is ${quotedValue(name)}`);
+    if (names.has(name)) refuse(`${field}.name: Duplicate value: ${quotedValue(name)}`);
     names.add(name);
+    if (Number.isInteger(port.port) && !isPortNumber(port.port)) {
+      refuse(`${field}.port: Invalid value: ${port.port}: must be between 1 and 65535, inclusive`);
+    }
     if (!isPortNumber(port.port)) {
-      throw invalid(key, `${field}.port must be 1-65535: current value is ${quotedValue(port.port)}`);
+      refuse(`${field}.port must be 1-65535: current value is ${quotedValue(port.port)}`);
     }
     const protocol = port.protocol ?? "TCP";
     if (!PROTOCOLS.has(protocol)) {
-      throw invalid(
-        key,
-        `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${jsonValue(protocol)}`,
-      );
+      refuse(`${field}.protocol: Unsupported value: ${jsonValue(protocol)}: supported values: "SCTP", "TCP", "UDP"`);
     }
     if (served.has(`${port.port}/${protocol}`)) {
-      throw invalid(
-        key,
+      refuse(
         `${field} must not repeat port ${port.port} with protocol ${protocol}, as kube-apiserver requires`,
       );
     }
@@ -304,22 +335,21 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
     if (typeof targetPort === "string") {
       const problems = portNameProblems(targetPort);
       if (problems.length > 0) {
-        throw invalid(
-          key,
+        refuse(
           `${field}.targetPort must be a port name (${problems.join(", ")}), as kube-apiserver requires: ` +
             `current value is ${quotedValue(targetPort)}`,
         );
       }
     } else if (!isPortNumber(targetPort)) {
-      throw invalid(key, `${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
+      refuse(`${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
     }
     if (port.appProtocol !== undefined && typeof port.appProtocol !== "string") {
-      throw invalid(key, `${field}.appProtocol must be a string: current value is ${describeValue(port.appProtocol)}`);
+      refuse(`${field}.appProtocol must be a string: current value is ${describeValue(port.appProtocol)}`);
     }
     const appProtocol = port.appProtocol === undefined
       ? undefined
       : qualifiedNameProblem(`${field}.appProtocol`, port.appProtocol);
-    if (appProtocol !== undefined) throw invalid(key, appProtocol);
+    if (appProtocol !== undefined) refuse(appProtocol);
     return {
       ...(name === "" ? {} : { name }),
       protocol,
@@ -327,7 +357,7 @@ function portsOf(key: string, ports: ServiceInput["spec"]["ports"], required: st
       port: port.port,
       targetPort,
     };
-  });
+  }
 }
 
 /** What makes a text no IANA service name (a container port's name), as kube-apiserver's `IsValidPortName` lists it. */

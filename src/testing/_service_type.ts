@@ -13,7 +13,7 @@
 
 import { describeValue } from "../base/_util.ts";
 import { allocateNodePort, FIRST_NODE_PORT, type Held, LAST_NODE_PORT, nodePortProblem } from "./_service_ranges.ts";
-import type { Refuse } from "./_service_ip.ts";
+import type { Refusals, Refuse } from "./_refusals.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 import { jsonValue, quotedValue } from "./_go_quote.ts";
 
@@ -69,61 +69,70 @@ export function hasNodePorts(type: ServiceType): boolean {
  *
  * @param spec The given spec, read as given.
  * @param context The type and the Service replaced.
- * @param refuse Throws the refusal.
+ * @param refusals Keeps each field's refusal: every field is checked.
  * @returns The fields.
  */
 export function typeFieldsOf(
   spec: ServiceInput["spec"],
   context: { type: ServiceType; existing: Service | undefined },
-  refuse: Refuse,
+  refusals: Refusals,
 ): Omit<TypeFields, "healthCheckNodePort"> {
   const { type, existing } = context;
   const old = existing?.spec;
   // Given back unchanged across a change of type, a field the new type forbids is dropped (measured).
   const changed = old !== undefined && old.type !== type;
-  const name: unknown = spec.externalName ?? "";
-  if (typeof name !== "string") {
-    refuse(`spec.externalName must be a DNS name such as "db.example.com": current value is ${describeValue(name)}`);
-  }
-  if (type === "ExternalName" && name === "") {
-    refuse('spec.externalName: Required value (an ExternalName Service names a DNS name, such as "db.example.com")');
-  }
-  const bare = name.endsWith(".") ? name.slice(0, -1) : name;
-  if (type === "ExternalName" && (bare.length > 253 || !SUBDOMAIN.test(bare))) {
-    refuse(
-      `spec.externalName: Invalid value: ${quotedValue(name)}: a lowercase RFC 1123 subdomain must consist of ` +
-        "lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character " +
-        "(e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*" +
-        "[a-z0-9])?)*')",
-    );
-  }
+  const name = refusals.attempt((refuse: Refuse) => {
+    const name: unknown = spec.externalName ?? "";
+    if (typeof name !== "string") {
+      refuse(`spec.externalName must be a DNS name such as "db.example.com": current value is ${describeValue(name)}`);
+    }
+    if (type === "ExternalName" && name === "") {
+      refuse('spec.externalName: Required value (an ExternalName Service names a DNS name, such as "db.example.com")');
+    }
+    const bare = name.endsWith(".") ? name.slice(0, -1) : name;
+    if (type === "ExternalName" && (bare.length > 253 || !SUBDOMAIN.test(bare))) {
+      refuse(
+        `spec.externalName: Invalid value: ${quotedValue(name)}: a lowercase RFC 1123 subdomain must consist of ` +
+          "lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character " +
+          "(e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*" +
+          "[a-z0-9])?)*')",
+      );
+    }
+    return name;
+  }, "");
   const external = hasNodePorts(type);
-  let policy: unknown = spec.externalTrafficPolicy ?? "";
-  if (changed && !external && policy === old.externalTrafficPolicy) policy = "";
-  if (!external && policy !== "") {
-    refuse(
-      `spec.externalTrafficPolicy: Invalid value: ${jsonValue(policy)}: may only be set for ` +
-        "externally-accessible services (of type NodePort or LoadBalancer)",
-    );
-  }
-  if (external && policy !== "" && policy !== "Cluster" && policy !== "Local") {
-    refuse(
-      `spec.externalTrafficPolicy: Unsupported value: ${jsonValue(policy)}: supported values: "Cluster", "Local"`,
-    );
-  }
-  let allocate: unknown = spec.allocateLoadBalancerNodePorts ?? undefined;
-  if (changed && type !== "LoadBalancer" && allocate === old.allocateLoadBalancerNodePorts) allocate = undefined;
-  if (type !== "LoadBalancer" && allocate !== undefined) {
-    refuse("spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'");
-  }
-  if (allocate !== undefined && typeof allocate !== "boolean") {
-    refuse(`spec.allocateLoadBalancerNodePorts must be true or false: current value is ${describeValue(allocate)}`);
-  }
+  const allocate = refusals.attempt((refuse: Refuse) => {
+    let allocate: unknown = spec.allocateLoadBalancerNodePorts ?? undefined;
+    if (changed && type !== "LoadBalancer" && allocate === old.allocateLoadBalancerNodePorts) allocate = undefined;
+    if (type !== "LoadBalancer" && allocate !== undefined) {
+      refuse("spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer'");
+    }
+    if (allocate !== undefined && typeof allocate !== "boolean") {
+      refuse(`spec.allocateLoadBalancerNodePorts must be true or false: current value is ${describeValue(allocate)}`);
+    }
+    return allocate as boolean | undefined;
+  }, undefined);
+  const policy = refusals.attempt((refuse: Refuse) => {
+    let policy: unknown = spec.externalTrafficPolicy ?? "";
+    if (changed && !external && policy === old.externalTrafficPolicy) policy = "";
+    if (!external && policy !== "") {
+      refuse(
+        `spec.externalTrafficPolicy: Invalid value: ${jsonValue(policy)}: may only be set for ` +
+          "externally-accessible services (of type NodePort or LoadBalancer)",
+      );
+    }
+    if (external && policy !== "" && policy !== "Cluster" && policy !== "Local") {
+      refuse(
+        `spec.externalTrafficPolicy: Unsupported value: ${jsonValue(policy)}: supported values: "Cluster", "Local"`,
+      );
+    }
+    return policy;
+  }, "");
   const trafficPolicy = external ? (policy || "Cluster") as "Cluster" | "Local" : undefined;
   return {
     ...(name === "" ? {} : { externalName: name }),
     ...(trafficPolicy === undefined ? {} : { externalTrafficPolicy: trafficPolicy }),
-    ...(type === "LoadBalancer" ? { allocateLoadBalancerNodePorts: (allocate as boolean | undefined) ?? true } : {}),
+    ...(type === "LoadBalancer" ? { allocateLoadBalancerNodePorts: allocate ?? true } : {}),
   };
 }
 

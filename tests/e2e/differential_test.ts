@@ -1918,6 +1918,63 @@ Deno.test({
         },
       });
       await t.step({
+        name: "a Service with several problems: every one listed, in the real server's order; an allocator's alone",
+        sanitizeOps: false,
+        sanitizeResources: false,
+        async fn() {
+          const grpc = [{ name: "grpc", port: 80 }];
+          const specs: Record<string, Record<string, unknown>> = {
+            "m-type": { type: "Foo", sessionAffinity: "Sticky", ports: grpc },
+            "m-portless": { type: "Foo", ports: [] },
+            "m-node-port": { sessionAffinity: "Sticky", ports: [{ name: "grpc", port: 80, nodePort: 30001 }] },
+            "m-fields": {
+              healthCheckNodePort: 30051,
+              externalTrafficPolicy: "Local",
+              internalTrafficPolicy: "X",
+              allocateLoadBalancerNodePorts: true,
+              ports: grpc,
+            },
+            "m-external": {
+              type: "ExternalName",
+              externalName: "Bad_Name",
+              ipFamilyPolicy: "SingleStack",
+              ipFamilies: ["IPv4"],
+              clusterIP: "10.96.0.9",
+              sessionAffinity: "Sticky",
+            },
+            "m-ports": {
+              ports: [{ name: "grpc", port: 80, protocol: "XX" }, { name: "grpc", port: 81 }, { port: 82 }],
+              sessionAffinity: "ClientIP",
+              sessionAffinityConfig: { clientIP: { timeoutSeconds: 0 } },
+            },
+            "m-address": { type: "Foo", sessionAffinity: "Sticky", clusterIP: "abc", ports: grpc },
+          };
+          // The fake's advice after the real server's words.
+          const advice =
+            / \((give type NodePort|give "None"|of type NodePort|an ExternalName Service names|a Service with more|a \S+ Service needs)[^()]*(?:\([^()]*\)[^()]*)*\)/g;
+          const path = `/api/v1/namespaces/${OTHER_NAMESPACE}/services`;
+          for (const [name, spec] of Object.entries(specs)) {
+            let fakeAnswer: string;
+            try {
+              fakeServer.server.applyService({ metadata: { namespace: OTHER_NAMESPACE, name }, spec } as ServiceInput);
+              fakeAnswer = "stored";
+            } catch (error) {
+              fakeAnswer = (error as Error).message.replace(/^Cannot apply Service "[^"]+": /, "").replace(advice, "");
+            }
+            const response = await controlPlane.adminFetch(path, {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify({ metadata: { name, namespace: OTHER_NAMESPACE }, spec }),
+            });
+            const body = await response.json();
+            const realAnswer = response.status < 300
+              ? "stored"
+              : body.message.replace(/^Service "[^"]+" is invalid: /, "");
+            assert.equal(fakeAnswer, realAnswer, name);
+          }
+        },
+      });
+      await t.step({
         name: "a watch cache that no longer holds the resume point: a 410 ERROR event, for Services, Namespaces and " +
           "Nodes too; a list there still works",
         sanitizeOps: false,

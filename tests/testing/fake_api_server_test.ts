@@ -1813,9 +1813,12 @@ Deno.test("applyService() rejects invalid Services", async () => {
     });
     assert.throws(() => server.applyService(ports([{ port: 80 }, { name: "b", port: 81 }])), {
       name: "TypeError",
-      message: /spec\.ports\[0\]\.name is required when a Service has more than one port/,
+      message: /spec\.ports\[0\]\.name: Required value \(a Service with more than one port names each of them\)$/,
     });
-    assert.throws(() => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])), /unique/);
+    assert.throws(
+      () => server.applyService(ports([{ name: "a", port: 80 }, { name: "a", port: 81 }])),
+      /name: Duplicate value: "a"$/,
+    );
     // As kube-apiserver v1.36.3 answers a ClusterIP Service without ports (measured): 422 Invalid,
     // "Service \"bad\" is invalid: spec.ports: Required value".
     assert.throws(() => server.applyService(ports([])), {
@@ -1833,7 +1836,10 @@ Deno.test("applyService() rejects invalid Services", async () => {
       spec: { ports: [{ name: "a", port: 53 }, { name: "b", port: 53, protocol: "UDP" }] },
     });
     assert.throws(() => server.applyService(ports([{ name: "GRPC", port: 80 }])), /name must be a DNS-1123 label/);
-    assert.throws(() => server.applyService(ports([{ name: "a", port: 0 }])), /port must be 1-65535/);
+    assert.throws(
+      () => server.applyService(ports([{ name: "a", port: 0 }])),
+      /port: Invalid value: 0: must be between 1 and 65535/,
+    );
     // As kube-apiserver v1.36.3 (measured): a targetPort name is an IANA service name, and 0 or "" mean the port.
     for (
       const [targetPort, problem] of [

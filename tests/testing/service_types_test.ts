@@ -566,3 +566,83 @@ Deno.test("clusterIpOf() says the service range is full in kube-apiserver's word
     },
   );
 });
+
+Deno.test("applyService() lists every refusal of its checks at once, in kube-apiserver's order and words", async () => {
+  await withServer({}, (server) => {
+    const sticky = 'spec.sessionAffinity: Unsupported value: "Sticky": supported values: "ClientIP", "None"';
+    const typeFoo = 'spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "ExternalName", ' +
+      '"LoadBalancer", "NodePort"';
+    const internal = 'spec.internalTrafficPolicy: Unsupported value: "X": supported values: "Cluster", "Local"';
+    // Each as kube-apiserver v1.36.3 answered a POST of the same spec (422 Invalid, its causes in this order), but
+    // for the fake's advice in parentheses and its words for a bad selector key (as for labels).
+    const cases: [Record<string, unknown>, string][] = [
+      [{ type: "Foo", sessionAffinity: "Sticky", ports: grpc }, `[${sticky}, ${typeFoo}]`],
+      [
+        { type: "ClusterIP", sessionAffinity: "Sticky", ports: [{ name: "grpc", port: 80, nodePort: 30001 }] },
+        // The fake's advice after the real server's words.
+        `[${sticky}, spec.ports[0].nodePort: Forbidden: may not be used when \`type\` is 'ClusterIP' (give type ` +
+        "NodePort or LoadBalancer, or leave nodePort out)]",
+      ],
+      [
+        {
+          type: "ClusterIP",
+          healthCheckNodePort: 30051,
+          externalTrafficPolicy: "Local",
+          internalTrafficPolicy: "X",
+          allocateLoadBalancerNodePorts: true,
+          ports: grpc,
+        },
+        "[spec.allocateLoadBalancerNodePorts: Forbidden: may only be used when `type` is 'LoadBalancer', " +
+        'spec.externalTrafficPolicy: Invalid value: "Local": may only be set for externally-accessible services (of ' +
+        "type NodePort or LoadBalancer), " +
+        "spec.healthCheckNodePort: Invalid value: 30051: may only be set when `type` is 'LoadBalancer' and " +
+        `\`externalTrafficPolicy\` is 'Local', ${internal}]`,
+      ],
+      [
+        {
+          type: "ExternalName",
+          externalName: "a.b",
+          ipFamilyPolicy: "SingleStack",
+          ipFamilies: ["IPv4"],
+          clusterIP: "10.96.0.9",
+          sessionAffinity: "Sticky",
+        },
+        "[spec.clusterIPs: Forbidden: may not be set for ExternalName services, spec.ipFamilies: Forbidden: may " +
+        "not be set for ExternalName services, spec.ipFamilyPolicy: Forbidden: may not be set for ExternalName " +
+        `services, ${sticky}]`,
+      ],
+      [
+        {
+          ports: [{ name: "grpc", port: 80, protocol: "XX" }, { name: "grpc", port: 81 }],
+          selector: { "a b": "c" },
+          sessionAffinity: "ClientIP",
+          sessionAffinityConfig: { clientIP: { timeoutSeconds: 0 } },
+        },
+        '[spec.ports[0].protocol: Unsupported value: "XX": supported values: "SCTP", "TCP", "UDP", ' +
+        'spec.ports[1].name: Duplicate value: "grpc", spec.selector key "a b" is no label key, as kube-apiserver requires one: name part must consist ' +
+        "of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. " +
+        "'MyName',  or 'my.name',  or '123-abc', regex used for validation is " +
+        "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), spec.sessionAffinityConfig.clientIP.timeoutSeconds: Invalid " +
+        "value: 0: must be greater than 0 and less than 86400]",
+      ],
+    ];
+    for (const [index, [spec, expected]] of cases.entries()) {
+      assert.equal(refusal(server, `several-${index}`, spec), expected, JSON.stringify(spec));
+    }
+    // A node port or cluster IP the allocators refuse comes alone, before any other check, as on the real server.
+    apply(server, "holder", { type: "NodePort", ports: [{ name: "grpc", port: 80, nodePort: 30050 }] });
+    assert.equal(
+      refusal(server, "taken", {
+        type: "NodePort",
+        sessionAffinity: "Sticky",
+        ports: [{ name: "grpc", port: 80, nodePort: 30050 }],
+      }).replace(/ \(the fake API server's.*\)$/, ""),
+      "spec.ports[0].nodePort: Invalid value: 30050: provided port is already allocated",
+    );
+    assert.equal(
+      refusal(server, "bad-ip", { type: "Foo", sessionAffinity: "Sticky", clusterIP: "abc", ports: grpc })
+        .replace(/ \(.*\)$/, ""),
+      'spec.clusterIPs[0]: Invalid value: "abc": must be a valid IP address,',
+    );
+  });
+});
