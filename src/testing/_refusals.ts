@@ -1,18 +1,18 @@
 /**
- * The refusals of one Service being applied, gathered as kube-apiserver v1.36.3 reports them (measured): its
- * allocators (a cluster IP or node port given, IP families) refuse first and alone; its validation lists every
- * problem it finds, `[a, b]`, in the order it checks the fields (a port up to its first problem here, where the real
- * server lists each of its problems). Private to the fake API server.
+ * The refusals of one object being applied, gathered as kube-apiserver v1.36.3 reports them (measured): its
+ * validation lists every problem it finds, `[a, b]`, in the order it checks the fields; a Service's allocators (a
+ * cluster IP or node port given, IP families) refuse first and alone. A field here stops at its first problem, where
+ * the real server may list several (a port `0` is also a bad `targetPort`). Private to the fake API server.
  *
  * @module
  */
 
 /**
- * The validation's order of the fields, by the start of each problem (measured with one POST holding several); a
+ * The validation's order of a Service's fields, by the start of each problem (measured with one POST holding several); a
  * problem none matches is an allocator's, or the fake's own words for a value of the wrong JavaScript type: it comes
  * alone.
  */
-const ORDER: readonly RegExp[] = [
+export const SERVICE_ORDER: readonly RegExp[] = [
   /^spec\.ports: Required value/,
   /^spec\.clusterIPs: Forbidden: may not be set for ExternalName/,
   /^spec\.ipFamilies: Forbidden: may not be set for ExternalName/,
@@ -34,19 +34,25 @@ const ORDER: readonly RegExp[] = [
 /** Throws the refusal of the Service being applied, with `problem` as its detail. */
 export type Refuse = (problem: string) => never;
 
-/** A problem thrown by a check's `refuse`, which stops that check only. */
-class Refused extends Error {
-  constructor(readonly problem: string) {
-    super(problem);
-    this.name = "Refused";
+/**
+ * A refusal that says its problem apart: thrown by a check's `refuse`, or by a check of its own, it stops that check
+ * only when a gatherer runs it. Still a `TypeError` to anyone else.
+ */
+export class Refusal extends TypeError {
+  /**
+   * @param message The whole message.
+   * @param problem The problem alone, as a list of several quotes it.
+   */
+  constructor(message: string, readonly problem: string = message) {
+    super(message);
   }
 }
 
 const stop: Refuse = (problem) => {
-  throw new Refused(problem);
+  throw new Refusal(problem);
 };
 
-/** The refusals of one Service being applied. */
+/** The refusals of one object being applied. */
 export interface Refusals {
   /**
    * Runs one check; a problem it refuses is kept (and `fallback` returned), or thrown at once and alone when it is
@@ -60,20 +66,22 @@ export interface Refusals {
 }
 
 /**
- * Gathers the refusals of a Service.
+ * Gathers the refusals of an object.
  *
  * @param fail Makes the error to throw from the problem (or the bracketed list of them).
+ * @param order The validation's order by the start of each problem (a problem none matches is thrown at once and
+ *   alone); without it, every problem is kept in the order the checks found them.
  * @returns The gatherer.
  */
-export function gatherRefusals(fail: (problem: string) => Error): Refusals {
+export function gatherRefusals(fail: (problem: string) => Error, order?: readonly RegExp[]): Refusals {
   const kept: { rank: number; problem: string }[] = [];
   return {
     attempt(check, fallback) {
       try {
         return check(stop);
       } catch (error) {
-        if (!(error instanceof Refused)) throw error;
-        const rank = ORDER.findIndex((start) => start.test(error.problem));
+        if (!(error instanceof Refusal)) throw error;
+        const rank = order === undefined ? 0 : order.findIndex((start) => start.test(error.problem));
         if (rank === -1) throw fail(error.problem);
         kept.push({ rank, problem: error.problem });
         return fallback;

@@ -178,17 +178,20 @@ export function ipFamiliesOf(
   let families = (given.length > 0 ? given : existing?.spec.ipFamilies ?? ["IPv4"]) as ("IPv4" | "IPv6")[];
   if (policy === "SingleStack") families = families.slice(0, 1);
   else if (selectorless && families.length < 2) families = [families[0], families[0] === "IPv4" ? "IPv6" : "IPv4"];
-  // The policy's refusal first, as kube-apiserver v1.36.3 lists both (measured).
+  // Both, the policy's first, as kube-apiserver v1.36.3 lists them (measured); with the families kept from the replaced
+  // Service, not given, only the policy's (measured: a selector given to a headless Service that had both families).
+  const unserved: string[] = [];
   if (!selectorless && policy === "RequireDualStack") {
-    refuse(
+    unserved.push(
       'spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack ' +
         'services (the fake API server is an IPv4 cluster: give "SingleStack" or "PreferDualStack")',
     );
   }
   const ipv6 = selectorless ? -1 : families.indexOf("IPv6");
-  if (ipv6 !== -1) {
-    refuse(`spec.ipFamilies[${ipv6}]: Invalid value: "IPv6": not configured on this cluster${IPV4_ONLY}`);
+  if (ipv6 !== -1 && (unserved.length === 0 || given.length > 0)) {
+    unserved.push(`spec.ipFamilies[${ipv6}]: Invalid value: "IPv6": not configured on this cluster${IPV4_ONLY}`);
   }
+  if (unserved.length > 0) refuse(unserved.length === 1 ? unserved[0] : `[${unserved.join(", ")}]`);
   return { ipFamilies: families, ipFamilyPolicy: policy as Service["spec"]["ipFamilyPolicy"] };
 }
 

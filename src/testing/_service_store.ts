@@ -19,7 +19,7 @@ import type { Held } from "./_service_ranges.ts";
 import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodePorts } from "./_service_type.ts";
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 import { jsonValue, quotedValue } from "./_go_quote.ts";
-import { gatherRefusals, type Refusals, type Refuse } from "./_refusals.ts";
+import { gatherRefusals, type Refusals, type Refuse, SERVICE_ORDER } from "./_refusals.ts";
 
 /** The Services of the fake API server. */
 export interface ServiceStore {
@@ -159,7 +159,7 @@ function normalizeSpec(
     );
   }
   // Every check runs, as kube-apiserver's validation does: their problems come together, in its order.
-  const refusals = gatherRefusals((problem) => invalid(key, problem));
+  const refusals = gatherRefusals((problem) => invalid(key, problem), SERVICE_ORDER);
   const given = refusals.attempt((refuse) => serviceTypeOf(spec, refuse), undefined);
   // An unsupported type is checked as no ExternalName, NodePort or LoadBalancer one, as the real server checks it.
   const type = given ?? "ClusterIP";

@@ -22,6 +22,7 @@ import {
 } from "./_labels.ts";
 import type { Endpoint, EndpointConditions, EndpointPort, EndpointSlice, EndpointSliceInput } from "./types.ts";
 import { jsonValue, quotedValue } from "./_go_quote.ts";
+import { gatherRefusals, Refusal, type Refusals } from "./_refusals.ts";
 
 const GENERATE_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -44,9 +45,7 @@ function randomSuffix(): string {
 }
 
 function invalidSlice(key: string, problem: string): TypeError {
-  return new TypeError(
-    `Cannot apply EndpointSlice ${quotedValue(key)}: ${problem}`,
-  );
+  return new Refusal(`Cannot apply EndpointSlice ${quotedValue(key)}: ${problem}`, problem);
 }
 
 function stringMap(
@@ -301,39 +300,50 @@ const MAX_ENDPOINTS = 1000;
 function normalizeContent(
   key: string,
   input: EndpointSliceInput,
+  refusals: Refusals,
 ): Pick<EndpointSlice, "addressType" | "endpoints" | "ports"> {
   const typeProblem = sliceTypeProblem(input as unknown as Record<string, unknown>);
   if (typeProblem !== undefined) throw invalidSlice(key, typeProblem);
   const addressType = input.addressType;
-  if (
-    addressType !== "IPv4" && addressType !== "IPv6" && addressType !== "FQDN"
-  ) {
-    throw invalidSlice(
-      key,
-      `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${jsonValue(addressType)}`,
-    );
+  const known = addressType === "IPv4" || addressType === "IPv6" || addressType === "FQDN";
+  if (!known) {
+    refusals.attempt(() => {
+      throw invalidSlice(
+        key,
+        `addressType must be "IPv4", "IPv6" or "FQDN": current value is ${jsonValue(addressType)}`,
+      );
+    }, undefined);
   }
-  if ((input.endpoints?.length ?? 0) > MAX_ENDPOINTS) {
-    throw invalidSlice(
-      key,
-      `endpoints must hold at most ${MAX_ENDPOINTS} endpoints, as kube-apiserver requires: current count is ` +
-        `${input.endpoints!.length}: spread them over several slices (endpointSlice() with a name for each), as the ` +
-        "EndpointSlice controller does with 100 per slice",
-    );
-  }
-  const endpoints = (input.endpoints ?? []).map((endpoint, index) =>
-    normalizeEndpoint(key, addressType, endpoint, index)
-  );
+  // Each port, then each endpoint, as kube-apiserver lists their problems; one with a problem is left out.
   // As kube-apiserver decodes it, a null port is the zero value: no name, no number, TCP.
-  const ports = (input.ports ?? []).map((port, index) => normalizePort(key, port ?? {}, index));
+  const ports = (input.ports ?? []).flatMap((port, index) =>
+    refusals.attempt(() => [normalizePort(key, port ?? {}, index)], [])
+  );
   const names = ports.map((port) => port.name);
   const repeated = names.findIndex((name, index) => names.indexOf(name) !== index);
   if (repeated !== -1) {
+    refusals.attempt(() => {
+      throw invalidSlice(
+        key,
+        `ports[${repeated}].name must be unique: current value is ${quotedValue(names[repeated])}`,
+      );
+    }, undefined);
+  }
+  const given = input.endpoints ?? [];
+  if (given.length > MAX_ENDPOINTS) {
     throw invalidSlice(
       key,
-      `ports[${repeated}].name must be unique: current value is ${quotedValue(names[repeated])}`,
+      `endpoints must hold at most ${MAX_ENDPOINTS} endpoints, as kube-apiserver requires: current count is ` +
+        `${given.length}: spread them over several slices (endpointSlice() with a name for each), as the ` +
+        "EndpointSlice controller does with 100 per slice",
     );
   }
+  // Endpoints are read by their address type: with none known, they are not checked.
+  const endpoints = known
+    ? given.flatMap((endpoint, index) =>
+      refusals.attempt(() => [normalizeEndpoint(key, addressType, endpoint, index)], [])
+    )
+    : [];
   return {
     addressType,
     endpoints: endpoints.length === 0 ? null : endpoints,
@@ -435,10 +445,13 @@ export function prepareSlice(
   }
   const { name, generateName } = nameFor(meta, current);
   const key = keyOf(meta.namespace, name);
-  const labels = stringMap(key, "metadata.labels", meta.labels);
-  const annotations = stringMap(key, "metadata.annotations", meta.annotations);
-  const ownerReferences = ownerReferencesOf(key, meta.ownerReferences);
-  const content = normalizeContent(key, input);
+  // Every problem at once: the metadata's, then the content's, as kube-apiserver lists them.
+  const refusals = gatherRefusals((problem) => invalidSlice(key, problem));
+  const labels = refusals.attempt(() => stringMap(key, "metadata.labels", meta.labels), undefined);
+  const annotations = refusals.attempt(() => stringMap(key, "metadata.annotations", meta.annotations), undefined);
+  const ownerReferences = refusals.attempt(() => ownerReferencesOf(key, meta.ownerReferences), undefined);
+  const content = normalizeContent(key, input, refusals);
+  refusals.settle();
   const existing = current.get(key);
   let contentChanged = true;
   if (existing !== undefined) {

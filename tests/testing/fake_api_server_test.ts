@@ -1125,6 +1125,45 @@ Deno.test("a Node is served by name with its labels, as the resolver reads its z
   });
 });
 
+Deno.test("applySlice() lists every problem of a slice at once: metadata, then ports, then endpoints, as kube-apiserver does", async () => {
+  const server = await startFakeApiServer();
+  try {
+    // kube-apiserver v1.36.3 answered the same slice with these five causes, in this order (in its own words).
+    const input = {
+      metadata: { namespace: "p", name: "e1", labels: { "a b": "c" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["1.2.3"] }, { addresses: ["10.0.0.1"], hostname: "A_B" }],
+      ports: [{ name: "GRPC", port: 80 }, { name: "x", port: 80, protocol: "XX" }],
+    } as unknown as EndpointSliceInput;
+    const problems = [
+      'metadata.labels key "a b" is no label key, as kube-apiserver requires one: name part must consist of ' +
+      "alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. " +
+      "'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+      'ports[0].name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): current ' +
+      'value is "GRPC"',
+      'ports[1].protocol must be "TCP", "UDP" or "SCTP": current value is "XX"',
+      'endpoints[0].addresses must be IPv4 addresses: current value is "1.2.3"',
+      'endpoints[1].hostname must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a ' +
+      'letter or digit), as kube-apiserver requires: current value is "A_B"',
+    ];
+    assert.throws(() => server.applySlice(input), {
+      name: "TypeError",
+      message: `Cannot apply EndpointSlice "p/e1": [${problems.join(", ")}]`,
+    });
+    // One problem is given as it is, without brackets.
+    assert.throws(() => server.applySlice({ ...input, endpoints: [] }), {
+      name: "TypeError",
+      message: `Cannot apply EndpointSlice "p/e1": [${problems.slice(0, 3).join(", ")}]`,
+    });
+    assert.throws(() => server.applySlice({ ...input, endpoints: [], ports: [] }), {
+      name: "TypeError",
+      message: `Cannot apply EndpointSlice "p/e1": ${problems[0]}`,
+    });
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("applySlice() refuses more than 1,000 endpoints in one slice, as kube-apiserver does", async () => {
   await withServer({}, (server) => {
     // At most 1,000 endpoints per slice, as kube-apiserver v1.36.3 requires ("Too many: 1001: must have at most

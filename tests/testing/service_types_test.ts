@@ -629,6 +629,18 @@ Deno.test("applyService() lists every refusal of its checks at once, in kube-api
     for (const [index, [spec, expected]] of cases.entries()) {
       assert.equal(refusal(server, `several-${index}`, spec), expected, JSON.stringify(spec));
     }
+    // The IP family allocator lists both of its problems, alone too (the fake's advice after each).
+    const advice = / \(the fake API server is an IPv4 cluster[^()]*\)/g;
+    assert.equal(
+      refusal(server, "families", {
+        ipFamilies: ["IPv6"],
+        ipFamilyPolicy: "RequireDualStack",
+        sessionAffinity: "Sticky",
+        ports: grpc,
+      }).replace(advice, ""),
+      '[spec.ipFamilyPolicy: Invalid value: "RequireDualStack": this cluster is not configured for dual-stack ' +
+        'services, spec.ipFamilies[0]: Invalid value: "IPv6": not configured on this cluster]',
+    );
     // A node port or cluster IP the allocators refuse comes alone, before any other check, as on the real server.
     apply(server, "holder", { type: "NodePort", ports: [{ name: "grpc", port: 80, nodePort: 30050 }] });
     assert.equal(
