@@ -69,7 +69,9 @@ const KNOWN: Record<string, string> = {
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
   "continue tokens that are not base64url JSON":
     "the fake words a token it cannot read its own way, where a real server quotes Go's base64 or JSON error",
-  "POST and PUT as the admin": "the fake's HTTP API is read-only: 405, where a real server reads the body",
+  "POST, PUT, PATCH and DELETE as the admin":
+    "the fake's HTTP API is read-only: 405 to every write (server-side apply and a DELETE's preconditions included), " +
+    "where a real server reads the body, or answers 404 for a missing object",
   "named health checks and verbose ones":
     "the fake has no named checks: /readyz/etcd is a 404 and ?verbose says ok, where a real server lists its checks",
   "Accept headers only a real server can answer":
@@ -896,10 +898,13 @@ const cases: Case[] = [
     },
   },
   {
-    name: "POST and PUT as the admin",
+    name: "POST, PUT, PATCH and DELETE as the admin",
     run: async (target) => ({
       post: await get(target, SLICES, "admin", "POST"),
       put: await get(target, `${SLICES}/a-2`, "admin", "PUT"),
+      // Of a slice that does not exist: nothing is written on the real server either.
+      patch: await get(target, `${SLICES}/missing`, "admin", "PATCH"),
+      delete: await get(target, `${SLICES}/missing`, "admin", "DELETE"),
     }),
   },
   {
