@@ -16,6 +16,7 @@ import {
 } from "./_field_selector.ts";
 import { type LabelSelector, LabelSelectorError, parseLabelSelector } from "./_label_selector.ts";
 import { quotedValue } from "./_go_quote.ts";
+import { readToken } from "./_continue_token.ts";
 
 /** Where a paginated list goes on: its snapshot and the last key sent. */
 export interface ContinuePosition {
@@ -181,38 +182,24 @@ export function encodeContinue(position: ContinuePosition): string {
 }
 
 /**
- * Reads a continue token as kube-apiserver does: a token of another version, with a resourceVersion of 0 or
- * none, with an empty start key or one that is not a clean path gets its 400 in its words; a negative
- * resourceVersion continues at the current state. A token that is not base64url JSON of that shape gets the
- * 400 in the fake's own words (the real server quotes Go's base64 or JSON error).
+ * Reads a continue token as kube-apiserver does: one that is not base64url JSON of its shape, of another version,
+ * with a resourceVersion of 0 or none, with an empty start key or one that is not a clean path gets its 400 in its
+ * words (`_continue_token.ts`); a negative resourceVersion continues at the current state.
  *
  * @param token The `continue` parameter.
  * @returns Where the list goes on; `rv` is `-1` for the current state.
  * @throws {HttpError} `400 BadRequest` for a token the real server refuses.
  */
 export function decodeContinue(token: string): ContinuePosition {
-  const invalid = (detail: string) => badRequest(`invalid continue token: continue key is not valid${detail}`);
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    value = undefined;
-  }
-  // Go's decoder leaves a field that is absent or null at its zero value.
-  const field = (key: string) =>
-    value === null || typeof value !== "object" ? undefined : (value as Record<string, unknown>)[key] ?? undefined;
-  const [version = "", rv = 0, start = ""] = ["v", "rv", "start"].map(field);
-  if (
-    typeof value !== "object" || Array.isArray(value) || typeof version !== "string" ||
-    !Number.isSafeInteger(rv) || typeof start !== "string"
-  ) {
-    throw invalid(": the token is not one this server issued");
-  }
-  if (version !== "meta.k8s.io/v1") throw invalid(`: server does not recognize this encoded version ${version}`);
-  if (rv === 0) throw invalid(": incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-  if (start === "") throw invalid(": encoded start key empty (version meta.k8s.io/v1)");
-  if (!isCleanPath(start.startsWith("/") ? start : `/${start}`)) throw invalid(`: ${start}`);
-  return { rv: Math.max(rv as number, -1), start };
+  const invalid = (detail: string) => badRequest(`invalid continue token: continue key is not valid: ${detail}`);
+  const read = readToken(token);
+  if ("problem" in read) throw invalid(read.problem);
+  const { v: version, rv, start } = read;
+  if (version !== "meta.k8s.io/v1") throw invalid(`server does not recognize this encoded version ${version}`);
+  if (rv === 0) throw invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+  if (start === "") throw invalid("encoded start key empty (version meta.k8s.io/v1)");
+  if (!isCleanPath(start.startsWith("/") ? start : `/${start}`)) throw invalid(start);
+  return { rv: Math.max(rv, -1), start };
 }
 
 /** Whether Go's `path.Clean` leaves a path that starts with `/` as it is: no empty, `.` or `..` segment. */

@@ -67,8 +67,9 @@ const KNOWN: Record<string, string> = {
   "/apis": "the fake lists only the groups it serves, events.k8s.io and discovery.k8s.io",
   "/apis/discovery.k8s.io/v1": "the fake lists only the verbs it serves (get, list, watch) and no storageVersionHash",
   "/version build fields": "the fake is not a Go build: gitCommit, goVersion, compiler and platform say so",
-  "continue tokens that are not base64url JSON":
-    "the fake words a token it cannot read its own way, where a real server quotes Go's base64 or JSON error",
+  "a continue token whose JSON breaks off inside an object":
+    "the fake words a JSON syntax error its own way past the first character, the end and a whole value, where a " +
+    "real server names the character and where Go's scanner was",
   "POST, PUT, PATCH and DELETE as the admin":
     "the fake's HTTP API is read-only: 405 to every write (server-side apply and a DELETE's preconditions included), " +
     "where a real server reads the body, or answers 404 for a missing object",
@@ -225,12 +226,34 @@ const cases: Case[] = [
     },
   },
   {
-    name: "continue tokens that are not base64url JSON",
-    run: async (target) => ({
-      json: await get(target, `${SLICES}?continue=abc`),
-      base64: await get(target, `${SLICES}?continue=%21%21`),
-      array: await get(target, `${SLICES}?continue=${continueToken([])}`),
-    }),
+    name: "continue tokens that are not base64url JSON: Go's base64 and JSON errors",
+    async run(target) {
+      const raw = (text: string) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+      const tokens: Record<string, string> = {
+        json: "abc",
+        base64: "%21%21",
+        "a lone character": "a",
+        padding: "ab=",
+        array: continueToken([]),
+        string: continueToken("a"),
+        "a string version": continueToken({ v: 1 }),
+        "a fraction": continueToken({ rv: 1.5 }),
+        "upper-case fields": continueToken({ V: "meta.k8s.io/v1", RV: -1, Start: "zzz" }),
+        "a byte past ASCII": raw("\u0080"),
+        "cut short": raw('{"v":"'),
+        "a literal cut short": raw("tru"),
+        "a number cut short": raw("1."),
+        "after the value": raw("{}1"),
+      };
+      const entries = await Promise.all(
+        Object.entries(tokens).map(async ([name, token]) => [name, await get(target, `${SLICES}?continue=${token}`)]),
+      );
+      return Object.fromEntries(entries);
+    },
+  },
+  {
+    name: "a continue token whose JSON breaks off inside an object",
+    run: (target) => get(target, `${SLICES}?continue=${btoa('{"v" 1').replace(/=+$/, "")}`),
   },
   {
     name: "resourceVersion values a list reads, with and without resourceVersionMatch",
