@@ -481,7 +481,8 @@ Deno.test("a list refuses bad options with the real server's statuses and wordin
     );
     assert.deepEqual(await answer({ continue: "abc", resourceVersion: "5" }), {
       status: 400,
-      message: "invalid continue token: continue key is not valid: the token is not one this server issued",
+      message:
+        "invalid continue token: continue key is not valid: invalid character 'i' looking for beginning of value",
       reason: "BadRequest",
       causes: undefined,
     });
