@@ -2,7 +2,7 @@
  * The refusals of one object being applied, gathered as kube-apiserver v1.36.3 reports them (measured): its
  * validation lists every problem it finds, `[a, b]`, in the order it checks the fields; a Service's allocators (a
  * cluster IP or node port given, IP families) refuse first and alone. A field here stops at its first problem, where
- * the real server may list several (a port `0` is also a bad `targetPort`). Private to the fake API server.
+ * the real server may list several. Private to the fake API server.
  *
  * @module
  */

@@ -286,70 +286,94 @@ function portsOf(
   const names = new Set<string>();
   /** `port/protocol` pairs already taken. */
   const served = new Set<string>();
-  // Each port is checked, up to its first problem; one that has a problem is left out.
-  return ports.flatMap((given, index) => refusals.attempt((refuse) => [portOf(given, index, refuse)], []));
+  // Each field of each port is checked, as kube-apiserver lists their problems; a port that has one is left out.
+  return ports.flatMap((given, index) => portOf(given, index) ?? []);
 
-  function portOf(given: ServiceInput["spec"]["ports"][number], index: number, refuse: Refuse): ServicePort {
+  function portOf(given: ServiceInput["spec"]["ports"][number], index: number): ServicePort | undefined {
     const field = `spec.ports[${index}]`;
+    let failed = false;
+    const check = (run: (refuse: Refuse) => void) => {
+      failed = !refusals.attempt((refuse: Refuse) => {
+        run(refuse);
+        return true;
+      }, false) || failed;
+    };
     if (!isRecord(given)) {
-      refuse(
-        `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${quotedValue(given)}`,
+      check((refuse) =>
+        refuse(
+          `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${quotedValue(given)}`,
+        )
       );
+      return undefined;
     }
     // As kube-apiserver decodes it, a null field is one left out.
     const port = Object.fromEntries(
       Object.entries(given).filter(([, value]) => value !== null),
     ) as ServiceInput["spec"]["ports"][number];
     const name = port.name ?? "";
-    if (ports.length > 1 && name === "") {
-      refuse(`${field}.name: Required value (a Service with more than one port names each of them)`);
-    }
-    if (name !== "" && !isDns1123Label(name)) {
-      refuse(
-        `${field}.name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
-          `current value is ${quotedValue(name)}`,
-      );
-    }
-    if (names.has(name)) refuse(`${field}.name: Duplicate value: ${quotedValue(name)}`);
-    names.add(name);
-    if (Number.isInteger(port.port) && !isPortNumber(port.port)) {
-      refuse(`${field}.port: Invalid value: ${port.port}: must be between 1 and 65535, inclusive`);
-    }
-    if (!isPortNumber(port.port)) {
-      refuse(`${field}.port must be 1-65535: current value is ${quotedValue(port.port)}`);
-    }
-    const protocol = port.protocol ?? "TCP";
-    if (!PROTOCOLS.has(protocol)) {
-      refuse(`${field}.protocol: Unsupported value: ${jsonValue(protocol)}: supported values: "SCTP", "TCP", "UDP"`);
-    }
-    if (served.has(`${port.port}/${protocol}`)) {
-      refuse(
-        `${field} must not repeat port ${port.port} with protocol ${protocol}, as kube-apiserver requires`,
-      );
-    }
-    served.add(`${port.port}/${protocol}`);
-    // As kube-apiserver defaults it: absent, 0 or "" mean the port itself.
-    const targetPort = port.targetPort === undefined || port.targetPort === 0 || port.targetPort === ""
-      ? port.port
-      : port.targetPort;
-    if (typeof targetPort === "string") {
-      const problems = portNameProblems(targetPort);
-      if (problems.length > 0) {
+    check((refuse) => {
+      if (ports.length > 1 && name === "") {
+        refuse(`${field}.name: Required value (a Service with more than one port names each of them)`);
+      }
+      if (name !== "" && !isDns1123Label(name)) {
         refuse(
-          `${field}.targetPort must be a port name (${problems.join(", ")}), as kube-apiserver requires: ` +
-            `current value is ${quotedValue(targetPort)}`,
+          `${field}.name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
+            `current value is ${quotedValue(name)}`,
         );
       }
-    } else if (!isPortNumber(targetPort)) {
-      refuse(`${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
-    }
-    if (port.appProtocol !== undefined && typeof port.appProtocol !== "string") {
-      refuse(`${field}.appProtocol must be a string: current value is ${describeValue(port.appProtocol)}`);
-    }
-    const appProtocol = port.appProtocol === undefined
-      ? undefined
-      : qualifiedNameProblem(`${field}.appProtocol`, port.appProtocol);
-    if (appProtocol !== undefined) refuse(appProtocol);
+      if (names.has(name)) refuse(`${field}.name: Duplicate value: ${quotedValue(name)}`);
+    });
+    names.add(name);
+    check((refuse) => {
+      if (Number.isInteger(port.port) && !isPortNumber(port.port)) {
+        refuse(`${field}.port: Invalid value: ${port.port}: must be between 1 and 65535, inclusive`);
+      }
+      if (!isPortNumber(port.port)) {
+        refuse(`${field}.port must be 1-65535: current value is ${quotedValue(port.port)}`);
+      }
+    });
+    const protocol = port.protocol ?? "TCP";
+    check((refuse) => {
+      if (!PROTOCOLS.has(protocol)) {
+        refuse(`${field}.protocol: Unsupported value: ${jsonValue(protocol)}: supported values: "SCTP", "TCP", "UDP"`);
+      }
+    });
+    check((refuse) => {
+      if (served.has(`${port.port}/${protocol}`)) {
+        refuse(`${field} must not repeat port ${port.port} with protocol ${protocol}, as kube-apiserver requires`);
+      }
+    });
+    served.add(`${port.port}/${protocol}`);
+    // As kube-apiserver defaults it: absent, 0 or "" mean the port itself.
+    const defaulted = port.targetPort === undefined || port.targetPort === 0 || port.targetPort === "";
+    const targetPort = defaulted ? port.port : port.targetPort!;
+    check((refuse) => {
+      // A port of the wrong JavaScript type is one problem, not its defaulted targetPort's too.
+      if (defaulted && !Number.isInteger(port.port)) return;
+      if (typeof targetPort === "string") {
+        const problems = portNameProblems(targetPort);
+        if (problems.length > 0) {
+          refuse(
+            `${field}.targetPort must be a port name (${problems.join(", ")}), as kube-apiserver requires: ` +
+              `current value is ${quotedValue(targetPort)}`,
+          );
+        }
+      } else if (Number.isInteger(targetPort) && !isPortNumber(targetPort)) {
+        refuse(`${field}.targetPort: Invalid value: ${targetPort}: must be between 1 and 65535, inclusive`);
+      } else if (!isPortNumber(targetPort)) {
+        refuse(`${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
+      }
+    });
+    check((refuse) => {
+      if (port.appProtocol !== undefined && typeof port.appProtocol !== "string") {
+        refuse(`${field}.appProtocol must be a string: current value is ${describeValue(port.appProtocol)}`);
+      }
+      const appProtocol = port.appProtocol === undefined
+        ? undefined
+        : qualifiedNameProblem(`${field}.appProtocol`, port.appProtocol);
+      if (appProtocol !== undefined) refuse(appProtocol);
+    });
+    if (failed) return undefined;
     return {
       ...(name === "" ? {} : { name }),
       protocol,

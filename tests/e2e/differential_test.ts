@@ -1972,6 +1972,11 @@ Deno.test({
               sessionAffinityConfig: { clientIP: { timeoutSeconds: 0 } },
             },
             "m-address": { type: "Foo", sessionAffinity: "Sticky", clusterIP: "abc", ports: grpc },
+            "m-port-zero": { ports: [{ name: "grpc", port: 80, protocol: "XX" }, { name: "grpc", port: 0 }] },
+            "m-port-fields": {
+              type: "Foo",
+              ports: [{ name: "a", port: 70000, protocol: "XX" }, { name: "a", port: 80 }],
+            },
           };
           // The fake's advice after the real server's words.
           const advice =

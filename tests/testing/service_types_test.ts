@@ -629,6 +629,15 @@ Deno.test("applyService() lists every refusal of its checks at once, in kube-api
     for (const [index, [spec, expected]] of cases.entries()) {
       assert.equal(refusal(server, `several-${index}`, spec), expected, JSON.stringify(spec));
     }
+    // Each field of a port, in the real server's order: name, port, protocol, targetPort (the port's when left out).
+    assert.equal(
+      refusal(server, "port-fields", {
+        ports: [{ name: "a", port: 70000, protocol: "XX" }, { name: "a", port: 80 }],
+      }),
+      "[spec.ports[0].port: Invalid value: 70000: must be between 1 and 65535, inclusive, spec.ports[0].protocol: " +
+        'Unsupported value: "XX": supported values: "SCTP", "TCP", "UDP", spec.ports[0].targetPort: Invalid value: ' +
+        '70000: must be between 1 and 65535, inclusive, spec.ports[1].name: Duplicate value: "a"]',
+    );
     // The IP family allocator lists both of its problems, alone too (the fake's advice after each).
     const advice = / \(the fake API server is an IPv4 cluster[^()]*\)/g;
     assert.equal(
