@@ -90,7 +90,7 @@ export function gatherRefusals(fail: (problem: string) => Error, order?: readonl
     settle() {
       if (kept.length === 0) return;
       // Stable: problems of one field keep the order they were found in (the ports' by index).
-      const problems = kept.toSorted((a, b) => a.rank - b.rank).map(({ problem }) => problem);
+      const problems = [...kept].sort((a, b) => a.rank - b.rank).map(({ problem }) => problem);
       throw fail(problems.length === 1 ? problems[0] : `[${problems.join(", ")}]`);
     },
     get failed() {
