@@ -1,8 +1,9 @@
 // The in-cluster service account's files rotated under a running watch, as the kubelet rotates them: a new
 // folder and one rename of `..data` (see pod_sandbox.ts). The old token is revoked (its bound Secret deleted)
-// and kube-apiserver restarted, so that every request authenticates again. Node only: reading the files is the
-// same code on every runtime (in_cluster_test.ts runs all three). Needs root, `unshare` and the local control
-// plane (skipped without). Only watches: no address is dialed.
+// and kube-apiserver restarted, so that every request authenticates again. On Node, Bun and Deno, Deno with only
+// the permissions README's Install section lists (reads limited to the checkout and the service account's
+// folder as written), not -A. Needs root, `unshare` and the local control plane (skipped without). Only
+// watches: no address is dialed.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -15,6 +16,22 @@ import { openTestCluster, readerSetup } from "./test_cluster.ts";
 
 const log = (line: string) => console.log(`    [in-cluster rotation] ${line}`);
 const root = new URL("../../", import.meta.url).pathname;
+
+/** The README's --allow-env list for Deno. */
+const DENO_ENV =
+  "GRPC_*,grpc_proxy,no_grpc_proxy,HTTPS_PROXY,https_proxy,HTTP_PROXY,http_proxy,REQUEST_METHOD,NO_PROXY," +
+  "no_proxy,JEST_WORKER_ID,UNDICI_NO_WASM_SIMD,LOG_TOKENS,LOG_STREAM,KUBECONFIG,HOME,KUBERNETES_SERVICE_HOST," +
+  "KUBERNETES_SERVICE_PORT,POD_NAMESPACE,NODE_NAME,ZONE";
+
+/** Each runtime's command that runs a script in the pod; Deno with the permissions README lists for a pod. */
+function podRuntimes(apiServer: string): Record<string, string[]> {
+  const read = `--allow-read=${root},/var/run/secrets/kubernetes.io/serviceaccount`;
+  return {
+    node: ["node"],
+    bun: [join(root, "node_modules/.bin/bun")],
+    deno: [join(root, "node_modules/.bin/deno"), "run", read, `--allow-net=${apiServer}`, `--allow-env=${DENO_ENV}`],
+  };
+}
 
 /** What the pod's client printed: snapshots' hosts and errors, in order, with a way to wait for the next one. */
 function readLines(stream: NodeJS.ReadableStream) {
@@ -86,57 +103,70 @@ Deno.test({
         await controlPlane.startApiServer();
       };
 
-      await slice(1);
-      const first = await token("a");
-      await rotate(first);
       const server = new URL(cluster.server);
-      child = startInPod(volume, [
-        "node",
-        join(root, "tests/e2e/in_cluster_watch_client.mjs"),
-        "kubernetes:///echo:grpc",
-      ], {
-        KUBERNETES_SERVICE_HOST: server.hostname,
-        KUBERNETES_SERVICE_PORT: server.port,
-        HOME: directory,
-      });
-      let stderr = "";
-      child.stderr!.on("data", (chunk) => stderr += chunk);
-      const output = readLines(child.stdout!);
-      const hosts = (count: number) => (line: (typeof output.lines)[number]) =>
-        "hosts" in line && line.hosts.length === count ? line : undefined;
-      await output.waitFor("1 endpoint", hosts(1));
+      for (const [runtime, command] of Object.entries(podRuntimes(server.host))) {
+        await t.step(runtime, async () => {
+          try {
+            await rotation(runtime, command);
+          } finally {
+            child?.stdin?.end();
+            if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
+            child = undefined;
+          }
+        });
+      }
 
-      // Rotated, then the old token revoked: the first 401 re-reads the file at once, and goes unreported.
-      await rotate(await token("b"));
-      await revoke("a");
-      await restart();
-      let started = Date.now();
-      await slice(2);
-      await output.waitFor("2 endpoints with the rotated token", hosts(2));
-      log(`rotated token: 2 endpoints ${Date.now() - started} ms after the restart`);
-      const refused = output.lines.filter((line) => "error" in line && /\b401\b/.test(line.error));
-      assert.deepEqual(refused, [], "a rotated token's first 401 is retried at once with the file read again");
+      async function rotation(runtime: string, command: string[]) {
+        await slice(1);
+        await rotate(await token(`${runtime}-a`));
+        child = startInPod(volume, [
+          ...command,
+          join(root, "tests/e2e/in_cluster_watch_client.mjs"),
+          "kubernetes:///echo:grpc",
+        ], {
+          KUBERNETES_SERVICE_HOST: server.hostname,
+          KUBERNETES_SERVICE_PORT: server.port,
+          HOME: directory,
+        });
+        let stderr = "";
+        child.stderr!.on("data", (chunk) => stderr += chunk);
+        const output = readLines(child.stdout!);
+        const hosts = (count: number) => (line: (typeof output.lines)[number]) =>
+          "hosts" in line && line.hosts.length === count ? line : undefined;
+        await output.waitFor("1 endpoint", hosts(1));
 
-      // The token in use and the file's are both revoked (a kubelet that has not rotated it yet): the second 401 is
-      // reported, with what to do and without the token; the watch recovers once the file holds a good token.
-      const revoked = await token("c");
-      await rotate(revoked);
-      await revoke("b");
-      await revoke("c");
-      await restart();
-      await slice(3);
-      const error = await output.waitFor(
-        "the 401",
-        (line) => "error" in line && /\b401\b/.test(line.error) ? line.error : undefined,
-      );
-      log(`reported: ${error}`);
-      assert.match(error, /\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token/);
-      assert.ok(!error.includes(revoked) && !error.includes(revoked.split(".")[1]), "the token is never shown");
-      started = Date.now();
-      await rotate(await token("d"));
-      await output.waitFor("3 endpoints with the new token", hosts(3));
-      log(`recovered ${Date.now() - started} ms after the kubelet wrote a good token`);
-      assert.equal(stderr, "", "nothing on standard error");
+        // Rotated, then the old token revoked: the first 401 re-reads the file at once, and goes unreported.
+        await rotate(await token(`${runtime}-b`));
+        await revoke(`${runtime}-a`);
+        await restart();
+        let started = Date.now();
+        await slice(2);
+        await output.waitFor("2 endpoints with the rotated token", hosts(2));
+        log(`${runtime}: rotated token: 2 endpoints ${Date.now() - started} ms after the restart`);
+        const refused = output.lines.filter((line) => "error" in line && /\b401\b/.test(line.error));
+        assert.deepEqual(refused, [], "a rotated token's first 401 is retried at once with the file read again");
+
+        // The token in use and the file's are both revoked (a kubelet that has not rotated it yet): the second 401 is
+        // reported, with what to do and without the token; the watch recovers once the file holds a good token.
+        const revoked = await token(`${runtime}-c`);
+        await rotate(revoked);
+        await revoke(`${runtime}-b`);
+        await revoke(`${runtime}-c`);
+        await restart();
+        await slice(3);
+        const error = await output.waitFor(
+          "the 401",
+          (line) => "error" in line && /\b401\b/.test(line.error) ? line.error : undefined,
+        );
+        log(`${runtime}: reported: ${error}`);
+        assert.match(error, /\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token/);
+        assert.ok(!error.includes(revoked) && !error.includes(revoked.split(".")[1]), "the token is never shown");
+        started = Date.now();
+        await rotate(await token(`${runtime}-d`));
+        await output.waitFor("3 endpoints with the new token", hosts(3));
+        log(`${runtime}: recovered ${Date.now() - started} ms after the kubelet wrote a good token`);
+        assert.equal(stderr, "", "nothing on standard error");
+      }
     } finally {
       child?.stdin?.end();
       if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
