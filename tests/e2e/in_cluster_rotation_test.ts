@@ -104,19 +104,8 @@ Deno.test({
       };
 
       const server = new URL(cluster.server);
-      for (const [runtime, command] of Object.entries(podRuntimes(server.host))) {
-        await t.step(runtime, async () => {
-          try {
-            await rotation(runtime, command);
-          } finally {
-            child?.stdin?.end();
-            if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
-            child = undefined;
-          }
-        });
-      }
-
-      async function rotation(runtime: string, command: string[]) {
+      /** One runtime's run: the watch started with one token, rotated, revoked, recovered. */
+      const rotation = async (runtime: string, command: string[]) => {
         await slice(1);
         await rotate(await token(`${runtime}-a`));
         child = startInPod(volume, [
@@ -166,6 +155,18 @@ Deno.test({
         await output.waitFor("3 endpoints with the new token", hosts(3));
         log(`${runtime}: recovered ${Date.now() - started} ms after the kubelet wrote a good token`);
         assert.equal(stderr, "", "nothing on standard error");
+      };
+
+      for (const [runtime, command] of Object.entries(podRuntimes(server.host))) {
+        await t.step(runtime, async () => {
+          try {
+            await rotation(runtime, command);
+          } finally {
+            child?.stdin?.end();
+            if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
+            child = undefined;
+          }
+        });
       }
     } finally {
       child?.stdin?.end();
