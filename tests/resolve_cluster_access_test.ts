@@ -668,6 +668,31 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
   assert.throws(() => fromPod.namespace, /Cannot use namespace "Bad_NS" from POD_NAMESPACE/);
 });
 
+Deno.test("resolveClusterAccess() in a pod where Deno may not read POD_NAMESPACE says so, not the namespace file's", async () => {
+  const environment = (vars: Record<string, string>) =>
+    fakeEnvironment(vars, { ...SA_FILES, "/k": kubeconfigText("https://kc.example") }, {
+      refused: (name) => name === "POD_NAMESPACE",
+    });
+  // It took the service account's namespace file, though POD_NAMESPACE, which client-go reads first, may name another.
+  const inPod = await resolveClusterAccess({}, environment(IN_CLUSTER_VARS));
+  assert.throws(() => inPod.namespace, (error: unknown) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(
+      error.message,
+      "Cannot tell the pod's namespace: this Deno process may not read POD_NAMESPACE, which names it before " +
+        `${SA}/namespace: run it with --allow-env, or add it to its list (--allow-env=POD_NAMESPACE,...); fix it, ` +
+        "or name the namespace in the target (kubernetes:///SERVICE.NAMESPACE:PORT) or pass cluster.namespace",
+    );
+    assert.equal(error.field, "POD_NAMESPACE");
+    return true;
+  });
+  // Named elsewhere, POD_NAMESPACE is not read; outside a pod, a laptop's narrow --allow-env list gets "default".
+  const named = await resolveClusterAccess({ namespace: "shop" }, environment(IN_CLUSTER_VARS));
+  assert.equal(named.namespace, "shop");
+  const laptop = await resolveClusterAccess({}, environment({ KUBECONFIG: "/k" }));
+  assert.equal(laptop.namespace, "default");
+});
+
 /**
  * Awaits `promise` with the event loop held: a real exec plugin's process holds nothing (it must not keep a script
  * alive), and every public caller holds the loop while it waits (the watch loop, grpc-js's call, the CLI).

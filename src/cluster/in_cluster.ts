@@ -197,12 +197,13 @@ export async function inClusterAccess(
  * reads it: elsewhere Deno would ask for it. A file that cannot be read is
  * traced and skipped, as client-go does, except one that the runtime may not
  * read (Deno, Node's permission model): in a pod it exists, and what it holds
- * cannot be told.
+ * cannot be told. So, in a pod, is a `POD_NAMESPACE` that Deno may not read.
  *
  * @param env The environment and files.
  * @returns The namespace, or `undefined` when neither is set.
  * @throws {ConfigError} When the namespace found is not an RFC 1123 label, or
- * when the runtime (Deno, Node's permission model) may not read the file.
+ * when the runtime (Deno, Node's permission model) may not read the file, or
+ * Deno `POD_NAMESPACE` in a pod.
  *
  * @example The namespace from the downward API
  * ```ts
@@ -212,7 +213,7 @@ export async function inClusterAccess(
  * ```
  */
 export async function inClusterNamespace(
-  env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile">,
+  env: Pick<Required<Environment>, "env" | "serviceAccountDirectory" | "readFile"> & Pick<Environment, "refused">,
 ): Promise<string | undefined> {
   const podNamespace = env.env("POD_NAMESPACE")?.trim();
   if (podNamespace) return checkNamespace(podNamespace, "POD_NAMESPACE");
@@ -220,6 +221,14 @@ export async function inClusterNamespace(
   const inPod = env.env("KUBERNETES_SERVICE_HOST")?.trim() && env.env("KUBERNETES_SERVICE_PORT")?.trim();
   if (!inPod) return undefined;
   const path = joinPath(env.serviceAccountDirectory, "namespace");
+  // client-go reads it before the file, and it may name another namespace than the pod's.
+  if (env.refused?.("POD_NAMESPACE")) {
+    throw new ConfigError(
+      `Cannot tell the pod's namespace: ${denoHolder()} may not read POD_NAMESPACE, which names it before ${path}: ` +
+        `${grantAdvice("env")}, or add it to its list (${listedGrant("env", ["POD_NAMESPACE"])})`,
+      { field: "POD_NAMESPACE" },
+    );
+  }
   const text = await readConfigFile(env.readFile, path, (problem, fix, _code, cause) => {
     // In a pod the file exists: "default" would watch another namespace's Service of that name (kubectl takes the
     // pod's namespace, with a kubeconfig too), and send the user to grant access in the wrong namespace.
