@@ -13,6 +13,7 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 import { denoHolder, grantAdvice } from "./deno_permission_advice.ts";
+import { runAliasNote } from "./_run_alias.ts";
 
 /**
  * The most that a configuration file (a kubeconfig, a token, a certificate, a
@@ -21,6 +22,9 @@ import { denoHolder, grantAdvice } from "./deno_permission_advice.ts";
  * gave up.
  */
 export const MAX_CONFIG_FILE_BYTES = 16 * 1024 * 1024;
+
+/** Refusals of {@linkcode readTextFile} whose path the runtime grants under its other spelling (see `_run_alias.ts`). */
+const runAliasNotes = new WeakMap<object, string>();
 
 /**
  * Reads a UTF-8 text file of at most {@linkcode MAX_CONFIG_FILE_BYTES}.
@@ -45,6 +49,10 @@ export async function readTextFile(path: string): Promise<string | undefined> {
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    if (typeof error === "object" && error !== null && (refusedByRuntime(error) || refusedByNode(error))) {
+      const note = runAliasNote(path);
+      if (note) runAliasNotes.set(error, note);
+    }
     throw error;
   }
   try {
@@ -152,7 +160,9 @@ export function refusedByNode(error: unknown): boolean {
 
 /**
  * What to say of a file that the runtime refused to read: the problem and
- * the flag that grants it (Deno's `--allow-read`, Node's `--allow-fs-read`).
+ * the flag that grants it (Deno's `--allow-read`, Node's `--allow-fs-read`),
+ * and, for a refusal of {@linkcode readTextFile} whose file is granted under
+ * `/run/` for `/var/run/` (or back), that the grant must name it as asked.
  * Neither repeats the path, which the caller may hide (a token pasted as one).
  *
  * @param error A caught error.
@@ -167,13 +177,17 @@ export function refusedByNode(error: unknown): boolean {
  * ```
  */
 export function readRefusal(error: unknown): { problem: string; fix: string } | undefined {
+  const note = typeof error === "object" && error !== null ? runAliasNotes.get(error) ?? "" : "";
   if (refusedByRuntime(error)) {
-    return { problem: `cannot be read by ${denoHolder()}`, fix: `${grantAdvice("read")}, or add the file to its list` };
+    return {
+      problem: `cannot be read by ${denoHolder()}`,
+      fix: `${grantAdvice("read")}, or add the file to its list${note}`,
+    };
   }
   if (refusedByNode(error)) {
     return {
       problem: "cannot be read by this Node process (its permission model is on)",
-      fix: "run it with --allow-fs-read for the file, or for a folder that holds it",
+      fix: `run it with --allow-fs-read for the file, or for a folder that holds it${note}`,
     };
   }
   return undefined;
