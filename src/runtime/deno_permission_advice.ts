@@ -42,8 +42,25 @@ export function denoHolder(): string {
 }
 
 /**
- * How to grant a permission: the flag for a process, the `deno.permissions` entry for a Web Worker (and the flag,
- * as a worker gets nothing its process lacks).
+ * Whether this is a program that `deno compile` made: its permissions are the flags it was compiled with, and flags
+ * given when it runs are only its arguments.
+ *
+ * @returns `true` in a compiled program (`Deno.build.standalone`); `false` elsewhere, on Bun and on Node.
+ *
+ * @example
+ * ```ts
+ * import { compiledByDeno } from "./deno_permission_advice.ts";
+ * console.log(compiledByDeno()); // false under deno run
+ * ```
+ */
+export function compiledByDeno(): boolean {
+  const build = (globalThis as { Deno?: { build?: { standalone?: unknown } } }).Deno?.build;
+  return runtimeKey() === "deno" && build?.standalone === true;
+}
+
+/**
+ * How to grant a permission: the flag for a process (for a compiled program, the flag of `deno compile`), the
+ * `deno.permissions` entry for a Web Worker (and the flag, as a worker gets nothing its process lacks).
  *
  * @param permission The permission's name, as in its flag: `net`, `read`, `env`, `run`, `sys`.
  * @param value One value to grant it for, or none for all.
@@ -57,9 +74,17 @@ export function denoHolder(): string {
  */
 export function grantAdvice(permission: string, value?: string): string {
   const flag = `--allow-${permission}${value === undefined ? "" : `=${value}`}`;
-  if (!inDenoWorker()) return `run it with ${flag}`;
+  const compiled = compiledByDeno();
+  if (!inDenoWorker()) {
+    return compiled
+      ? `compile it again with ${flag} (deno compile ${flag} ...: a compiled program has the permissions it was ` +
+        "compiled with)"
+      : `run it with ${flag}`;
+  }
   const entry = value === undefined ? permission : `${permission}: ["${value}"]`;
-  return `give it ${entry} in its Worker's deno.permissions (and run the process with ${flag})`;
+  return `give it ${entry} in its Worker's deno.permissions (and ${
+    compiled ? "compile the program" : "run the process"
+  } with ${flag})`;
 }
 
 /**
