@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
@@ -211,7 +211,16 @@ Deno.test("installedBy() takes the package manager that installed last where two
 async function projectWritten(ages: Record<string, number>): Promise<{ folder: string; moduleUrl: string }> {
   const made = await project(undefined);
   const now = Date.now() / 1000;
-  for (const file of Object.keys(ages)) if (file !== "node_modules") await writeFile(join(made.folder, file), "");
+  for (const file of Object.keys(ages)) {
+    const path = join(made.folder, file);
+    // Folders (node_modules, a package's) are made, or left as they are; every other name is an empty file.
+    if (file === "node_modules" || !basename(file).includes(".")) {
+      await mkdir(path, { recursive: true });
+      continue;
+    }
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, "");
+  }
   for (const [file, age] of Object.entries(ages)) await utimes(join(made.folder, file), now - age, now - age);
   return made;
 }
@@ -245,6 +254,28 @@ Deno.test("installedBy() takes no later time for Bun's install than node_modules
     ] as const
   ) {
     await assertInstalledBy(ages, told);
+  }
+});
+
+// Bun re-extracts a tarball dependency (a `file:` one, this package's own, say) that npm's install left in place, and
+// leaves bun.lock as it was: only the package's folder, where Bun writes `.bun-tag` beside the package's files, tells
+// that install (Bun 1.4.5 after npm 11.19: npm's advice, whose dedupe would lay node_modules out anew).
+Deno.test("installedBy() takes a package's folder that Bun tagged for Bun's install, after npm's", async () => {
+  const npm = { "package-lock.json": 3600, "node_modules/.package-lock.json": 600, node_modules: 60, "bun.lock": 7200 };
+  for (
+    const [ages, told] of [
+      [{ ...npm, "node_modules/@kgr/resolver/.bun-tag": 7200, "node_modules/@kgr/resolver": 60 }, "bun"],
+      [{ ...npm, "node_modules/local-lib/.bun-tag": 7200, "node_modules/local-lib": 60 }, "bun"],
+      // npm's install after Bun's leaves the tagged folder as it was.
+      [{ ...npm, "node_modules/@kgr/resolver/.bun-tag": 7200, "node_modules/@kgr/resolver": 7200 }, "npm"],
+      // Without Bun's lockfile the tag tells no install of this project's.
+      [{ ...npm, "bun.lock": undefined, "node_modules/local-lib/.bun-tag": 7200, "node_modules/local-lib": 60 }, "npm"],
+    ] as const
+  ) {
+    await assertInstalledBy(
+      Object.fromEntries(Object.entries(ages).filter((entry): entry is [string, number] => entry[1] !== undefined)),
+      told,
+    );
   }
 });
 

@@ -6,7 +6,7 @@
  */
 
 import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
-import { modifiedWithoutAsking } from "../runtime/_modified_without_asking.ts";
+import { modifiedWithoutAsking, namesWithoutAsking } from "../runtime/_modified_without_asking.ts";
 
 /** The package managers whose installs {@linkcode installedBy} tells apart (Deno's `deno install` among them). */
 export type PackageManager = "npm" | "pnpm" | "yarn-classic" | "yarn-berry" | "bun" | "deno";
@@ -135,6 +135,7 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
  * Bun's lockfile tells no later install than node_modules' own time: git writes it too (a pull after npm's install),
  * and each install that changes anything moves node_modules' time (npm 11.19, Yarn 1.22 and 4.5 to their mark's, Bun
  * 1.4.5 to within 4 ms before bun.lock's), so a Bun install after another's leaves both later than that one's mark.
+ * A Bun install that leaves bun.lock as it was is told by the package folders it tagged, where there are any.
  * A time ahead of now (files unpacked from a machine whose clock was ahead) tells an install but not when: it counts
  * as the epoch's, before any install made here and after npm's lockfile without its mark.
  */
@@ -153,8 +154,35 @@ function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly
       : modifiedWithoutAsking(new URL(mark, folder)) ?? -Infinity;
     if (time !== undefined) installs.push([manager, mark === undefined ? Math.min(time, filled) : time]);
   }
+  if (lockfiles.includes("bun.lock") || lockfiles.includes("bun.lockb")) {
+    const extracted = lastTaggedByBun(new URL("node_modules/", folder));
+    if (extracted !== undefined) installs.push(["bun", extracted]);
+  }
   const now = Date.now();
   return installs.map(([manager, time]) => [manager, time > now ? 0 : time]);
+}
+
+/**
+ * When Bun last put a package it extracted from a tarball into `nodeModules`: the time of the newest package folder
+ * there (scoped ones included) that holds the `.bun-tag` Bun writes beside such a package's files (checked with Bun
+ * 1.4.5, which writes none for packages from the registry). Bun installing again re-extracts a `file:` tarball
+ * dependency that another package manager's install left in place, and leaves bun.lock as it was: this tells that
+ * install. Another install that keeps the folder leaves its time, one that replaces it leaves no tag.
+ */
+function lastTaggedByBun(nodeModules: URL): number | undefined {
+  let last: number | undefined;
+  for (const name of namesWithoutAsking(nodeModules)) {
+    if (name.startsWith(".")) continue;
+    const packages = name.startsWith("@")
+      ? namesWithoutAsking(new URL(`${name}/`, nodeModules)).map((inScope) => `${name}/${inScope}/`)
+      : [`${name}/`];
+    for (const path of packages) {
+      if (modifiedWithoutAsking(new URL(`${path}.bun-tag`, nodeModules)) === undefined) continue;
+      const time = modifiedWithoutAsking(new URL(path, nodeModules));
+      if (time !== undefined && (last === undefined || time > last)) last = time;
+    }
+  }
+  return last;
 }
 
 /**

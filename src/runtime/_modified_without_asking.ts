@@ -1,11 +1,11 @@
 /**
- * When a file was last written, without Deno asking for read access on a terminal: a look that has a fallback must
- * not stop the program until someone answers a prompt.
+ * When a file was last written, and what a folder holds, without Deno asking for read access on a terminal: a look
+ * that has a fallback must not stop the program until someone answers a prompt.
  *
  * @module
  */
 
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { runtimeKey } from "./runtime.ts";
 
 /** Deno's permission query, as far as it is used here. */
@@ -27,12 +27,36 @@ interface DenoPermissions {
  */
 export function modifiedWithoutAsking(url: URL): number | undefined {
   try {
-    if (runtimeKey() === "deno") {
-      const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
-      if (permissions.querySync({ name: "read", path: url }).state !== "granted") return undefined;
-    }
+    if (!mayRead(url)) return undefined;
     return statSync(url, { throwIfNoEntry: false })?.mtimeMs;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The names in the folder at `url`; none where it does not exist, is no folder or may not be read (Deno without read
+ * access to it, which is not asked for).
+ *
+ * @param url The folder's URL.
+ * @returns The names of the files and folders in it, in no set order.
+ *
+ * @example
+ * ```ts ignore
+ * namesWithoutAsking(new URL("file:///app/node_modules/")); // [".package-lock.json", "@grpc", "yaml", ...], or []
+ * ```
+ */
+export function namesWithoutAsking(url: URL): string[] {
+  try {
+    return mayRead(url) ? readdirSync(url) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Whether the file at `url` may be read without asking: on Deno, only if read access to it is granted already. */
+function mayRead(url: URL): boolean {
+  if (runtimeKey() !== "deno") return true;
+  const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
+  return permissions.querySync({ name: "read", path: url }).state === "granted";
 }
