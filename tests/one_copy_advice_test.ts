@@ -48,6 +48,20 @@ Deno.test("installedBy() takes pnpm's and Deno's layouts by their paths, and a m
     installedBy("file:///app/node_modules/.pnpm/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),
     "pnpm",
   );
+  // pnpm 10's global virtual store (enable-global-virtual-store=true) links node_modules/@kgr/resolver to its store,
+  // where Node and Bun run it from (pnpm 10.34); a custom store-dir keeps the v10/links/ layout.
+  for (const store of ["/root/.local/share/pnpm/store", "/srv/pnpm-store"]) {
+    assert.equal(
+      installedBy(
+        `file://${store}/v10/links/@kgr/resolver/0.1.0/${"a5".repeat(32)}/node_modules/@kgr/resolver/dist/mod.js`,
+      ),
+      "pnpm",
+    );
+  }
+  assert.equal(
+    installedBy(`file:///srv/pnpm-store/v10/links/yaml/2.8.0/${"c3".repeat(32)}/node_modules/yaml/x.js`),
+    "pnpm",
+  );
   // Deno's install into node_modules (`deno install` with a package.json) lays packages out so, run on Node or Bun too.
   assert.equal(
     installedBy("file:///app/node_modules/.deno/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),

@@ -79,11 +79,19 @@ const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined, mar
 ];
 
 /**
+ * A package in pnpm 10's global virtual store (`enable-global-virtual-store`), to which the project's node_modules
+ * links it, and from where runtimes run it: `<store>/v10/links/<package>/<version>/<hash>/node_modules/<package>/`
+ * (checked with pnpm 10.34), outside the project, whose marks the walk up would not find.
+ */
+const PNPM_GLOBAL_VIRTUAL_STORE = /\/v\d+\/links\/(?:@[^/]+\/)?[^/]+\/[^/]+\/[0-9a-f]{64}\/node_modules\//;
+
+/**
  * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
  * node_modules the module's path names first, or, for a workspace member's own node_modules, in that of a folder
  * above it, up to the first folder with a lockfile, which tells npm's and Bun's; where the files there tell two
  * package managers (a project that moved to another and kept the old lockfile), the one that installed last. pnpm's
- * and Bun's isolated layouts are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), as is Deno's
+ * and Bun's isolated layouts are told by their paths too (`node_modules/.pnpm/`, `node_modules/.bun/`), as are
+ * pnpm's global virtual store (`<store>/v10/links/`) and Deno's layout
  * (`node_modules/.deno/`, where `deno install` puts each package and links it from node_modules), Yarn 2+'s
  * Plug'n'Play by its zip archives and unplugged folders, and its pnpm linker by its store
  * (`node_modules/.store/<package>/package/`). A module outside node_modules (a bundle, Deno's cache) has none.
@@ -100,7 +108,7 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
   if (!moduleUrl.startsWith("file:")) return undefined;
   const at = moduleUrl.indexOf("/node_modules/");
   if (at === -1) return undefined;
-  if (moduleUrl.includes("/node_modules/.pnpm/")) return "pnpm";
+  if (moduleUrl.includes("/node_modules/.pnpm/") || PNPM_GLOBAL_VIRTUAL_STORE.test(moduleUrl)) return "pnpm";
   if (moduleUrl.includes("/node_modules/.bun/")) return "bun";
   // Node and Bun running what `deno install` laid out got npm's or Bun's advice, which would lay it out anew.
   if (moduleUrl.includes("/node_modules/.deno/")) return "deno";
