@@ -4,7 +4,8 @@
  * few entries change, with a patch of the last selection when it holds one
  * endpoint per entry. A slice's new object that brings back every endpoint
  * object of the previous one takes that one's entries over whole
- * (`takenOverInPlace`). Private to `endpoint_selection.ts`.
+ * (`takenOverInPlace`). Private to `endpoint_selection.ts` and its
+ * `_slice_entries.ts`.
  *
  * @module
  */

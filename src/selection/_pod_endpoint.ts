@@ -2,7 +2,7 @@
  * A pod's endpoint, as endpoint selection builds it from a slice's endpoint and combines it when several slices (or
  * one slice twice) list the pod, and copies of them for the call after one that built most of them
  * (`copyEndpoints`); and whether a slice's endpoint shows what a built one shows (`showsEndpoint`). Private to
- * `endpoint_selection.ts`.
+ * `endpoint_selection.ts` and its `_slice_entries.ts`.
  *
  * @module
  */
@@ -155,7 +155,7 @@ function countIpv4(addresses: EndpointAddress[]): number {
 
 /**
  * Whether a slice's endpoint, with its addresses on `port`, shows what `shown` shows in every field a snapshot
- * has: what `sameEndpoint` (in `endpoint_selection.ts`) says of the endpoint it would build, read from the JSON
+ * has: what `sameEndpoint` (in `_slice_entries.ts`) says of the endpoint it would build, read from the JSON
  * without building it. Hints that are not plain lists of names never match (they are read, and traced, the slow way).
  */
 export function showsEndpoint(endpoint: SliceEndpoint, port: number, shown: ResolvedEndpoint): boolean {

@@ -25,7 +25,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
-import { podKey, slicePortNumber } from "./endpoint_selection.ts";
+import { podKey, slicePortNumber } from "./_slice_entries.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
 export type PodUse = "used" | "failover" | "unused";

@@ -7,7 +7,7 @@
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { quote } from "../api/api_errors.ts";
-import { slicePortNumber } from "./endpoint_selection.ts";
+import { slicePortNumber } from "./_slice_entries.ts";
 import { wordList } from "../base/_word_list.ts";
 import { printable } from "../base/printable.ts";
 import type { ServiceShape } from "./service_shape.ts";
