@@ -12,9 +12,9 @@
 
 import { type BackoffOptions, createBackoff, DEFAULT_BACKOFF_MAX_MS } from "../base/backoff.ts";
 import { type Clock, sleep, systemClock } from "../runtime/clock.ts";
-import type { EndpointSlice, Status, WatchEvent } from "../base/endpoint_slice.ts";
+import type { WatchEvent } from "../base/endpoint_slice.ts";
 import { KubeApiError, ResolverError } from "../base/errors.ts";
-import { NOT_THE_API_SERVER, quote } from "../api/api_errors.ts";
+import { quote } from "../api/api_errors.ts";
 import type { EndpointSliceApi } from "../api/kube_api.ts";
 import { trace as traceLine, type TraceSink } from "../runtime/trace.ts";
 import { type ListedSlices, listPages } from "./_list_pages.ts";
@@ -22,36 +22,21 @@ import {
   asResolverError,
   planRetry,
   quickClose,
-  quietAgain,
   reportFailure,
   type StallError,
   type WatchEndReason,
   watchEndReason,
 } from "./_retry.ts";
-import { errorEventFailure } from "./_error_event.ts";
 import { recoveryByTime } from "./_recovery_by_time.ts";
-import { checkWatchCache, rewoundHistory } from "./_quiet_checks.ts";
-import { checkMetadata, checkSlice } from "./_slice_check.ts";
+import { judgeQuietWatch } from "./_quiet_watch_end.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
 import { openWatchCodec } from "./watch_codec.ts";
 import { chunkEndPublish } from "./_chunk_end_publish.ts";
-import { type UnparsedEvent, unparsedEvents } from "./_unparsed_events.ts";
 import { tellState } from "./_tell_state.ts";
+import { INITIAL_EVENTS_END, type SliceState, sliceStore } from "./_slice_store.ts";
 
 export type { WatchEndReason } from "./_retry.ts";
-
-/**
- * The slices of one Service by name, and the resourceVersion they reflect.
- * Read them when needed, not on every `onState`: the events of a burst that
- * nobody read in between are parsed only once read, and only the last one
- * of each slice.
- */
-export interface SliceState {
-  /** Slices by name. */
-  readonly slices: ReadonlyMap<string, EndpointSlice>;
-  /** The last resourceVersion seen. */
-  readonly resourceVersion: string;
-}
+export type { SliceState } from "./_slice_store.ts";
 
 /**
  * Whether one cluster serves streaming lists (WatchList, KEP-3157). Share one
@@ -187,12 +172,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const healthyWatchMs = options.healthyWatchMs ?? 30_000;
   const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
   const backoff = createBackoff(options.backoff, random);
-  const slices = new Map<string, EndpointSlice>();
-  let resourceVersion = "";
+  const store = sliceStore(api, trace);
   // The LIST to make next: "0" (watch cache) first, the last resourceVersion once a watch expired, "" once a LIST did.
   let listFrom: string | undefined = "0";
-  // The state a streaming list collects, from its request until its initial events end; never published before.
-  let initial: Map<string, EndpointSlice> | undefined;
   // Set when a streaming list failed in a way a LIST may not: the next state comes from a LIST.
   let listInstead = false;
   let previousFailure: ResolverError | undefined;
@@ -211,54 +193,13 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   // When a resumed watch open for minWatchMs without an event counts as served again.
   const timedRecovery = recoveryByTime(clock, minWatchMs);
 
-  // Watch events of slices not parsed yet: they follow the state in `slices` and apply when someone reads it.
-  const unparsed = unparsedEvents();
-  // Ends the current watch with a failure found while applying its unparsed lines for a reader.
-  let failWatch: ((error: Error) => void) | undefined;
-  const state: SliceState = {
-    get slices() {
-      applyUnparsedForReader();
-      return slices;
-    },
-    get resourceVersion() {
-      applyUnparsedForReader();
-      return resourceVersion;
-    },
-  };
-  const publish = tellState(() => options.onState(state), { signal, trace, read: applyUnparsedForReader });
+  const publish = tellState(() => options.onState(store.state), { signal, trace, read: store.applyUnparsedForReader });
   const checks = { api, signal, clock, stallTimeoutMs, pageSize: PAGE_SIZE, trace, onList: options.onList };
   const recovered = () => {
     if (!failing) return;
     failing = false;
     options.onRecovered?.();
   };
-
-  /** Applies the unparsed lines; a bad one throws, after those before it applied (see `_unparsed_events.ts`). */
-  function applyUnparsed(): void {
-    if (unparsed.size > 0) unparsed.applyAll(parseUnparsed, change);
-  }
-
-  /** Parses and checks an unparsed line; throws when it is bad. */
-  function parseUnparsed({ name, type, line, codec }: UnparsedEvent): WatchEvent {
-    const event = codec.parse(line, api.redact);
-    check(event, codec.shaped);
-    if (event.type !== type || (event.object as EndpointSlice).metadata.name !== name) {
-      throw new KubeApiError(
-        "Cannot use a watch event from the API server: its line starts with another type or name than " +
-          `its object has: if this repeats, ${NOT_THE_API_SERVER}`,
-      );
-    }
-    return event;
-  }
-
-  /** {@linkcode applyUnparsed} for a reader of the state: a failure ends the watch instead, which is retried. */
-  function applyUnparsedForReader(): void {
-    try {
-      applyUnparsed();
-    } catch (error) {
-      failWatch?.(error as Error);
-    }
-  }
 
   async function list(from: string): Promise<void> {
     options.onList?.();
@@ -267,67 +208,22 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
 
   /** Makes a LIST's slices the state, and publishes it. */
   function adopt(listed: ListedSlices): void {
-    for (const item of listed.items) checkSlice(item, "a LIST");
-    slices.clear();
-    for (const slice of listed.items) slices.set(slice.metadata.name ?? "", slice);
-    resourceVersion = listed.resourceVersion;
+    store.adopt(listed.items, listed.resourceVersion);
     listFrom = undefined;
     listInstead = false;
     recovered();
     publish();
   }
 
-  /** An event of a streaming list before its initial events ended: it changes only the state being collected. */
-  function collect(collected: Map<string, EndpointSlice>, type: string, slice: EndpointSlice): void {
-    const name = slice.metadata?.name ?? "";
-    if (type === "ADDED" || type === "MODIFIED") collected.set(name, slice);
-    else if (type === "DELETED") collected.delete(name);
-    else if (type !== "BOOKMARK") trace(`ignoring watch event of unknown type ${quote(type)}`);
-    else if (slice.metadata?.annotations?.[INITIAL_EVENTS_END] === "true") {
-      slices.clear();
-      for (const [key, value] of collected) slices.set(key, value);
-      resourceVersion = slice.metadata.resourceVersion || resourceVersion;
+  /** Applies an event (`shaped` as in `SliceStore.check`), and tells the reader when it changed the state. */
+  function apply(event: WatchEvent, shaped: boolean): void {
+    store.check(event, shaped);
+    if (store.initial === undefined) {
+      if (store.change(event)) publish();
+    } else if (store.collect(event)) {
       listFrom = undefined;
-      initial = undefined;
-      trace(`streaming list: ${slices.size} EndpointSlices at resourceVersion ${resourceVersion}`);
       recovered();
       publish();
-    }
-  }
-
-  /** Applies an event (`shaped` as in `check`), and tells the reader when it changed the state. */
-  function apply(event: WatchEvent, shaped: boolean): void {
-    check(event, shaped);
-    if (initial) return collect(initial, event.type, event.object as EndpointSlice);
-    if (change(event)) publish();
-  }
-
-  /** Throws for an ERROR event, and for an object without the shape selection relies on (`WatchCodec.shaped`). */
-  function check(event: WatchEvent, shaped: boolean): void {
-    if (event.type === "ERROR") throw errorEventFailure(event.object as Status, api);
-    const slice = event.type === "ADDED" || event.type === "MODIFIED";
-    if (slice && !shaped) checkSlice(event.object, `${event.type === "ADDED" ? "an" : "a"} ${event.type} event`);
-    else checkMetadata(event.object, `a ${quote(event.type)} event`);
-  }
-
-  /** Applies a checked event to the state; says whether a slice changed. */
-  function change(event: WatchEvent): boolean {
-    const slice = event.object as EndpointSlice;
-    const version = slice.metadata?.resourceVersion;
-    if (version) resourceVersion = version;
-    const name = slice.metadata?.name ?? "";
-    switch (event.type) {
-      case "ADDED":
-      case "MODIFIED":
-        slices.set(name, slice);
-        return true;
-      case "DELETED":
-        return slices.delete(name);
-      case "BOOKMARK":
-        return false;
-      default:
-        trace(`ignoring watch event of unknown type ${quote(event.type)}`);
-        return false;
     }
   }
 
@@ -357,7 +253,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     const told = chunkEndPublish(publish, clock, (error) => deadline.fail(error));
     watchOpenedAt = undefined;
     if (streaming) {
-      initial = new Map();
+      store.initial = new Map();
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
@@ -370,14 +266,14 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       // A streaming list starts from the latest state ("", as client-go) rather than from the watch cache's ("0").
       const params = streaming
         ? { resourceVersion: listFrom === "0" ? "" : listFrom!, sendInitialEvents: true }
-        : { resourceVersion };
+        : { resourceVersion: store.resourceVersion };
       if (streaming) trace(`streaming list from resourceVersion ${quote(params.resourceVersion)}`);
       const body = await api.watch({ ...params, timeoutSeconds, signal: deadline.signal, pauseTiming: deadline.pause });
       const codec = openWatchCodec(body.encoding);
       deadline.answered();
       watchOpenedAt = clock.now();
       cancelServed = timedRecovery.opened(failing, streaming, recovered);
-      failWatch = (error) => deadline.fail(error);
+      store.failWatch = (error) => deadline.fail(error);
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await codec.read(body.chunks, (line) => {
@@ -386,23 +282,23 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         deadline.touch();
         eventful = true;
         quietStalls = 0;
-        const head = initial ? undefined : codec.head(line);
+        const head = store.initial ? undefined : codec.head(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
-          if (failing) check(codec.parse(line, api.redact), codec.shaped);
-          unparsed.add({ name: head.name, type: head.type, line, codec });
+          if (failing) store.check(codec.parse(line, api.redact), codec.shaped);
+          store.keep({ name: head.name, type: head.type, line, codec });
           changes++;
           timedRecovery.proved();
           recovered();
           told.changed();
           return;
         }
-        applyUnparsed();
+        store.applyUnparsed();
         const event = codec.parse(line, api.redact);
-        const streamed = initial !== undefined;
+        const streamed = store.initial !== undefined;
         apply(event, codec.shaped);
-        // A streaming list recovers at the end of its initial events (in `collect`), and resumes from there.
-        if (initial) return;
+        // A streaming list recovers at the end of its initial events (in `apply`), and resumes from there.
+        if (store.initial) return;
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         else deadline.expectEvery(BOOKMARKS_DUE_MS);
@@ -415,16 +311,16 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           told.chunkRead(bytes);
           // An event begun, or a streaming list's initial events, come whole and back to back: a pause in them is a
           // broken connection, which Deno may never report (see `heard()`).
-          deadline.heard(bytes > 0 || initial !== undefined);
+          deadline.heard(bytes > 0 || store.initial !== undefined);
         },
         onTruncated: (bytes) => trace(`watch body ended in the middle of an event: its ${bytes} bytes are dropped`),
       });
-      applyUnparsed();
+      store.applyUnparsed();
     } catch (error) {
       const stall = deadline.stalled();
       if (deadline.early()) return "unbookmarked";
       // Answered, then not one byte (not even a bookmark's) from the resume point until the stall.
-      const quiet = stall !== undefined && watchOpenedAt !== undefined && initial === undefined && !eventful &&
+      const quiet = stall !== undefined && watchOpenedAt !== undefined && store.initial === undefined && !eventful &&
         incompleteBytes === 0;
       if (quiet && quietStalls++ === 0) return "quiet";
       if (quiet) return { quietAgain: stall };
@@ -433,19 +329,19 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const failure = stall ?? deadline.failure();
       if (failure) throw failure;
       // The connection itself broke (the runtime's error, not one of ours about the data or the server).
-      const broken = !(error instanceof ResolverError) && !signal.aborted && initial === undefined &&
+      const broken = !(error instanceof ResolverError) && !signal.aborted && store.initial === undefined &&
         watchOpenedAt !== undefined && (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
       if (broken) return { broken: error };
       throw error;
     } finally {
       cancelServed?.();
-      failWatch = undefined;
+      store.failWatch = undefined;
       // Lines before a stall or a broken connection are complete events all the same, and apply when they
       // can; else the watch that follows brings them again, as it resumes from the state's resourceVersion.
       // None waits after a bad line read late: applying its lines took them all (those before it applied).
       if (!deadline.failure()) {
         try {
-          applyUnparsed();
+          store.applyUnparsed();
         } catch (error) {
           trace(`dropping the last events of the failed watch from a bad one on: ${(error as Error).message}`);
         }
@@ -453,7 +349,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       deadline.dispose();
       told.end();
     }
-    if (initial) {
+    if (store.initial) {
       throw new KubeApiError(
         "Watch of EndpointSlices closed before its initial events ended (no BOOKMARK annotated " +
           `${INITIAL_EVENTS_END}): its partial state is dropped`,
@@ -482,64 +378,32 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         continue;
       }
       if (ended === "quiet" || (typeof ended === "object" && "quietAgain" in ended)) {
-        const again = ended !== "quiet";
-        // Judged by the Service's own slices in the watch cache, not by the cluster's resourceVersion: other Services'
-        // writes move that, and a served watch gets their bookmark only at the server's next once-a-minute tick, maybe
-        // after the stall (v1.32.13: a write 64 s into a watch, stall at 70 s), or none while its cache stays put.
-        // Slices as the state has them: the watch had nothing to bring. Other ones: it may have missed a change, which
-        // the next watch, from the state's resourceVersion, brings on a working path; a path that brings nothing (a
-        // proxy that buffers watches while LISTs pass) misses it again, and the second quiet watch in a row is
-        // reported. On an HA cluster the LIST may reach a server whose cache lags: its older slices, at an older
-        // resourceVersion, are reported only when two checks in a row, stallTimeoutMs apart, find a difference, as lag.
-        // A quiet watch brought no line, so none waits unparsed.
-        const checked = await checkWatchCache(checks, slices, resourceVersion);
-        if (signal.aborted) break; // Stopped: no watch is resumed, and the abort proves nothing.
-        const same = checked === "same" ? true : typeof checked === "object" && "failed" in checked ? undefined : false;
-        if (again && checked !== "same" && (same === undefined || missedBefore)) {
-          const rewound = same === false ? await rewoundHistory(checks, slices, resourceVersion) : undefined;
-          if (rewound) {
-            // The watches were served: they had nothing to bring from a resourceVersion the server has not reached.
-            adopt(rewound);
-            options.onWatchEnd?.("stall");
-            quietStalls = 0;
-            missedBefore = false;
-            backoff.reset();
-            previousFailure = undefined;
-            continue;
-          }
-          if (signal.aborted) break;
+        const again = ended === "quiet" ? undefined : ended.quietAgain;
+        const verdict = await judgeQuietWatch(checks, store.slices, store.resourceVersion, { again, missedBefore });
+        if ("stopped" in verdict) break;
+        if ("rewound" in verdict) {
+          adopt(verdict.rewound);
+          options.onWatchEnd?.("stall");
+          quietStalls = 0;
+          missedBefore = false;
+          backoff.reset();
+          previousFailure = undefined;
+          continue;
+        }
+        if ("missed" in verdict) {
           timedRecovery.missedChange();
-          throw quietAgain(ended.quietAgain, checked);
+          throw verdict.missed;
         }
-        missedBefore = same === false;
+        missedBefore = verdict.differs;
         options.onWatchEnd?.("stall");
-        const silent = `watch delivered no event, not even a bookmark, for ${stallTimeoutMs} ms (stallTimeoutMs)` +
-          (again ? " again" : "");
-        const resuming = `resuming at once from resourceVersion ${resourceVersion}`;
-        if (same === undefined) {
-          trace(`${silent}: ${resuming}, unreported (the API server's watch cache could not be checked)`);
-        } else if (!same) {
-          const found = typeof checked === "object" && "behind" in checked
-            ? `older than the state has them (its resourceVersion ${checked.behind} is behind ${checked.held})`
-            : "other than the state has them (a change the watch may have missed)";
-          trace(
-            `${silent}, and the API server's watch cache has the Service's EndpointSlices ${found}: ${resuming}, ` +
-              "unreported unless the next check finds a difference too",
-          );
-        } else {
-          if (again) {
-            // The server served the watch, and the LIST completed: as after a watch that ended cleanly, failures
-            // before it are over, and the next one is the first in a row.
-            recovered();
-            backoff.reset();
-            previousFailure = undefined;
-          }
-          trace(
-            `${silent}, but the API server had none of the Service's to send: its watch cache has the Service's ` +
-              `EndpointSlices as the state has them (servers before 1.34 may send no bookmark then): ${resuming}, ` +
-              "unreported",
-          );
+        if (verdict.served) {
+          // The server served the watch, and the LIST completed: as after a watch that ended cleanly, failures
+          // before it are over, and the next one is the first in a row.
+          recovered();
+          backoff.reset();
+          previousFailure = undefined;
         }
+        trace(verdict.line);
         continue;
       }
       quietStalls = 0;
@@ -550,9 +414,9 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       previousFailure = undefined;
       trace(
         typeof ended === "string"
-          ? `watch ended cleanly at resourceVersion ${resourceVersion}: resuming`
+          ? `watch ended cleanly at resourceVersion ${store.resourceVersion}: resuming`
           : `watch broke after a change or ${minWatchMs} ms open (${String(ended.broken)}): resuming at once ` +
-            `from resourceVersion ${resourceVersion}`,
+            `from resourceVersion ${store.resourceVersion}`,
       );
     } catch (caught) {
       if (signal.aborted) break;
@@ -560,12 +424,19 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const error = asResolverError(caught, api);
       // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
-      const streaming = initial !== undefined;
+      const streaming = store.initial !== undefined;
       if (watching && !streaming) options.onWatchEnd?.(watchEndReason(error));
       if (openedHealthyLong()) backoff.reset();
       const maxDelayMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
-      initial = undefined;
-      const context = { listFrom, resourceVersion, previous: previousFailure, backoff, maxDelayMs, streaming };
+      store.initial = undefined;
+      const context = {
+        listFrom,
+        resourceVersion: store.resourceVersion,
+        previous: previousFailure,
+        backoff,
+        maxDelayMs,
+        streaming,
+      };
       const served = !streaming && watchOpenedAt !== undefined &&
         (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
       const reported = { reported: failing, reportedMsAgo: clock.now() - reportedAt };
@@ -594,6 +465,3 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     }
   }
 }
-
-/** The annotation of the BOOKMARK that ends a streaming list's initial events. */
-const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
