@@ -7,28 +7,35 @@
 
 import type { ScalarTag, Tags } from "yaml";
 import { withoutEnvironmentVariables } from "../runtime/files.ts";
+import { importedPackage } from "../runtime/_lazy_package.ts";
 
 /** The yaml package once a first parse has asked for it (about 20 ms to import on Node, 30 on Deno). */
 let yamlPackage: Promise<typeof import("yaml")> | undefined;
 
+/** The yaml package's functions that we call. */
+const YAML_CALLS = ["parseAllDocuments", "visit", "isAlias", "isNode", "isMap", "isSeq", "isScalar"] as const;
+
 /**
- * The yaml package could not be imported (a bundle that left it external, a node_modules without it), so no YAML
- * could be read: the text is not at fault. Its message says what to do.
+ * The yaml package could not be imported (a bundle that left it external or lost the file that holds it, a
+ * node_modules without it), or came without its functions (a bundle that ran before defining it), so no YAML could
+ * be read: the text is not at fault. Its message says what to do.
  */
 export class YamlPackageMissingError extends Error {
   override name = "YamlPackageMissingError";
 }
 
-/** The yaml package, imported at the first call; a failed import is a {@linkcode YamlPackageMissingError}. */
+/**
+ * The yaml package, imported at the first call; a failed import, or one that gave a module without the functions we
+ * call, is a {@linkcode YamlPackageMissingError}. Only a good import is kept: one that came too early may come whole
+ * at a later call.
+ */
 async function yamlParser(): Promise<typeof import("yaml")> {
+  yamlPackage ??= importedPackage("yaml", "reads YAML", () => import("yaml"), YAML_CALLS);
   try {
-    return await (yamlPackage ??= import("yaml"));
+    return await yamlPackage;
   } catch (cause) {
-    throw new YamlPackageMissingError(
-      `the yaml package, which reads YAML, cannot be imported (${(cause as Error | undefined)?.message ?? cause}): ` +
-        "install it beside @kgr/resolver (it is a dependency: `npm ls yaml`), or keep it inside the bundle",
-      { cause },
-    );
+    yamlPackage = undefined;
+    throw new YamlPackageMissingError((cause as Error).message, { cause: (cause as Error).cause ?? cause });
   }
 }
 
@@ -43,7 +50,7 @@ async function yamlParser(): Promise<typeof import("yaml")> {
  *
  * @param text The YAML.
  * @returns Its first document's value; `undefined` when it has none.
- * @throws {YamlPackageMissingError} When the yaml package cannot be imported.
+ * @throws {YamlPackageMissingError} When the yaml package cannot be imported, or came without its functions.
  * @throws The yaml package's error, whose `code` and `pos` (offsets in `text`) say what and where; its message may
  * quote the text, which may hold a secret.
  *

@@ -1,0 +1,86 @@
+/**
+ * The packages imported only when first needed (the YAML parser at the first kubeconfig file, undici on Deno or
+ * through a proxy): what a failed or half-done import says, for a bundle as much as for a `node_modules`.
+ *
+ * @module
+ */
+
+/** README's section on bundles, which every message of a bundle at fault points to. */
+const BUNDLES_SECTION = 'README: "Bundles and single executables"';
+
+/**
+ * Imports a package with `load`, and checks that what came has the functions we call.
+ *
+ * @param name The package, as users install it.
+ * @param role What it does for us, to follow "which" in a message ("reads YAML").
+ * @param load Its `import()`.
+ * @param calls The exports we call.
+ * @returns The package.
+ * @throws {Error} When the import fails (a message that tells a missing package from a bundle's missing chunk file),
+ * or gives a module without those exports (a one-file bundle that runs code before the package's module is defined),
+ * with the import's error as `cause`.
+ *
+ * @example A package that is there
+ * ```ts
+ * import { importedPackage } from "./_lazy_package.ts";
+ * const yaml = await importedPackage("yaml", "reads YAML", () => import("yaml"), ["parse"]);
+ * console.log(yaml.parse("a: 1")); // { a: 1 }
+ * ```
+ */
+export async function importedPackage<T>(
+  name: string,
+  role: string,
+  load: () => Promise<T>,
+  calls: readonly string[],
+): Promise<T> {
+  let loaded: T;
+  try {
+    loaded = await load();
+  } catch (cause) {
+    throw new Error(unimportable(name, role, cause), { cause });
+  }
+  const lacking = calls.filter((call) => typeof (loaded as Record<string, unknown> | undefined)?.[call] !== "function");
+  if (lacking.length > 0) {
+    const got = loaded === undefined || loaded === null
+      ? `${loaded}`
+      : `a module without ${lacking[0]}${lacking.length > 1 ? ` and ${lacking.length - 1} more of its functions` : ""}`;
+    throw new Error(
+      `the ${name} package, which ${role}, did not load (its import gave ${got}): ${OUT_OF_ORDER_ADVICE}`,
+    );
+  }
+  return loaded;
+}
+
+/**
+ * A one-file bundle whose code runs before the modules it inlined are defined: rollup's `inlineDynamicImports` places
+ * them after the entry, whose top-level `await` then meets them undefined (or, with `const` bindings, before their
+ * initialization).
+ */
+const OUT_OF_ORDER_ADVICE = "a one-file bundle does so when it runs its entry before the modules it holds are " +
+  "defined (rollup's `inlineDynamicImports` with a top-level `await` in the entry): start the program from a function " +
+  `the entry does not await at the top level, or let the bundler write more than one file (${BUNDLES_SECTION})`;
+
+/** The message of an import of `name` that failed with `cause`. */
+function unimportable(name: string, role: string, cause: unknown): string {
+  const why = (cause as Error | undefined)?.message ?? cause;
+  const said = `the ${name} package, which ${role}, cannot be imported (${why})`;
+  if (cause instanceof ReferenceError) return `${said}: ${OUT_OF_ORDER_ADVICE}`;
+  const missing = missingFile(cause);
+  if (missing !== undefined) {
+    return `${said}: the bundle's file ${missing}, which holds it, is missing: deploy the bundle's other files with ` +
+      `it (its whole output folder), or build it as one file (${BUNDLES_SECTION})`;
+  }
+  return `${said}: install it beside @kgr/resolver (it is a dependency: \`npm ls ${name}\`), or keep it inside the ` +
+    "bundle";
+}
+
+/**
+ * The file that a "Cannot find module" error names, when it names a file (`./1.app.cjs`, `/srv/752.index.mjs`,
+ * `file:///...`), as a bundle's loader of its own chunk files asks for them; not a package name (`yaml`).
+ */
+function missingFile(cause: unknown): string | undefined {
+  const message = (cause as Error | undefined)?.message;
+  if (typeof message !== "string") return undefined;
+  const named = /^Cannot find module '([^']+)'/.exec(message)?.[1];
+  return named !== undefined && /^(?:\.{1,2}[\\/]|\/|[A-Za-z]:[\\/]|file:)/.test(named) ? named : undefined;
+}

@@ -1,0 +1,106 @@
+// The yaml package and undici are imported at first use. A bundle can break that import two ways its user cannot
+// see: a one-file bundle that runs its entry's top-level await before the modules it inlined are defined (rollup's
+// inlineDynamicImports) hands back undefined, which the kubeconfig loader reported as "the YAML is malformed: fix the
+// file" for a good file; and a bundle deployed without its chunk files fails to find './1.app.cjs', for which the
+// advice was to install the package. Both now say what happened and what to do.
+import assert from "node:assert/strict";
+import { importedPackage } from "../src/runtime/_lazy_package.ts";
+import { childEnv } from "./_child_env.mjs";
+import { tempDir } from "./_temp_dir.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const SECTION = 'README: "Bundles and single executables"';
+
+/** The message `importedPackage()` throws for `load`, or undefined when it resolves. */
+async function failure(load: () => Promise<unknown>, calls = ["parse"]): Promise<string | undefined> {
+  try {
+    await importedPackage("yaml", "reads YAML", load, calls);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+Deno.test("importedPackage() hands back a module that has the functions we call", async () => {
+  const yaml = await importedPackage("yaml", "reads YAML", () => import("yaml"), ["parse", "visit"]);
+  assert.deepEqual(yaml.parse("a: 1"), { a: 1 });
+});
+
+Deno.test("importedPackage() says a module that came undefined or without its functions did not load, not why", async () => {
+  const advice = "a one-file bundle does so when it runs its entry before the modules it holds are defined " +
+    "(rollup's `inlineDynamicImports` with a top-level `await` in the entry): start the program from a function " +
+    `the entry does not await at the top level, or let the bundler write more than one file (${SECTION})`;
+  assert.equal(
+    await failure(() => Promise.resolve(undefined)),
+    `the yaml package, which reads YAML, did not load (its import gave undefined): ${advice}`,
+  );
+  assert.equal(
+    await failure(() => Promise.resolve({ parse: () => {} }), ["parse", "visit", "isMap"]),
+    `the yaml package, which reads YAML, did not load (its import gave a module without visit and 1 more of its ` +
+      `functions): ${advice}`,
+  );
+  // With `const` bindings, the module is read before its initialization.
+  assert.equal(
+    await failure(() => Promise.reject(new ReferenceError("Cannot access 'yaml' before initialization"))),
+    "the yaml package, which reads YAML, cannot be imported (Cannot access 'yaml' before initialization): " + advice,
+  );
+});
+
+Deno.test("importedPackage() tells a bundle's missing chunk file from a missing package", async () => {
+  const deploy = ": the bundle's file %, which holds it, is missing: deploy the bundle's other files with it (its " +
+    `whole output folder), or build it as one file (${SECTION})`;
+  for (
+    const [message, file] of [
+      ["Cannot find module './1.app.cjs'\nRequire stack:\n- /srv/app.cjs", "./1.app.cjs"],
+      ["Cannot find module '/srv/752.index.mjs' imported from /srv/index.mjs", "/srv/752.index.mjs"],
+      ["Cannot find module 'C:\\srv\\1.app.cjs'", "C:\\srv\\1.app.cjs"],
+    ]
+  ) {
+    assert.equal(
+      await failure(() => Promise.reject(new Error(message))),
+      `the yaml package, which reads YAML, cannot be imported (${message})${deploy.replace("%", file)}`,
+    );
+  }
+  const install = ": install it beside @kgr/resolver (it is a dependency: `npm ls yaml`), or keep it inside the bundle";
+  for (
+    const message of [
+      "Cannot find package 'yaml' imported from /srv/index.mjs",
+      "Cannot find module 'yaml'\nRequire stack:\n- /srv/app.cjs",
+    ]
+  ) {
+    assert.equal(
+      await failure(() => Promise.reject(new Error(message))),
+      `the yaml package, which reads YAML, cannot be imported (${message})${install}`,
+    );
+  }
+});
+
+Deno.test("a kubeconfig read where the yaml package's import gives a module without its functions is not called malformed", async () => {
+  // As a one-file bundle that runs before defining the package: the import resolves, to nothing usable. An import
+  // map in a child process stands in, mapping "yaml" to an empty module.
+  await using dir = await tempDir("kgr-lazy-package-");
+  await Deno.writeTextFile(`${dir.path}/empty.mjs`, "export {};\n");
+  const { imports } = JSON.parse(await Deno.readTextFile(`${root}deno.json`)) as { imports: Record<string, string> };
+  const mapped = Object.fromEntries(
+    Object.entries(imports).map(([name, to]) => [name, to.startsWith("./") ? `${root}${to.slice(2)}` : to]),
+  );
+  mapped.yaml = `${dir.path}/empty.mjs`;
+  await Deno.writeTextFile(`${dir.path}/map.json`, JSON.stringify({ imports: mapped }));
+  const program = `import { parseKubeconfig } from "${root}src/cluster/kubeconfig_load.ts";\n` +
+    `for (let i = 0; i < 2; i++) {\n` +
+    `  try { await parseKubeconfig("current-context: x\\n", "/srv/config"); console.log("read"); }\n` +
+    "  catch (error) { console.log(`${error.name}: ${error.message}`); }\n}\n";
+  await Deno.writeTextFile(`${dir.path}/main.ts`, program);
+  const { stdout, stderr, code } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", "--quiet", `--import-map=${dir.path}/map.json`, `${dir.path}/main.ts`],
+    cwd: root,
+    env: childEnv(),
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  const said = new TextDecoder().decode(stdout).trim().split("\n");
+  const expected = "ConfigError: Cannot load kubeconfig /srv/config: the yaml package, which reads YAML, did not " +
+    "load (its import gave a module without parseAllDocuments and 6 more of its functions): a one-file bundle does " +
+    "so when it runs its entry before the modules it holds are defined";
+  assert.equal(said.length, 2);
+  for (const line of said) assert.ok(line.startsWith(expected), line);
+});
