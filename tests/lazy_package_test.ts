@@ -75,21 +75,16 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
   }
 });
 
-Deno.test("a kubeconfig read where the yaml package's import gives a module without its functions is not called malformed", async () => {
-  // As a one-file bundle that runs before defining the package: the import resolves, to nothing usable. An import
-  // map in a child process stands in, mapping "yaml" to an empty module.
+/** What `program` prints, run by Deno in a child whose import map sends `name` to an empty module. */
+async function withEmptyPackage(name: string, program: string): Promise<string[]> {
   await using dir = await tempDir("kgr-lazy-package-");
   await Deno.writeTextFile(`${dir.path}/empty.mjs`, "export {};\n");
   const { imports } = JSON.parse(await Deno.readTextFile(`${root}deno.json`)) as { imports: Record<string, string> };
   const mapped = Object.fromEntries(
     Object.entries(imports).map(([name, to]) => [name, to.startsWith("./") ? `${root}${to.slice(2)}` : to]),
   );
-  mapped.yaml = `${dir.path}/empty.mjs`;
+  mapped[name] = `${dir.path}/empty.mjs`;
   await Deno.writeTextFile(`${dir.path}/map.json`, JSON.stringify({ imports: mapped }));
-  const program = `import { parseKubeconfig } from "${root}src/cluster/kubeconfig_load.ts";\n` +
-    `for (let i = 0; i < 2; i++) {\n` +
-    `  try { await parseKubeconfig("current-context: x\\n", "/srv/config"); console.log("read"); }\n` +
-    "  catch (error) { console.log(`${error.name}: ${error.message}`); }\n}\n";
   await Deno.writeTextFile(`${dir.path}/main.ts`, program);
   const { stdout, stderr, code } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", "--no-check", "--quiet", `--import-map=${dir.path}/map.json`, `${dir.path}/main.ts`],
@@ -97,10 +92,39 @@ Deno.test("a kubeconfig read where the yaml package's import gives a module with
     env: childEnv(),
   }).output();
   assert.equal(code, 0, new TextDecoder().decode(stderr));
-  const said = new TextDecoder().decode(stdout).trim().split("\n");
+  return new TextDecoder().decode(stdout).trim().split("\n");
+}
+
+Deno.test("a kubeconfig read where the yaml package's import gives a module without its functions is not called malformed", async () => {
+  // As a one-file bundle that runs before defining the package: the import resolves, to nothing usable. An import
+  // map in a child process stands in, mapping "yaml" to an empty module. A later read imports it again.
+  const said = await withEmptyPackage(
+    "yaml",
+    `import { parseKubeconfig } from "${root}src/cluster/kubeconfig_load.ts";\n` +
+      `for (let i = 0; i < 2; i++) {\n` +
+      `  try { await parseKubeconfig("current-context: x\\n", "/srv/config"); console.log("read"); }\n` +
+      "  catch (error) { console.log(`${error.name}: ${error.message}`); }\n}\n",
+  );
   const expected = "ConfigError: Cannot load kubeconfig /srv/config: the yaml package, which reads YAML, did not " +
     "load (its import gave a module without parseAllDocuments and 6 more of its functions): a one-file bundle does " +
     "so when it runs its entry before the modules it holds are defined";
   assert.equal(said.length, 2);
   for (const line of said) assert.ok(line.startsWith(expected), line);
+});
+
+Deno.test("an HTTP client made where undici's import gives a module without its functions says undici did not load", async () => {
+  // Deno always makes its requests through undici (Node through a proxy), imported when the first client is made.
+  const [said] = await withEmptyPackage(
+    "undici",
+    `import { createHttpClient } from "${root}src/runtime/http_client.ts";\n` +
+      "try { (await createHttpClient({ tls: {} })).close(); console.log('made'); }\n" +
+      "catch (error) { console.log(`${error.name}: ${error.message}`); }\n",
+  );
+  assert.ok(
+    said.startsWith(
+      "Error: the undici package, which makes the requests to the API server on Deno, and through a proxy on Node, " +
+        "did not load (its import gave a module without Agent and 4 more of its functions): a one-file bundle does so",
+    ),
+    said,
+  );
 });

@@ -42,6 +42,7 @@ import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { headerLines } from "./_header_lines.ts";
+import { importedPackage } from "./_lazy_package.ts";
 import { connectTimeoutText } from "./_connect_timeout_text.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
@@ -177,7 +178,7 @@ async function undiciClient(
   proxySource: string | undefined,
   connectTimeoutMs: number,
 ): Promise<HttpClient> {
-  const undici = await import("undici");
+  const undici = await importedPackage("undici", UNDICI_ROLE, () => import("undici"), UNDICI_CALLS);
   const connect: Record<string, unknown> = { ...tlsOptions(tls), ...undiciKeepAlive };
   const factory = releasingPool(undici);
   // Without undici's timers (see `limitConnectTime()`): no connect timeout of its own, and no headers or body
@@ -225,6 +226,12 @@ async function undiciClient(
 }
 
 type Undici = typeof import("undici");
+
+/** What undici does for us, for the message of an import that fails. */
+const UNDICI_ROLE = "makes the requests to the API server on Deno, and through a proxy on Node";
+
+/** undici's exports that we call (`errors` is an object of classes). */
+const UNDICI_CALLS = ["Agent", "ProxyAgent", "Pool", "buildConnector", "request"] as const;
 
 /** The connections of one client still being set up, with our connect timer if any (see `limitConnectTime()`). */
 type Connecting = Map<Socket, ReturnType<typeof setTimeout> | undefined>;
