@@ -4,7 +4,7 @@
 // node_modules other than the one it was built with, as deployed); `bun build --compile` makes single executables of
 // it and of the CLI, which run there too; a program of the core alone bundles without grpc-js; one that reads a
 // kubeconfig file from a top-level await bundles into one file that reads it; one that leaves the yaml package
-// external says so at a kubeconfig file.
+// external, or is deployed without the chunk file that holds it, says so at a kubeconfig file.
 // Bundles the built package: run `npm run build` first.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -183,6 +183,37 @@ Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig fil
           "\\(Cannot find package 'yaml' .*\\): install it beside @kgr/resolver \\(it is a dependency: `npm ls yaml`\\), " +
           "or keep it inside the bundle$",
       ),
+    );
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+});
+
+Deno.test("a bundle deployed without the chunk file that holds the yaml package says to deploy its other files", async () => {
+  // Bundlers that write more than one file (webpack, ncc, rollup's output.dir, bun build --splitting) put the lazily
+  // imported yaml package in a chunk file beside the bundle. A bundle copied alone was told to install the package.
+  const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+  try {
+    const args = ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", "--splitting"];
+    await run(bun, [...args, `--outdir=${folder}`], { env: childEnv(), cwd: root, timeout: 30_000 });
+    const chunks = [];
+    for (const file of await readdir(folder)) {
+      // The entry names the functions it calls; the chunk defines them.
+      if ((await readFile(join(folder, file), "utf8")).includes("function parseAllDocuments(")) chunks.push(file);
+    }
+    assert.equal(chunks.length, 1, "one chunk file holds the yaml package");
+    await rm(join(folder, chunks[0]));
+    const kubeconfig = join(folder, "config");
+    await writeFile(kubeconfig, "current-context: x\n");
+    const bundle = join(folder, "kubeconfig_file_client.js");
+    const { stdout } = await run("node", [bundle, kubeconfig], { env: childEnv(), cwd: folder, timeout: 20_000 });
+    const missing = join(folder, chunks[0]);
+    assert.equal(
+      stdout.trim(),
+      `ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be imported ` +
+        `(Cannot find module '${missing}' imported from ${bundle}): the bundle's file ${missing}, which holds it, ` +
+        "is missing: deploy the bundle's other files with it (its whole output folder), or build it as one file " +
+        '(README: "Bundles and single executables")',
     );
   } finally {
     await rm(folder, { recursive: true, force: true });
