@@ -58,10 +58,16 @@ Deno.test("installedBy() takes pnpm's and Deno's layouts by their paths, and a m
       "pnpm",
     );
   }
-  assert.equal(
-    installedBy(`file:///srv/pnpm-store/v10/links/yaml/2.8.0/${"c3".repeat(32)}/node_modules/yaml/x.js`),
-    "pnpm",
-  );
+  // The store puts an unscoped package under `@/` (pnpm 10.34: links/@/nice-grpc/2.1.18/<hash>/), on Windows too.
+  for (const store of ["/srv/pnpm-store", "/C:/Users/me/AppData/Local/pnpm/store"]) {
+    assert.equal(
+      installedBy(`file://${store}/v10/links/@/nice-grpc/2.1.18/${"c3".repeat(32)}/node_modules/nice-grpc/lib/x.js`),
+      "pnpm",
+    );
+  }
+  // A project in folders that happen to be named so is no store: no hash names the folder above its node_modules.
+  assert.equal(installedBy("file:///home/me/v10/links/app/node_modules/@kgr/resolver/x.js"), undefined);
+  assert.equal(installedBy("file:///home/me/v10/links/@/app/1.0.0/node_modules/@kgr/resolver/x.js"), undefined);
   // Deno's install into node_modules (`deno install` with a package.json) lays packages out so, run on Node or Bun too.
   assert.equal(
     installedBy("file:///app/node_modules/.deno/@kgr+resolver@0.1.0/node_modules/@kgr/resolver/x.js"),

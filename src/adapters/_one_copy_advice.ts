@@ -80,10 +80,11 @@ const LOCKFILES: ReadonlyArray<readonly [string, PackageManager | undefined, mar
 
 /**
  * A package in pnpm 10's global virtual store (`enable-global-virtual-store`), to which the project's node_modules
- * links it, and from where runtimes run it: `<store>/v10/links/<package>/<version>/<hash>/node_modules/<package>/`
- * (checked with pnpm 10.34), outside the project, whose marks the walk up would not find.
+ * links it, and from where runtimes run it: `<store>/v10/links/<scope>/<name>/<version>/<hash>/node_modules/<package>/`
+ * (checked with pnpm 10.34, which puts unscoped packages under the scope `@`: `links/@/nice-grpc/2.1.18/<hash>/`),
+ * outside the project, whose marks the walk up would not find.
  */
-const PNPM_GLOBAL_VIRTUAL_STORE = /\/v\d+\/links\/(?:@[^/]+\/)?[^/]+\/[^/]+\/[0-9a-f]{64}\/node_modules\//;
+const PNPM_GLOBAL_VIRTUAL_STORE = /\/v\d+\/links\/(?:@[^/]*\/)?[^/]+\/[^/]+\/[0-9a-f]{64}\/node_modules\//;
 
 /**
  * The package manager that filled the node_modules a module lies in, from the mark it left there: in the
