@@ -172,11 +172,12 @@ function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly
 }
 
 /**
- * When Bun last put a package it extracted from a tarball into `nodeModules`: the time of the newest package folder
- * there (scoped ones included) that holds the `.bun-tag` Bun writes beside such a package's files (checked with Bun
- * 1.4.5, which writes none for packages from the registry). Bun installing again re-extracts a `file:` tarball
- * dependency that another package manager's install left in place, and leaves bun.lock as it was: this tells that
- * install. Another install that keeps the folder leaves its time, one that replaces it leaves no tag.
+ * When Bun last put a package it extracted from a tarball or checked out from git into `nodeModules`: the time of the
+ * newest package folder there (scoped ones included) that holds the `.bun-tag` Bun writes beside such a package's
+ * files (the tarball's integrity or the commit; checked with Bun 1.4.5, which writes none for packages from the
+ * registry or `file:` folders). Bun installing again re-extracts a `file:` tarball dependency that another package
+ * manager's install left in place, and leaves bun.lock as it was: this tells that install. Another install that keeps
+ * the folder leaves its time, one that replaces it leaves no tag.
  */
 function lastTaggedByBun(nodeModules: URL): number | undefined {
   let last: number | undefined;
