@@ -282,6 +282,7 @@ Deno.test("installedBy() takes no later time for Bun's install than node_modules
 // that install (Bun 1.4.5 after npm 11.19: npm's advice, whose dedupe would lay node_modules out anew).
 Deno.test("installedBy() takes a package's folder that Bun tagged for Bun's install, after npm's", async () => {
   const npm = { "package-lock.json": 3600, "node_modules/.package-lock.json": 600, node_modules: 60, "bun.lock": 7200 };
+  const copied = { "package-lock.json": 2, "node_modules/.package-lock.json": 2, node_modules: 2, "bun.lock": 2 };
   for (
     const [ages, told] of [
       [{ ...npm, "node_modules/@kgr/resolver/.bun-tag": 7200, "node_modules/@kgr/resolver": 60 }, "bun"],
@@ -290,6 +291,9 @@ Deno.test("installedBy() takes a package's folder that Bun tagged for Bun's inst
       [{ ...npm, "node_modules/@kgr/resolver/.bun-tag": 7200, "node_modules/@kgr/resolver": 7200 }, "npm"],
       // Without Bun's lockfile the tag tells no install of this project's.
       [{ ...npm, "bun.lock": undefined, "node_modules/local-lib/.bun-tag": 7200, "node_modules/local-lib": 60 }, "npm"],
+      // A copy that keeps no times (cp -r of npm's install) fills the tagged folder after node_modules' own entries:
+      // no install of Bun's, whose re-extraction moves node_modules' time too (Bun 1.4.5).
+      [{ ...copied, "node_modules/local-lib/.bun-tag": 1, "node_modules/local-lib": 1 }, "npm"],
     ] as const
   ) {
     await assertInstalledBy(

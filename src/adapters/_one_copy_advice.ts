@@ -144,7 +144,8 @@ export function installedBy(moduleUrl: string): PackageManager | undefined {
  * Bun's lockfile tells no later install than node_modules' own time: git writes it too (a pull after npm's install),
  * and each install that changes anything moves node_modules' time (npm 11.19, Yarn 1.22 and 4.5 to their mark's, Bun
  * 1.4.5 to within 4 ms before bun.lock's), so a Bun install after another's leaves both later than that one's mark.
- * A Bun install that leaves bun.lock as it was is told by the package folders it tagged, where there are any.
+ * A Bun install that leaves bun.lock as it was is told by the package folders it tagged, where there are any, no
+ * later than node_modules' own time either (Bun 1.4.5 re-extracting one moved that too).
  * A time ahead of now (files unpacked from a machine whose clock was ahead) tells an install but not when: it counts
  * as the epoch's, before any install made here and after npm's lockfile without its mark.
  */
@@ -164,8 +165,9 @@ function lastInstalls(folder: URL, lockfiles: readonly string[]): Array<readonly
     if (time !== undefined) installs.push([manager, mark === undefined ? Math.min(time, filled) : time]);
   }
   if (lockfiles.includes("bun.lock") || lockfiles.includes("bun.lockb")) {
+    // Capped as bun.lock's is: a copy that keeps no times (cp -r) fills a folder after node_modules' own entries.
     const extracted = lastTaggedByBun(new URL("node_modules/", folder));
-    if (extracted !== undefined) installs.push(["bun", extracted]);
+    if (extracted !== undefined) installs.push(["bun", Math.min(extracted, filled)]);
   }
   const now = Date.now();
   return installs.map(([manager, time]) => [manager, time > now ? 0 : time]);
