@@ -327,6 +327,47 @@ Deno.test("installedBy() on Deno with read access to the project alone caps Bun'
   }
 });
 
+// On a terminal Deno asks before a read it has no access for, and waits for an answer: run on one (script(1) gives a
+// pseudo-terminal) with read access to the project's lockfiles and npm's mark alone, the look into node_modules for
+// folders Bun tagged must pass over what it may not read, and print no question.
+Deno.test({
+  name: "installedBy() on Deno on a terminal with read access to the lockfiles alone asks nothing",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    const { folder, moduleUrl } = await projectWritten({
+      "package-lock.json": 3600,
+      "node_modules/.package-lock.json": 600,
+      node_modules: 60,
+      "bun.lock": 7200,
+      "node_modules/local-lib/.bun-tag": 7200,
+      "node_modules/local-lib": 60,
+    });
+    try {
+      const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
+      const script = join(folder, "advice.ts");
+      await writeFile(
+        script,
+        `import { installedBy } from ${JSON.stringify(module)};\n` +
+          `console.log(installedBy(${JSON.stringify(moduleUrl)}));\n`,
+      );
+      const readable = ["package-lock.json", "bun.lock", "node_modules/.package-lock.json"].map((file) =>
+        join(folder, file)
+      );
+      const command = [deno, "run", "--no-config", `--allow-read=${readable.join(",")}`, script]
+        .map((word) => `'${word}'`).join(" ");
+      // A question left unanswered would hold the run until the timeout kills it.
+      const { stdout } = await run("script", ["-qec", command, "/dev/null"], {
+        env: childEnv(Deno.env.toObject()),
+        timeout: 60_000,
+      });
+      assert.doesNotMatch(stdout, /requests read access/);
+      assert.match(stdout, /^npm\r?$/m);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  },
+});
+
 // Two installs told at the same time: npm's and Yarn's installs leave node_modules' time at their mark's, so a later
 // bun.lock, capped at node_modules' time, ties with the mark where Bun changed nothing after that install.
 // A time ahead of now (an unpacked tarball from a machine whose clock was ahead) tells an install but not when: it
