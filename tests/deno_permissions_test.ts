@@ -352,9 +352,9 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
     );
     const run = (permissions: string[]) =>
       runDeno(["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin]);
-    const advice = "run it with --allow-run (or add the plugin to its list), and with --allow-env without a list " +
-      "(the plugin gets this process's " +
-      "whole environment, as kubectl gives it)";
+    const advice =
+      "run it with --allow-run and --allow-env; --allow-run may list the plugin, but --allow-env takes no " +
+      "list: the plugin gets this process's whole environment, as kubectl gives it";
     // The README's list of variables: enough for everything but a plugin, which inherits the environment.
     assert.equal(
       await run(["--allow-run", "--allow-env=KUBECONFIG,HOME"]),

@@ -20,7 +20,7 @@ import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from 
 import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
-import { denoHolder, inDenoWorker } from "../runtime/deno_permission_advice.ts";
+import { flagAdvice, inDenoWorker } from "../runtime/deno_permission_advice.ts";
 
 /**
  * One `env` entry of an exec plugin.
@@ -342,15 +342,7 @@ function describeFailure(
       if (result.detail === "--allow-child-process") {
         return "this Node process may not start it (its permission model is on): run it with --allow-child-process";
       }
-      return `${denoHolder()} may not start it (it needs ${
-        inDenoWorker()
-          ? `${
-            result.detail?.replace("--allow-", "") ?? "run"
-          } in its Worker's deno.permissions): give it run (or the plugin ` +
-            "in its run list) and env without a list there, and run the process with --allow-run and --allow-env"
-          : `${result.detail}): run it with --allow-run (or add the plugin to its list), and with --allow-env ` +
-            "without a list"
-      } (the plugin gets this process's whole environment, as kubectl gives it)`;
+      return denoRefusal(result.detail ?? "--allow-run");
     case "too-much-output":
       return `it printed more than ${MAX_PLUGIN_OUTPUT / 1024 / 1024} MiB on ${
         result.detail === "stderr" ? "standard error" : "standard output"
@@ -359,6 +351,19 @@ function describeFailure(
     case "error":
       return `it could not be started (${result.detail})${stderr}: check that the command is an executable program`;
   }
+}
+
+/** Why Deno refused to start the plugin (`detail`, the flag it named) and which grants it needs. */
+function denoRefusal(detail: string): string {
+  const flags = flagAdvice(["--allow-run", "--allow-env"]);
+  const reason = "the plugin gets this process's whole environment, as kubectl gives it";
+  if (inDenoWorker()) {
+    return `this Deno worker may not start it (it needs ${detail.replace("--allow-", "")} in its Worker's ` +
+      `deno.permissions): give it run (or the plugin in its run list) and env without a list there, and ${flags} ` +
+      `(${reason})`;
+  }
+  return `this Deno process may not start it (it needs ${detail}): ${flags}; --allow-run may list the plugin, but ` +
+    `--allow-env takes no list: ${reason}`;
 }
 
 /**

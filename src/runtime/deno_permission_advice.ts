@@ -74,17 +74,31 @@ export function compiledByDeno(): boolean {
  */
 export function grantAdvice(permission: string, value?: string): string {
   const flag = `--allow-${permission}${value === undefined ? "" : `=${value}`}`;
-  const compiled = compiledByDeno();
-  if (!inDenoWorker()) {
-    return compiled
-      ? `compile it again with ${flag} (deno compile ${flag} ...: a compiled program has the permissions it was ` +
-        "compiled with)"
-      : `run it with ${flag}`;
-  }
+  if (!inDenoWorker()) return flagAdvice([flag]);
   const entry = value === undefined ? permission : `${permission}: ["${value}"]`;
-  return `give it ${entry} in its Worker's deno.permissions (and ${
-    compiled ? "compile the program" : "run the process"
-  } with ${flag})`;
+  return `give it ${entry} in its Worker's deno.permissions (and ${flagAdvice([flag])})`;
+}
+
+/**
+ * How to give the process flags: run it with them, or, for a compiled program, compile it again with them; in a Web
+ * Worker, the process's flags, which the worker's own `deno.permissions` cannot exceed.
+ *
+ * @param flags The flags, as written: `["--allow-run", "--allow-env"]`.
+ * @returns Advice such as `run it with --allow-run and --allow-env`, or `run the process with ...` in a Web Worker.
+ *
+ * @example
+ * ```ts
+ * import { flagAdvice } from "./deno_permission_advice.ts";
+ * console.log(flagAdvice(["--allow-run", "--allow-env"])); // run it with --allow-run and --allow-env
+ * ```
+ */
+export function flagAdvice(flags: string[]): string {
+  const listed = flags.join(" and ");
+  if (inDenoWorker()) return `${compiledByDeno() ? "compile the program" : "run the process"} with ${listed}`;
+  return compiledByDeno()
+    ? `compile it again with ${listed} (deno compile ${flags.join(" ")} ...: a compiled program has the permissions ` +
+      "it was compiled with)"
+    : `run it with ${listed}`;
 }
 
 /**
