@@ -24,9 +24,11 @@ for (const [name, command, mode] of cases) {
       cwd: root,
       stdout: "piped",
       stderr: "piped",
+      // Each case took 4-14 s with the load average at 18-20: a worker that never ends fails it, not the whole run.
+      signal: AbortSignal.timeout(90_000),
     }).output();
     const stderr = new TextDecoder().decode(output.stderr);
-    assert.ok(output.success, stderr);
+    assert.ok(output.success, output.signal ? `killed after 90 s (${output.signal}): ${stderr}` : stderr);
     const seen = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
     assert.deepEqual({ ...seen, alone: undefined }, {
       watches: 3,
