@@ -1,21 +1,13 @@
 // A program that `deno compile` made has the permissions it was compiled with: "run it with --allow-net" would send
 // its user to pass a flag that the program takes as an argument. Its messages say to compile it again with the flag.
 import assert from "node:assert/strict";
-import { childEnv } from "./_child_env.mjs";
+import { denoOutput } from "./_deno_output.ts";
 
 const CHILD = new URL("./deno_compiled/advice_child.ts", import.meta.url).pathname;
 
 /** The child's advice lines, as a compiled program (`standalone`) or under deno run. */
 async function advice(mode: "standalone" | "run"): Promise<string[]> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--no-prompt", CHILD, mode],
-    clearEnv: true,
-    env: childEnv({ PATH: Deno.env.get("PATH") ?? "" }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim().split("\n");
+  return (await denoOutput(["run", "--no-prompt", CHILD, mode])).split("\n");
 }
 
 const PLUGIN_ERROR =

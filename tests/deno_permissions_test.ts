@@ -6,8 +6,8 @@ import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
 import { childEnv } from "./_child_env.mjs";
+import { DENO, denoOutput } from "./_deno_output.ts";
 
-const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
 const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
 const EXEC_CHILD = new URL("./deno_permissions/exec_plugin_child.ts", import.meta.url).pathname;
@@ -16,32 +16,8 @@ const REPO = new URL("..", import.meta.url).pathname;
 const TARGET = "kubernetes:///echo.prod:grpc";
 
 /** Runs the child with only `permissions` and `env`; returns what it printed. */
-async function findCluster(permissions: string[], env: Record<string, string>): Promise<string> {
-  const output = await new Deno.Command(DENO, {
-    args: ["run", "--no-prompt", ...permissions, CHILD],
-    clearEnv: true,
-    env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim();
-}
-
-/**
- * Runs Deno with `args` and only PATH and DENO_NO_UPDATE_CHECK in its environment: its output, trimmed; a failure
- * shows its stderr.
- */
-async function runDeno(args: string[]): Promise<string> {
-  const output = await new Deno.Command(DENO, {
-    args,
-    clearEnv: true,
-    env: childEnv({ PATH: Deno.env.get("PATH") ?? "" }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim();
+function findCluster(permissions: string[], env: Record<string, string>): Promise<string> {
+  return denoOutput(["run", "--no-prompt", ...permissions, CHILD], env);
 }
 
 Deno.test("Deno without a permission: the error names the flag to add, not an unset variable or a missing file", async () => {
@@ -198,7 +174,7 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
   const api = await echoApi();
   try {
     const watch = (permissions: string[]) =>
-      runDeno(["run", "--no-prompt", ...permissions, WATCH_CHILD, JSON.stringify(api.kubeconfig())]);
+      denoOutput(["run", "--no-prompt", ...permissions, WATCH_CHILD, JSON.stringify(api.kubeconfig())]);
     // Each said "cannot reach the API server at ... (Requires env access to "JEST_WORKER_ID" ...); check that the
     // address is right and the server is up": undici, which reaches the API server on Deno, reads variables of
     // its own.
@@ -233,7 +209,7 @@ Deno.test("Deno Web Worker without a permission: the error names its Worker's de
     // The process has every permission (-A); the worker only those given to it: "run it with --allow-net" was
     // advice that a process run with -A cannot follow.
     const inWorker = (kubeconfig: string, permissions: Record<string, unknown>) =>
-      runDeno(["run", "--unstable-worker-options", "-A", WORKER_CHILD, kubeconfig, JSON.stringify(permissions)]);
+      denoOutput(["run", "--unstable-worker-options", "-A", WORKER_CHILD, kubeconfig, JSON.stringify(permissions)]);
     const noNet = await inWorker(JSON.stringify(api.kubeconfig()), { net: false, env: true, read: true });
     assert.match(noNet, /^failed Cannot watch endpointslices of service "echo" in namespace "prod": this Deno worker /);
     assert.match(noNet, /Requires net access to "127\.0\.0\.1:\d+"/);
@@ -282,7 +258,7 @@ Deno.test("Deno Web Worker that may reach the API server but not the pods: the c
       endpoints: [{ ip: "127.0.0.1", pod: "pod-0" }],
     }));
     const call = (net: string[]) =>
-      runDeno([
+      denoOutput([
         "run",
         "--unstable-worker-options",
         "-A",
@@ -351,7 +327,7 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
       { mode: 0o755 },
     );
     const run = (permissions: string[]) =>
-      runDeno(["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin]);
+      denoOutput(["run", "--no-prompt", `--allow-read=${REPO}`, ...permissions, EXEC_CHILD, plugin]);
     const advice =
       "run it with --allow-run and --allow-env; --allow-run may list the plugin, but --allow-env takes no " +
       "list: the plugin gets this process's whole environment, as kubectl gives it";
@@ -387,7 +363,7 @@ Deno.test("Deno with the README's --allow-env list: kgr-resolver runs, taking TE
     const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
     const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
     const cli = (command: string[]) =>
-      runDeno([
+      denoOutput([
         "run",
         "--no-prompt",
         "--allow-net",

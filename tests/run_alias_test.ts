@@ -1,23 +1,14 @@
 // /var/run links to /run, but Deno checks a path as written: a pod's process granted the service account's folder as
 // /run/secrets/... is refused /var/run/secrets/..., and the advice says which spelling to grant (README, Install).
 import assert from "node:assert/strict";
-import { childEnv } from "./_child_env.mjs";
+import { denoOutput } from "./_deno_output.ts";
 
-const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 const CHILD = new URL("./run_alias/read_child.ts", import.meta.url).pathname;
 const SA = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /** The child's advice for each path, run with only `grant` to read. */
 async function advice(grant: string, paths: string[]): Promise<string[]> {
-  const output = await new Deno.Command(DENO, {
-    args: ["run", "--no-prompt", `--allow-read=${grant}`, CHILD, ...paths],
-    clearEnv: true,
-    env: childEnv({ PATH: Deno.env.get("PATH") ?? "" }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim().split("\n");
+  return (await denoOutput(["run", "--no-prompt", `--allow-read=${grant}`, CHILD, ...paths])).split("\n");
 }
 
 Deno.test("readRefusal() says to grant /var/run/... when Deno was granted the file under /run/ only, and back", async () => {

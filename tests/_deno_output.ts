@@ -1,0 +1,22 @@
+// Shared by the tests that run a Deno program with some permissions left out and read what it prints.
+import assert from "node:assert/strict";
+import { childEnv } from "./_child_env.mjs";
+
+/** The repository's Deno. */
+export const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
+
+/**
+ * Runs Deno with `args` and only PATH, `env` and DENO_NO_UPDATE_CHECK in its environment: its output, trimmed; a
+ * failure shows its stderr.
+ */
+export async function denoOutput(args: string[], env: Record<string, string> = {}): Promise<string> {
+  const output = await new Deno.Command(DENO, {
+    args,
+    clearEnv: true,
+    env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(output.success, new TextDecoder().decode(output.stderr));
+  return new TextDecoder().decode(output.stdout).trim();
+}
