@@ -1,9 +1,9 @@
 // The in-cluster service account's files rotated under a running watch, as the kubelet rotates them: a new
 // folder and one rename of `..data` (see pod_sandbox.ts). The old token is revoked (its bound Secret deleted)
-// and kube-apiserver restarted, so that every request authenticates again. On Node, Bun and Deno, Deno with only
-// the permissions README's Install section lists (reads limited to the checkout and the service account's
-// folder as written), not -A. Needs root, `unshare` and the local control plane (skipped without). Only
-// watches: no address is dialed.
+// and kube-apiserver restarted, so that every request authenticates again. On Node, Bun and Deno side by side
+// (one set of restarts for the three), Deno with only the permissions README's Install section lists (reads
+// limited to the checkout and the service account's folder as written), not -A. Needs root, `unshare` and the
+// local control plane (skipped without). Only watches: no address is dialed.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -75,7 +75,7 @@ Deno.test({
     const cluster = await openTestCluster(log);
     const directory = await mkdtemp(join(tmpdir(), "kgr-in-cluster-rotation-"));
     let namespace: string | undefined;
-    let child: ReturnType<typeof startInPod> | undefined;
+    const children: ReturnType<typeof startInPod>[] = [];
     try {
       const controlPlane = cluster.controlPlane;
       if (!controlPlane) {
@@ -104,11 +104,12 @@ Deno.test({
       };
 
       const server = new URL(cluster.server);
-      /** One runtime's run: the watch started with one token, rotated, revoked, recovered. */
-      const rotation = async (runtime: string, command: string[]) => {
-        await slice(1);
-        await rotate(await token(`${runtime}-a`));
-        child = startInPod(volume, [
+      // The three runtimes' pods run side by side on one volume, through the same rotations and kube-apiserver
+      // restarts (8-10 s each): one run of them, not one per runtime.
+      await slice(1);
+      await rotate(await token("a"));
+      const pods = Object.entries(podRuntimes(server.host)).map(([runtime, command]) => {
+        const child = startInPod(volume, [
           ...command,
           join(root, "tests/e2e/in_cluster_watch_client.mjs"),
           "kubernetes:///echo:grpc",
@@ -117,60 +118,70 @@ Deno.test({
           KUBERNETES_SERVICE_PORT: server.port,
           HOME: directory,
         });
+        children.push(child);
         let stderr = "";
         child.stderr!.on("data", (chunk) => stderr += chunk);
-        const output = readLines(child.stdout!);
-        const hosts = (count: number) => (line: (typeof output.lines)[number]) =>
-          "hosts" in line && line.hosts.length === count ? line : undefined;
-        await output.waitFor("1 endpoint", hosts(1));
+        return { runtime, output: readLines(child.stdout!), stderr: () => stderr };
+      });
+      type Line = (typeof pods)[number]["output"]["lines"][number];
+      /** Waits for each pod's first line that `find` takes, and logs when it came. */
+      const each = <T>(what: string, find: (line: Line) => T | undefined, since?: number, timeoutMs?: number) =>
+        Promise.all(pods.map(async ({ runtime, output, stderr }) => {
+          const found = await output.waitFor(`${runtime}: ${what}`, find, timeoutMs).catch((error: Error) => {
+            throw new Error(`${error.message}; its standard error: ${stderr() || "(empty)"}`);
+          });
+          if (since !== undefined) log(`${runtime}: ${what} ${Date.now() - since} ms after`);
+          return found;
+        }));
+      const hosts = (count: number) => (line: Line) =>
+        "hosts" in line && line.hosts.length === count ? line : undefined;
+      await each("1 endpoint", hosts(1), undefined, 45_000);
 
-        // Rotated, then the old token revoked: the first 401 re-reads the file at once, and goes unreported.
-        await rotate(await token(`${runtime}-b`));
-        await revoke(`${runtime}-a`);
-        await restart();
-        let started = Date.now();
-        await slice(2);
-        await output.waitFor("2 endpoints with the rotated token", hosts(2));
-        log(`${runtime}: rotated token: 2 endpoints ${Date.now() - started} ms after the restart`);
+      // Rotated, then the old token revoked: the first 401 re-reads the file at once, and goes unreported.
+      await rotate(await token("b"));
+      await revoke("a");
+      await restart();
+      let started = Date.now();
+      await slice(2);
+      await each("2 endpoints with the rotated token (after the restart)", hosts(2), started);
+      for (const { runtime, output } of pods) {
         const refused = output.lines.filter((line) => "error" in line && /\b401\b/.test(line.error));
-        assert.deepEqual(refused, [], "a rotated token's first 401 is retried at once with the file read again");
-
-        // The token in use and the file's are both revoked (a kubelet that has not rotated it yet): the second 401 is
-        // reported, with what to do and without the token; the watch recovers once the file holds a good token.
-        const revoked = await token(`${runtime}-c`);
-        await rotate(revoked);
-        await revoke(`${runtime}-b`);
-        await revoke(`${runtime}-c`);
-        await restart();
-        await slice(3);
-        const error = await output.waitFor(
-          "the 401",
-          (line) => "error" in line && /\b401\b/.test(line.error) ? line.error : undefined,
+        assert.deepEqual(
+          refused,
+          [],
+          `${runtime}: a rotated token's first 401 is retried at once with the file read again`,
         );
-        log(`${runtime}: reported: ${error}`);
-        assert.match(error, /\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token/);
-        assert.ok(!error.includes(revoked) && !error.includes(revoked.split(".")[1]), "the token is never shown");
-        started = Date.now();
-        await rotate(await token(`${runtime}-d`));
-        await output.waitFor("3 endpoints with the new token", hosts(3));
-        log(`${runtime}: recovered ${Date.now() - started} ms after the kubelet wrote a good token`);
-        assert.equal(stderr, "", "nothing on standard error");
-      };
-
-      for (const [runtime, command] of Object.entries(podRuntimes(server.host))) {
-        await t.step(runtime, async () => {
-          try {
-            await rotation(runtime, command);
-          } finally {
-            child?.stdin?.end();
-            if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
-            child = undefined;
-          }
-        });
       }
+
+      // The token in use and the file's are both revoked (a kubelet that has not rotated it yet): the second 401 is
+      // reported, with what to do and without the token; the watch recovers once the file holds a good token.
+      const revoked = await token("c");
+      await rotate(revoked);
+      await revoke("b");
+      await revoke("c");
+      await restart();
+      await slice(3);
+      const errors = await each(
+        "the 401",
+        (line) => "error" in line && /\b401\b/.test(line.error) ? line.error : undefined,
+      );
+      log(`reported: ${errors[0]}`);
+      for (const [index, error] of errors.entries()) {
+        const { runtime } = pods[index];
+        assert.match(error, /\/var\/run\/secrets\/kubernetes\.io\/serviceaccount\/token/, runtime);
+        assert.ok(!error.includes(revoked) && !error.includes(revoked.split(".")[1]), `${runtime}: the token is shown`);
+      }
+      started = Date.now();
+      await rotate(await token("d"));
+      await each("3 endpoints with the new token (after the kubelet wrote it)", hosts(3), started);
+      for (const { runtime, stderr } of pods) assert.equal(stderr(), "", `${runtime}: nothing on standard error`);
     } finally {
-      child?.stdin?.end();
-      if (child && child.exitCode === null) await new Promise((resolve) => child!.once("exit", resolve));
+      for (const child of children) {
+        child.stdin?.end();
+        if (child.exitCode === null && child.signalCode === null) {
+          await new Promise((resolve) => child.once("exit", resolve));
+        }
+      }
       if (namespace) await deleteNamespace(cluster.adminFetch, namespace).catch(() => {});
       await rm(directory, { recursive: true, force: true });
       await cluster.stop();
