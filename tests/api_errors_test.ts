@@ -9,9 +9,11 @@ import type { ClusterAccess } from "../src/cluster/types.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";
 
+/** Where {@linkcode accessTo}'s access came from: a kubeconfig `/k`. */
+const KUBECONFIG_K = { kind: "kubeconfig", files: ["/k"], context: "" } as const;
 /** The cluster access a status error reads: its server, source and credentials. */
 const accessTo = (server: string, credentials: object = {}) =>
-  ({ server, source: "kubeconfig /k", credentials, tls: {} }) as unknown as ClusterAccess;
+  ({ server, source: "kubeconfig /k", origin: KUBECONFIG_K, credentials, tls: {} }) as unknown as ClusterAccess;
 /** An API server's error answer of `status`, as JSON. */
 const answer = (status: number) => new Response(null, { status, headers: { "content-type": "application/json" } });
 /** A LIST of EndpointSlices in `namespace`. */
@@ -28,6 +30,7 @@ Deno.test("statusError() quotes an answer that echoes the proxy's credentials wi
     server: "http://10.0.0.1:8080",
     namespace: "default",
     source: "kubeconfig /k",
+    origin: KUBECONFIG_K,
     proxyUrl: "http://proxy-user:proxy-password-123@127.0.0.1:3128",
     credentials: {},
   } as unknown as ClusterAccess;
@@ -728,6 +731,33 @@ Deno.test("networkError() for in-cluster access names the variables and files th
   for (const { message } of [http2, plain, untrusted]) {
     assert.doesNotMatch(message, /in the in-cluster service account/);
   }
+});
+
+Deno.test("networkError() in a pod with other options still names the variables the server comes from", async () => {
+  // Was "check the port in the in-cluster service account with cluster.token" and "its URL in the in-cluster service
+  // account with cluster.token must start with http://": the options changed the credentials, not the port.
+  const failure = (message: string, code: string) => Object.assign(new Error(message), { code });
+  for (const options of [{ token: "t" }, { namespace: "shop" }]) {
+    const access = await resolveClusterAccess(options, fakeEnvironment(IN_CLUSTER_VARS, SA_FILES));
+    const http2 = failure("Expected HTTP/, RTSP/ or ICE/", "HPE_INVALID_CONSTANT");
+    assert.match(
+      networkError("list", "endpointslices", access, http2).message,
+      /: check KUBERNETES_SERVICE_PORT$/,
+      access.source,
+    );
+    const plain = failure("wrong version number", "ERR_SSL_WRONG_VERSION_NUMBER");
+    assert.match(
+      networkError("list", "endpointslices", access, plain).message,
+      /does not answer in TLS \(.*\): check KUBERNETES_SERVICE_PORT$/,
+      access.source,
+    );
+  }
+  // The TLS option replaced the service account's: it alone is named, not "... in the in-cluster service account".
+  const named = await resolveClusterAccess({ tlsServerName: "kubernetes" }, fakeEnvironment(IN_CLUSTER_VARS, SA_FILES));
+  const untrusted = failure("self-signed certificate", "DEPTH_ZERO_SELF_SIGNED_CERT");
+  const message = networkError("list", "endpointslices", named, untrusted).message;
+  assert.match(message, /; check cluster\.ca, cluster\.caFile and cluster\.tlsServerName; /);
+  assert.doesNotMatch(message, /in the in-cluster service account/);
 });
 
 Deno.test("statusError() and notJsonError() escape DEL, C1 controls and bidi characters in the server's words", () => {

@@ -20,6 +20,7 @@ Deno.test("createClusterHttpClient() connects with the CA its file holds now, on
     credentials: noCredentials(),
     identity: server.url,
     source: "test",
+    origin: { kind: "options" },
     currentCa: () => Promise.resolve(ca),
   };
   const client = createClusterHttpClient(access);
@@ -47,6 +48,7 @@ Deno.test("createClusterHttpClient() lets a watch under way go on when a rotated
     credentials: noCredentials(),
     identity: server.url,
     source: "test",
+    origin: { kind: "options" },
     currentCa: () => Promise.resolve(current),
   };
   const client = createClusterHttpClient(access);
@@ -131,6 +133,7 @@ async function accessOf(url: string): Promise<ClusterAccess> {
     credentials: noCredentials(),
     identity: url,
     source: "test",
+    origin: { kind: "options" },
   };
 }
 

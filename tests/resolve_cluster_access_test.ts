@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { ConfigError } from "../src/base/errors.ts";
 import { rejectsConfig } from "./_assert_config_error.ts";
@@ -35,6 +35,26 @@ Deno.test("resolveClusterAccess() uses the in-cluster service account from an in
       `^the kubelet writes the pod's service account token into ${SA}/token, read again every minute .*ServiceAccount exists`,
     ),
   );
+});
+
+Deno.test("resolveClusterAccess() says in origin where access came from, whatever options its source names", async () => {
+  const pod = await resolveClusterAccess({ token: "t" }, fakeEnvironment(IN_CLUSTER_VARS, SA_FILES));
+  assert.equal(pod.source, "the in-cluster service account with cluster.token");
+  assert.deepEqual(pod.origin, { kind: "in-cluster" });
+  const alone = await resolveClusterAccess({ server: "https://10.0.0.1:6443" }, fakeEnvironment(IN_CLUSTER_VARS, {}));
+  assert.deepEqual(alone.origin, { kind: "options" });
+  const files = { "/a/first": kubeconfigText("https://10.0.0.1:6443"), "/b/second": kubeconfigText("https://x:1") };
+  const listed = await resolveClusterAccess(
+    { namespace: "shop" },
+    fakeEnvironment({ KUBECONFIG: "/a/first:/b/second" }, files),
+  );
+  assert.equal(listed.source, 'kubeconfig /a/first, /b/second (context "dev") with cluster.namespace');
+  assert.deepEqual(listed.origin, { kind: "kubeconfig", files: ["/a/first", "/b/second"], context: "dev" });
+  const object = await resolveClusterAccess(
+    { kubeconfig: parse(files["/a/first"]), server: "https://10.0.0.2:6443" },
+    fakeEnvironment({}, {}),
+  );
+  assert.deepEqual(object.origin, { kind: "kubeconfig", files: [], context: "dev" });
 });
 
 Deno.test("resolveClusterAccess() brackets an IPv6 KUBERNETES_SERVICE_HOST", async () => {

@@ -9,7 +9,6 @@
  */
 
 import type { ClusterAccess } from "../cluster/types.ts";
-import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import { isRecord } from "../base/_util.ts";
 import type { Status } from "../base/endpoint_slice.ts";
 
@@ -45,8 +44,8 @@ export interface ErrorBody extends Status {
 export function foreignAnswerAdvice(access: ClusterAccess): string {
   const option = access.serverFromOption === true;
   // In a pod (with other options or not: `the in-cluster service account with cluster.token`), no kubeconfig holds
-  // the URL: the kubelet's variables make it.
-  const inPod = !option && access.source.startsWith(IN_CLUSTER_SOURCE);
+  // the URL: the kubelet's variables make it. (cluster.server leaves the pod's service account unused.)
+  const inPod = !option && access.origin.kind === "in-cluster";
   const place = option
     ? "cluster.server"
     : inPod

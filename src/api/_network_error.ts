@@ -18,7 +18,6 @@ import { refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
-import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import { UnreachableError } from "./api_errors.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { settingPlace } from "./_setting_place.ts";
@@ -97,7 +96,7 @@ export function networkError(
       `${access.proxySource},`;
     return new KubeApiError(
       `Cannot ${verb} ${where}: the server at ${access.server}${via} does not answer in TLS (${detail}): ` +
-        (access.source === IN_CLUSTER_SOURCE // In a pod, the URL is https:// always.
+        (access.origin.kind === "in-cluster" // In a pod, the URL is https:// always.
           ? "check KUBERNETES_SERVICE_PORT"
           : `if it serves plain HTTP on this port, its URL in ${access.source} must start with http://; else check ` +
             "the port"),

@@ -3,13 +3,14 @@
  *
  * @module
  */
-import { IN_CLUSTER_SOURCE } from "../cluster/in_cluster.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 
 /**
  * What to check about the server or its CA, and where: `what` in the kubeconfig or options that `access` came from,
  * or, for the in-cluster service account, which holds no URL, port or TLS setting, `inPod` alone (the variables and
- * files the pod's server and CA are made of).
+ * files the pod's server and CA are made of, or the TLS options that replaced them, as `inPod` says), whatever
+ * options the `source` adds (`the in-cluster service account with cluster.token` still takes its port from
+ * `KUBERNETES_SERVICE_PORT`).
  *
  * @param access The cluster access.
  * @param what What to check, e.g. `the port`.
@@ -19,10 +20,11 @@ import type { ClusterAccess } from "../cluster/types.ts";
  * @example A kubeconfig's port
  * ```ts
  * import { settingPlace } from "./_setting_place.ts";
- * const access = { source: 'kubeconfig /root/.kube/config (context "dev")' };
+ * const origin = { kind: "kubeconfig", files: ["/root/.kube/config"], context: "dev" } as const;
+ * const access = { source: 'kubeconfig /root/.kube/config (context "dev")', origin };
  * console.log(settingPlace(access, "the port", "KUBERNETES_SERVICE_PORT")); // the port in kubeconfig ...
  * ```
  */
-export function settingPlace(access: Pick<ClusterAccess, "source">, what: string, inPod: string): string {
-  return access.source === IN_CLUSTER_SOURCE ? inPod : `${what} in ${access.source}`;
+export function settingPlace(access: Pick<ClusterAccess, "source" | "origin">, what: string, inPod: string): string {
+  return access.origin.kind === "in-cluster" ? inPod : `${what} in ${access.source}`;
 }

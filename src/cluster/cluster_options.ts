@@ -251,6 +251,7 @@ export function serverOptionAccess(): SourceAccess {
     credentials: noCredentials(),
     user: "anonymous",
     source: "cluster options",
+    origin: { kind: "options" },
   };
 }
 
@@ -307,7 +308,7 @@ export async function applyClusterOptions(
   if (options.server !== undefined) {
     schemeAssumed = !hasScheme(options.server);
     server = normalizeServer(options.server, serverProblem, SERVER_OPTION);
-    if (found.source !== "cluster options") overridden.push("server");
+    if (found.origin.kind !== "options") overridden.push("server");
   }
 
   const tls = found.tls;
@@ -418,7 +419,7 @@ export async function applyClusterOptions(
   const tlsInit: TlsSettings = { caSource };
   // The options that chose the CA or the name verified are the ones to check when verification fails.
   const tlsOptions = ["ca", "caFile", "insecureSkipTlsVerify", "tlsServerName"];
-  if (found.source === "cluster options" || overridden.some((name) => tlsOptions.includes(name))) {
+  if (found.origin.kind === "options" || overridden.some((name) => tlsOptions.includes(name))) {
     tlsInit.caSettings = "cluster.ca, cluster.caFile and cluster.tlsServerName";
   } else if (tls.caSettings !== undefined) tlsInit.caSettings = tls.caSettings;
   if (ca !== undefined) tlsInit.ca = ca;
@@ -429,7 +430,7 @@ export async function applyClusterOptions(
   if (serverName !== undefined) tlsInit.serverName = serverName;
   if (insecure) tlsInit.insecureSkipVerify = true;
 
-  const source = overridden.length > 0 && found.source !== "cluster options"
+  const source = overridden.length > 0 && found.origin.kind !== "options"
     ? `${found.source} with ${overridden.map((name) => `cluster.${name}`).join(", ")}`
     : found.source;
   const applied: OptionsApplied = {
@@ -438,6 +439,7 @@ export async function applyClusterOptions(
     credentials,
     user: userParts.join(" + "),
     source,
+    origin: found.origin,
   };
   if (schemeAssumed) applied.serverSchemeAssumed = true;
   if (options.server !== undefined) applied.serverFromOption = true;

@@ -187,6 +187,7 @@ export async function inClusterAccess(
     }),
     user: `service account token ${tokenPath}`,
     source: IN_CLUSTER_SOURCE,
+    origin: { kind: "in-cluster" },
   };
 }
 

@@ -9,6 +9,7 @@ import { trace } from "../runtime/trace.ts";
 import { kubeconfigError, optionalString, quoteList } from "./_kubeconfig_fields.ts";
 import { noCredentials } from "./credentials.ts";
 import { readKubeconfigCluster } from "./kubeconfig_cluster.ts";
+import { kubeconfigSource } from "./kubeconfig_origin.ts";
 import type { MergedKubeconfig } from "./kubeconfig_schema.ts";
 import { type KubeconfigUserOptions, readKubeconfigUser } from "./kubeconfig_user.ts";
 import { createTlsSettings } from "./tls_settings.ts";
@@ -159,7 +160,8 @@ export async function accessFromKubeconfig(
     options.readFile,
   );
 
-  const source = `kubeconfig ${where ?? "object from cluster.kubeconfig"} (context ${JSON.stringify(contextName)})`;
+  const origin = { kind: "kubeconfig", files: [...merged.files], context: contextName } as const;
+  const source = kubeconfigSource(origin);
   let credentials: Credentials = noCredentials();
   let user = "anonymous";
   let cert: string | undefined;
@@ -206,6 +208,7 @@ export async function accessFromKubeconfig(
     credentials,
     user,
     source,
+    origin,
   };
   if (cluster.schemeAssumed) access.serverSchemeAssumed = true;
   if (namespace) access.namespace = namespace;

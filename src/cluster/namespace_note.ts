@@ -17,16 +17,17 @@ import type { ClusterAccess } from "./types.ts";
  * @example A kubeconfig context without a namespace
  * ```ts
  * import { defaultNamespaceNote } from "./namespace_note.ts";
- * const access = { source: 'kubeconfig /root/.kube/config (context "dev")' };
+ * const origin = { kind: "kubeconfig", files: ["/root/.kube/config"], context: "dev" } as const;
+ * const access = { source: 'kubeconfig /root/.kube/config (context "dev")', origin };
  * console.log(defaultNamespaceNote(access)); // the target names no namespace, and none is set in kubeconfig ...
  * ```
  */
-export function defaultNamespaceNote(access: Pick<ClusterAccess, "source" | "namespaceSource">): string {
+export function defaultNamespaceNote(access: Pick<ClusterAccess, "source" | "origin" | "namespaceSource">): string {
   if (access.namespaceSource !== undefined) {
     return `the target names no namespace, so it comes from ${access.namespaceSource}`;
   }
   // Options alone (cluster.server): the one place to set it is named, as "in cluster options" named none.
-  return access.source === "cluster options"
+  return access.origin.kind === "options"
     ? "the target names no namespace, and cluster.namespace is not set"
     : `the target names no namespace, and none is set in ${access.source}`;
 }

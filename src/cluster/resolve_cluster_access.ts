@@ -113,6 +113,7 @@ export async function resolveClusterAccess(
     identity: `${server} ${applied.user}` +
       (found.impersonate === undefined ? "" : ` impersonating ${JSON.stringify(found.impersonate)}`),
     source: applied.source,
+    origin: applied.origin,
   };
   if (applied.serverFromOption) access.serverFromOption = true;
   if (namespace.source !== undefined) access.namespaceSource = namespace.source;

@@ -109,6 +109,43 @@ export interface Impersonation {
 }
 
 /**
+ * Where cluster access came from, for code to tell the sources apart: `source` says it to people, and its wording
+ * (which may add the options that overrode it, `... with cluster.token`) is no thing to compare or parse. A kubeconfig
+ * context (see {@linkcode KubeconfigOrigin}), the in-cluster service account (the pod's `KUBERNETES_SERVICE_HOST`,
+ * `KUBERNETES_SERVICE_PORT` and service account files, whatever options overrode), or the cluster options alone
+ * (`cluster.server` without a kubeconfig).
+ *
+ * @example Where to look for the server's port
+ * ```ts
+ * import type { AccessOrigin } from "./types.ts";
+ * function portPlace(origin: AccessOrigin): string {
+ *   if (origin.kind === "in-cluster") return "KUBERNETES_SERVICE_PORT";
+ *   return origin.kind === "kubeconfig" ? `the server of context ${origin.context}` : "cluster.server";
+ * }
+ * ```
+ */
+export type AccessOrigin = KubeconfigOrigin | { readonly kind: "in-cluster" } | { readonly kind: "options" };
+
+/**
+ * A kubeconfig context as the origin of cluster access: the files merged, and the context used.
+ *
+ * @example The files, one per line
+ * ```ts
+ * import type { KubeconfigOrigin } from "./types.ts";
+ * const origin: KubeconfigOrigin = { kind: "kubeconfig", files: ["/a/config", "/b/config"], context: "dev" };
+ * console.log(origin.files.join("\n"));
+ * ```
+ */
+export interface KubeconfigOrigin {
+  /** Tells this origin from the others. */
+  readonly kind: "kubeconfig";
+  /** The files merged, in `KUBECONFIG` order; none for a kubeconfig object passed as `cluster.kubeconfig`. */
+  readonly files: readonly string[];
+  /** The context used (`""` for the context without a name). */
+  readonly context: string;
+}
+
+/**
  * How to reach one cluster, as one identity.
  *
  * @example Printing where access came from
@@ -138,8 +175,13 @@ export interface ClusterAccess {
   credentials: Credentials;
   /** Stable, secret-free key of (server, user), e.g. `https://10.0.0.1:443 user "dev" of /root/.kube/config`. */
   identity: string;
-  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `the in-cluster service account`, `cluster options`. */
+  /**
+   * Where this came from, for people: e.g. `kubeconfig /root/.kube/config (context "kind-kind")`, `the in-cluster
+   * service account with cluster.token`, `cluster options`. Code reads `origin` instead.
+   */
   source: string;
+  /** Where this came from, for code to decide on (see {@linkcode AccessOrigin}). */
+  origin: AccessOrigin;
   /**
    * Set when `server` is the `cluster.server` option's (given alone, or replacing the server of the kubeconfig that
    * `source` names): advice about a wrong server then names that option, not the kubeconfig.
@@ -323,8 +365,10 @@ export interface SourceAccess {
   credentials: Credentials;
   /** Secret-free description of the user, e.g. `user "dev" of /root/.kube/config`. */
   user: string;
-  /** Where this came from, e.g. `kubeconfig /root/.kube/config (context "dev")`. */
+  /** Where this came from, for people, e.g. `kubeconfig /root/.kube/config (context "dev")`. */
   source: string;
+  /** Where this came from, for code to decide on. */
+  origin: AccessOrigin;
   /** The cluster's `proxy-url`, when set. */
   proxyUrl?: string;
   /** The cluster's `disable-compression: true`, when set. */

@@ -1,0 +1,27 @@
+/**
+ * How a kubeconfig context is named where cluster access came from: the one
+ * wording that `source` uses and that the CLI shortens.
+ *
+ * @module
+ */
+
+import type { KubeconfigOrigin } from "./types.ts";
+
+/**
+ * The `source` of access from a kubeconfig context, before any option overrides it: `kubeconfig PATHS (context
+ * "NAME")`, the files joined with `, ` in `KUBECONFIG` order, or `object from cluster.kubeconfig` for none.
+ *
+ * @param origin The files and the context.
+ * @returns The words, e.g. `kubeconfig /a/config, /b/config (context "dev")`.
+ *
+ * @example Two files
+ * ```ts
+ * import { kubeconfigSource } from "./kubeconfig_origin.ts";
+ * console.log(kubeconfigSource({ files: ["/a/config", "/b/config"], context: "dev" }));
+ * // kubeconfig /a/config, /b/config (context "dev")
+ * ```
+ */
+export function kubeconfigSource(origin: Pick<KubeconfigOrigin, "files" | "context">): string {
+  const where = origin.files.length > 0 ? origin.files.join(", ") : "object from cluster.kubeconfig";
+  return `kubeconfig ${where} (context ${JSON.stringify(origin.context)})`;
+}
