@@ -13,6 +13,7 @@ import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
 import { HEADINGS } from "./table_layout.ts";
 import { cellsOf, type PodRows, podRows, rowsShown, type UseCounts, useCounts } from "./table_rows.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";
+import type { AccessOrigin } from "../cluster/types.ts";
 import { unusedByZone, zoneLines, zonesThatFit } from "./unused_zones.ts";
 import { keepCutMessage, type MessageSpan } from "./cut_message.ts";
 import { wrap } from "./_table_text.ts";
@@ -27,6 +28,8 @@ export interface TableContext {
   server: string;
   /** Where the cluster access came from, e.g. `kubeconfig /root/.kube/config (context "kind")`. */
   source: string;
+  /** Where the cluster access came from, for the header to find the kubeconfig's paths and context in `source`. */
+  origin: AccessOrigin;
   /** The current time, on the clock of the view's times (`displayClock` in `display_clock.ts`). */
   now: number;
   /** The terminal's width (`Infinity` off a terminal). */
@@ -86,7 +89,7 @@ const LISTING_SHOWN_AFTER_MS = 5_000;
  * import { painter } from "./terminal.ts";
  * const lines = renderTable(
  *   { namespace: "prod", service: "echo", port: "grpc", locality: {}, watch: { state: "listing", since: 0 } },
- *   { input: "kubernetes:///echo.prod:grpc", server: "https://10.0.0.1", source: "the in-cluster service account", now: 0, columns: 100, rows: 30, paint: painter(false), live: true },
+ *   { input: "kubernetes:///echo.prod:grpc", server: "https://10.0.0.1", source: "the in-cluster service account", origin: { kind: "in-cluster" }, now: 0, columns: 100, rows: 30, paint: painter(false), live: true },
  * );
  * console.log(lines[0]); // "kubernetes:///echo.prod:grpc  service prod/echo  port grpc"
  * ```
@@ -265,7 +268,7 @@ function tableLines(
     ? []
     : cellWidth(printable(inFlagTerms(cluster))) <= columns
     ? [cluster]
-    : [`cluster ${context.server}`, ...sourceLines(context.source, columns)];
+    : [`cluster ${context.server}`, ...sourceLines(context, columns)];
   for (const line of clusterLines) lines.push(fit([{ text: line }]));
   const widthOf = (segments: Segment[]) => segments.reduce((sum, { text }) => sum + cellWidth(printable(text)), 0);
   // The resourceVersion, the time since the last change and the watch's state, each after the one before where it
@@ -342,12 +345,12 @@ function tableLines(
   // (it kept 'listing EndpointSlices...' and cut the message the live frame showed whole).
   const countsGiveWay = view.pods?.length !== 0 && (context.live || context.stopped === true) &&
     view.watch.state === "retrying" &&
-    wholeLines(withFileName(view.watch.error.message, context.source, columns, failingIn(foot))) > failingIn(foot);
+    wholeLines(withFileName(view.watch.error.message, context, columns, failingIn(foot))) > failingIn(foot);
   const gaveWay = context.live ? [quitAlone] : [];
   if (countsGiveWay) foot = gaveWay.length;
   const failing = failingIn(foot);
   const problemMax = Math.max(leftFor(4, topologyLines), maxLines(failing));
-  const problemText = problem && withFileName(problem.message, context.source, columns, problemMax);
+  const problemText = problem && withFileName(problem.message, context, columns, problemMax);
   const problemLines = problemText ? Math.min(problemMax, wholeLines(problemText)) : 0;
   const reasonFrom = lines.length;
   if (!topologyFits && topologyShown) message(topology, leftFor(3, problemLines), "dim");

@@ -72,6 +72,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       input: command.input,
       server: connection.access.server,
       source: connection.access.source,
+      origin: connection.access.origin,
       // Ages on the clock the view's times are on: a wall clock stepped back would freeze them at 0s.
       now: displayClock.now(),
       ...size,

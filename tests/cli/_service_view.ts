@@ -31,6 +31,7 @@ export function tableAt(view: ServiceView, columns: number, context: Partial<Tab
     input: "kubernetes:///echo.prod:grpc",
     server: "https://10.0.0.1",
     source: "the in-cluster service account",
+    origin: { kind: "in-cluster" },
     now: 0,
     columns,
     rows: 40,

@@ -50,6 +50,7 @@ Deno.test("renderTable() keeps every line within the terminal's width with a wid
       input: "kubernetes:///echo.prod:grpc",
       server: "https://10.0.0.1:6443",
       source: `kubeconfig /k (context "${TOKYO}")`,
+      origin: { kind: "kubeconfig", files: ["/k"], context: TOKYO },
       now: 0,
       columns,
       rows: 40,

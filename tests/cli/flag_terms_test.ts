@@ -93,6 +93,7 @@ Deno.test("inFlagTerms() tells the CLI's user to run kgr-resolver again where th
     ({
       server: "https://10.0.0.1:6443",
       source: "kubeconfig /k",
+      origin: { kind: "kubeconfig", files: ["/k"], context: "" },
       credentials,
       tls: { caSource: "the CA of kubeconfig /k", caSettings: "certificate-authority", ...(cert ? { cert } : {}) },
     }) as unknown as ClusterAccess;

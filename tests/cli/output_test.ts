@@ -40,6 +40,7 @@ const context: TableContext = {
   input: "kubernetes:///echo.prod:grpc",
   server: "https://10.0.0.1:6443",
   source: 'kubeconfig /k (context "kind")',
+  origin: { kind: "kubeconfig", files: ["/k"], context: "kind" },
   now: 66_000,
   columns: 130,
   rows: 40,
@@ -340,7 +341,12 @@ Deno.test("renderTable() on a short terminal counts by reason on the lines left,
       unused(9, { ready: false }),
     ],
   };
-  const narrow = { ...context, columns: 40, source: 'kubeconfig /tmp/i13/kubeconfig.json (context "fake-api-server")' };
+  const narrow = {
+    ...context,
+    columns: 40,
+    source: 'kubeconfig /tmp/i13/kubeconfig.json (context "fake-api-server")',
+    origin: { kind: "kubeconfig", files: ["/tmp/i13/kubeconfig.json"], context: "fake-api-server" },
+  } as const;
   const more = "... and 5 more pods: 3 used, 2 not used";
   const summary = ["", "3 used, 3 not used  Ctrl-C to quit"];
   // At 40 columns USED goes under each row (three lines for a terminating pod): no row fitted, and the headings gave
@@ -368,7 +374,12 @@ Deno.test("renderTable() at 30 columns counts the pods it hides whole where the 
       ...(i === 5 ? { conditions: { ready: false } } : {}),
     })),
   };
-  const narrow = { ...context, columns: 30, source: "the in-cluster service account" };
+  const narrow = {
+    ...context,
+    columns: 30,
+    source: "the in-cluster service account",
+    origin: { kind: "in-cluster" },
+  } as const;
   // At 30 columns how to quit takes a line of its own under the counts: at 20 rows the kinds then had a line too few,
   // and were cut ('not used: 1 not ready; 1…') while the header kept its cluster.
   for (const rows of [18, 20, 21, 24]) {

@@ -204,6 +204,7 @@ function context() {
     input: "kubernetes:///echo.prod:grpc",
     server: "https://10.0.0.1:6443",
     source: "in-cluster",
+    origin: { kind: "in-cluster" } as const,
     now: 0,
     columns: 120,
     rows: 40,

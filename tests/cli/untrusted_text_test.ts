@@ -48,6 +48,7 @@ Deno.test("renderTable() shows names from slices with their control characters e
       input: "kubernetes:///echo.prod:grpc",
       server: "https://10.0.0.1:6443",
       source: 'kubeconfig /k (context "kind")',
+      origin: { kind: "kubeconfig", files: ["/k"], context: "kind" },
       now: 0,
       columns: 200,
       rows: 40,
