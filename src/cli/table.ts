@@ -434,15 +434,15 @@ function tableLines(
     unusedZones,
     columns - cellWidth(printable(total)) - cellWidth(quit(total)[0]?.text ?? ""),
   );
-  // Where that cut some zones (at 80 columns, real zone names such as eu-west-1a), every zone on up to two lines, how
-  // to quit under them: cut, the zone without a usable pod was hidden with the ZONE column. Taken from the rows where
-  // the screen has lines for a few of them besides (at 80x24, 12 of 28 pods), else only where it has lines to spare.
-  const zonesWhole = context.live && zones !== zonesThatFit(unusedZones, Infinity)
-    ? zoneLines(total, unusedZones, columns, 2)
+  // Where that cut some zones (80 columns, zones named eu-west-1a), every zone on up to two lines (in --once and the
+  // last frame too), how to quit under them: cut, the zone without a usable pod was hidden. Taken from the rows where
+  // the screen has lines for a few of them besides (at 80x24, 12 of 28 pods), else only from lines to spare.
+  const zonesWhole = zones !== zonesThatFit(unusedZones, Infinity)
+    ? zoneLines(total, unusedZones, columns, 2)?.map((text) => fit([{ text }])).concat(gaveWay)
     : undefined;
   const zonesTaken = zonesWhole &&
-    context.rows - 1 - lines.length - 1 - gap.length - (zonesWhole.length + 1) - 1 >= ROWS_BESIDE_ZONES;
-  const totalHeight = countsGiveWay ? gaveWay.length : zonesTaken ? zonesWhole.length + 1 : bottom(total).length;
+    context.rows - 1 - lines.length - 1 - gap.length - zonesWhole.length - 1 >= ROWS_BESIDE_ZONES;
+  const totalHeight = countsGiveWay ? gaveWay.length : zonesTaken ? zonesWhole.length : bottom(total).length;
   const headed = context.rows - 1 - lines.length - 1 - gap.length - totalHeight >= 1;
   if (headed) lines.push(fit([{ text: pad(columnsShown.map((i) => HEADINGS[i])).join(""), style: "bold" }]));
   let room = Math.max(1, context.rows - 1 - lines.length - gap.length - totalHeight);
@@ -507,8 +507,8 @@ function tableLines(
     lines.push(fit([{ text: more, style: "dim" }]));
     for (const line of counts) lines.push(paint(line, "dim"));
   }
-  const countsLines = zonesWhole && lines.length + gap.length + zonesWhole.length + 1 <= context.rows - 1
-    ? [...zonesWhole.map((text) => fit([{ text }])), quitAlone]
+  const countsLines = zonesWhole && lines.length + gap.length + zonesWhole.length <= context.rows - 1
+    ? zonesWhole
     : bottom(total + zones);
   lines.push(...gap, ...countsGiveWay ? gaveWay : countsLines);
   return { ...made(hidden, countsCut), message: span ?? unusable };

@@ -199,6 +199,26 @@ Deno.test("the table counts every zone at 80x24 where the pods' rows fill it, ta
 });
 
 /** What the table shows besides the view. */
+Deno.test("the table counts every zone at 80 columns in --once and in the frame left when a live table stops", () => {
+  // Ctrl-C at 80x24 left a last frame whose counts ended in '1 in zone eu-west-1b, …)' where the live frames had shown
+  // every zone, and --once cut them too: no 'Ctrl-C to quit' there, but a line of 80 has no room for three zones.
+  const zones = ["eu-west-1a", "eu-west-1a", "eu-west-1b", "eu-west-1c"];
+  const endpoints = Array.from({ length: 28 }, (_, i): SliceEndpoint => ({
+    ...pod(i + 10, [zones[i % 4]], i % 5 !== 0),
+    zone: zones[i % 4],
+  }));
+  const view = viewOf(endpoints, { zone: "eu-west-1b" });
+  const whole = [
+    "6 used, 16 failover, 6 not used (4 in zone eu-west-1a, 1 in zone eu-west-1b,",
+    "1 in zone eu-west-1c)",
+  ];
+  for (const rows of [24, Infinity]) {
+    const lines = renderTable(view, { ...context(), columns: 80, rows, live: false, stopped: rows === 24 });
+    assert.deepEqual(lines.slice(-2), whole, `${rows} rows:\n${lines.join("\n")}`);
+    assert.ok(lines.length <= rows - 1, lines.join("\n"));
+  }
+});
+
 function context() {
   return {
     input: "kubernetes:///echo.prod:grpc",
