@@ -149,7 +149,15 @@ export function changeLine(view: ServiceView, now: number): string {
 export function problemLine(message: string | undefined, now: number, failingSince: number): string {
   const at = new Date(now).toISOString();
   if (message !== undefined) return `${at} retrying: ${message}`;
-  return `${at} watching again after ${Math.floor(Math.max(0, now - failingSince) / 1000)} s of retrying`;
+  return `${at} watching again after ${lasted(now - failingSince)} of retrying`;
+}
+
+/** How long failures lasted: `less than 1 s`, `37 s`, `2 min 5 s`, `20 min` (whole seconds, rounded down). */
+function lasted(ms: number): string {
+  const seconds = Math.floor(Math.max(0, ms) / 1000);
+  if (seconds < 1) return "less than 1 s";
+  if (seconds < 60) return `${seconds} s`;
+  return `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ""}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The pure output of the CLI: the live table, the line per change, the JSON object, colours and cuts.
 import assert from "node:assert/strict";
-import { changeLine, changeSummary, snapshotReport } from "../../src/cli/report.ts";
+import { changeLine, changeSummary, problemLine, snapshotReport } from "../../src/cli/report.ts";
 import { renderTable, type TableContext, withShownChanges } from "../../src/cli/table.ts";
 import { colorsWanted, createLiveFrame, fitLine, painter, takesEscapes } from "../../src/cli/terminal.ts";
 import { explainEndpoints } from "../../src/selection/endpoint_explanation.ts";
@@ -1062,4 +1062,15 @@ Deno.test("renderTable() keeps the header where no part of it would show the cou
   assert.ok(lines.some((line) => line.startsWith("failover: ") || line.endsWith("…")), frame);
   assert.ok(lines.some((line) => line.startsWith("cluster ")), frame);
   assert.ok(lines.some((line) => line.startsWith("resourceVersion ")), frame);
+});
+
+Deno.test("problemLine() says how long the failures lasted in words that hold under a second and over a minute", () => {
+  const at = (ms: number) => problemLine(undefined, ms, 0).replace(/^\S+ /, "");
+  // '0 s of retrying' after a failure retried within the second read as no failure at all.
+  assert.equal(at(900), "watching again after less than 1 s of retrying");
+  assert.equal(at(37_400), "watching again after 37 s of retrying");
+  // Minutes past the first: a 20 minute outage would read as '1200 s'.
+  assert.equal(at(125_000), "watching again after 2 min 5 s of retrying");
+  assert.equal(at(1_200_000), "watching again after 20 min of retrying");
+  assert.equal(problemLine("Cannot watch ...", 0, 0), "1970-01-01T00:00:00.000Z retrying: Cannot watch ...");
 });
