@@ -42,52 +42,54 @@ export function reasonOf(pod: PodExplanation): string {
   return own ? why.replace(/hinted for node [^,;]*$/, "hinted for its own node") : why;
 }
 
-/** The pods of one kind that get no calls, or calls only on failover, counted by reason (see {@linkcode reasonKinds}). */
+/** The pods of one kind that get no calls, or calls only on failover, each with its reason (see {@linkcode reasonKinds}). */
 export interface ReasonKind {
   /** The kind. */
   readonly use: "failover" | "unused";
-  /** `not used: 280 not ready; 97 terminating while others are ready`. */
-  readonly text: string;
+  /** Each pod of the kind, by its index among the pods, with its {@linkcode reasonOf}. */
+  readonly reasons: ReadonlyMap<number, string>;
 }
 
+/** How the lines of {@linkcode reasonCounts} name each kind. */
+const KIND_LABELS = { failover: "failover", unused: "not used" } as const;
+
 /**
- * For each kind of pod that gets no calls, or calls only on failover: how many of that kind there are for each reason,
- * the most common first (`not used: 280 not ready; 97 terminating while others are ready`). A Service of thousands
- * of pods shows a few dozen rows: this says why the others are not used, and (failover) in which zones they are.
- * Reasons of the same count go by their text, so that redraws do not swap them. Counted once a redraw: a frame tries
- * several heights of rows against them.
+ * For each kind of pod that gets no calls, or calls only on failover, the reason of each of its pods, for
+ * {@linkcode reasonCounts}: a Service of thousands of pods shows a few dozen rows, and the counts say why the others
+ * are not used, and (failover) in which zones they are. Found once a redraw: a frame tries several heights of rows.
  */
 export function reasonKinds(pods: readonly PodExplanation[]): ReasonKind[] {
   const kinds: ReasonKind[] = [];
-  for (const [use, label] of [["failover", "failover"], ["unused", "not used"]] as const) {
-    const counts = new Map<string, number>();
-    for (const pod of pods) {
-      if (pod.use !== use) continue;
-      const why = reasonOf(pod);
-      counts.set(why, (counts.get(why) ?? 0) + 1);
-    }
-    if (counts.size === 0) continue;
-    const text = [...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ");
-    kinds.push({ use, text: `${label}: ${text}` });
+  for (const use of ["failover", "unused"] as const) {
+    const reasons = new Map<number, string>();
+    pods.forEach((pod, i) => {
+      if (pod.use === use) reasons.set(i, reasonOf(pod));
+    });
+    if (reasons.size > 0) kinds.push({ use, reasons });
   }
   return kinds;
 }
 
 /**
- * The lines of the {@linkcode reasonKinds} some of whose pods' rows are not shown, wrapped to `columns`, whole when
- * that fits in `maxLines`, else at most two lines a kind (one a kind, cut with `…`, when two each do not fit; none
- * when there is no room).
+ * The pods of each of the {@linkcode reasonKinds} whose rows are not shown, counted by reason, the most common first
+ * (`not used: 280 not ready; 97 terminating while others are ready`): only those, as `... and N more pods` above
+ * counts them (counting the rows shown too, the two lines disagreed). Reasons of the same count go by their text, so
+ * that redraws do not swap them. Wrapped to `columns`, whole when that fits in `maxLines`, else at most two lines a
+ * kind (one a kind, cut with `…`, when two each do not fit; none when there is no room).
  */
 export function reasonCounts(
   kinds: readonly ReasonKind[],
-  pods: readonly PodExplanation[],
   shown: readonly number[],
   columns: number,
   maxLines: number,
 ): string[] {
   const visible = new Set(shown);
-  const texts = kinds.filter(({ use }) => pods.some((pod, i) => pod.use === use && !visible.has(i)))
-    .map(({ text }) => text);
+  const texts = kinds.flatMap(({ use, reasons }) => {
+    const counts = new Map<string, number>();
+    for (const [i, why] of reasons) if (!visible.has(i)) counts.set(why, (counts.get(why) ?? 0) + 1);
+    if (counts.size === 0) return [];
+    return [`${KIND_LABELS[use]}: ${[...counts].sort(byCountThenText).map(([why, n]) => `${n} ${why}`).join("; ")}`];
+  });
   // Whole where the lines are there (a narrow terminal takes three for a kind of two reasons), else two a kind.
   for (const most of [Infinity, 2]) {
     const lines = texts.flatMap((text) => wrap(text, columns, most));

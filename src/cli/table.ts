@@ -312,7 +312,7 @@ function tableLines(
   // pod's row with its headings when there are pods, and the counts of the others by reason), at least `least`: what
   // to do comes last in them, where three or four lines cut it off on a narrow terminal.
   const forPods = () =>
-    (rows ? LINES_FOR_PODS + reasonCounts(rows.kinds, rows.pods, [], columns, Infinity).length : LINES_FOR_WAITING) +
+    (rows ? LINES_FOR_PODS + reasonCounts(rows.kinds, [], columns, Infinity).length : LINES_FOR_WAITING) +
     foot - 1;
   const leftFor = (least: number, below: number) =>
     maxLines(Math.max(least, context.rows - 1 - lines.length - below - (portNote ? 4 : 0) - forPods() + spare));
@@ -452,7 +452,7 @@ function tableLines(
   // pod that fewer rows then hide is counted as well, which may take a line more.
   let counts: string[] = [];
   for (;;) {
-    const next = reasonCounts(kinds, pods, shown, columns, room - 1);
+    const next = reasonCounts(kinds, shown, columns, room - 1);
     if (next.length <= counts.length) {
       counts = next;
       break;
@@ -464,14 +464,14 @@ function tableLines(
   const rowsAlone = shown.length === 0 ? rowsShown(byConcern, room - 1, height) : [];
   if (rowsAlone.length > 0) {
     shown = rowsAlone;
-    counts = reasonCounts(kinds, pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
+    counts = reasonCounts(kinds, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
   }
   // Pods of two lines each (USED below) may leave the headings with no row: their line goes to a row where it makes
   // room for one, else to the counts.
   if (headed && shown.length === 0) {
     lines.pop();
     shown = rowsShown(byConcern, ++room - 1, height);
-    counts = reasonCounts(kinds, pods, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
+    counts = reasonCounts(kinds, shown, columns, room - 1 - shown.reduce((sum, i) => sum + height(i), 0));
   }
   // Where `named`, a row takes the lines of '... and N more pods' and the counts, if it fits there (see renderTable).
   const rowAlone = named && shown.length === 0 ? rowsShown(byConcern, room, height) : [];
@@ -488,7 +488,7 @@ function tableLines(
     for (const line of below(i)) lines.push(paint(`${" ".repeat(usedStart)}${line}`, style));
   }
   const hidden = pods.length - shown.length;
-  const countsCut = hidden > 0 && counts.length < reasonCounts(kinds, pods, shown, columns, Infinity).length;
+  const countsCut = hidden > 0 && counts.length < reasonCounts(kinds, shown, columns, Infinity).length;
   if (hidden > 0 && rowAlone.length === 0) {
     // Which kinds the rows left out are, so that the used pods, shown last, are not lost from sight.
     // Whole or not at all: cut, a count would read as another ('172' as '17…').
