@@ -47,7 +47,7 @@ Deno.test("explainEndpoints() says why each pod is or is not used", () => {
     "a: used",
     "b: not used: not ready",
     "c: not used: terminating while others are ready",
-    'd: not used: its EndpointSlice has no port named "grpc"',
+    'd: not used: in an EndpointSlice with no port named "grpc"',
     "e: not used: in an FQDN EndpointSlice",
     "f: not used: its addresses are already a's",
   ]);
@@ -66,7 +66,7 @@ Deno.test("explainEndpoints() says why each pod is or is not used", () => {
 Deno.test('explainEndpoints() says a slice has no port at all, not that it lacks one named ""', () => {
   // A headless Service without ports: the controller's slices have none, and a target without a port looks for "".
   const { pods } = explainEndpoints([slice("peers-a", [pod("a", "10.0.0.1")], { ports: null })], "", {});
-  assert.deepEqual(summary(pods), ["a: not used: its EndpointSlice has no port"]);
+  assert.deepEqual(summary(pods), ["a: not used: in an EndpointSlice with no port"]);
   assert.equal(pods[0].reason, "no-port");
 });
 
@@ -405,6 +405,6 @@ Deno.test("explainEndpoints() says when the port of the target's name has no num
     {},
   );
   assert.deepEqual(summary(pods), [
-    'a: not used: its EndpointSlice gives port "grpc" no number a client can dial (1-65535)',
+    'a: not used: in an EndpointSlice that gives port "grpc" no number a client can dial (1-65535)',
   ]);
 });

@@ -193,10 +193,10 @@ export function explainEndpoints(
       const why = kind === "fqdn"
         ? "in an FQDN EndpointSlice"
         : portless
-        ? "its EndpointSlice has no port"
+        ? "in an EndpointSlice with no port"
         : undialable
-        ? `its EndpointSlice gives port "${port}" no number a client can dial (1-65535)`
-        : `its EndpointSlice has no port named "${port}"`;
+        ? `in an EndpointSlice that gives port "${port}" no number a client can dial (1-65535)`
+        : `in an EndpointSlice with no port named "${port}"`;
       unused(row, kind, why);
     } else if (!eligible(row)) {
       const where = row.nodeName === undefined ? "on no node" : `on node ${row.nodeName}`;

@@ -638,11 +638,20 @@ Deno.test("changeLine() says a reason once for the pods that share it, one part 
   const wrongPort = { ...SLICE, ports: [{ name: "metrics", port: 9090 }], endpoints: endpoints.slice(0, 3) };
   const view = serviceViewOf([wrongPort], {}, "42");
   const line = changeSummary(view);
-  assert.equal(line.split("has no port named").length - 1, 1, line);
+  assert.equal(line.split("with no port named").length - 1, 1, line);
   assert.match(
     line,
-    /: 3 not used \(its EndpointSlice has no port named "grpc"\): echo-0 10\.0\.0\.1, echo-1 10\.0\.0\.2, /,
+    /: 3 not used \(in an EndpointSlice with no port named "grpc"\): echo-0 10\.0\.0\.1, echo-1 10\.0\.0\.2, /,
   );
+  // Counted, the reason reads after its number: it was 'not used: 28 its EndpointSlice has no port named "grcp"'.
+  const many = {
+    ...wrongPort,
+    endpoints: Array.from({ length: 28 }, (_, i) => ({ addresses: [`10.0.1.${i}`], targetRef: { name: `p-${i}` } })),
+  };
+  const counts = renderTable(serviceViewOf([many], {}), { ...context, rows: 20 }).find((l) =>
+    l.startsWith("not used: ")
+  );
+  assert.match(counts ?? "", /^not used: \d+ in an EndpointSlice with no port named "grpc"$/, counts);
 });
 
 Deno.test("renderTable() colours only through its painter", () => {

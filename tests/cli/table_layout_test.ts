@@ -101,7 +101,7 @@ Deno.test("renderTable() wraps a reason of more than three lines in the USED col
     endpoints: [{ addresses: [`10.0.0.${i + 1}`], targetRef: { name: name(i) } }],
   });
   const view = serviceViewOf([slice(0, 8080), slice(1, null)], {});
-  const reason = 'not used: its EndpointSlice gives port "grpc" no number a client can dial (1-65535)';
+  const reason = 'not used: in an EndpointSlice that gives port "grpc" no number a client can dial (1-65535)';
   assert.ok(view.pods!.some((pod) => pod.message === reason));
   for (const columns of [65, 66, 67]) {
     const lines = tableAt(view, columns);
