@@ -420,3 +420,13 @@ Deno.test("noEndpointsReason() escapes DEL, C1 controls and bidi characters in a
       "mean e\\u2067cho?",
   );
 });
+
+Deno.test("noEndpointsReason() for a missing namespace names both places it may come from, not the target's alone", () => {
+  // The namespace of a target that names none comes from --namespace, the kubeconfig context or the pod: 'fix the
+  // target's namespace' sent the user to a target without one. The reason does not know which: it names both.
+  assert.equal(
+    noEndpointsReason([], "grpc", "echo", "prd", { missing: "namespace" }),
+    "namespace prd does not exist (kubectl get namespaces lists those there are): fix the target's namespace, or the " +
+      "default namespace where the target names none",
+  );
+});

@@ -1335,7 +1335,8 @@ Deno.test("watchEndpoints() says that a namespace the API server does not find d
     await eventually(() => last().startsWith("namespace nosuch"), "the Namespace's 404 in the reason");
     assert.equal(
       last(),
-      "namespace nosuch does not exist (kubectl get namespaces lists those there are): fix the target's namespace",
+      "namespace nosuch does not exist (kubectl get namespaces lists those there are): fix the target's namespace, " +
+        "or the default namespace where the target names none",
     );
   } finally {
     await watch.stop();

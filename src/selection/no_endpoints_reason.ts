@@ -450,16 +450,21 @@ export function missingServiceReason(service: string, namespace: string, nearest
  * `kgr-resolver check`'s.
  *
  * @param namespace The namespace.
- * @param fix What to do.
+ * @param fix What to do: by default both places the namespace may come from (the resolver does not know which),
+ *   the target or, for a target that names none, the default namespace (the kubeconfig context's, or the pod's).
  * @returns The reason.
  *
  * @example A misspelled namespace
  * ```ts
  * import { missingNamespaceReason } from "./no_endpoints_reason.ts";
  * console.log(missingNamespaceReason("prd"));
- * // namespace prd does not exist (kubectl get namespaces lists those there are): fix the target's namespace
+ * // namespace prd does not exist (kubectl get namespaces lists those there are): fix the target's namespace, or the
+ * // default namespace where the target names none
  * ```
  */
-export function missingNamespaceReason(namespace: string, fix = "fix the target's namespace"): string {
+export function missingNamespaceReason(
+  namespace: string,
+  fix = "fix the target's namespace, or the default namespace where the target names none",
+): string {
   return `namespace ${namespace} does not exist (kubectl get namespaces lists those there are): ${fix}`;
 }
