@@ -13,6 +13,7 @@
  * alone.
  */
 export const SERVICE_ORDER: readonly RegExp[] = [
+  /^metadata\.labels[ [:]/,
   /^spec\.ports: Required value/,
   /^spec\.clusterIPs: Forbidden: may not be set for ExternalName/,
   /^spec\.ipFamilies: Forbidden: may not be set for ExternalName/,
@@ -20,7 +21,8 @@ export const SERVICE_ORDER: readonly RegExp[] = [
   /^spec\.externalName: /,
   // Each port's own checks; the fake's own words for a value of the wrong JavaScript type too.
   /^spec\.ports\[\d+\](?!\.nodePort| must not repeat)/,
-  /^spec\.selector[ :]/,
+  // A key's problem, a value's (`spec.selector["a"]`), the fake's words for a map of the wrong type.
+  /^spec\.selector[ :[]/,
   /^spec\.sessionAffinity(Config\.clientIP\.timeoutSeconds)?: /,
   /^spec\.type: /,
   /^spec\.ports\[\d+\]\.nodePort: Forbidden: /,

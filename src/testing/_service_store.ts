@@ -49,7 +49,13 @@ export function createServiceStore(services: ReadonlyMap<string, Service>): Serv
       const { namespace, name, labels } = checkMetadata(input);
       const key = `${namespace}/${name}`;
       const existing = services.get(key);
-      const spec = normalizeSpec(key, input.spec, existing, heldBesides(services, key, owners));
+      // Every check runs, as kube-apiserver's validation does: their problems come together, in its order.
+      const refusals = gatherRefusals((problem) => invalid(key, problem), SERVICE_ORDER);
+      refusals.attempt((refuse: Refuse) => {
+        const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
+        if (problem !== undefined) refuse(problem);
+      }, undefined);
+      const spec = normalizeSpec(key, input.spec, { existing, held: heldBesides(services, key, owners), refusals });
       // The caller stores it (or has it already): its values are its own from now on. An ExternalName Service's node
       // ports are only words: a real server keeps them unchecked (80 too) and lets another Service take them (measured).
       if (spec.clusterIP !== undefined && spec.clusterIP !== "None") owners.ips.set(spec.clusterIP, key);
@@ -136,8 +142,6 @@ function checkMetadata(input: ServiceInput) {
   if (labels === false) {
     throw invalid(`${metadata.namespace}/${metadata.name}`, "metadata.labels must map strings to strings");
   }
-  const problem = labels === undefined ? undefined : labelsProblem("metadata.labels", labels);
-  if (problem !== undefined) throw invalid(`${metadata.namespace}/${metadata.name}`, problem);
   return {
     namespace: metadata.namespace,
     name: metadata.name,
@@ -149,8 +153,7 @@ function checkMetadata(input: ServiceInput) {
 function normalizeSpec(
   key: string,
   spec: ServiceInput["spec"],
-  existing: Service | undefined,
-  held: HeldBesides,
+  { existing, held, refusals }: { existing: Service | undefined; held: HeldBesides; refusals: Refusals },
 ): Service["spec"] {
   if (!isRecord(spec)) {
     throw invalid(
@@ -158,8 +161,6 @@ function normalizeSpec(
       `spec must be an object such as { ports: [{ port: 80 }] }: current value is ${describeValue(spec)}`,
     );
   }
-  // Every check runs, as kube-apiserver's validation does: their problems come together, in its order.
-  const refusals = gatherRefusals((problem) => invalid(key, problem), SERVICE_ORDER);
   const given = refusals.attempt((refuse) => serviceTypeOf(spec, refuse), undefined);
   // An unsupported type is checked as no ExternalName, NodePort or LoadBalancer one, as the real server checks it.
   const type = given ?? "ClusterIP";

@@ -667,3 +667,38 @@ Deno.test("applyService() lists every refusal of its checks at once, in kube-api
     );
   });
 });
+
+Deno.test("applyService() lists a bad label and a bad selector value with the Service's other problems, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const sticky = 'spec.sessionAffinity: Unsupported value: "Sticky": supported values: "ClientIP", "None"';
+    // As kube-apiserver v1.36.3 answered a POST of the same Service (422, these causes in this order; measured), in
+    // the fake's words for the label and the selector value.
+    assert.equal(
+      refusal(server, "selector-value", {
+        ports: [{ name: "x", port: 0 }],
+        selector: { a: "b c" },
+        sessionAffinity: "Sticky",
+      }),
+      "[spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive, " +
+        "spec.ports[0].targetPort: Invalid value: 0: must be between 1 and 65535, inclusive, " +
+        'spec.selector["a"] is no label value, as kube-apiserver requires one: a valid label must be an empty string ' +
+        "or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric " +
+        "character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is " +
+        `'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?'): current value is "b c", ${sticky}]`,
+    );
+    assert.throws(
+      () =>
+        server.applyService({
+          metadata: { namespace: "prod", name: "label", labels: { "a b": "c" } },
+          spec: { type: "Foo", ports: grpc },
+        } as unknown as ServiceInput),
+      {
+        message: 'Cannot apply Service "prod/label": [metadata.labels key "a b" is no label key, as kube-apiserver ' +
+          "requires one: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end " +
+          "with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation " +
+          "is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]'), spec.type: Unsupported value: \"Foo\": supported values: " +
+          '"ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]',
+      },
+    );
+  });
+});
