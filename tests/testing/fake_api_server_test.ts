@@ -1164,6 +1164,27 @@ Deno.test("applySlice() lists every problem of a slice at once: metadata, then p
   }
 });
 
+Deno.test("applySlice() lists the first 10 problems of a slice that has many, and counts the rest", async () => {
+  await withServer({}, (server) => {
+    // kube-apiserver v1.36.3 lists all 1,000 of 1,000 bad endpoints, a message of 114,837 characters (measured): a
+    // test failure that long is no help, so the fake keeps to the first 10 and counts the others.
+    const endpoints = Array.from({ length: 150 }, (_, index) => ({ addresses: [`x${index}`] }));
+    const input = { metadata: { namespace: "p", name: "many" }, addressType: "IPv4", endpoints };
+    const first = endpoints.slice(0, 10).map(({ addresses }, index) =>
+      `endpoints[${index}].addresses must be IPv4 addresses: current value is "${addresses[0]}"`
+    );
+    assert.throws(() => server.applySlice(input as unknown as EndpointSliceInput), {
+      name: "TypeError",
+      message: `Cannot apply EndpointSlice "p/many": [${first.join(", ")}, and 140 more problems]`,
+    });
+    // Ten are listed as they are.
+    assert.throws(() => server.applySlice({ ...input, endpoints: endpoints.slice(0, 10) } as EndpointSliceInput), {
+      name: "TypeError",
+      message: `Cannot apply EndpointSlice "p/many": [${first.join(", ")}]`,
+    });
+  });
+});
+
 Deno.test("applySlice() refuses more than 1,000 endpoints in one slice, as kube-apiserver does", async () => {
   await withServer({}, (server) => {
     // At most 1,000 endpoints per slice, as kube-apiserver v1.36.3 requires ("Too many: 1001: must have at most
