@@ -322,7 +322,10 @@ function portsOf(
             `current value is ${quotedValue(name)}`,
         );
       }
-      if (names.has(name)) refuse(`${field}.name: Duplicate value: ${quotedValue(name)}`);
+    });
+    // A second problem of the name, listed after its form's as the real server does.
+    check((refuse) => {
+      if (name !== "" && names.has(name)) refuse(`${field}.name: Duplicate value: ${quotedValue(name)}`);
     });
     names.add(name);
     check((refuse) => {

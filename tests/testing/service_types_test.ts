@@ -702,3 +702,23 @@ Deno.test("applyService() lists a bad label and a bad selector value with the Se
     );
   });
 });
+
+Deno.test("applyService() lists a port name's bad form and its repeat both, as kube-apiserver does", async () => {
+  await withServer({}, (server) => {
+    const bad = 'must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): current value ' +
+      'is "Grpc"';
+    // kube-apiserver v1.36.3 named both problems of the second port's name, then the type (measured), in its words
+    // for the form.
+    assert.equal(
+      refusal(server, "name-twice", { type: "Foo", ports: [{ name: "Grpc", port: 80 }, { name: "Grpc", port: 81 }] }),
+      `[spec.ports[0].name ${bad}, spec.ports[1].name ${bad}, spec.ports[1].name: Duplicate value: "Grpc", ` +
+        'spec.type: Unsupported value: "Foo": supported values: "ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]',
+    );
+    // Names left out are each required, not repeated (measured too).
+    assert.equal(
+      refusal(server, "unnamed", { ports: [{ port: 80 }, { port: 81 }] }),
+      "[spec.ports[0].name: Required value (a Service with more than one port names each of them), " +
+        "spec.ports[1].name: Required value (a Service with more than one port names each of them)]",
+    );
+  });
+});
