@@ -257,40 +257,55 @@ function checkHints(key: string, field: string, hints: NonNullable<Endpoint["hin
 
 const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
 
-function normalizePort(key: string, port: EndpointPort, index: number) {
-  if (
+/**
+ * A port as kube-apiserver defaults and checks it, each field's problem kept (its number's, the fake's own, first;
+ * then its name's, a name an earlier port has, its protocol's and appProtocol's, in the real server's order).
+ *
+ * @returns The port, or none when it has a problem.
+ */
+function normalizePort(
+  key: string,
+  port: EndpointPort,
+  { index, names, refusals }: { index: number; names: Set<string>; refusals: Refusals },
+): EndpointPort[] {
+  let failed = false;
+  const check = (problem: () => string | undefined) => {
+    failed = !refusals.attempt(() => {
+      const found = problem();
+      if (found !== undefined) throw invalidSlice(key, found);
+      return true;
+    }, false) || failed;
+  };
+  const field = `ports[${index}]`;
+  check(() =>
     port.port !== undefined && port.port !== null &&
-    !(Number.isInteger(port.port) && port.port >= 1 && port.port <= 65535)
-  ) {
-    throw invalidSlice(
-      key,
-      `ports[${index}].port must be 1-65535: current value is ${quotedValue(port.port)}`,
-    );
-  }
+      !(Number.isInteger(port.port) && port.port >= 1 && port.port <= 65535)
+      ? `${field}.port must be 1-65535: current value is ${quotedValue(port.port)}`
+      : undefined
+  );
   // As kube-apiserver defaults and checks them: an unnamed port is named "", TCP is the default protocol.
   const name = port.name ?? "";
-  if (name !== "" && !isDns1123Label(name)) {
-    throw invalidSlice(
-      key,
-      `ports[${index}].name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
-        `current value is ${quotedValue(name)}`,
-    );
-  }
+  check(() =>
+    name !== "" && !isDns1123Label(name)
+      ? `${field}.name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ` +
+        `current value is ${quotedValue(name)}`
+      : undefined
+  );
+  check(() => names.has(name) ? `${field}.name must be unique: current value is ${quotedValue(name)}` : undefined);
+  names.add(name);
   const protocol = port.protocol ?? "TCP";
-  if (!PROTOCOLS.has(protocol)) {
-    throw invalidSlice(
-      key,
-      `ports[${index}].protocol must be "TCP", "UDP" or "SCTP": current value is ${jsonValue(protocol)}`,
-    );
-  }
+  check(() =>
+    PROTOCOLS.has(protocol)
+      ? undefined
+      : `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${jsonValue(protocol)}`
+  );
+  const appProtocol = port.appProtocol ?? undefined;
+  check(() => appProtocol === undefined ? undefined : qualifiedNameProblem(`${field}.appProtocol`, appProtocol));
+  if (failed) return [];
   const out: EndpointPort = { name, protocol };
   if (port.port !== undefined && port.port !== null) out.port = port.port;
-  if (port.appProtocol !== undefined && port.appProtocol !== null) {
-    const problem = qualifiedNameProblem(`ports[${index}].appProtocol`, port.appProtocol);
-    if (problem !== undefined) throw invalidSlice(key, problem);
-    out.appProtocol = port.appProtocol;
-  }
-  return out;
+  if (appProtocol !== undefined) out.appProtocol = appProtocol;
+  return [out];
 }
 
 /** The most endpoints kube-apiserver accepts in one EndpointSlice. */
@@ -316,19 +331,10 @@ function normalizeContent(
   }
   // Each port, then each endpoint, as kube-apiserver lists their problems; one with a problem is left out.
   // As kube-apiserver decodes it, a null port is the zero value: no name, no number, TCP.
+  const names = new Set<string>();
   const ports = (input.ports ?? []).flatMap((port, index) =>
-    refusals.attempt(() => [normalizePort(key, port ?? {}, index)], [])
+    normalizePort(key, port ?? {}, { index, names, refusals })
   );
-  const names = ports.map((port) => port.name);
-  const repeated = names.findIndex((name, index) => names.indexOf(name) !== index);
-  if (repeated !== -1) {
-    refusals.attempt(() => {
-      throw invalidSlice(
-        key,
-        `ports[${repeated}].name must be unique: current value is ${quotedValue(names[repeated])}`,
-      );
-    }, undefined);
-  }
   const given = input.endpoints ?? [];
   if (given.length > MAX_ENDPOINTS) {
     throw invalidSlice(

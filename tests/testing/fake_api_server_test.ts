@@ -1164,6 +1164,25 @@ Deno.test("applySlice() lists every problem of a slice at once: metadata, then p
   }
 });
 
+Deno.test("applySlice() lists every problem of each port, and names the port that repeats a name", async () => {
+  await withServer({}, (server) => {
+    // kube-apiserver v1.36.3 named ports[0].name, ports[0].protocol, then ports[2].name's repeat for such ports
+    // (measured: it stores any port number, which the fake refuses first).
+    const input = {
+      metadata: { namespace: "p", name: "ports" },
+      addressType: "IPv4",
+      ports: [{ name: "A", port: 0, protocol: "XX" }, { name: "a", port: 80 }, { name: "a", port: 81 }],
+    } as unknown as EndpointSliceInput;
+    assert.throws(() => server.applySlice(input), {
+      name: "TypeError",
+      message: 'Cannot apply EndpointSlice "p/ports": [ports[0].port must be 1-65535: current value is 0, ' +
+        'ports[0].name must be a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters): ' +
+        'current value is "A", ports[0].protocol must be "TCP", "UDP" or "SCTP": current value is "XX", ' +
+        'ports[2].name must be unique: current value is "a"]',
+    });
+  });
+});
+
 Deno.test("applySlice() lists the first 10 problems of a slice that has many, and counts the rest", async () => {
   await withServer({}, (server) => {
     // kube-apiserver v1.36.3 lists all 1,000 of 1,000 bad endpoints, a message of 114,837 characters (measured): a
