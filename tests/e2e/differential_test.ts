@@ -1977,6 +1977,8 @@ Deno.test({
               type: "Foo",
               ports: [{ name: "a", port: 70000, protocol: "XX" }, { name: "a", port: 80 }],
             },
+            // Names left out are each required, not repeated.
+            "m-unnamed": { ports: [{ port: 80 }, { port: 81 }] },
           };
           // The fake's advice after the real server's words.
           const advice =
@@ -2021,6 +2023,12 @@ Deno.test({
               metadata: { ...base, name: "m-endpoints" },
               addressType: "IPv4",
               endpoints: [{ addresses: ["10.0.0.1"], nodeName: "a b" }, { addresses: ["::1"] }],
+            },
+            {
+              // Every field of each port; the repeat of a name at its own index.
+              metadata: { ...base, name: "m-ports" },
+              addressType: "IPv4",
+              ports: [{ name: "A", port: 80, protocol: "XX" }, { name: "a", port: 80 }, { name: "a", port: 81 }],
             },
             {
               metadata: { ...base, name: "m-annotations", annotations: { "a b": "c" } },
