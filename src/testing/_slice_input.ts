@@ -77,18 +77,27 @@ function normalizeEndpoint(
   key: string,
   addressType: EndpointSlice["addressType"],
   endpoint: NonNullable<EndpointSliceInput["endpoints"]>[number],
-  index: number,
-): Endpoint {
+  { index, refusals }: { index: number; refusals: Refusals },
+): Endpoint[] {
+  // Each address and each other field is checked, as kube-apiserver lists their problems.
+  let failed = false;
+  const check = (run: () => void) => {
+    failed = !refusals.attempt(() => {
+      run();
+      return true;
+    }, false) || failed;
+  };
   const addresses = endpoint?.addresses;
   if (
     !Array.isArray(addresses) || addresses.length < 1 || addresses.length > 100
   ) {
-    throw invalidSlice(
-      key,
-      `endpoints[${index}].addresses must hold 1-100 addresses`,
-    );
+    check(() => {
+      throw invalidSlice(key, `endpoints[${index}].addresses must hold 1-100 addresses`);
+    });
+    return [];
   }
-  for (const [at, address] of addresses.entries()) {
+  for (const [at, address] of addresses.entries()) check(() => checkAddress(at, address));
+  function checkAddress(at: number, address: string) {
     if (addressType === "FQDN") {
       const problem = typeof address === "string" ? fqdnProblem(address) : "must be a string";
       if (problem !== undefined) {
@@ -98,7 +107,7 @@ function normalizeEndpoint(
             `${problem}: current value is ${quotedValue(address)}`,
         );
       }
-      continue;
+      return;
     }
     const valid = addressType === "IPv4" ? isIPv4(address) : isIPv6(address) && !address.includes("%");
     if (!valid) {
@@ -118,33 +127,35 @@ function normalizeEndpoint(
   }
   const out: Endpoint = { addresses: [...addresses], conditions };
   if (endpoint.hostname !== undefined && endpoint.hostname !== null) {
-    if (!isDns1123Label(endpoint.hostname)) {
+    check(() => {
+      if (isDns1123Label(endpoint.hostname!)) return;
       throw invalidSlice(
         key,
         `endpoints[${index}].hostname must be a DNS-1123 label (${DNS_1123_LABEL_RULE}), as kube-apiserver requires: ` +
           `current value is ${quotedValue(endpoint.hostname)}`,
       );
-    }
+    });
     out.hostname = endpoint.hostname;
   }
   if (endpoint.targetRef !== undefined && endpoint.targetRef !== null) {
     out.targetRef = storedReference(endpoint.targetRef);
   }
   if (endpoint.nodeName !== undefined && endpoint.nodeName !== null) {
-    if (!isDns1123Subdomain(endpoint.nodeName)) {
+    check(() => {
+      if (isDns1123Subdomain(endpoint.nodeName!)) return;
       throw invalidSlice(
         key,
         `endpoints[${index}].nodeName ${SUBDOMAIN_ADVICE}: current value is ${quotedValue(endpoint.nodeName)}`,
       );
-    }
+    });
     out.nodeName = endpoint.nodeName;
   }
   if (endpoint.zone !== undefined && endpoint.zone !== null) out.zone = endpoint.zone;
   if (endpoint.hints !== undefined && endpoint.hints !== null) {
-    checkHints(key, `endpoints[${index}].hints`, endpoint.hints);
+    check(() => checkHints(key, `endpoints[${index}].hints`, endpoint.hints!));
     out.hints = storedHints(endpoint.hints);
   }
-  return out;
+  return failed ? [] : [out];
 }
 
 /** The fields of an ObjectReference, which kube-apiserver stores only when not empty (Go's `omitempty`). */
@@ -346,9 +357,7 @@ function normalizeContent(
   }
   // Endpoints are read by their address type: with none known, they are not checked.
   const endpoints = known
-    ? given.flatMap((endpoint, index) =>
-      refusals.attempt(() => [normalizeEndpoint(key, addressType, endpoint, index)], [])
-    )
+    ? given.flatMap((endpoint, index) => normalizeEndpoint(key, addressType, endpoint, { index, refusals }))
     : [];
   return {
     addressType,

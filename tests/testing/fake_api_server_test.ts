@@ -1183,6 +1183,26 @@ Deno.test("applySlice() lists every problem of each port, and names the port tha
   });
 });
 
+Deno.test("applySlice() lists every bad address of an endpoint and its other fields' problems", async () => {
+  await withServer({}, (server) => {
+    // kube-apiserver v1.36.3 named each bad address of an endpoint, then its hostname (measured); its nodeName after.
+    const input = {
+      metadata: { namespace: "p", name: "endpoint" },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["x", "10.0.0.1", "y"], hostname: "A_B", nodeName: "A B" }],
+    } as unknown as EndpointSliceInput;
+    assert.throws(() => server.applySlice(input), {
+      name: "TypeError",
+      message: 'Cannot apply EndpointSlice "p/endpoint": [endpoints[0].addresses must be IPv4 addresses: current ' +
+        'value is "x", endpoints[0].addresses must be IPv4 addresses: current value is "y", endpoints[0].hostname ' +
+        'must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit), as ' +
+        'kube-apiserver requires: current value is "A_B", endpoints[0].nodeName must be a DNS-1123 subdomain (at ' +
+        'most 253 of a-z, 0-9, "-" and ".", starting and ending with a letter or digit), as kube-apiserver ' +
+        'requires: current value is "A B"]',
+    });
+  });
+});
+
 Deno.test("applySlice() lists the first 10 problems of a slice that has many, and counts the rest", async () => {
   await withServer({}, (server) => {
     // kube-apiserver v1.36.3 lists all 1,000 of 1,000 bad endpoints, a message of 114,837 characters (measured): a
