@@ -119,13 +119,15 @@ async function run(
     trace?: (text: string) => void;
     onWatchEnd?: (reason: WatchEndReason) => void;
     onList?: () => void;
+    /** Where the order of the callbacks goes; the test's own callbacks may add to it. */
+    log?: string[];
   } = {},
 ) {
   const controller = new AbortController();
   const states: SliceState[] = [];
   const errors: ResolverError[] = [];
   // The order of the callbacks.
-  const log: string[] = [];
+  const log = options.log ?? [];
   const running = runReflector(api, {
     signal: controller.signal,
     stallTimeoutMs: options.stallTimeoutMs,
@@ -2018,4 +2020,112 @@ Deno.test("runReflector() after reported failures counts a watch's bookmark as s
   assert.deepEqual(ends, ["error", "error", "stall"]);
   assert.deepEqual(errors.map((error) => error.message), ["unavailable", "unavailable"]);
   assert.deepEqual(log, ["state", "error", "error", "recovered"], "served at the bookmark, before the resume");
+});
+
+// The verdict on a quiet watch moved out of the reflector's loop (_quiet_watch_end.ts) while the loop kept its
+// callbacks: these pin their order on each verdict, which the tests above check only in part.
+
+/**
+ * Runs a scenario of quiet watches after a reported failure, with the watch's end, trace lines (their first words) and
+ * the other callbacks in one log, until `until`.
+ */
+async function quietAfterFailure(
+  scripted: ReturnType<typeof scriptedApi>,
+  until: (states: SliceState[], errors: ResolverError[]) => boolean,
+) {
+  const log: string[] = [];
+  await run(scripted, until, {
+    stallTimeoutMs: 100,
+    // No watch counts as served by time alone: only the verdicts on the quiet watches recover.
+    minWatchMs: 1_000_000,
+    log,
+    onWatchEnd: (end) => log.push(`end ${end}`),
+    trace: (line) => log.push(shortTrace(line)),
+  });
+  return log;
+}
+
+/** The log of the watch that fails, reported, before the quiet ones: it is retried after a backoff. */
+const FAILED_WATCH = ["end error", "error", "unavailable; retrying in 5 ms"];
+
+/** A trace line's first words; for a quiet watch, which one in a row and how the watch cache had the slices. */
+function shortTrace(line: string): string {
+  if (!line.startsWith("watch delivered no event")) return line.split(/[:,]/)[0];
+  const found = line.includes("had none of the Service's to send")
+    ? "as the state"
+    : line.includes("older than the state")
+    ? "older"
+    : line.includes("other than the state")
+    ? "other"
+    : "not checked";
+  return `quiet${line.includes("(stallTimeoutMs) again") ? " again" : ""}: ${found}`;
+}
+
+Deno.test("runReflector() after a failure, on two quiet watches the watch cache vouches for, ends the watch, recovers, then traces", async () => {
+  const scripted = scriptedApi([list("10", []), list("10", []), list("10", [])], [
+    unavailable(),
+    () => {},
+    () => {},
+    (watch) => watch.send({ type: "ADDED", object: slice("a", "13") }),
+  ]);
+  const log = await quietAfterFailure(scripted, (states) => states.length === 2);
+  assert.deepEqual(log, [
+    "state",
+    ...FAILED_WATCH,
+    "end stall",
+    "quiet: as the state",
+    // Served: the watch's end, the recovery, then the trace; the ADDED event's state after.
+    "end stall",
+    "recovered",
+    "quiet again: as the state",
+    "state",
+  ]);
+});
+
+Deno.test("runReflector() after a failure takes a restored etcd's slices: traced, recovered, published, then the watch's end", async () => {
+  const restored = () => list("7", [slice("a", "6", "10.0.0.9")]);
+  const scripted = scriptedApi([list("10", [slice("a", "8")]), restored(), restored(), restored()], [
+    (watch) => {
+      watch.send({ type: "MODIFIED", object: slice("a", "12", "10.0.0.2") });
+      watch.close();
+    },
+    unavailable(),
+    () => {},
+    () => {},
+  ]);
+  const log = await quietAfterFailure(scripted, (states) => states.length === 3);
+  assert.deepEqual(log, [
+    "state",
+    "state",
+    "end closed",
+    "watch ended cleanly at resourceVersion 12",
+    ...FAILED_WATCH,
+    "end stall",
+    "quiet: older",
+    // The LIST's slices are adopted (recovered, published) before the second quiet watch's end.
+    "the API server's resourceVersion went back from 12 to 7",
+    "recovered",
+    "state",
+    "end stall",
+  ]);
+});
+
+Deno.test("runReflector() after a failure ends the second quiet watch that missed a change as a stall, then reports it", async () => {
+  const changed = () => list("12", [slice("a", "12", "10.0.0.2")]);
+  const scripted = scriptedApi([list("10", [slice("a", "8")]), changed(), changed(), changed()], [
+    unavailable(),
+    () => {},
+    () => {},
+  ]);
+  const log = await quietAfterFailure(scripted, (_, errors) => errors.length === 2);
+  assert.deepEqual(log, [
+    "state",
+    ...FAILED_WATCH,
+    "end stall",
+    "quiet: other",
+    // Missed twice: the failure ends the watch as a stall, then is reported; no recovery, no trace of a resume.
+    "end stall",
+    "error",
+    "Request to the API server stalled",
+  ]);
 });
