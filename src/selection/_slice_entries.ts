@@ -3,7 +3,8 @@
  * number for the target's port, sorted; an endpoint that shows what the previous object of the same slice showed
  * takes that object's entry over, so that an update builds entries only for the endpoints that changed. Private to
  * `endpoint_selection.ts`, which keeps the entries of every slice merged; `podKey` and `slicePortNumber` are shared
- * with the explanation of a selection, so that it groups and skips slices as selection does.
+ * with the explanation of a selection (`endpoint_explanation.ts`), and `slicePortNumber` with the reason for no
+ * endpoints (`no_endpoints_reason.ts`), so that they group and skip slices as selection does.
  *
  * @module
  */
@@ -268,7 +269,8 @@ function isSorted(entries: SliceEntry[]): boolean {
 
 /**
  * The number a slice gives a target's port: a number as it is, a name by the first of the slice's ports with that
- * name. Shared with the CLI's explanation, so that it skips the slices selection skips.
+ * name. Shared with the CLI's explanation and the reason for no endpoints, so that they skip the slices selection
+ * skips.
  *
  * @param slice The EndpointSlice.
  * @param port The target's port: a number, or a name (`""` for a Service's single unnamed port).

@@ -35,7 +35,7 @@ export const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
 /** A reflector's store; see {@linkcode sliceStore}. */
 export interface SliceStore {
   /** The slices as applied so far, without the events kept unparsed: the reflector's own view. */
-  readonly slices: Map<string, EndpointSlice>;
+  readonly slices: ReadonlyMap<string, EndpointSlice>;
   /** The last resourceVersion applied. */
   readonly resourceVersion: string;
   /** The consumer's view: reading it applies the events kept unparsed first (a bad one ends the watch instead). */
