@@ -2022,7 +2022,7 @@ Deno.test("runReflector() after reported failures counts a watch's bookmark as s
   assert.deepEqual(log, ["state", "error", "error", "recovered"], "served at the bookmark, before the resume");
 });
 
-// The verdict on a quiet watch moved out of the reflector's loop (_quiet_watch_end.ts) while the loop kept its
+// The verdict on a quiet watch moved out of the reflector's loop (_judge_quiet_watch.ts) while the loop kept its
 // callbacks: these pin their order on each verdict, which the tests above check only in part.
 
 /**

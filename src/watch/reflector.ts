@@ -28,7 +28,7 @@ import {
   watchEndReason,
 } from "./_retry.ts";
 import { recoveryByTime } from "./_recovery_by_time.ts";
-import { judgeQuietWatch } from "./_quiet_watch_end.ts";
+import { judgeQuietWatch } from "./_judge_quiet_watch.ts";
 import { BOOKMARKS_DUE_MS, stallDeadline } from "./_stall_deadline.ts";
 import { openWatchCodec } from "./watch_codec.ts";
 import { chunkEndPublish } from "./_chunk_end_publish.ts";
