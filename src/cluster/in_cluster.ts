@@ -32,16 +32,8 @@ import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission
  */
 export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount";
 
-/**
- * The `source` of in-cluster access, worded to follow "from" or "in" in a message.
- *
- * @example
- * ```ts
- * import { IN_CLUSTER_SOURCE } from "./in_cluster.ts";
- * console.log(`the credentials from ${IN_CLUSTER_SOURCE}`); // the credentials from the in-cluster service account
- * ```
- */
-export const IN_CLUSTER_SOURCE = "the in-cluster service account";
+/** The `source` of in-cluster access, worded to follow "from" or "in" in a message (code reads `origin`). */
+const IN_CLUSTER_SOURCE = "the in-cluster service account";
 
 /**
  * Where credentials go instead of the server URL, for a `KUBERNETES_SERVICE_HOST` that holds a user name or password
