@@ -66,6 +66,13 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
     const message of [
       "Cannot find package 'yaml' imported from /srv/index.mjs",
       "Cannot find module 'yaml'\nRequire stack:\n- /srv/app.cjs",
+      // An installed copy that lacks its entry file (a broken install, a pnpm store cleaned under it), in Node's words
+      // for require() and for import(): the file is the package's, in node_modules, not one of a bundle's.
+      "Cannot find module '/srv/node_modules/yaml/dist/index.js'. Please verify that the package.json has a valid " +
+      '"main" entry',
+      "Cannot find module '/srv/node_modules/.pnpm/yaml@2.8.1/node_modules/yaml/dist/index.js' imported from " +
+      "/srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
+      "Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'",
     ]
   ) {
     assert.equal(
