@@ -129,9 +129,36 @@ Deno.test("an HTTP client made where undici's import gives a module without its 
   );
   assert.ok(
     said.startsWith(
-      "Error: the undici package, which makes the requests to the API server on Deno, and through a proxy on Node, " +
+      "ConfigError: Cannot make requests to the API server: the undici package, which makes the requests to the API server on Deno, and through a proxy on Node, " +
         "did not load (its import gave a module without Agent and 4 more of its functions): a one-file bundle does so",
     ),
     said,
+  );
+});
+
+Deno.test("a watch whose HTTP client cannot load undici reports a ConfigError that says so, not an unreachable server", async () => {
+  // The failed import reached the request's network-error reading, which said "cannot reach the API server ... check
+  // that the address is right and the server is up" around it: advice about a server that was never asked.
+  const [name, message] = await withEmptyPackage(
+    "undici",
+    `import { startFakeApiServer } from "${root}testing.ts";\n` +
+      `import { subscribeEndpoints } from "${root}src/endpoint_subscription.ts";\n` +
+      "const api = await startFakeApiServer();\n" +
+      "const failed = Promise.withResolvers();\n" +
+      "const unsubscribe = subscribeEndpoints({ scheme: 'kubernetes', service: 'echo', namespace: 'prod', port: 'grpc' },\n" +
+      "  { cluster: { kubeconfig: api.kubeconfig() }, backoff: { initialMs: 10, maxMs: 50 } },\n" +
+      "  { onEndpoints: () => {}, onError: failed.resolve });\n" +
+      "const error = await failed.promise;\n" +
+      "unsubscribe();\nawait api.close();\n" +
+      "console.log(error.name);\nconsole.log(error.message);\n",
+  );
+  assert.equal(name, "ConfigError");
+  assert.ok(
+    message.startsWith(
+      "Cannot make requests to the API server: the undici package, which makes the requests to the API server on " +
+        "Deno, and through a proxy on Node, did not load (its import gave a module without Agent and 4 more of its " +
+        "functions): a one-file bundle does so",
+    ),
+    message,
   );
 });

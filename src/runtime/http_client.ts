@@ -30,6 +30,7 @@
 
 import { isIP, type Socket } from "node:net";
 import { unbracketedHost } from "../base/ip_address.ts";
+import { ConfigError } from "../base/errors.ts";
 import { caughtPeerCertificate } from "./_caught_peer_certificate.ts";
 import { takeBunRequestSlot } from "./bun_request_slots.ts";
 import { settledOnAbort } from "./abortable.ts";
@@ -178,7 +179,7 @@ async function undiciClient(
   proxySource: string | undefined,
   connectTimeoutMs: number,
 ): Promise<HttpClient> {
-  const undici = await importedPackage("undici", UNDICI_ROLE, () => import("undici"), UNDICI_CALLS);
+  const undici = await undiciPackage();
   const connect: Record<string, unknown> = { ...tlsOptions(tls), ...undiciKeepAlive };
   const factory = releasingPool(undici);
   // Without undici's timers (see `limitConnectTime()`): no connect timeout of its own, and no headers or body
@@ -232,6 +233,20 @@ const UNDICI_ROLE = "makes the requests to the API server on Deno, and through a
 
 /** undici's exports that we call (`errors` is an object of classes). */
 const UNDICI_CALLS = ["Agent", "ProxyAgent", "Pool", "buildConnector", "request"] as const;
+
+/**
+ * undici, or a `ConfigError` that says why it did not load: the request that needed it was never sent, so it is not
+ * read as a network error ("cannot reach the API server"), and the watch reports it as the yaml package's.
+ */
+async function undiciPackage(): Promise<Undici> {
+  try {
+    return await importedPackage("undici", UNDICI_ROLE, () => import("undici"), UNDICI_CALLS);
+  } catch (error) {
+    throw new ConfigError(`Cannot make requests to the API server: ${(error as Error).message}`, {
+      cause: (error as Error).cause ?? error,
+    });
+  }
+}
 
 /** The connections of one client still being set up, with our connect timer if any (see `limitConnectTime()`). */
 type Connecting = Map<Socket, ReturnType<typeof setTimeout> | undefined>;
