@@ -54,6 +54,8 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       ["Cannot find module './1.app.cjs'\nRequire stack:\n- /srv/app.cjs", "./1.app.cjs"],
       ["Cannot find module '/srv/752.index.mjs' imported from /srv/index.mjs", "/srv/752.index.mjs"],
       ["Cannot find module 'C:\\srv\\1.app.cjs'", "C:\\srv\\1.app.cjs"],
+      // Deno's words, for ncc's output run by Deno.
+      ['Module not found "file:///srv/752.index.mjs".', "file:///srv/752.index.mjs"],
     ]
   ) {
     assert.equal(
@@ -73,6 +75,7 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       "Cannot find module '/srv/node_modules/.pnpm/yaml@2.8.1/node_modules/yaml/dist/index.js' imported from " +
       "/srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
       "Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'",
+      'Module not found "file:///srv/node_modules/yaml/dist/index.js".',
     ]
   ) {
     assert.equal(

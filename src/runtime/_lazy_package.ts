@@ -75,14 +75,15 @@ function unimportable(name: string, role: string, cause: unknown): string {
 }
 
 /**
- * The file that a "Cannot find module" error names, when it names a file (`./1.app.cjs`, `/srv/752.index.mjs`,
- * `file:///...`), as a bundle's loader of its own chunk files asks for them; not a package name (`yaml`), nor a file
- * in `node_modules`, which Node names for an installed copy that lacks its entry file (a broken install).
+ * The file that a "Cannot find module" error (Node's and Bun's words; Deno's are `Module not found "file:///..."`)
+ * names, when it names a file (`./1.app.cjs`, `/srv/752.index.mjs`, `file:///...`), as a bundle's loader of its own
+ * chunk files asks for them; not a package name (`yaml`), nor a file in `node_modules`, which Node names for an
+ * installed copy that lacks its entry file (a broken install).
  */
 function missingFile(cause: unknown): string | undefined {
   const message = (cause as Error | undefined)?.message;
   if (typeof message !== "string") return undefined;
-  const named = /^Cannot find module '([^']+)'/.exec(message)?.[1];
+  const named = /^(?:Cannot find module '([^']+)'|Module not found "([^"]+)")/.exec(message)?.slice(1).find(Boolean);
   if (named === undefined || /[\\/]node_modules[\\/]/.test(named)) return undefined;
   return /^(?:\.{1,2}[\\/]|\/|[A-Za-z]:[\\/]|file:)/.test(named) ? named : undefined;
 }
