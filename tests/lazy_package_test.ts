@@ -85,6 +85,25 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
   }
 });
 
+Deno.test("importedPackage() says an ES module bundle of the package's CommonJS code needs a require, not to install it", async () => {
+  // esbuild --format=esm --splitting puts the yaml package in a chunk whose require('process') esbuild's shim refuses
+  // at the first kubeconfig read (seen with esbuild 0.28 on Node 20); the package is in the bundle.
+  // Node's ReferenceError for a bundle that left require() calls as they were is not one of a bundle run out of order.
+  for (
+    const cause of [
+      new Error('Dynamic require of "process" is not supported'),
+      new ReferenceError("require is not defined in ES module scope, you can use import instead"),
+    ]
+  ) {
+    assert.equal(
+      await failure(() => Promise.reject(cause)),
+      `the yaml package, which reads YAML, cannot be imported (${cause.message}): the bundle is an ES module without ` +
+        "the require() that the package's CommonJS code in it calls: emit CommonJS, or give the bundle a require " +
+        `(esbuild's --banner:js with createRequire) (${SECTION})`,
+    );
+  }
+});
+
 /** What `program` prints, run by Deno in a child whose import map sends `name` to an empty module. */
 async function withEmptyPackage(name: string, program: string): Promise<string[]> {
   await using dir = await tempDir("kgr-lazy-package-");

@@ -64,6 +64,11 @@ const OUT_OF_ORDER_ADVICE = "a one-file bundle does so when it runs its entry be
 function unimportable(name: string, role: string, cause: unknown): string {
   const why = (cause as Error | undefined)?.message ?? cause;
   const said = `the ${name} package, which ${role}, cannot be imported (${why})`;
+  // esbuild's stand-in for `require` in an ES module bundle, or Node's words for none, met at the package's chunk.
+  if (/^(?:Dynamic require of ".*" is not supported|require is not defined)/.test(String(why))) {
+    return `${said}: the bundle is an ES module without the require() that the package's CommonJS code in it calls: ` +
+      `emit CommonJS, or give the bundle a require (esbuild's --banner:js with createRequire) (${BUNDLES_SECTION})`;
+  }
   if (cause instanceof ReferenceError) return `${said}: ${OUT_OF_ORDER_ADVICE}`;
   const missing = missingFile(cause);
   if (missing !== undefined) {
