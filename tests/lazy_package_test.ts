@@ -184,3 +184,28 @@ Deno.test("a watch whose HTTP client cannot load undici reports a ConfigError th
     message,
   );
 });
+
+Deno.test("check whose HTTP client cannot load undici fails the server step, not the credentials'", async () => {
+  // The ConfigError of a failed undici load was read as an exec plugin's: "the credentials could not be obtained".
+  const [code, stdout] = await withEmptyPackage(
+    "undici",
+    `import { startFakeApiServer } from "${root}testing.ts";\n` +
+      `import { runCli } from "${root}src/cli/main.ts";\n` +
+      "const api = await startFakeApiServer();\n" +
+      "const file = await Deno.makeTempFile({ suffix: '.json' });\n" +
+      "await Deno.writeTextFile(file, JSON.stringify(api.kubeconfig()));\n" +
+      "let out = '';\n" +
+      "const output = (write) => ({ write, isTTY: false, size: () => undefined });\n" +
+      "const code = await runCli({ args: ['check', '--kubeconfig', file, 'kubernetes:///echo.prod:grpc'],\n" +
+      "  env: () => undefined, stdout: output((text) => out += text), stderr: output(() => {}),\n" +
+      "  onInterrupt: () => () => {}, exit: () => Promise.reject(new Error('not here')) });\n" +
+      "await api.close();\nawait Deno.remove(file);\n" +
+      "console.log(code);\nconsole.log(JSON.stringify(out));\n",
+  );
+  assert.equal(code, "1");
+  const lines = (JSON.parse(stdout) as string).split("\n");
+  const failed = lines.filter((line) => line.startsWith("FAILED"));
+  assert.equal(failed.length, 2, lines.join("\n"));
+  assert.match(failed[0], /^FAILED\s+server\s+Cannot make requests to the API server: the undici package/);
+  assert.match(failed[1], /^FAILED: requests to the API server cannot be made; fix the step marked above$/);
+});

@@ -177,8 +177,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         return 1;
       };
       // Credentials that could not be obtained (an exec plugin that fails, or one still running at the
-      // timeout): the server was never asked.
-      if (error instanceof ConfigError) return stop("user", error.message, "the credentials could not be obtained");
+      // timeout): the server was never asked. Once they were, a ConfigError is the requests' own (undici not loaded).
+      if (error instanceof ConfigError) {
+        return credentialsObtained
+          ? stop("server", error.message, "requests to the API server cannot be made")
+          : stop("user", error.message, "the credentials could not be obtained");
+      }
       if (!credentialsObtained && signal.aborted) {
         const detail = `no credentials within ${command.timeoutSeconds} s from ${access.source}: ` +
           slowCredentialsAdvice(access.credentials);
