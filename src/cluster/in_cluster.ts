@@ -196,7 +196,7 @@ export async function inClusterAccess(
  * @returns The namespace, or `undefined` when neither is set.
  * @throws {ConfigError} When the namespace found is not an RFC 1123 label, or
  * when the runtime (Deno, Node's permission model) may not read the file, or
- * Deno `POD_NAMESPACE` in a pod.
+ * when, in a pod, Deno may not read `POD_NAMESPACE`.
  *
  * @example The namespace from the downward API
  * ```ts

@@ -42,18 +42,10 @@ export function denoHolder(): string {
 }
 
 /**
- * Whether this is a program that `deno compile` made: its permissions are the flags it was compiled with, and flags
- * given when it runs are only its arguments.
- *
- * @returns `true` in a compiled program (`Deno.build.standalone`); `false` elsewhere, on Bun and on Node.
- *
- * @example
- * ```ts
- * import { compiledByDeno } from "./deno_permission_advice.ts";
- * console.log(compiledByDeno()); // false under deno run
- * ```
+ * Whether this is a program that `deno compile` made (`Deno.build.standalone`): its permissions are the flags it was
+ * compiled with, and flags given when it runs are only its arguments. `false` elsewhere, on Bun and on Node.
  */
-export function compiledByDeno(): boolean {
+function compiledByDeno(): boolean {
   const build = (globalThis as { Deno?: { build?: { standalone?: unknown } } }).Deno?.build;
   return runtimeKey() === "deno" && build?.standalone === true;
 }
