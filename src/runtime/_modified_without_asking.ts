@@ -7,11 +7,7 @@
 
 import { readdirSync, statSync } from "node:fs";
 import { runtimeKey } from "./runtime.ts";
-
-/** Deno's permission query, as far as it is used here. */
-interface DenoPermissions {
-  permissions: { querySync(descriptor: { name: "read"; path: URL }): { state: string } };
-}
+import { denoReadGranted } from "./_deno_read_granted.ts";
 
 /**
  * When the file at `url` was last written, in ms since the epoch; `undefined` where it does not exist or may not be
@@ -56,7 +52,5 @@ export function namesWithoutAsking(url: URL): string[] {
 
 /** Whether the file at `url` may be read without asking: on Deno, only if read access to it is granted already. */
 function mayRead(url: URL): boolean {
-  if (runtimeKey() !== "deno") return true;
-  const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
-  return permissions.querySync({ name: "read", path: url }).state === "granted";
+  return runtimeKey() !== "deno" || denoReadGranted(url);
 }

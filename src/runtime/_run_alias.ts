@@ -9,11 +9,7 @@
 
 import process from "node:process";
 import { runtimeKey } from "./runtime.ts";
-
-/** Deno's permission query, as far as it is used here. */
-interface DenoPermissions {
-  permissions: { querySync(descriptor: { name: "read"; path: string }): { state: string } };
-}
+import { denoReadGranted } from "./_deno_read_granted.ts";
 
 /** Node's permission model, as far as it is used here (absent when it is off, and on Bun). */
 interface NodePermission {
@@ -45,8 +41,7 @@ export function runAliasNote(path: string): string {
   try {
     if (runtimeKey() === "deno") {
       runtime = "Deno";
-      const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
-      granted = permissions.querySync({ name: "read", path: alias }).state === "granted";
+      granted = denoReadGranted(alias);
     } else {
       const permission = (process as unknown as { permission?: NodePermission }).permission;
       granted = permission?.has("fs.read", alias) ?? false;
