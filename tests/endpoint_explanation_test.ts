@@ -49,7 +49,7 @@ Deno.test("explainEndpoints() says why each pod is or is not used", () => {
     "c: not used: terminating while others are ready",
     'd: not used: in an EndpointSlice with no port named "grpc"',
     "e: not used: in an FQDN EndpointSlice",
-    "f: not used: its addresses are already a's",
+    "f: not used: with every address already a's",
   ]);
   assert.deepEqual(pods.map((row) => row.reason), [
     undefined,
@@ -200,7 +200,7 @@ Deno.test("explainEndpoints() says a terminating pod's reused IP went to the pod
   );
   assert.deepEqual(summary(pods), [
     "echo-new: not used: not ready",
-    "echo-old: not used: its address went to echo-new, which is not terminating",
+    "echo-old: not used: with an address reused by echo-new, which is not terminating",
   ]);
   // A pod still shown ready loses it too, and then is no ready pod: the fallback applies.
   const fallback = explainEndpoints(
@@ -214,7 +214,7 @@ Deno.test("explainEndpoints() says a terminating pod's reused IP went to the pod
   );
   assert.deepEqual(summary(fallback.pods), [
     "echo-new: not used: not ready",
-    "echo-old: not used: its address went to echo-new, which is not terminating",
+    "echo-old: not used: with an address reused by echo-new, which is not terminating",
     "echo-other: used: serving while terminating, as no pod is ready",
   ]);
 });

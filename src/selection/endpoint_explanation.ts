@@ -218,8 +218,8 @@ export function explainEndpoints(
       }
       if (kept.length === 0) {
         const why = holder === undefined
-          ? `its addresses are already ${owner}'s`
-          : `its address went to ${holder}, which is not terminating`;
+          ? `with every address already ${owner}'s`
+          : `with an address reused by ${holder}, which is not terminating`;
         unused(row, "duplicate", why);
         continue;
       }

@@ -652,6 +652,15 @@ Deno.test("changeLine() says a reason once for the pods that share it, one part 
     l.startsWith("not used: ")
   );
   assert.match(counts ?? "", /^not used: \d+ in an EndpointSlice with no port named "grpc"$/, counts);
+  // So does a shared address's: it was 'not used: 27 its addresses are already p-0's'.
+  const shared = {
+    ...SLICE,
+    endpoints: Array.from({ length: 28 }, (_, i) => ({ addresses: ["10.0.1.1"], targetRef: { name: `p-${i}` } })),
+  };
+  const sharedCounts = renderTable(serviceViewOf([shared], {}), { ...context, rows: 20 }).find((l) =>
+    l.startsWith("not used: ")
+  );
+  assert.match(sharedCounts ?? "", /^not used: \d+ with every address already p-0's$/, sharedCounts);
 });
 
 Deno.test("renderTable() colours only through its painter", () => {
