@@ -22,8 +22,12 @@ for (const [runtime, command] of Object.entries(runtimes)) {
       cwd: root,
       stdout: "piped",
       stderr: "piped",
+      // A worker that never ends fails its case, not the whole run (as in workers_main_channel_test.ts).
+      signal: AbortSignal.timeout(90_000),
     }).output();
-    assert.ok(output.success, new TextDecoder().decode(output.stderr));
+    const stderr = new TextDecoder().decode(output.stderr);
+    const child = `the ${runtime} child (${[...command, "tests/workers/threads.mjs"].join(" ")})`;
+    assert.ok(output.success, output.signal ? `${child} was killed after 90 s (${output.signal}): ${stderr}` : stderr);
     const seen = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
     assert.deepEqual(seen, {
       answers: ["pod-0:hi", "pod-0:hi", "pod-0:hi"],
