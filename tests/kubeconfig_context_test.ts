@@ -326,7 +326,7 @@ Deno.test("accessFromKubeconfig() uses options.context over current-context", as
     context: { cluster: "c", namespace: "elsewhere" },
   });
   const access = await fromObject(object, "other");
-  assert.equal(access.context, "other");
+  assert.equal(access.origin.context, "other");
   assert.equal(access.namespace, "elsewhere");
   assert.equal(
     access.source,

@@ -287,7 +287,7 @@ Deno.test("loadKubeconfigFiles() merges two files and skips missing ones", async
     readFile: readTextFile,
     runExecPlugin: noExec,
   });
-  assert.equal(access.context, "ctx-b");
+  assert.equal(access.origin.context, "ctx-b");
   assert.equal(access.server, "https://a.example");
   assert.equal(access.namespace, "from-b");
   assert.equal(

@@ -13,7 +13,7 @@ import { kubeconfigSource } from "./kubeconfig_origin.ts";
 import type { MergedKubeconfig } from "./kubeconfig_schema.ts";
 import { type KubeconfigUserOptions, readKubeconfigUser } from "./kubeconfig_user.ts";
 import { createTlsSettings } from "./tls_settings.ts";
-import type { Credentials, SourceAccess, TlsSettings } from "./types.ts";
+import type { Credentials, KubeconfigOrigin, SourceAccess, TlsSettings } from "./types.ts";
 
 /**
  * What one kubeconfig context gives, before `options` and namespace defaults apply.
@@ -37,8 +37,8 @@ import type { Credentials, SourceAccess, TlsSettings } from "./types.ts";
  * ```
  */
 export interface KubeconfigAccess extends SourceAccess {
-  /** The context used. */
-  context: string;
+  /** The files merged and the context used (`origin.context`). */
+  origin: KubeconfigOrigin;
 }
 
 /**
@@ -202,7 +202,6 @@ export async function accessFromKubeconfig(
     tlsInit.key = key;
   }
   const access: KubeconfigAccess = {
-    context: contextName,
     server: cluster.server,
     tls: createTlsSettings(tlsInit),
     credentials,
