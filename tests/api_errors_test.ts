@@ -827,6 +827,44 @@ Deno.test("statusError() for an HTML page names cluster.server when the server U
   }
 });
 
+// Through a proxy, the page in the API server's place may be the proxy's own (its login or block page): the advice
+// only said to point the kubeconfig at the API server, "not at a web page, a login page or a proxy".
+Deno.test("statusError() and notJsonError() for a page through a proxy say it may be the proxy's, and what to check", () => {
+  const page = (status = 403) => new Response(null, { status, headers: { "content-type": "text/html" } });
+  for (
+    const [proxySource, exempt] of [
+      ["HTTPS_PROXY", /, or add 10\.0\.0\.1 to NO_PROXY if the server is reachable without the proxy$/],
+      ['proxy-url of kubeconfig /k (context "dev")', /, or drop proxy-url of kubeconfig \/k \(context "dev"\) if the /],
+    ] as const
+  ) {
+    const access = {
+      ...accessTo("https://10.0.0.1:6443"),
+      proxyUrl: "http://puser:psecret@proxy.example:3128",
+      proxySource,
+    } as ClusterAccess;
+    for (
+      const message of [
+        statusError(listIn("prod"), access, page(), {}, false).message,
+        notJsonError("list", "endpointslices", access, page(200)).message,
+      ]
+    ) {
+      assert.match(message, /point the kubeconfig at the Kubernetes API server itself, not at a web page/, message);
+      assert.match(
+        message,
+        /; it came through the proxy http:\/\/proxy\.example:3128\/ \(its user name and password not shown\) from /,
+        message,
+      );
+      assert.match(message, /so the page may be the proxy's own \(a login page, a corporate proxy's block page\)/);
+      assert.match(message, /check that the proxy lets requests to 10\.0\.0\.1 through/, message);
+      assert.match(message, exempt, message);
+      assert.doesNotMatch(message, /psecret|puser/);
+    }
+  }
+  // Without a proxy, none of it.
+  const direct = statusError(listIn("prod"), accessTo("https://10.0.0.1:6443"), page(), {}, false).message;
+  assert.doesNotMatch(direct, /proxy's own|NO_PROXY/);
+});
+
 // In a pod, the server URL comes from KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, and there is no kubeconfig
 // to point anywhere: the advice for a page in the API server's place was "point the kubeconfig at ...".
 Deno.test("statusError() for an HTML page in a pod names the in-cluster variables, not a kubeconfig", async () => {

@@ -9,6 +9,7 @@
  */
 
 import type { ClusterAccess } from "../cluster/types.ts";
+import { proxyForDisplay } from "../cluster/proxy.ts";
 import { isRecord } from "../base/_util.ts";
 import type { Status } from "../base/endpoint_slice.ts";
 
@@ -30,7 +31,7 @@ export interface ErrorBody extends Status {
 /**
  * What to do about an answer that is not the API server's, naming `cluster.server` when the URL came from that
  * option (alone, or replacing the kubeconfig's server), as the TLS advice names the TLS options, and the in-cluster
- * variables in a pod.
+ * variables in a pod. Through a proxy, it adds that the page may be the proxy's own, and what to check.
  *
  * @param access The cluster.
  * @returns Advice for the end of a message.
@@ -55,9 +56,25 @@ export function foreignAnswerAdvice(access: ClusterAccess): string {
   if (new URL(access.server).pathname.replace(/\/+$/, "") !== "") {
     return "a gateway that serves the API under the path of its URL (Rancher, a Connect gateway) answers so when " +
       `it refuses the user or knows no such cluster: check the path in ${option ? "cluster.server" : access.source} ` +
-      `and the user's access there, or ${point}`;
+      `and the user's access there, or ${point}${throughProxy(access)}`;
   }
-  return `${point}, not at a web page, a login page or a proxy`;
+  return `${point}, not at a web page, a login page or a proxy${throughProxy(access)}`;
+}
+
+/** When the request went through a proxy: the answer may be the proxy's own page, and what to check then. */
+function throughProxy(access: ClusterAccess): string {
+  if (access.proxyUrl === undefined) return "";
+  const host = new URL(access.server).hostname;
+  const source = access.proxySource;
+  // An environment proxy (HTTPS_PROXY and the like) skips the hosts in NO_PROXY; a kubeconfig's proxy-url does not.
+  const skip = source === undefined
+    ? ""
+    : source.startsWith("proxy-url of ")
+    ? `, or drop ${source} if the server is reachable without it`
+    : `, or add ${host} to NO_PROXY if the server is reachable without the proxy`;
+  const from = source === undefined ? "" : ` from ${source}`;
+  return `; it came through the proxy ${proxyForDisplay(access.proxyUrl)}${from}, so the page may be the proxy's ` +
+    `own (a login page, a corporate proxy's block page): check that the proxy lets requests to ${host} through${skip}`;
 }
 
 /**
