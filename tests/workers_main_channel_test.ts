@@ -3,7 +3,7 @@
 // and the main thread's channel keeps calling both pods. worker_threads on Node, Bun and Deno; Web Workers on Bun
 // and Deno. Node and Bun import the built package: run `npm run build` first.
 import assert from "node:assert/strict";
-import { childEnv } from "./_child_env.mjs";
+import { lastJsonLine } from "./_bounded_child.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const script = new URL("./workers/main_and_workers.mjs", import.meta.url).pathname;
@@ -18,18 +18,8 @@ const cases: [string, string[], "threads" | "web"][] = [
 
 for (const [name, command, mode] of cases) {
   Deno.test(`${name}: terminated mid-watch, they leave no watch or API connection, and the main channel calls on`, async () => {
-    const output = await new Deno.Command(command[0], {
-      env: childEnv(),
-      args: [...command.slice(1), script, mode],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-      // Each case took 4-14 s with the load average at 18-20: a worker that never ends fails it, not the whole run.
-      signal: AbortSignal.timeout(90_000),
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    assert.ok(output.success, output.signal ? `killed after 90 s (${output.signal}): ${stderr}` : stderr);
-    const seen = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
+    // Each case took 4-14 s with the load average at 18-20.
+    const { seen, stderr } = await lastJsonLine(name, command, script, [mode]);
     assert.deepEqual({ ...seen, alone: undefined }, {
       watches: 3,
       alone: undefined,
@@ -42,6 +32,6 @@ for (const [name, command, mode] of cases) {
       failures: [],
       unhandled: [],
     }, stderr);
-    assert.match(seen.mainBetween, /^pod-[01]:m$/);
+    assert.match(String(seen.mainBetween), /^pod-[01]:m$/);
   });
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
-import { childEnv } from "./_child_env.mjs";
+import { lastJsonLine } from "./_bounded_child.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const threads = new URL("./workers/threads.mjs", import.meta.url).pathname;
@@ -16,19 +16,7 @@ const runtimes = {
 
 for (const [runtime, command] of Object.entries(runtimes)) {
   Deno.test(`${runtime} worker threads: one watch each, ended with the worker, and a new one resolves`, async () => {
-    const output = await new Deno.Command(command[0], {
-      env: childEnv(),
-      args: [...command.slice(1), threads],
-      cwd: root,
-      stdout: "piped",
-      stderr: "piped",
-      // A worker that never ends fails its case, not the whole run (as in workers_main_channel_test.ts).
-      signal: AbortSignal.timeout(90_000),
-    }).output();
-    const stderr = new TextDecoder().decode(output.stderr);
-    const child = `the ${runtime} child (${[...command, "tests/workers/threads.mjs"].join(" ")})`;
-    assert.ok(output.success, output.signal ? `${child} was killed after 90 s (${output.signal}): ${stderr}` : stderr);
-    const seen = JSON.parse(new TextDecoder().decode(output.stdout).trim().split("\n").at(-1)!);
+    const { seen } = await lastJsonLine(runtime, command, threads);
     assert.deepEqual(seen, {
       answers: ["pod-0:hi", "pod-0:hi", "pod-0:hi"],
       watches: 3,
