@@ -1,4 +1,5 @@
-// Shared by the tests that run a Deno program with some permissions left out and read what it prints.
+// Shared by the tests that run a Deno or Node program with only some of the environment or permissions, and read
+// what it prints.
 import assert from "node:assert/strict";
 import { childEnv } from "./_child_env.mjs";
 
@@ -9,8 +10,13 @@ export const DENO = new URL("../node_modules/.bin/deno", import.meta.url).pathna
  * Runs Deno with `args` and only PATH, `env` and DENO_NO_UPDATE_CHECK in its environment: its output, trimmed; a
  * failure shows its stderr.
  */
-export async function denoOutput(args: string[], env: Record<string, string> = {}): Promise<string> {
-  const output = await new Deno.Command(DENO, {
+export function denoOutput(args: string[], env: Record<string, string> = {}): Promise<string> {
+  return cleanEnvOutput(DENO, args, env);
+}
+
+/** Runs `program` with `args` and only PATH, `env` and DENO_NO_UPDATE_CHECK in its environment, as `denoOutput()`. */
+export async function cleanEnvOutput(program: string, args: string[], env: Record<string, string>): Promise<string> {
+  const output = await new Deno.Command(program, {
     args,
     clearEnv: true,
     env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),

@@ -9,6 +9,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childEnv } from "./_child_env.mjs";
+import { cleanEnvOutput } from "./_deno_output.ts";
 
 const REPO = new URL("..", import.meta.url).pathname;
 const CHILD = new URL("./node_lockdown/find_cluster_child.mjs", import.meta.url).pathname;
@@ -28,15 +29,11 @@ async function permissionFlag(): Promise<string> {
 async function findCluster(env: Record<string, string>, readable: string[] = [], args: string[] = []) {
   // Node checks the real path: node_modules may be a link to another checkout's.
   const allowed = [REPO, Deno.realPathSync(join(REPO, "node_modules")), ...readable];
-  const output = await new Deno.Command("node", {
-    args: [await permissionFlag(), ...allowed.map((path) => `--allow-fs-read=${path}`), CHILD, ...args],
-    clearEnv: true,
-    env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(output.success, new TextDecoder().decode(output.stderr));
-  return new TextDecoder().decode(output.stdout).trim();
+  return await cleanEnvOutput(
+    "node",
+    [await permissionFlag(), ...allowed.map((path) => `--allow-fs-read=${path}`), CHILD, ...args],
+    env,
+  );
 }
 
 /** A kubeconfig with one cluster and `user`, whose context names `namespace` (none when empty). */
@@ -120,18 +117,11 @@ Deno.test({
       await writeFile(config, kubeconfig({ token: "secret-token-123" }));
       // The yaml package prints every token it reads when LOG_TOKENS is set: a frozen console cannot be silenced.
       for (const env of [{}, { LOG_TOKENS: "1", LOG_STREAM: "1" }] as Record<string, string>[]) {
-        const output = await new Deno.Command("node", {
-          args: ["--frozen-intrinsics", FROZEN_CHILD, config],
-          clearEnv: true,
-          env: childEnv({ PATH: Deno.env.get("PATH") ?? "", ...env }),
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.ok(output.success, new TextDecoder().decode(output.stderr));
+        const stdout = await cleanEnvOutput("node", ["--frozen-intrinsics", FROZEN_CHILD, config], env);
         // It threw "Cannot assign to read only property 'return' of object '[object AsyncGenerator]'", and the
         // kubeconfig was "malformed" (silencing the console threw).
         assert.equal(
-          new TextDecoder().decode(output.stdout).trim(),
+          stdout,
           `left\nfound kubeconfig ${config} (context "c")`,
           JSON.stringify(env),
         );

@@ -15,6 +15,17 @@ import { childEnv } from "./_child_env.mjs";
 const run = promisify(execFile);
 const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 
+/** Writes `advice.ts` in `folder`, which prints `name(moduleUrl)` of the advice module, and gives its path. */
+async function adviceScript(folder: string, name: "oneCopyAdvice" | "installedBy", moduleUrl: string): Promise<string> {
+  const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
+  const script = join(folder, "advice.ts");
+  await writeFile(
+    script,
+    `import { ${name} } from ${JSON.stringify(module)};\nconsole.log(${name}(${JSON.stringify(moduleUrl)}));\n`,
+  );
+  return script;
+}
+
 /** A project whose node_modules holds `mark`, and the URL of a module of the package inside it. */
 async function project(mark: string | undefined): Promise<{ folder: string; moduleUrl: string }> {
   const folder = await mkdtemp(join(tmpdir(), "kgr-one-copy-"));
@@ -81,13 +92,7 @@ Deno.test("oneCopyAdvice() on Deno without read access to node_modules gives Den
   // The permission is queried, not asked for (Deno would ask on a terminal); --no-prompt stands in for a pipe.
   const { folder, moduleUrl } = await project(".yarn-integrity");
   try {
-    const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
-    const script = join(folder, "advice.ts");
-    await writeFile(
-      script,
-      `import { oneCopyAdvice } from ${JSON.stringify(module)};\n` +
-        `console.log(oneCopyAdvice(${JSON.stringify(moduleUrl)}));\n`,
-    );
+    const script = await adviceScript(folder, "oneCopyAdvice", moduleUrl);
     const { stdout } = await run(deno, ["run", "--no-prompt", "--no-config", script], {
       env: childEnv(Deno.env.toObject()),
     });
@@ -311,13 +316,7 @@ Deno.test("installedBy() on Deno with read access to the project alone caps Bun'
     "bun.lock": 60,
   });
   try {
-    const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
-    const script = join(folder, "advice.ts");
-    await writeFile(
-      script,
-      `import { installedBy } from ${JSON.stringify(module)};\n` +
-        `console.log(installedBy(${JSON.stringify(moduleUrl)}));\n`,
-    );
+    const script = await adviceScript(folder, "installedBy", moduleUrl);
     const { stdout } = await run(deno, ["run", "--no-prompt", "--no-config", `--allow-read=${folder}`, script], {
       env: childEnv(Deno.env.toObject()),
     });
@@ -343,13 +342,7 @@ Deno.test({
       "node_modules/local-lib": 60,
     });
     try {
-      const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
-      const script = join(folder, "advice.ts");
-      await writeFile(
-        script,
-        `import { installedBy } from ${JSON.stringify(module)};\n` +
-          `console.log(installedBy(${JSON.stringify(moduleUrl)}));\n`,
-      );
+      const script = await adviceScript(folder, "installedBy", moduleUrl);
       const readable = ["package-lock.json", "bun.lock", "node_modules/.package-lock.json"].map((file) =>
         join(folder, file)
       );
