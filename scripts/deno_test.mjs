@@ -15,6 +15,7 @@
 import { spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import process from "node:process";
+import { stripVTControlCharacters } from "node:util";
 import { childEnv } from "../tests/_child_env.mjs";
 import { ownTmpdir } from "../tests/_own_tmpdir.mjs";
 
@@ -99,7 +100,7 @@ async function runDeno(label, args, output, say, tmpdir) {
  */
 function failureEnd(chunks) {
   const lines = chunks.map((chunk) => chunk.toString()).join("").split("\n");
-  const plain = lines.map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""));
+  const plain = lines.map(stripVTControlCharacters);
   const errors = plain.lastIndexOf(" ERRORS ");
   if (errors === -1) return lines.slice(-40).join("\n");
   const failures = Math.max(plain.lastIndexOf(" FAILURES "), errors);
