@@ -7,6 +7,7 @@ import { KubeApiError } from "../src/base/errors.ts";
 import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
+import { bunNoProxyVariable, proxyFromEnvironment } from "../src/cluster/proxy.ts";
 import { fakeEnvironment, IN_CLUSTER_VARS, kubeconfigText, SA_FILES } from "./_cluster_environment.ts";
 
 /** Where {@linkcode accessTo}'s access came from: a kubeconfig `/k`. */
@@ -863,6 +864,29 @@ Deno.test("statusError() and notJsonError() for a page through a proxy say it ma
   // Without a proxy, none of it.
   const direct = statusError(listIn("prod"), accessTo("https://10.0.0.1:6443"), page(), {}, false).message;
   assert.doesNotMatch(direct, /proxy's own|NO_PROXY/);
+});
+
+// For an IPv6 server the advice said "add [fd00::1] to NO_PROXY": Go's httpproxy (kubectl) reads a bracketed address
+// without a port as a name, which matches no server, and so do we. The bare address works for kubectl, us and Bun.
+Deno.test("statusError() for a page through an environment proxy names a NO_PROXY entry that skips the proxy", () => {
+  const page = new Response(null, { status: 403, headers: { "content-type": "text/html" } });
+  const proxyUrl = "http://proxy.example:3128";
+  for (
+    const [server, entry] of [
+      ["https://[fd00::1]:6443", "fd00::1"],
+      ["https://[fd00::1]", "fd00::1"],
+      ["https://10.0.0.1:6443", "10.0.0.1"],
+      ["https://api.example.com:6443", "api.example.com"],
+    ]
+  ) {
+    const access = { ...accessTo(server), proxyUrl, proxySource: "HTTPS_PROXY" } as ClusterAccess;
+    const message = statusError(listIn("prod"), access, page, {}, false).message;
+    const named = /, or add (\S+) to NO_PROXY if the server is reachable without the proxy$/.exec(message);
+    assert.equal(named?.[1], entry, message);
+    const env = (vars: Record<string, string>) => (name: string) => vars[name];
+    assert.equal(proxyFromEnvironment(server, env({ HTTPS_PROXY: proxyUrl, NO_PROXY: entry })), undefined, entry);
+    assert.equal(bunNoProxyVariable(server, env({ NO_PROXY: entry })), "NO_PROXY", entry);
+  }
 });
 
 // In a pod, the server URL comes from KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, and there is no kubeconfig

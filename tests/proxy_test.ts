@@ -149,6 +149,14 @@ Deno.test("proxyFromEnvironment() reads NO_PROXY's host:port entries as Go's net
     ["https://api.example.com:6443", "example.com:", "direct"],
     ["https://[fd00::1]:6443", "fd00::1", "direct"],
     ["https://[fd00::1]:6443", "[fd00::1]:6443", "direct"],
+    // Also measured with kubectl v1.36.3 (a server at [fd00::1]:6443 on lo in a network namespace, HTTPS_PROXY at a
+    // loopback listener): a port after a bare address makes another address, a range takes no port nor brackets.
+    ["https://[fd00::1]:6443", "[fd00::1]:1", PROXY],
+    ["https://[fd00::1]:6443", "fd00::1:6443", PROXY],
+    ["https://[fd00::1]:6443", "fd00::1/64", "direct"],
+    ["https://[fd00::1]:6443", "fd00::/64", "direct"],
+    ["https://[fd00::1]:6443", "[fd00::1]/64", PROXY],
+    ["https://[fd00::1]:6443", "fd00::1/64:6443", PROXY],
   ];
   for (const [server, noProxy, expected] of table) {
     assert.equal(chosen(server, { HTTPS_PROXY: PROXY, NO_PROXY: noProxy }), expected, `${server} ${noProxy}`);
