@@ -1,5 +1,6 @@
 /**
- * The time the CLI measures ages on ("changed 5s ago", "listing for 20s"):
+ * The time the CLI measures ages on ("changed 5s ago", "listing for 20s",
+ * "watching again after 37 s of retrying"):
  * the wall clock, which counts the minutes a laptop or VM spent suspended
  * (the monotonic clock does not, on Linux), but which never goes back.
  *

@@ -135,21 +135,22 @@ export function changeLine(view: ServiceView, now: number): string {
  * time first, as on the lines per change, then the failure's message, or how long the failures lasted.
  *
  * @param message The failure's message; `undefined` once the watch is served again.
- * @param now The current time, in ms since the epoch.
- * @param failingSince When the failures began, in ms since the epoch (for the line of their end).
+ * @param now The current time, in ms since the epoch (the wall clock's, as it is printed).
+ * @param failingFor How long the failures have lasted, in ms, measured on a clock that does not step back (for the
+ * line of their end).
  * @returns The text, without a newline.
  *
  * @example
  * ```ts
  * import { problemLine } from "./report.ts";
  * console.log(problemLine("Cannot watch ...", 0, 0)); // "1970-01-01T00:00:00.000Z retrying: Cannot watch ..."
- * console.log(problemLine(undefined, 37_400, 0)); // "1970-01-01T00:00:37.400Z watching again after 37 s of retrying"
+ * console.log(problemLine(undefined, 0, 37_400)); // "1970-01-01T00:00:00.000Z watching again after 37 s of retrying"
  * ```
  */
-export function problemLine(message: string | undefined, now: number, failingSince: number): string {
+export function problemLine(message: string | undefined, now: number, failingFor: number): string {
   const at = new Date(now).toISOString();
   if (message !== undefined) return `${at} retrying: ${message}`;
-  return `${at} watching again after ${lasted(now - failingSince)} of retrying`;
+  return `${at} watching again after ${lasted(failingFor)} of retrying`;
 }
 
 /** How long failures lasted: `less than 1 s`, `37 s`, `2 min 5 s`, `20 min` (whole seconds, rounded down). */

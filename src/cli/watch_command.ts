@@ -86,7 +86,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   /** What was last printed off a terminal: the snapshot's number with --json, else the line's summary. */
   let printed: number | string | undefined;
   let problem: string | undefined;
-  /** When the failures that `problem` is the last of began. */
+  /** When the failures that `problem` is the last of began, on the display clock. */
   let failingSince = 0;
   /** How many exec plugins have the terminal: the live table waits for them, below what they wrote. */
   let pluginsOnTerminal = 0;
@@ -182,9 +182,11 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
     const text = failure?.message;
     if (text === problem || (text === undefined && view.watch.state !== "watching")) return;
-    const now = Date.now();
+    // The time of day is the wall clock's; how long the failures lasted is measured on the display clock, which a
+    // step back of the wall clock (NTP) does not shorten to "less than 1 s".
+    const now = displayClock.now();
     if (problem === undefined) failingSince = now;
-    stderr.write(`kgr-resolver: ${problemLine(text, now, failingSince)}\n`);
+    stderr.write(`kgr-resolver: ${problemLine(text, Date.now(), now - failingSince)}\n`);
     problem = text;
   };
 

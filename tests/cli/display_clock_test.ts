@@ -92,3 +92,54 @@ Deno.test("the live table's 'changed Ns ago' goes on counting after the wall clo
     await cluster.close();
   }
 });
+
+Deno.test("off a terminal, 'watching again after N s of retrying' goes on counting after the wall clock stepped back", async () => {
+  // The length was a Date.now() difference: NTP stepping back a clock 10 minutes ahead during an outage printed
+  // "watching again after less than 1 s of retrying", however long it lasted.
+  const cluster = await startCluster();
+  let output = "";
+  let errors = "";
+  const stdout: CliOutput = { write: (text) => void (output += text), isTTY: false, size: () => undefined };
+  const stderr: CliOutput = { write: (text) => void (errors += text), isTTY: false, size: () => undefined };
+  let interrupt: ((code: number) => void) | undefined;
+  const cli: CliProcess = {
+    args: [],
+    env: () => undefined,
+    stdout,
+    stderr,
+    onInterrupt(handler) {
+      interrupt = handler;
+      return () => {};
+    },
+    exit: () => Promise.reject(new Error("no exit in a test")),
+  };
+  const wallClock = Date.now;
+  const monotonic = performance.now.bind(performance);
+  const shows = async (what: string, seen: () => boolean) => {
+    const end = monotonic() + 10_000;
+    while (!seen()) {
+      if (monotonic() > end) throw new Error(`Timed out waiting for ${what} in:\n${errors}\n${output}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const command = parseArgs([TARGET, "--kubeconfig", cluster.kubeconfig]) as WatchCommand;
+  const running = runWatch(command, cli);
+  try {
+    await shows("the first snapshot", () => output.includes("3 used"));
+    cluster.api.failNext(1, { status: 503, message: "etcd is down", path: "watch" });
+    cluster.api.dropWatches();
+    await shows("the failure", () => errors.includes(" retrying: "));
+    Date.now = () => wallClock() - 10 * 60_000;
+    performance.now = () => monotonic() + 5_000;
+    await shows("the recovery", () => errors.includes("watching again"));
+    // At least the 5 s the monotonic clock moved on, plus the real seconds of the backoff.
+    const lasted = /watching again after (\d+) s of retrying\n/.exec(errors);
+    assert.ok(lasted && Number(lasted[1]) >= 5 && Number(lasted[1]) < 30, errors);
+  } finally {
+    Date.now = wallClock;
+    performance.now = monotonic;
+    interrupt?.(130);
+    await running;
+    await cluster.close();
+  }
+});
