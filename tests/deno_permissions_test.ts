@@ -100,6 +100,32 @@ Deno.test("Deno without a permission: the error names the flag to add, not an un
   }
 });
 
+Deno.test("Deno with POD_NAMESPACE in --deny-env, in a pod: the error says to drop it there, not to grant --allow-env", async () => {
+  // Deno's own error reads "run again with the --allow-env flag" for a denied variable too; the advice said the same
+  // to a process run with --allow-env, which has it.
+  const child = new URL("./deno_permissions/pod_namespace_child.ts", import.meta.url).pathname;
+  const pod = { KUBERNETES_SERVICE_HOST: "10.96.0.1", KUBERNETES_SERVICE_PORT: "443", POD_NAMESPACE: "shop" };
+  const run = (permissions: string[]) => denoOutput(["run", "--no-prompt", ...permissions, child], pod);
+  const before =
+    "failed Cannot tell the pod's namespace: this Deno process may not read POD_NAMESPACE, which names it " +
+    "before /sa/namespace: ";
+  assert.equal(
+    await run(["--allow-env", "--deny-env=POD_NAMESPACE"]),
+    `${before}drop it from --deny-env, which denies it`,
+  );
+  // Denied and not granted either: both.
+  assert.equal(
+    await run(["--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT", "--deny-env=POD_NAMESPACE"]),
+    `${before}drop it from --deny-env, which denies it, and grant it (--allow-env=POD_NAMESPACE,...)`,
+  );
+  // Only not granted: as before.
+  assert.equal(
+    await run(["--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT"]),
+    `${before}run it with --allow-env, or add it to its list (--allow-env=POD_NAMESPACE,...)`,
+  );
+  assert.equal(await run(["--allow-env"]), "namespace shop");
+});
+
 Deno.test("Deno without the proxy variables in its --allow-env list: a warning names them and the flag, never the proxy URL", async () => {
   const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {

@@ -19,7 +19,7 @@ import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";
 import type { Environment, SourceAccess } from "./types.ts";
-import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
+import { deniedEnvAdvice, denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Where the in-cluster service account is mounted.
@@ -216,9 +216,11 @@ export async function inClusterNamespace(
   const path = joinPath(env.serviceAccountDirectory, "namespace");
   // client-go reads it before the file, and it may name another namespace than the pod's.
   if (env.refused?.("POD_NAMESPACE")) {
+    // Named in --deny-env, it is refused with --allow-env too, in the same words: "run it with --allow-env" would not do.
+    const fix = deniedEnvAdvice("POD_NAMESPACE") ??
+      `${grantAdvice("env")}, or add it to its list (${listedGrant("env", ["POD_NAMESPACE"])})`;
     throw new ConfigError(
-      `Cannot tell the pod's namespace: ${denoHolder()} may not read POD_NAMESPACE, which names it before ${path}: ` +
-        `${grantAdvice("env")}, or add it to its list (${listedGrant("env", ["POD_NAMESPACE"])})`,
+      `Cannot tell the pod's namespace: ${denoHolder()} may not read POD_NAMESPACE, which names it before ${path}: ${fix}`,
       { field: "POD_NAMESPACE" },
     );
   }

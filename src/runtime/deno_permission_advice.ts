@@ -113,6 +113,45 @@ export function listedGrant(permission: string, values: string[]): string {
     : `--allow-${permission}=${values.join(",")},...`;
 }
 
+/** Deno's permission state for reading a variable, or for reading every variable, when it can be asked. */
+function envState(variable?: string): string | undefined {
+  type Query = (descriptor: { name: "env"; variable?: string }) => { state: string };
+  const permissions = (globalThis as { Deno?: { permissions?: { querySync?: Query } } }).Deno?.permissions;
+  if (runtimeKey() !== "deno" || typeof permissions?.querySync !== "function") return undefined;
+  try {
+    return permissions.querySync(variable === undefined ? { name: "env" } : { name: "env", variable }).state;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What to do about a variable that `--deny-env` names. Deno's own error reads the same for it as for one no
+ * `--allow-env` grants ("Requires env access to ..., run again with the --allow-env flag"); its permission state
+ * tells them apart (`denied`, not `prompt`).
+ *
+ * @param name The variable Deno refused to read.
+ * @returns Advice such as `drop it from --deny-env, which denies it`, or `undefined` when no deny names it (or not on
+ * Deno): the variable is then only not granted.
+ *
+ * @example
+ * ```ts
+ * import { deniedEnvAdvice } from "./deno_permission_advice.ts";
+ * console.log(deniedEnvAdvice("POD_NAMESPACE")); // undefined, unless --deny-env names it
+ * ```
+ */
+export function deniedEnvAdvice(name: string): string | undefined {
+  if (envState(name) !== "denied") return undefined;
+  const flag = compiledByDeno()
+    ? "the --deny-env it was compiled with"
+    : inDenoWorker()
+    ? "the process's --deny-env"
+    : "--deny-env";
+  // Without --allow-env for every variable, one that a list does not grant is refused after the deny goes too.
+  const grant = envState() === "granted" ? "" : `, and grant it (${listedGrant("env", [name])})`;
+  return `drop it from ${flag}, which denies it${grant}`;
+}
+
 /**
  * What to do about a connection to a pod that Deno refused: its own words ("Requires net access to ...") say to run
  * the process again with `--allow-net`, which does not help a Web Worker.
