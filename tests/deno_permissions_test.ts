@@ -126,6 +126,85 @@ Deno.test("Deno with POD_NAMESPACE in --deny-env, in a pod: the error says to dr
   assert.equal(await run(["--allow-env"]), "namespace shop");
 });
 
+Deno.test("Deno with variables in --deny-env: each message says to drop them there, not to grant --allow-env", async () => {
+  // Deno refuses a denied variable in the words of one not granted ("run again with the --allow-env flag"), and so
+  // did every message but POD_NAMESPACE's, to a process run with --allow-env, which has it.
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const kubeconfig = join(dir, "config");
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443" } }],
+        contexts: [{ name: "c", context: { cluster: "c" } }],
+      }),
+    );
+    const child = new URL("./deno_permissions/denied_env_child.ts", import.meta.url).pathname;
+    // Only resolves the cluster's access: the server is never dialed.
+    const run = async (permissions: string[], env: Record<string, string>) => {
+      const output = await new Deno.Command(DENO, {
+        args: ["run", "--no-prompt", "--allow-read", ...permissions, child],
+        clearEnv: true,
+        env: childEnv({ PATH: Deno.env.get("PATH") ?? "", HOME: join(dir, "absent"), ...env }),
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const decoder = new TextDecoder();
+      return `${decoder.decode(output.stdout)}${decoder.decode(output.stderr)}`.trim();
+    };
+    const drop = "drop it from --deny-env, which denies it";
+    assert.equal(
+      await run(["--allow-env", "--deny-env=KUBECONFIG"], { KUBECONFIG: kubeconfig }),
+      "failed Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, and kubectl uses the " +
+        `kubeconfig it names whenever it is set: ${drop}, or pass cluster.kubeconfig or cluster.server`,
+    );
+    assert.equal(
+      await run(["--allow-env", "--deny-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT"], {}),
+      "failed Cannot tell whether this process runs in a pod: this Deno process may not read " +
+        "KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, which decide whether the in-cluster service account " +
+        "is used (before ~/.kube/config): drop them from --deny-env, which denies them, or pass cluster.kubeconfig " +
+        "or cluster.server",
+    );
+    assert.match(
+      await run(["--allow-env", "--deny-env=KUBERNETES_SERVICE_HOST,HOME"], {}),
+      new RegExp(
+        `in-cluster \\(KUBERNETES_SERVICE_PORT is not set, and this Deno process may not read ` +
+          `KUBERNETES_SERVICE_HOST: ${drop}\\); ~/\\.kube/config \\(this Deno process may not read HOME: ${drop}\\)`,
+      ),
+    );
+    assert.equal(
+      await run(["--allow-env", "--deny-env=LOG_TOKENS"], { KUBECONFIG: kubeconfig }),
+      `failed Cannot load kubeconfig ${kubeconfig}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the ` +
+        "environment, which this Deno process may not: drop LOG_TOKENS from --deny-env, which denies it",
+    );
+    const proxied = { KUBECONFIG: kubeconfig, HTTPS_PROXY: "http://proxy.corp:3128", NODE_NAME: "n", ZONE: "z" };
+    assert.equal(
+      await run(["--allow-env", "--deny-env=HTTPS_PROXY,https_proxy,NODE_NAME,ZONE"], proxied),
+      `found kubeconfig ${kubeconfig} (context "c")\n` +
+        "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
+        "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop them from --deny-env, which " +
+        "denies them\n" +
+        "@kgr/resolver: this Deno process may not read NODE_NAME or ZONE, so topology-aware routing cannot use " +
+        "them: drop them from --deny-env, which denies them (or set the locality option: {} turns topology-aware " +
+        "routing off)",
+    );
+    // Denied, and left out of a list: both. Only left out of it: as before.
+    assert.equal(
+      await run(["--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM,NODE_NAME", "--deny-env=HTTPS_PROXY,ZONE"], proxied),
+      `found kubeconfig ${kubeconfig} (context "c")\n` +
+        "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
+        "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop HTTPS_PROXY from " +
+        "--deny-env, which denies it, and grant HTTPS_PROXY and https_proxy (--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
+        "@kgr/resolver: this Deno process may not read ZONE, so topology-aware routing cannot use it: drop it from " +
+        "--deny-env, which denies it, and grant it (--allow-env=ZONE,...) (or set the locality option: {} turns " +
+        "topology-aware routing off)",
+    );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 Deno.test("Deno without the proxy variables in its --allow-env list: a warning names them and the flag, never the proxy URL", async () => {
   const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {

@@ -95,10 +95,11 @@ export async function inClusterAccess(
       const [names, decide, them] = refused.length > 1
         ? [refused.join(" and "), "decide", "them"]
         : [refused[0], "decides", "it"];
+      const fix = deniedEnvAdvice(refused) ??
+        `${grantAdvice("env")}, or add ${them} to its list (${listedGrant("env", refused)})`;
       throw new ConfigError(
         `Cannot tell whether this process runs in a pod: ${denoHolder()} may not read ${names}, which ${decide} ` +
-          `whether the in-cluster service account is used (${unknown.instead}): ${grantAdvice("env")}, or ` +
-          `add ${them} to its list (${listedGrant("env", refused)}), or pass ${unknown.options}`,
+          `whether the in-cluster service account is used (${unknown.instead}): ${fix}, or pass ${unknown.options}`,
         { field: refused[0] },
       );
     }
@@ -106,8 +107,8 @@ export async function inClusterAccess(
       ...(notSet.length > 0 ? [`${notSet.join(" and ")} ${notSet.length > 1 ? "are" : "is"} not set`] : []),
       ...(refused.length > 0
         ? [
-          `${denoHolder()} may not read ${refused.join(" and ")}: ${grantAdvice("env")}, ` +
-          `or add ${refused.length > 1 ? "them" : "it"} to its list`,
+          `${denoHolder()} may not read ${refused.join(" and ")}: ` + (deniedEnvAdvice(refused) ??
+            `${grantAdvice("env")}, or add ${refused.length > 1 ? "them" : "it"} to its list`),
         ]
         : []),
     ];
@@ -217,7 +218,7 @@ export async function inClusterNamespace(
   // client-go reads it before the file, and it may name another namespace than the pod's.
   if (env.refused?.("POD_NAMESPACE")) {
     // Named in --deny-env, it is refused with --allow-env too, in the same words: "run it with --allow-env" would not do.
-    const fix = deniedEnvAdvice("POD_NAMESPACE") ??
+    const fix = deniedEnvAdvice(["POD_NAMESPACE"]) ??
       `${grantAdvice("env")}, or add it to its list (${listedGrant("env", ["POD_NAMESPACE"])})`;
     throw new ConfigError(
       `Cannot tell the pod's namespace: ${denoHolder()} may not read POD_NAMESPACE, which names it before ${path}: ${fix}`,

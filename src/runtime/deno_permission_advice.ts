@@ -7,6 +7,7 @@
  * @module
  */
 
+import { wordList } from "../base/_word_list.ts";
 import { runtimeKey } from "./runtime.ts";
 
 /**
@@ -107,7 +108,7 @@ export function flagAdvice(flags: string[]): string {
  * console.log(listedGrant("env", ["KUBECONFIG"])); // --allow-env=KUBECONFIG,...
  * ```
  */
-export function listedGrant(permission: string, values: string[]): string {
+export function listedGrant(permission: string, values: readonly string[]): string {
   return inDenoWorker()
     ? `${permission}: [${values.map((value) => `"${value}"`).join(", ")}, ...]`
     : `--allow-${permission}=${values.join(",")},...`;
@@ -126,30 +127,35 @@ function envState(variable?: string): string | undefined {
 }
 
 /**
- * What to do about a variable that `--deny-env` names. Deno's own error reads the same for it as for one no
- * `--allow-env` grants ("Requires env access to ..., run again with the --allow-env flag"); its permission state
- * tells them apart (`denied`, not `prompt`).
+ * What to do about variables that Deno refused to read when `--deny-env` names some of them. Deno's own error reads
+ * the same for a denied variable as for one no `--allow-env` grants ("Requires env access to ..., run again with the
+ * --allow-env flag"); its permission state tells them apart (`denied`, not `prompt`).
  *
- * @param name The variable Deno refused to read.
- * @returns Advice such as `drop it from --deny-env, which denies it`, or `undefined` when no deny names it (or not on
- * Deno): the variable is then only not granted.
+ * @param names The variables Deno refused to read.
+ * @returns Advice such as `drop it from --deny-env, which denies it`, or `undefined` when no deny names any of them
+ * (or not on Deno): they are then only not granted.
  *
  * @example
  * ```ts
  * import { deniedEnvAdvice } from "./deno_permission_advice.ts";
- * console.log(deniedEnvAdvice("POD_NAMESPACE")); // undefined, unless --deny-env names it
+ * console.log(deniedEnvAdvice(["POD_NAMESPACE"])); // undefined, unless --deny-env names it
  * ```
  */
-export function deniedEnvAdvice(name: string): string | undefined {
-  if (envState(name) !== "denied") return undefined;
+export function deniedEnvAdvice(names: readonly string[]): string | undefined {
+  const denied = names.filter((name) => envState(name) === "denied");
+  if (denied.length === 0) return undefined;
   const flag = compiledByDeno()
     ? "the --deny-env it was compiled with"
     : inDenoWorker()
     ? "the process's --deny-env"
     : "--deny-env";
+  const pronoun = (items: readonly string[]) => items.length > 1 ? "them" : "it";
+  const all = denied.length === names.length;
   // Without --allow-env for every variable, one that a list does not grant is refused after the deny goes too.
-  const grant = envState() === "granted" ? "" : `, and grant it (${listedGrant("env", [name])})`;
-  return `drop it from ${flag}, which denies it${grant}`;
+  const grant = envState() === "granted"
+    ? ""
+    : `, and grant ${all ? pronoun(names) : wordList(names)} (${listedGrant("env", names)})`;
+  return `drop ${all ? pronoun(denied) : wordList(denied)} from ${flag}, which denies ${pronoun(denied)}${grant}`;
 }
 
 /**

@@ -12,7 +12,7 @@ import { currentValue, isOptionsObject } from "../base/_util.ts";
 import { environmentVariable, refusedToRead } from "../runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
-import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 import { wordList } from "../base/_word_list.ts";
 
 /**
@@ -128,8 +128,9 @@ const LOCALITY_VARIABLES = ["NODE_NAME", "ZONE"];
 function warnUnreadable(names: string[]): void {
   if (names.length === 0) return;
   const message = `${denoHolder()} may not read ${wordList(names, "or")}, so topology-aware routing cannot use ` +
-    `${names.length > 1 ? "them" : "it"}: ${grantAdvice("env")}, or add ${wordList(names)} to its list ` +
-    "(or set the locality option: {} turns topology-aware routing off)";
+    `${names.length > 1 ? "them" : "it"}: ${
+      deniedEnvAdvice(names) ?? `${grantAdvice("env")}, or add ${wordList(names)} to its list`
+    } (or set the locality option: {} turns topology-aware routing off)`;
   warnOnce(names, message);
 }
 
