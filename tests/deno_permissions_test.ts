@@ -294,6 +294,10 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
     assert.match(noNet, /Requires net access to "127\.0\.0\.1:\d+"/);
     assert.match(noNet, /: run it with --allow-net, or add the API server to its list$/);
     assert.doesNotMatch(noEnv + noNet, /cannot reach|server is up/);
+    // Denied, it was refused in the same words with --allow-env, and the advice was the flag the process had.
+    const denied = await watch(["--allow-net", "--allow-env", "--deny-env=JEST_WORKER_ID"]);
+    assert.match(denied, /Requires env access to "JEST_WORKER_ID"/);
+    assert.match(denied, /\): drop it from --deny-env, which denies it$/);
     assert.equal(await watch(["--allow-net", "--allow-env"]), "resolved 1");
     // The README's list of variables is enough.
     const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));

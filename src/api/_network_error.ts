@@ -16,7 +16,7 @@ import { lookupRefusedByDeno } from "../runtime/http_client.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { UnreachableError } from "./api_errors.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
@@ -67,9 +67,12 @@ export function networkError(
       ? ["net", "the API server"]
       : ["net", `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource}`];
     const via = flag === "net" && access.proxyUrl !== undefined ? " (the API server is reached through it)" : "";
+    // A variable in --deny-env is refused in the same words with --allow-env too.
+    const variable = flag === "env" ? /\bRequires env access to "([^"]+)"/.exec(detail)?.[1] : undefined;
+    const fix = (variable === undefined ? undefined : deniedEnvAdvice([variable])) ??
+      `${grantAdvice(flag)}, or add ${what} to its list${via}`;
     return new KubeApiError(
-      `Cannot ${verb} ${where}: ${denoHolder()} may not reach ${access.server} (${detail}): ${grantAdvice(flag)}, ` +
-        `or add ${what} to its list${via}`,
+      `Cannot ${verb} ${where}: ${denoHolder()} may not reach ${access.server} (${detail}): ${fix}`,
       options,
     );
   }
