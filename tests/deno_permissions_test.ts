@@ -173,6 +173,11 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
           `KUBERNETES_SERVICE_HOST: ${drop}\\); ~/\\.kube/config \\(this Deno process may not read HOME: ${drop}\\)`,
       ),
     );
+    // --deny-env without a list names no variable to drop.
+    assert.match(
+      await run(["--allow-env", "--deny-env"], { KUBECONFIG: kubeconfig }),
+      /KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: drop --deny-env, which denies every variable \(--allow-env or --allow-env=KUBECONFIG,\.\.\. then grants it\), or pass/,
+    );
     assert.equal(
       await run(["--allow-env", "--deny-env=LOG_TOKENS"], { KUBECONFIG: kubeconfig }),
       `failed Cannot load kubeconfig ${kubeconfig}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the ` +

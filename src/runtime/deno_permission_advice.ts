@@ -150,6 +150,11 @@ export function deniedEnvAdvice(names: readonly string[]): string | undefined {
     ? "the process's --deny-env"
     : "--deny-env";
   const pronoun = (items: readonly string[]) => items.length > 1 ? "them" : "it";
+  if (envState() === "denied") {
+    // --deny-env without a list: its query cannot tell whether --allow-env is given too.
+    const grants = inDenoWorker() ? listedGrant("env", names) : `--allow-env or ${listedGrant("env", names)}`;
+    return `drop ${flag}, which denies every variable (${grants} then grants ${pronoun(names)})`;
+  }
   const all = denied.length === names.length;
   // Without --allow-env for every variable, one that a list does not grant is refused after the deny goes too.
   const grant = envState() === "granted"
