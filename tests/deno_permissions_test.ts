@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
 import { childEnv } from "./_child_env.mjs";
-import { DENO, denoOutput } from "./_deno_output.ts";
+import { DENO, denoOutput, denoStreams } from "./_deno_output.ts";
 
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
 const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
@@ -143,15 +143,9 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
     const child = new URL("./deno_permissions/denied_env_child.ts", import.meta.url).pathname;
     // Only resolves the cluster's access: the server is never dialed.
     const run = async (permissions: string[], env: Record<string, string>) => {
-      const output = await new Deno.Command(DENO, {
-        args: ["run", "--no-prompt", "--allow-read", ...permissions, child],
-        clearEnv: true,
-        env: childEnv({ PATH: Deno.env.get("PATH") ?? "", HOME: join(dir, "absent"), ...env }),
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decoder = new TextDecoder();
-      return `${decoder.decode(output.stdout)}${decoder.decode(output.stderr)}`.trim();
+      const args = ["run", "--no-prompt", "--allow-read", ...permissions, child];
+      const { stdout, stderr } = await denoStreams(args, { HOME: join(dir, "absent"), ...env });
+      return `${stdout}\n${stderr}`.trim();
     };
     const drop = "drop it from --deny-env, which denies it";
     assert.equal(
@@ -226,21 +220,11 @@ Deno.test("Deno without the proxy variables in its --allow-env list: a warning n
     };
     // Only resolves the cluster's access: the server is never dialed.
     const remote = await kubeconfig("https://10.0.0.1:6443");
-    const run = async (config: string, allowEnv: string) => {
-      const output = await new Deno.Command(DENO, {
-        args: ["run", "--no-prompt", "--allow-read", `--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM${allowEnv}`, CHILD],
-        clearEnv: true,
-        env: childEnv({
-          PATH: Deno.env.get("PATH") ?? "",
-          KUBECONFIG: config,
-          HTTPS_PROXY: "http://u:s3cret@proxy.corp:3128",
-        }),
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decoder = new TextDecoder();
-      return { stdout: decoder.decode(output.stdout).trim(), stderr: decoder.decode(output.stderr) };
-    };
+    const run = (config: string, allowEnv: string) =>
+      denoStreams(
+        ["run", "--no-prompt", "--allow-read", `--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM${allowEnv}`, CHILD],
+        { KUBECONFIG: config, HTTPS_PROXY: "http://u:s3cret@proxy.corp:3128" },
+      );
     // It said nothing, and the API server was dialed directly: a connect timeout behind a corporate proxy.
     const unread = await run(remote, "");
     assert.equal(unread.stdout, `found kubeconfig ${remote} (context "c")`);
@@ -403,21 +387,11 @@ Deno.test("Deno without NODE_NAME and ZONE in its --allow-env list: a warning na
     const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
     const withoutLocality = listed.replace(",NODE_NAME,ZONE", "");
     assert.notEqual(withoutLocality, listed);
-    const watch = async (allowEnv: string) => {
-      const output = await new Deno.Command(DENO, {
-        args: ["run", "--no-prompt", "--allow-net", allowEnv, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
-        clearEnv: true,
-        env: childEnv({
-          PATH: Deno.env.get("PATH") ?? "",
-          NODE_NAME: "node-a",
-          ZONE: "zone-a",
-        }),
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const decoder = new TextDecoder();
-      return { stdout: decoder.decode(output.stdout).trim(), stderr: decoder.decode(output.stderr) };
-    };
+    const watch = (allowEnv: string) =>
+      denoStreams(
+        ["run", "--no-prompt", "--allow-net", allowEnv, WATCH_CHILD, JSON.stringify(api.kubeconfig())],
+        { NODE_NAME: "node-a", ZONE: "zone-a" },
+      );
     // It said nothing, and routed as if the client's zone were unknown (the trace: "no locality in NODE_NAME and ZONE").
     const refused = await watch(withoutLocality);
     assert.equal(refused.stdout, "resolved 1");
