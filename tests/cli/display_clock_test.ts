@@ -42,6 +42,45 @@ Deno.test("createDisplayClock() counts a suspend, which the monotonic clock does
   assert.equal(clock.now() - changedAt, 60 * 60_000);
 });
 
+/** The clocks as they are, before a test steps them. */
+const wallClock = Date.now;
+const monotonic = performance.now.bind(performance);
+
+/** Waits, on the real monotonic clock, until `seen()`; else fails showing `text()`. */
+async function until(what: string, seen: () => boolean, text: () => string): Promise<void> {
+  const end = monotonic() + 10_000;
+  while (!seen()) {
+    if (monotonic() > end) throw new Error(`Timed out waiting for ${what} in:\n${text()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Runs `kgr-resolver TARGET --kubeconfig ...` writing to `stdout` and `stderr`; the returned function stops it. */
+function watchTarget(
+  kubeconfig: string,
+  stdout: CliOutput,
+  stderr: CliOutput,
+  env: CliProcess["env"] = () => undefined,
+): () => Promise<unknown> {
+  let interrupt: ((code: number) => void) | undefined;
+  const cli: CliProcess = {
+    args: [],
+    env,
+    stdout,
+    stderr,
+    onInterrupt(handler) {
+      interrupt = handler;
+      return () => {};
+    },
+    exit: () => Promise.reject(new Error("no exit in a test")),
+  };
+  const running = runWatch(parseArgs([TARGET, "--kubeconfig", kubeconfig]) as WatchCommand, cli);
+  return () => {
+    interrupt?.(130);
+    return running;
+  };
+}
+
 Deno.test("the live table's 'changed Ns ago' goes on counting after the wall clock stepped back", async () => {
   // The ages were Date.now() differences: NTP stepping back a clock 10 minutes ahead showed "changed 0s ago" for
   // 10 minutes after a change (and "listing for 0s" the same way).
@@ -53,29 +92,14 @@ Deno.test("the live table's 'changed Ns ago' goes on counting after the wall clo
     size: () => ({ columns: 160, rows: 40 }),
   };
   const stderr: CliOutput = { write() {}, isTTY: false, size: () => undefined };
-  let interrupt: ((code: number) => void) | undefined;
-  const cli: CliProcess = {
-    args: [],
-    env: (name) => (name === "TERM" ? "xterm" : name === "NO_COLOR" ? "1" : undefined),
+  const shows = (pattern: RegExp) =>
+    until(String(pattern), () => pattern.test(screen.slice(-4000)), () => screen.slice(-2000));
+  const stop = watchTarget(
+    cluster.kubeconfig,
     stdout,
     stderr,
-    onInterrupt(handler) {
-      interrupt = handler;
-      return () => {};
-    },
-    exit: () => Promise.reject(new Error("no exit in a test")),
-  };
-  const wallClock = Date.now;
-  const monotonic = performance.now.bind(performance);
-  const shows = async (pattern: RegExp) => {
-    const end = monotonic() + 10_000;
-    while (!pattern.test(screen.slice(-4000))) {
-      if (monotonic() > end) throw new Error(`Timed out waiting for ${pattern} in:\n${screen.slice(-2000)}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const command = parseArgs([TARGET, "--kubeconfig", cluster.kubeconfig]) as WatchCommand;
-  const running = runWatch(command, cli);
+    (name) => (name === "TERM" ? "xterm" : name === "NO_COLOR" ? "1" : undefined),
+  );
   try {
     await shows(/echo-2/);
     cluster.api.applySlice(echoSlice(2));
@@ -87,8 +111,7 @@ Deno.test("the live table's 'changed Ns ago' goes on counting after the wall clo
   } finally {
     Date.now = wallClock;
     performance.now = monotonic;
-    interrupt?.(130);
-    await running;
+    await stop();
     await cluster.close();
   }
 });
@@ -101,29 +124,8 @@ Deno.test("off a terminal, 'watching again after N s of retrying' goes on counti
   let errors = "";
   const stdout: CliOutput = { write: (text) => void (output += text), isTTY: false, size: () => undefined };
   const stderr: CliOutput = { write: (text) => void (errors += text), isTTY: false, size: () => undefined };
-  let interrupt: ((code: number) => void) | undefined;
-  const cli: CliProcess = {
-    args: [],
-    env: () => undefined,
-    stdout,
-    stderr,
-    onInterrupt(handler) {
-      interrupt = handler;
-      return () => {};
-    },
-    exit: () => Promise.reject(new Error("no exit in a test")),
-  };
-  const wallClock = Date.now;
-  const monotonic = performance.now.bind(performance);
-  const shows = async (what: string, seen: () => boolean) => {
-    const end = monotonic() + 10_000;
-    while (!seen()) {
-      if (monotonic() > end) throw new Error(`Timed out waiting for ${what} in:\n${errors}\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  };
-  const command = parseArgs([TARGET, "--kubeconfig", cluster.kubeconfig]) as WatchCommand;
-  const running = runWatch(command, cli);
+  const shows = (what: string, seen: () => boolean) => until(what, seen, () => `${errors}\n${output}`);
+  const stop = watchTarget(cluster.kubeconfig, stdout, stderr);
   try {
     await shows("the first snapshot", () => output.includes("3 used"));
     cluster.api.failNext(1, { status: 503, message: "etcd is down", path: "watch" });
@@ -138,8 +140,7 @@ Deno.test("off a terminal, 'watching again after N s of retrying' goes on counti
   } finally {
     Date.now = wallClock;
     performance.now = monotonic;
-    interrupt?.(130);
-    await running;
+    await stop();
     await cluster.close();
   }
 });
