@@ -132,8 +132,9 @@ function envState(variable?: string): string | undefined {
  * --allow-env flag"); its permission state tells them apart (`denied`, not `prompt`).
  *
  * @param names The variables Deno refused to read.
- * @returns Advice such as `drop it from --deny-env, which denies it`, or `undefined` when no deny names any of them
- * (or not on Deno): they are then only not granted.
+ * @returns Advice such as `drop it from --deny-env, which denies it` (`drop --deny-env, which denies every variable
+ * (...)` for one without a list), or `undefined` when no deny names any of them (or not on Deno): they are then only
+ * not granted.
  *
  * @example
  * ```ts
