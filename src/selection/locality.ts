@@ -127,10 +127,9 @@ const LOCALITY_VARIABLES = ["NODE_NAME", "ZONE"];
  */
 function warnUnreadable(names: string[]): void {
   if (names.length === 0) return;
+  const fix = deniedEnvAdvice(names) ?? `${grantAdvice("env")}, or add ${wordList(names)} to its list`;
   const message = `${denoHolder()} may not read ${wordList(names, "or")}, so topology-aware routing cannot use ` +
-    `${names.length > 1 ? "them" : "it"}: ${
-      deniedEnvAdvice(names) ?? `${grantAdvice("env")}, or add ${wordList(names)} to its list`
-    } (or set the locality option: {} turns topology-aware routing off)`;
+    `${names.length > 1 ? "them" : "it"}: ${fix} (or set the locality option: {} turns topology-aware routing off)`;
   warnOnce(names, message);
 }
 
