@@ -203,6 +203,9 @@ Deno.test("a bundle deployed without the chunk file that holds the yaml package 
     }
     assert.equal(chunks.length, 1, "one chunk file holds the yaml package");
     await rm(join(folder, chunks[0]));
+    // The files are ES modules named .js, as an ES module app deploys them: Node before 20.19 (the package takes
+    // 20.18.2) and 22.7 does not detect their syntax, and threw "Cannot use import statement outside a module".
+    await writeFile(join(folder, "package.json"), '{ "type": "module" }\n');
     const kubeconfig = join(folder, "config");
     await writeFile(kubeconfig, "current-context: x\n");
     const bundle = join(folder, "kubeconfig_file_client.js");
