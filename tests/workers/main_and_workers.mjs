@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import { echoCaller, EchoService, freePort, startEchoServer } from "../../scripts/echo_service.mjs";
+import { echoCaller, EchoService, startEchoServer } from "../../scripts/echo_service.mjs";
 
 const mode = process.argv[2];
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -16,7 +16,9 @@ const api = await startFakeApiServer();
 const apiPort = Number(new URL(api.url).port);
 const pods = [];
 for (const name of ["pod-0", "pod-1"]) {
-  const pod = await startEchoServer(grpc, { name, host: "127.0.0.1", port: await freePort(["127.0.0.1"]) });
+  // Port 0: the kernel's pick, bound at once. A port probed free and bound after could be taken in between by the
+  // sockets of whatever runs beside (the end-to-end suite runs at the same time).
+  const pod = await startEchoServer(grpc, { name, host: "127.0.0.1", port: 0 });
   pods.push(pod);
   api.applySlice(endpointSlice({
     namespace: "workers",

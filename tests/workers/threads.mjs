@@ -3,18 +3,18 @@
 import { Worker } from "node:worker_threads";
 import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
-import { freePort, startEchoServer } from "../../scripts/echo_service.mjs";
+import { startEchoServer } from "../../scripts/echo_service.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const unhandled = [];
 process.on("unhandledRejection", (reason) => unhandled.push(String(reason)));
 const api = await startFakeApiServer();
-const port = await freePort(["127.0.0.1"]);
-const pod = await startEchoServer(grpc, { name: "pod-0", host: "127.0.0.1", port });
+// Port 0, bound at once, as in main_and_workers.mjs: a port probed free may be taken before it is bound.
+const pod = await startEchoServer(grpc, { name: "pod-0", host: "127.0.0.1", port: 0 });
 api.applySlice(endpointSlice({
   namespace: "workers",
   service: "echo",
-  port: { name: "grpc", port },
+  port: { name: "grpc", port: pod.port },
   endpoints: [{ ip: "127.0.0.1", pod: "pod-0" }],
 }));
 const kubeconfig = api.kubeconfig({ namespace: "workers" });
