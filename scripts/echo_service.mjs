@@ -112,11 +112,15 @@ async function deferDenoServerCloseAfterGoaway() {
   http2.createServer = patched;
 }
 
-/** Finds a TCP port that is free on every given loopback host. */
+/**
+ * Finds a TCP port that is free on every given loopback host, from 20000-31999: below the kernel's range for the
+ * ports it picks itself (32768-60999 by default), so that no socket of a test running beside takes it between this
+ * probe and its bind.
+ */
 export async function freePort(hosts) {
   const net = await import("node:net");
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 40000);
+    const port = 20000 + Math.floor(Math.random() * 12000);
     let free = true;
     for (const host of hosts) {
       free = await new Promise((resolve) => {
