@@ -58,6 +58,14 @@ const stop: Refuse = (problem) => {
   throw new Refusal(problem);
 };
 
+/** The checks of one part of an object (a port, an endpoint), each run as {@linkcode Refusals.attempt} runs it. */
+export interface PartChecks {
+  /** Runs one check of the part; a problem it refuses is kept, and marks the part failed. */
+  check(run: (refuse: Refuse) => void): void;
+  /** Whether a check of the part refused: the part is then left out of the object. */
+  readonly failed: boolean;
+}
+
 /** The refusals of one object being applied. */
 export interface Refusals {
   /**
@@ -65,13 +73,13 @@ export interface Refusals {
    * no validation problem.
    */
   attempt<T>(check: (refuse: Refuse) => T, fallback: T): T;
+  /** Starts the checks of one part of the object, which remember whether any of them refused. */
+  part(): PartChecks;
   /**
    * Throws the problems kept, in the real server's order (`[a, b]` for several, the first 10 of more, and their count);
    * nothing when none was.
    */
   settle(): void;
-  /** Whether a problem was kept. */
-  readonly failed: boolean;
 }
 
 /**
@@ -84,17 +92,33 @@ export interface Refusals {
  */
 export function gatherRefusals(fail: (problem: string) => Error, order?: readonly RegExp[]): Refusals {
   const kept: { rank: number; problem: string }[] = [];
+  const attempt: Refusals["attempt"] = (check, fallback) => {
+    try {
+      return check(stop);
+    } catch (error) {
+      if (!(error instanceof Refusal)) throw error;
+      const rank = order === undefined ? 0 : order.findIndex((start) => start.test(error.problem));
+      if (rank === -1) throw fail(error.problem);
+      kept.push({ rank, problem: error.problem });
+      return fallback;
+    }
+  };
   return {
-    attempt(check, fallback) {
-      try {
-        return check(stop);
-      } catch (error) {
-        if (!(error instanceof Refusal)) throw error;
-        const rank = order === undefined ? 0 : order.findIndex((start) => start.test(error.problem));
-        if (rank === -1) throw fail(error.problem);
-        kept.push({ rank, problem: error.problem });
-        return fallback;
-      }
+    attempt,
+    part() {
+      let failed = false;
+      return {
+        check(run) {
+          const passed = attempt((refuse) => {
+            run(refuse);
+            return true;
+          }, false);
+          if (!passed) failed = true;
+        },
+        get failed() {
+          return failed;
+        },
+      };
     },
     settle() {
       if (kept.length === 0) return;
@@ -104,9 +128,6 @@ export function gatherRefusals(fail: (problem: string) => Error, order?: readonl
       // A real server lists them all (1,000 bad endpoints made 114,837 characters, measured): too long to read.
       const more = problems.length - LISTED;
       throw fail(`[${problems.slice(0, LISTED).join(", ")}${more > 0 ? `, and ${more} more problems` : ""}]`);
-    },
-    get failed() {
-      return kept.length > 0;
     },
   };
 }

@@ -292,15 +292,9 @@ function portsOf(
 
   function portOf(given: ServiceInput["spec"]["ports"][number], index: number): ServicePort | undefined {
     const field = `spec.ports[${index}]`;
-    let failed = false;
-    const check = (run: (refuse: Refuse) => void) => {
-      failed = !refusals.attempt((refuse: Refuse) => {
-        run(refuse);
-        return true;
-      }, false) || failed;
-    };
+    const part = refusals.part();
     if (!isRecord(given)) {
-      check((refuse) =>
+      part.check((refuse) =>
         refuse(
           `${field} must be an object such as { name: "grpc", port: 50051 }: current value is ${quotedValue(given)}`,
         )
@@ -312,7 +306,7 @@ function portsOf(
       Object.entries(given).filter(([, value]) => value !== null),
     ) as ServiceInput["spec"]["ports"][number];
     const name = port.name ?? "";
-    check((refuse) => {
+    part.check((refuse) => {
       if (ports.length > 1 && name === "") {
         refuse(`${field}.name: Required value (a Service with more than one port names each of them)`);
       }
@@ -324,11 +318,11 @@ function portsOf(
       }
     });
     // A second problem of the name, listed after its form's as the real server does.
-    check((refuse) => {
+    part.check((refuse) => {
       if (name !== "" && names.has(name)) refuse(`${field}.name: Duplicate value: ${quotedValue(name)}`);
     });
     names.add(name);
-    check((refuse) => {
+    part.check((refuse) => {
       if (Number.isInteger(port.port) && !isPortNumber(port.port)) {
         refuse(`${field}.port: Invalid value: ${port.port}: must be between 1 and 65535, inclusive`);
       }
@@ -337,12 +331,12 @@ function portsOf(
       }
     });
     const protocol = port.protocol ?? "TCP";
-    check((refuse) => {
+    part.check((refuse) => {
       if (!PROTOCOLS.has(protocol)) {
         refuse(`${field}.protocol: Unsupported value: ${jsonValue(protocol)}: supported values: "SCTP", "TCP", "UDP"`);
       }
     });
-    check((refuse) => {
+    part.check((refuse) => {
       if (served.has(`${port.port}/${protocol}`)) {
         refuse(`${field} must not repeat port ${port.port} with protocol ${protocol}, as kube-apiserver requires`);
       }
@@ -351,7 +345,7 @@ function portsOf(
     // As kube-apiserver defaults it: absent, 0 or "" mean the port itself.
     const defaulted = port.targetPort === undefined || port.targetPort === 0 || port.targetPort === "";
     const targetPort = defaulted ? port.port : port.targetPort!;
-    check((refuse) => {
+    part.check((refuse) => {
       // A port of the wrong JavaScript type is one problem, not its defaulted targetPort's too.
       if (defaulted && !Number.isInteger(port.port)) return;
       if (typeof targetPort === "string") {
@@ -368,7 +362,7 @@ function portsOf(
         refuse(`${field}.targetPort must be 1-65535 or a port name: current value is ${targetPort}`);
       }
     });
-    check((refuse) => {
+    part.check((refuse) => {
       if (port.appProtocol !== undefined && typeof port.appProtocol !== "string") {
         refuse(`${field}.appProtocol must be a string: current value is ${describeValue(port.appProtocol)}`);
       }
@@ -377,7 +371,7 @@ function portsOf(
         : qualifiedNameProblem(`${field}.appProtocol`, port.appProtocol);
       if (appProtocol !== undefined) refuse(appProtocol);
     });
-    if (failed) return undefined;
+    if (part.failed) return undefined;
     return {
       ...(name === "" ? {} : { name }),
       protocol,

@@ -80,23 +80,17 @@ function normalizeEndpoint(
   { index, refusals }: { index: number; refusals: Refusals },
 ): Endpoint[] {
   // Each address and each other field is checked, as kube-apiserver lists their problems.
-  let failed = false;
-  const check = (run: () => void) => {
-    failed = !refusals.attempt(() => {
-      run();
-      return true;
-    }, false) || failed;
-  };
+  const part = refusals.part();
   const addresses = endpoint?.addresses;
   if (
     !Array.isArray(addresses) || addresses.length < 1 || addresses.length > 100
   ) {
-    check(() => {
+    part.check(() => {
       throw invalidSlice(key, `endpoints[${index}].addresses must hold 1-100 addresses`);
     });
     return [];
   }
-  for (const [at, address] of addresses.entries()) check(() => checkAddress(at, address));
+  for (const [at, address] of addresses.entries()) part.check(() => checkAddress(at, address));
   function checkAddress(at: number, address: string) {
     if (addressType === "FQDN") {
       const problem = typeof address === "string" ? fqdnProblem(address) : "must be a string";
@@ -127,7 +121,7 @@ function normalizeEndpoint(
   }
   const out: Endpoint = { addresses: [...addresses], conditions };
   if (endpoint.hostname !== undefined && endpoint.hostname !== null) {
-    check(() => {
+    part.check(() => {
       if (isDns1123Label(endpoint.hostname!)) return;
       throw invalidSlice(
         key,
@@ -141,7 +135,7 @@ function normalizeEndpoint(
     out.targetRef = storedReference(endpoint.targetRef);
   }
   if (endpoint.nodeName !== undefined && endpoint.nodeName !== null) {
-    check(() => {
+    part.check(() => {
       if (isDns1123Subdomain(endpoint.nodeName!)) return;
       throw invalidSlice(
         key,
@@ -152,10 +146,10 @@ function normalizeEndpoint(
   }
   if (endpoint.zone !== undefined && endpoint.zone !== null) out.zone = endpoint.zone;
   if (endpoint.hints !== undefined && endpoint.hints !== null) {
-    check(() => checkHints(key, `endpoints[${index}].hints`, endpoint.hints!));
+    part.check(() => checkHints(key, `endpoints[${index}].hints`, endpoint.hints!));
     out.hints = storedHints(endpoint.hints);
   }
-  return failed ? [] : [out];
+  return part.failed ? [] : [out];
 }
 
 /** The fields of an ObjectReference, which kube-apiserver stores only when not empty (Go's `omitempty`). */
@@ -275,18 +269,16 @@ const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
  * @returns The port, or none when it has a problem.
  */
 function normalizePort(
-  key: string,
   port: EndpointPort,
   { index, names, refusals }: { index: number; names: Set<string>; refusals: Refusals },
 ): EndpointPort[] {
-  let failed = false;
-  const check = (problem: () => string | undefined) => {
-    failed = !refusals.attempt(() => {
+  const part = refusals.part();
+  // Each check here gives its problem, or none.
+  const check = (problem: () => string | undefined) =>
+    part.check((refuse) => {
       const found = problem();
-      if (found !== undefined) throw invalidSlice(key, found);
-      return true;
-    }, false) || failed;
-  };
+      if (found !== undefined) refuse(found);
+    });
   const field = `ports[${index}]`;
   check(() =>
     port.port !== undefined && port.port !== null &&
@@ -312,7 +304,7 @@ function normalizePort(
   );
   const appProtocol = port.appProtocol ?? undefined;
   check(() => appProtocol === undefined ? undefined : qualifiedNameProblem(`${field}.appProtocol`, appProtocol));
-  if (failed) return [];
+  if (part.failed) return [];
   const out: EndpointPort = { name, protocol };
   if (port.port !== undefined && port.port !== null) out.port = port.port;
   if (appProtocol !== undefined) out.appProtocol = appProtocol;
@@ -343,9 +335,7 @@ function normalizeContent(
   // Each port, then each endpoint, as kube-apiserver lists their problems; one with a problem is left out.
   // As kube-apiserver decodes it, a null port is the zero value: no name, no number, TCP.
   const names = new Set<string>();
-  const ports = (input.ports ?? []).flatMap((port, index) =>
-    normalizePort(key, port ?? {}, { index, names, refusals })
-  );
+  const ports = (input.ports ?? []).flatMap((port, index) => normalizePort(port ?? {}, { index, names, refusals }));
   const given = input.endpoints ?? [];
   if (given.length > MAX_ENDPOINTS) {
     throw invalidSlice(
