@@ -218,7 +218,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   /** Applies an event (`shaped` as in `SliceStore.check`), and tells the reader when it changed the state. */
   function apply(event: WatchEvent, shaped: boolean): void {
     store.check(event, shaped);
-    if (store.initial === undefined) {
+    if (!store.collecting) {
       if (store.change(event)) publish();
     } else if (store.collect(event)) {
       listFrom = undefined;
@@ -253,7 +253,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
     const told = chunkEndPublish(publish, clock, (error) => deadline.fail(error));
     watchOpenedAt = undefined;
     if (streaming) {
-      store.initial = new Map();
+      store.beginInitialEvents();
       options.onList?.();
     }
     const timeoutSeconds = 300 + Math.floor(random() * 300);
@@ -273,7 +273,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       deadline.answered();
       watchOpenedAt = clock.now();
       cancelServed = timedRecovery.opened(failing, streaming, recovered);
-      store.failWatch = (error) => deadline.fail(error);
+      store.beginWatch((error) => deadline.fail(error));
       changes = 0;
       // Progress is a complete event, not a byte: see `stallTimeoutMs`.
       await codec.read(body.chunks, (line) => {
@@ -282,7 +282,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         deadline.touch();
         eventful = true;
         quietStalls = 0;
-        const head = store.initial ? undefined : codec.head(line);
+        const head = store.collecting ? undefined : codec.head(line);
         if (head) {
           // After failures, the event that says the watch works again must be a good one: checked now.
           if (failing) store.check(codec.parse(line, api.redact), codec.shaped);
@@ -295,10 +295,10 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
         }
         store.applyUnparsed();
         const event = codec.parse(line, api.redact);
-        const streamed = store.initial !== undefined;
+        const streamed = store.collecting;
         apply(event, codec.shaped);
         // A streaming list recovers at the end of its initial events (in `apply`), and resumes from there.
-        if (store.initial) return;
+        if (store.collecting) return;
         if (streamed) eventful = false;
         if (streamed || event.type !== "BOOKMARK") changes++;
         else deadline.expectEvery(BOOKMARKS_DUE_MS);
@@ -311,7 +311,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
           told.chunkRead(bytes);
           // An event begun, or a streaming list's initial events, come whole and back to back: a pause in them is a
           // broken connection, which Deno may never report (see `heard()`).
-          deadline.heard(bytes > 0 || store.initial !== undefined);
+          deadline.heard(bytes > 0 || store.collecting);
         },
         onTruncated: (bytes) => trace(`watch body ended in the middle of an event: its ${bytes} bytes are dropped`),
       });
@@ -320,7 +320,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const stall = deadline.stalled();
       if (deadline.early()) return "unbookmarked";
       // Answered, then not one byte (not even a bookmark's) from the resume point until the stall.
-      const quiet = stall !== undefined && watchOpenedAt !== undefined && store.initial === undefined && !eventful &&
+      const quiet = stall !== undefined && watchOpenedAt !== undefined && !store.collecting && !eventful &&
         incompleteBytes === 0;
       if (quiet && quietStalls++ === 0) return "quiet";
       if (quiet) return { quietAgain: stall };
@@ -329,13 +329,13 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const failure = stall ?? deadline.failure();
       if (failure) throw failure;
       // The connection itself broke (the runtime's error, not one of ours about the data or the server).
-      const broken = !(error instanceof ResolverError) && !signal.aborted && store.initial === undefined &&
+      const broken = !(error instanceof ResolverError) && !signal.aborted && !store.collecting &&
         watchOpenedAt !== undefined && (changes > 0 || clock.now() - watchOpenedAt >= minWatchMs);
       if (broken) return { broken: error };
       throw error;
     } finally {
       cancelServed?.();
-      store.failWatch = undefined;
+      store.endWatch();
       // Lines before a stall or a broken connection are complete events all the same, and apply when they
       // can; else the watch that follows brings them again, as it resumes from the state's resourceVersion.
       // None waits after a bad line read late: applying its lines took them all (those before it applied).
@@ -349,7 +349,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       deadline.dispose();
       told.end();
     }
-    if (store.initial) {
+    if (store.collecting) {
       throw new KubeApiError(
         "Watch of EndpointSlices closed before its initial events ended (no BOOKMARK annotated " +
           `${INITIAL_EVENTS_END}): its partial state is dropped`,
@@ -424,11 +424,11 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
       const error = asResolverError(caught, api);
       // A streaming list that failed before its initial events ended is a failed list, as a LIST's failure is: no
       // watch ended (a server that refuses streaming lists answers the request with a 422, and is listed instead).
-      const streaming = store.initial !== undefined;
+      const streaming = store.collecting;
       if (watching && !streaming) options.onWatchEnd?.(watchEndReason(error));
       if (openedHealthyLong()) backoff.reset();
       const maxDelayMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
-      store.initial = undefined;
+      store.dropInitialEvents();
       const context = {
         listFrom,
         resourceVersion: store.resourceVersion,
