@@ -4,7 +4,7 @@
 // file" for a good file; and a bundle deployed without its chunk files fails to find './1.app.cjs', for which the
 // advice was to install the package. Both now say what happened and what to do.
 import assert from "node:assert/strict";
-import { importedPackage } from "../src/runtime/_lazy_package.ts";
+import { importedPackage, lazyPackage } from "../src/runtime/_lazy_package.ts";
 import { childEnv } from "./_child_env.mjs";
 import { tempDir } from "./_temp_dir.ts";
 
@@ -44,6 +44,44 @@ Deno.test("importedPackage() says a module that came undefined or without its fu
     await failure(() => Promise.reject(new ReferenceError("Cannot access 'yaml' before initialization"))),
     "the yaml package, which reads YAML, cannot be imported (Cannot access 'yaml' before initialization): " + advice,
   );
+});
+
+Deno.test("lazyPackage() keeps a good import, and tries again after a failed one", async () => {
+  let loads = 0;
+  const yaml = { parse: () => 1 };
+  const get = lazyPackage("yaml", "reads YAML", () => {
+    loads++;
+    return loads === 1 ? Promise.reject(new Error("Cannot find package 'yaml'")) : Promise.resolve(yaml);
+  }, ["parse"]);
+  await assert.rejects(get(), /cannot be imported \(Cannot find package 'yaml'\)/);
+  assert.equal(await get(), yaml);
+  assert.equal(await get(), yaml);
+  assert.equal(loads, 2);
+});
+
+Deno.test("lazyPackage() forgets only the import that failed, not a fresh one a caller started meanwhile", async () => {
+  // Two callers of an import that fails each forgot the kept import: the second one forgot the fresh import that a
+  // third caller had started in between, and a fourth caller imported the package once more.
+  let loads = 0;
+  const yaml = { parse: () => 1 };
+  let fail!: (error: Error) => void;
+  const first = new Promise<typeof yaml>((_, reject) => fail = reject);
+  const get = lazyPackage("yaml", "reads YAML", () => ++loads === 1 ? first : Promise.resolve(yaml), ["parse"]);
+  // Each caller's outcome, in the order they called.
+  const call = () => get().then(() => "imported", () => "failed");
+  const callers = [call()];
+  // Runs after the import saw its failure, before the first caller did: a caller queued behind the first, and a
+  // second caller of the failed import, which learns it after both.
+  first.catch(() => {
+    queueMicrotask(() => callers.push(call()));
+    callers.push(call());
+  });
+  fail(new Error("Cannot find package 'yaml'"));
+  // Every microtask has run by a timer's turn: the three callers are there.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(await Promise.all(callers), ["failed", "failed", "imported"]);
+  assert.equal(await get(), yaml);
+  assert.equal(loads, 2);
 });
 
 Deno.test("importedPackage() tells a bundle's missing chunk file from a missing package", async () => {

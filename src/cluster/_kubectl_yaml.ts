@@ -7,13 +7,13 @@
 
 import type { ScalarTag, Tags } from "yaml";
 import { withoutEnvironmentVariables } from "../runtime/files.ts";
-import { importedPackage } from "../runtime/_lazy_package.ts";
-
-/** The yaml package once a first parse has asked for it (about 20 ms to import on Node, 30 on Deno). */
-let yamlPackage: Promise<typeof import("yaml")> | undefined;
+import { lazyPackage } from "../runtime/_lazy_package.ts";
 
 /** The yaml package's functions that we call. */
 const YAML_CALLS = ["parseAllDocuments", "visit", "isAlias", "isNode", "isMap", "isSeq", "isScalar"] as const;
+
+/** The yaml package, imported once a first parse asks for it (about 20 ms to import on Node, 30 on Deno). */
+const yamlPackage = lazyPackage("yaml", "reads YAML", () => import("yaml"), YAML_CALLS);
 
 /**
  * The yaml package could not be imported (a bundle that left it external or lost the file that holds it, a
@@ -30,11 +30,9 @@ export class YamlPackageMissingError extends Error {
  * at a later call.
  */
 async function yamlParser(): Promise<typeof import("yaml")> {
-  yamlPackage ??= importedPackage("yaml", "reads YAML", () => import("yaml"), YAML_CALLS);
   try {
-    return await yamlPackage;
+    return await yamlPackage();
   } catch (cause) {
-    yamlPackage = undefined;
     throw new YamlPackageMissingError((cause as Error).message, { cause: (cause as Error).cause ?? cause });
   }
 }

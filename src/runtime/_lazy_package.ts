@@ -52,6 +52,43 @@ export async function importedPackage<T>(
 }
 
 /**
+ * A package imported at the first call and kept once it came whole (see {@linkcode importedPackage}): a failed
+ * import is forgotten, so that a later call tries again (one that came too early may come whole then), and only
+ * that import: one that a caller started meanwhile is kept.
+ *
+ * @param name The package, as users install it.
+ * @param role What it does for us, to follow "which" in a message ("reads YAML").
+ * @param load Its `import()`.
+ * @param calls The exports we call.
+ * @returns What gives the package, importing it at its first call.
+ *
+ * @example The yaml package, imported once a first parse asks for it
+ * ```ts
+ * import { lazyPackage } from "./_lazy_package.ts";
+ * const yamlPackage = lazyPackage("yaml", "reads YAML", () => import("yaml"), ["parse"]);
+ * console.log((await yamlPackage()).parse("a: 1")); // { a: 1 }
+ * ```
+ */
+export function lazyPackage<T>(
+  name: string,
+  role: string,
+  load: () => Promise<T>,
+  calls: readonly string[],
+): () => Promise<T> {
+  let kept: Promise<T> | undefined;
+  return async () => {
+    const imported = kept ??= importedPackage(name, role, load, calls);
+    try {
+      return await imported;
+    } catch (error) {
+      // Only this import: a caller that learns of its failure late must not forget a fresh one started meanwhile.
+      if (kept === imported) kept = undefined;
+      throw error;
+    }
+  };
+}
+
+/**
  * A one-file bundle whose code runs before the modules it inlined are defined: rollup's `inlineDynamicImports` places
  * them after the entry, whose top-level `await` then meets them undefined (or, with `const` bindings, before their
  * initialization).
