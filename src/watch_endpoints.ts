@@ -16,6 +16,7 @@ import { checkOptionNames, checkOptionsObject, checkWatchSettings, entryPointOpt
 import { whenAborted } from "./runtime/abortable.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
+import { asyncDisposeKey } from "./base/_async_dispose.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS = entryPointOptions<WatchEndpointsOptions>({
@@ -145,16 +146,14 @@ export function watchEndpoints(
     },
   });
   // `await using snapshots = watchEndpoints(...)`: async generators have [Symbol.asyncDispose] on Deno, Bun and Node
-  // 24, not on Node 20 and 22, where TypeScript's compiled `await using` threw "Object not disposable.". Looked up at
-  // each call, so a polyfill installed after this module loaded counts.
-  if (typeof Symbol.asyncDispose === "symbol") {
-    Object.defineProperty(snapshots, Symbol.asyncDispose, {
-      ...own,
-      value: async () => {
-        await snapshots.return();
-      },
-    });
-  }
+  // 24, not on Node 20 and 22, where TypeScript's compiled `await using` threw "Object not disposable.". The key is
+  // looked up at each call (a polyfill installed after this module loaded counts) and holds in a vm context too.
+  Object.defineProperty(snapshots, asyncDisposeKey(), {
+    ...own,
+    value: async () => {
+      await snapshots.return();
+    },
+  });
   // Typed as disposable for libs whose AsyncGenerator is not (TypeScript's before esnext.disposable, as Node 20's).
   return snapshots as AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposable;
 }

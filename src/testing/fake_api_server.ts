@@ -74,6 +74,7 @@ import type { Socket } from "node:net";
 import type { KubeconfigCluster, KubeconfigContext, KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
 import { currentValue, describeValue, isOptionsObject, isRecord, typeName, unknownField } from "../base/_util.ts";
 import { nearestName } from "../base/_nearest_name.ts";
+import { asyncDisposeKey } from "../base/_async_dispose.ts";
 import { createFailureQueue } from "./_failures.ts";
 import { createAccessControl } from "./_access_control.ts";
 import { createRequestHandler } from "./_handler.ts";
@@ -548,6 +549,6 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return watches.size;
     },
     close,
-    [Symbol.asyncDispose]: close,
+    [asyncDisposeKey()]: close,
   };
 }
