@@ -89,8 +89,9 @@ export interface WatchEndpointsOptions extends WatchSettings {
  * watch ends once it is left (`break`, or the iterator's `return()`, also
  * while a `next()` waits: that one then ends the iteration) or
  * `options.signal` aborts; `await using snapshots = watchEndpoints(...)` leaves it when the block ends, on Node 20
- * and 22 too, whose async generators have no `[Symbol.asyncDispose]`. The errors below come from the first `next()`
- * (the `for await` loop), not from the call itself.
+ * and 22 too, whose async generators have no `[Symbol.asyncDispose]`, and in their `vm` contexts (Vitest's
+ * `vmThreads` and `vmForks` pools). The errors below come from the first `next()` (the `for await` loop), not from
+ * the call itself.
  *
  * @param target A target such as `kubernetes:///echo.prod:grpc`, or a {@linkcode Target}, checked as the parser
  * checks a string.
