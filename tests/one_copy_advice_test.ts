@@ -299,6 +299,18 @@ Deno.test("installedBy() takes a package's folder that Bun tagged for Bun's inst
       // A copy that keeps no times (cp -r of npm's install) fills the tagged folder after node_modules' own entries:
       // no install of Bun's, whose re-extraction moves node_modules' time too (Bun 1.4.5).
       [{ ...copied, "node_modules/local-lib/.bun-tag": 1, "node_modules/local-lib": 1 }, "npm"],
+      // A tagged folder as old as npm's mark tells no later install: the tie goes to the mark.
+      [{ ...npm, "node_modules/local-lib/.bun-tag": 7200, "node_modules/local-lib": 600 }, "npm"],
+      // A project unpacked from a machine whose clock was ahead, with a folder Bun tagged there, then installed here
+      // with npm, which kept the folder: a time ahead of now tells no install later than npm's.
+      [{
+        "package-lock.json": 60,
+        "node_modules/.package-lock.json": 60,
+        "bun.lock": -86400,
+        node_modules: -86400,
+        "node_modules/local-lib/.bun-tag": -86400,
+        "node_modules/local-lib": -86400,
+      }, "npm"],
     ] as const
   ) {
     await assertInstalledBy(
