@@ -180,8 +180,8 @@ Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig fil
       stdout.trim(),
       new RegExp(
         `^ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be imported ` +
-          "\\(Cannot find package 'yaml' .*\\): install it beside @kgr/resolver \\(it is a dependency: `npm ls yaml`\\), " +
-          "or keep it inside the bundle$",
+          "\\(Cannot find package 'yaml' imported from .*\\): keep it inside the bundle, or install it beside the " +
+          'bundle, in the range that @kgr/resolver\'s package.json gives \\(`npm i "yaml@<range>"`\\)$',
       ),
     );
   } finally {

@@ -101,26 +101,83 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       `the yaml package, which reads YAML, cannot be imported (${message})${deploy.replace("%", file)}`,
     );
   }
-  const install = ": install it beside @kgr/resolver (it is a dependency: `npm ls yaml`), or keep it inside the bundle";
+  const install = "install it beside @kgr/resolver (it is a dependency: `npm ls yaml`)";
+  const bundled = "keep it inside the bundle, or install it beside the bundle, in the range that @kgr/resolver's " +
+    'package.json gives (`npm i "yaml@<range>"`)';
   for (
-    const message of [
-      "Cannot find package 'yaml' imported from /srv/index.mjs",
-      "Cannot find module 'yaml'\nRequire stack:\n- /srv/app.cjs",
+    const [message, advice] of [
+      // Imported by one of our modules as installed: no bundle to keep it in.
+      [
+        "Cannot find package 'yaml' imported from /srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
+        install,
+      ],
+      // Imported by a bundle that left it out (external).
+      ["Cannot find package 'yaml' imported from /srv/index.mjs", bundled],
+      ["Cannot find module 'yaml'\nRequire stack:\n- /srv/app.cjs", bundled],
       // An installed copy that lacks its entry file (a broken install, a pnpm store cleaned under it), in Node's words
       // for require() and for import(): the file is the package's, in node_modules, not one of a bundle's.
-      "Cannot find module '/srv/node_modules/yaml/dist/index.js'. Please verify that the package.json has a valid " +
-      '"main" entry',
-      "Cannot find module '/srv/node_modules/.pnpm/yaml@2.8.1/node_modules/yaml/dist/index.js' imported from " +
-      "/srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
-      "Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'",
-      'Module not found "file:///srv/node_modules/yaml/dist/index.js".',
+      [
+        "Cannot find module '/srv/node_modules/yaml/dist/index.js'. Please verify that the package.json has a valid " +
+        '"main" entry',
+        install,
+      ],
+      [
+        "Cannot find module '/srv/node_modules/.pnpm/yaml@2.8.1/node_modules/yaml/dist/index.js' imported from " +
+        "/srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
+        install,
+      ],
+      ["Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'", install],
+      [
+        'Module not found "file:///srv/node_modules/yaml/dist/index.js".',
+        "run `deno install`; for @kgr/resolver from a `file:` folder, which Deno links without its dependencies, add " +
+        "yaml to your package.json too, in the range that @kgr/resolver's package.json gives " +
+        '(`deno add "npm:yaml@<range>"`)',
+      ],
+      // Nothing tells which.
+      ["Cannot find package 'yaml'", `${install}; for a bundle, ${bundled}`],
     ]
   ) {
     assert.equal(
       await failure(() => Promise.reject(new Error(message))),
-      `the yaml package, which reads YAML, cannot be imported (${message})${install}`,
+      `the yaml package, which reads YAML, cannot be imported (${message})${
+        advice.startsWith(":") ? "" : ": "
+      }${advice}`,
     );
   }
+});
+
+Deno.test("importedPackage() of a package that Deno did not install says so in one line, in Deno's words", async () => {
+  // Deno's message ends in a newline after the importing module's place, which showed as a stray line, and the advice
+  // was npm's (`npm ls undici`) and a bundle's, to a user of @kgr/resolver from a `file:` folder, which `deno install`
+  // links without its dependencies. Deno's real words: a package.json that names yaml, a node_modules without it.
+  await using dir = await tempDir("kgr-lazy-package-");
+  await Deno.mkdir(`${dir.path}/node_modules`);
+  await Deno.mkdir(`${dir.path}/dist/src/cluster`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/package.json`, JSON.stringify({ dependencies: { yaml: "^2.8.0" } }));
+  const importer = `${dir.path}/dist/src/cluster/_kubectl_yaml.js`;
+  await Deno.writeTextFile(importer, 'export const load = () => import("yaml");\n');
+  await Deno.writeTextFile(
+    `${dir.path}/main.ts`,
+    `import { importedPackage } from "${root}src/runtime/_lazy_package.ts";\n` +
+      'import { load } from "./dist/src/cluster/_kubectl_yaml.js";\n' +
+      'try { await importedPackage("yaml", "reads YAML", load, ["parse"]); } catch (error) {\n' +
+      "  console.log(JSON.stringify(error.message));\n}\n",
+  );
+  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-check", "--quiet", "--node-modules-dir=manual", "main.ts"],
+    cwd: dir.path,
+    env: childEnv(),
+  }).output();
+  const message = JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
+  assert.match(
+    message,
+    new RegExp(
+      '^the yaml package, which reads YAML, cannot be imported \\(Could not resolve "yaml"[^\\n]* at ' +
+        `file://${importer}:\\d+:\\d+\\): run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which ` +
+        "Deno links without its dependencies, add yaml to your package.json too, in the range that @kgr/resolver's " +
+        'package.json gives \\(`deno add "npm:yaml@<range>"`\\)$',
+    ),
+  );
 });
 
 Deno.test("importedPackage() says an ES module bundle of the package's CommonJS code needs a require, not to install it", async () => {

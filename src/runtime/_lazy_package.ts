@@ -99,7 +99,9 @@ const OUT_OF_ORDER_ADVICE = "a one-file bundle does so when it runs its entry be
 
 /** The message of an import of `name` that failed with `cause`. */
 function unimportable(name: string, role: string, cause: unknown): string {
-  const why = (cause as Error | undefined)?.message ?? cause;
+  const message = (cause as Error | undefined)?.message;
+  // Deno's words end in a newline, after the importing module's place on a line of its own: one line here.
+  const why = typeof message === "string" ? message.trim().replace(/\n\s+at (?=\S+$)/, " at ") : cause;
   const said = `the ${name} package, which ${role}, cannot be imported (${why})`;
   // esbuild's stand-in for `require` in an ES module bundle, or Node's words for none, met at the package's chunk.
   if (/^(?:Dynamic require of ".*" is not supported|require is not defined)/.test(String(why))) {
@@ -112,8 +114,41 @@ function unimportable(name: string, role: string, cause: unknown): string {
     return `${said}: the bundle's file ${missing}, which holds it, is missing: deploy the bundle's other files with ` +
       `it (its whole output folder), or build it as one file (${BUNDLES_SECTION})`;
   }
-  return `${said}: install it beside @kgr/resolver (it is a dependency: \`npm ls ${name}\`), or keep it inside the ` +
-    "bundle";
+  return `${said}: ${uninstalledAdvice(name, String(message ?? ""))}`;
+}
+
+/**
+ * What to do about a package that is not there, by the words of the runtime that says so (Deno's, or Node's and
+ * Bun's) and by the module that imported it: one of ours, as installed (a bundle would hold it), or a bundle's file;
+ * either, when the error names none.
+ */
+function uninstalledAdvice(name: string, message: string): string {
+  const deno = /\n\s+at \S+\s*$|^(?:Could not resolve|Import|Module not found|Relative import path) "/.test(message);
+  const from = importingModule(message);
+  // Else an installed copy that lacks its entry file (a broken install) names that file, in `node_modules`.
+  const installed = from !== undefined ? OUR_MODULE.test(from) : /[\\/]node_modules[\\/]/.test(message) || undefined;
+  const add = deno ? `deno add "npm:${name}@<range>"` : `npm i "${name}@<range>"`;
+  const range = `in the range that @kgr/resolver's package.json gives (\`${add}\`)`;
+  // `deno install` links a `file:` folder without its dependencies, and Deno's words ask "Did you forget to run `deno
+  // install`?" after it ran.
+  const install = deno
+    ? `run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links without its dependencies, ` +
+      `add ${name} to your package.json too, ${range}`
+    : `install it beside @kgr/resolver (it is a dependency: \`npm ls ${name}\`)`;
+  const bundled = `keep it inside the bundle, or install it beside the bundle, ${range}`;
+  return installed === true ? install : installed === false ? bundled : `${install}; for a bundle, ${bundled}`;
+}
+
+/** Our modules that import the packages, installed (in `node_modules`, or a folder of `dist/src/`) or from source. */
+const OUR_MODULE = /[\\/]node_modules[\\/]|[\\/]src[\\/](?:cluster|runtime)[\\/]\w+\.[jt]s$/;
+
+/**
+ * The module whose import failed, as the error names it: Node's and Bun's `imported from /srv/index.mjs` or the
+ * first of `Require stack:`, Deno's `at file:///srv/index.mjs:3:20` (without its line and column).
+ */
+function importingModule(message: string): string | undefined {
+  const named = / imported from (.+)$|^Require stack:\n- (.+)$|^\s+at (\S+?)(?::\d+:\d+)?\s*$/m.exec(message);
+  return named?.slice(1).find(Boolean);
 }
 
 /**
