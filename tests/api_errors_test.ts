@@ -889,6 +889,33 @@ Deno.test("statusError() for a page through an environment proxy names a NO_PROX
   }
 });
 
+// The advice said "add 10.0.0.1 to NO_PROXY" to a user with only no_proxy set: a NO_PROXY set beside it hides it, for
+// kubectl and for us, and its hosts go through the proxy again. It names the variable that is read.
+Deno.test("statusError() for a page through an environment proxy names the NO_PROXY variable that is read", async () => {
+  const page = new Response(null, { status: 403, headers: { "content-type": "text/html" } });
+  const server = "https://10.0.0.1:6443";
+  for (
+    const [vars, variable] of [
+      [{ no_proxy: "localhost,.corp" }, "no_proxy"],
+      [{ NO_PROXY: ".internal", no_proxy: "localhost,.corp" }, "NO_PROXY"],
+      [{ NO_PROXY: "", no_proxy: ".corp" }, "no_proxy"],
+      [{}, "NO_PROXY"],
+    ] as const
+  ) {
+    const proxied: Record<string, string> = { HTTPS_PROXY: "http://proxy.example:3128", ...vars };
+    const access = await resolveClusterAccess({ server, token: "t" }, fakeEnvironment(proxied, {}));
+    const message = statusError(listIn("prod"), access, page, {}, false).message;
+    assert.match(
+      message,
+      new RegExp(`, or add 10\\.0\\.0\\.1 to ${variable} if the server is reachable without`),
+      message,
+    );
+    // Added there, it skips the proxy, by our reading and by Bun's.
+    const added: Record<string, string> = { ...proxied, [variable]: `${proxied[variable] ?? ""},10.0.0.1` };
+    assert.equal(proxyFromEnvironment(server, (name) => added[name]), undefined, JSON.stringify(added));
+  }
+});
+
 // In a pod, the server URL comes from KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT, and there is no kubeconfig
 // to point anywhere: the advice for a page in the API server's place was "point the kubeconfig at ...".
 Deno.test("statusError() for an HTML page in a pod names the in-cluster variables, not a kubeconfig", async () => {

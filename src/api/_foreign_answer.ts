@@ -67,14 +67,16 @@ function throughProxy(access: ClusterAccess): string {
   if (access.proxyUrl === undefined) return "";
   const host = new URL(access.server).hostname;
   const source = access.proxySource;
-  // An environment proxy (HTTPS_PROXY and the like) skips the hosts in NO_PROXY; a kubeconfig's proxy-url does not.
+  // An environment proxy (HTTPS_PROXY and the like) skips the hosts in NO_PROXY (in no_proxy where it alone is set: a
+  // NO_PROXY beside it would hide it); a kubeconfig's proxy-url does not.
   // An IPv6 address goes there without brackets, for any port: kubectl (Go's httpproxy) and we read `[fd00::1]` alone
   // as a name, which matches no server.
   const skip = source === undefined
     ? ""
     : source.startsWith("proxy-url of ")
     ? `, or drop ${source} if the server is reachable without it`
-    : `, or add ${unbracketedHost(host)} to NO_PROXY if the server is reachable without the proxy`;
+    : `, or add ${unbracketedHost(host)} to ${access.noProxyVariable ?? "NO_PROXY"} if the server is reachable ` +
+      "without the proxy";
   const from = source === undefined ? "" : ` from ${source}`;
   return `; it came through the proxy ${proxyForDisplay(access.proxyUrl)}${from}, so the page may be the proxy's ` +
     `own (a login page, a corporate proxy's block page): check that the proxy lets requests to ${host} through${skip}`;

@@ -130,6 +130,24 @@ export function bunNoProxyVariable(
 }
 
 /**
+ * The variable of the hosts that skip the environment's proxy, as {@linkcode proxyFromEnvironment} and kubectl read
+ * it: `NO_PROXY`, or `no_proxy` where it alone is set (a `NO_PROXY` set beside it would hide it). A server added there
+ * skips the proxy on Bun too, where we connect directly when either reading names it.
+ *
+ * @param env Looks up an environment variable.
+ * @returns `NO_PROXY` or `no_proxy`.
+ *
+ * @example A user's lower-case variable
+ * ```ts
+ * import { noProxyVariable } from "./proxy.ts";
+ * console.log(noProxyVariable((name) => ({ no_proxy: "localhost" })[name])); // no_proxy
+ * ```
+ */
+export function noProxyVariable(env: (name: string) => string | undefined): string {
+  return firstSet(env, ["NO_PROXY", "no_proxy"])?.name ?? "NO_PROXY";
+}
+
+/**
  * Chooses the environment's proxy for an API server with
  * {@linkcode proxyFromEnvironment}, and checks it as {@linkcode proxyUrlProblem} does.
  *

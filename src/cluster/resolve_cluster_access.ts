@@ -31,7 +31,13 @@ import {
 } from "./cluster_options.ts";
 import { inClusterAccess, inClusterNamespace, SERVICE_ACCOUNT_DIRECTORY } from "./in_cluster.ts";
 import { homeKubeconfigAccess, kubeconfigListAccess, kubeconfigOptionAccess } from "./kubeconfig_sources.ts";
-import { bunNoProxyVariable, environmentProxy, proxyForDisplay, warnOfUnreadProxyVariables } from "./proxy.ts";
+import {
+  bunNoProxyVariable,
+  environmentProxy,
+  noProxyVariable,
+  proxyForDisplay,
+  warnOfUnreadProxyVariables,
+} from "./proxy.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import { isLoopbackHost } from "../base/ip_address.ts";
 import { withCertificateFiles } from "./certificate_files.ts";
@@ -123,6 +129,7 @@ export async function resolveClusterAccess(
   if (proxy !== undefined) {
     access.proxyUrl = proxy.url;
     access.proxySource = proxy.source;
+    if (found.proxyUrl === undefined) access.noProxyVariable = noProxyVariable(env.env);
   }
   if (found.disableCompression) access.disableCompression = true;
   if (found.impersonate !== undefined) access.impersonate = found.impersonate;

@@ -197,6 +197,8 @@ export interface ClusterAccess {
   proxyUrl?: string;
   /** Where `proxyUrl` came from: `proxy-url of <source>`, or its environment variable (`HTTPS_PROXY`). */
   proxySource?: string;
+  /** With a proxy from the environment: the variable of the hosts that skip it, as read (`NO_PROXY` or `no_proxy`). */
+  noProxyVariable?: string;
   /** A kubeconfig's `disable-compression: true`: LISTs and reads ask for no compression, as kubectl then does. */
   disableCompression?: true;
   /** The kubeconfig user's impersonation, sent with every request. */
