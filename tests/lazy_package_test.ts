@@ -102,8 +102,8 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
     );
   }
   const install = "install it beside @kgr/resolver (it is a dependency: `npm ls yaml`)";
-  const bundled = "keep it inside the bundle, or install it beside the bundle, in the range that @kgr/resolver's " +
-    'package.json gives (`npm i "yaml@<range>"`)';
+  const bundled = "keep it inside the bundle, or install it beside the bundle, in the range @kgr/resolver " +
+    'asks for (`npm i "yaml@^2.8.0"`)';
   for (
     const [message, advice] of [
       // Imported by one of our modules as installed: no bundle to keep it in.
@@ -130,8 +130,8 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       [
         'Module not found "file:///srv/node_modules/yaml/dist/index.js".',
         "run `deno install`; for @kgr/resolver from a `file:` folder, which Deno links without its dependencies, add " +
-        "yaml to your package.json too, in the range that @kgr/resolver's package.json gives " +
-        '(`deno add "npm:yaml@<range>"`)',
+        "yaml to your package.json too, in the range @kgr/resolver asks for " +
+        '(`deno add "npm:yaml@^2.8.0"`)',
       ],
       // Nothing tells which.
       ["Cannot find package 'yaml'", `${install}; for a bundle, ${bundled}`],
@@ -174,8 +174,8 @@ Deno.test("importedPackage() of a package that Deno did not install says so in o
     new RegExp(
       '^the yaml package, which reads YAML, cannot be imported \\(Could not resolve "yaml"[^\\n]* at ' +
         `file://${importer}:\\d+:\\d+\\): run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which ` +
-        "Deno links without its dependencies, add yaml to your package.json too, in the range that @kgr/resolver's " +
-        'package.json gives \\(`deno add "npm:yaml@<range>"`\\)$',
+        "Deno links without its dependencies, add yaml to your package.json too, in the range @kgr/resolver " +
+        'asks for \\(`deno add "npm:yaml@\\^2\\.8\\.0"`\\)$',
     ),
   );
 });

@@ -9,6 +9,15 @@
 const BUNDLES_SECTION = 'README: "Bundles and single executables"';
 
 /**
+ * The ranges of the packages imported at first use, as package.json's `dependencies` and deno.json's `imports` give
+ * them (a test keeps them equal), for the install command a message gives.
+ */
+export const DEPENDENCY_RANGES = { undici: "^7.16.0", yaml: "^2.8.0" } as const;
+
+/** A package imported at first use. */
+export type LazyPackageName = keyof typeof DEPENDENCY_RANGES;
+
+/**
  * Imports a package with `load`, and checks that what came has the functions we call.
  *
  * @param name The package, as users install it.
@@ -28,7 +37,7 @@ const BUNDLES_SECTION = 'README: "Bundles and single executables"';
  * ```
  */
 export async function importedPackage<T>(
-  name: string,
+  name: LazyPackageName,
   role: string,
   load: () => Promise<T>,
   calls: readonly string[],
@@ -70,7 +79,7 @@ export async function importedPackage<T>(
  * ```
  */
 export function lazyPackage<T>(
-  name: string,
+  name: LazyPackageName,
   role: string,
   load: () => Promise<T>,
   calls: readonly string[],
@@ -98,7 +107,7 @@ const OUT_OF_ORDER_ADVICE = "a one-file bundle does so when it runs its entry be
   `the entry does not await at the top level, or let the bundler write more than one file (${BUNDLES_SECTION})`;
 
 /** The message of an import of `name` that failed with `cause`. */
-function unimportable(name: string, role: string, cause: unknown): string {
+function unimportable(name: LazyPackageName, role: string, cause: unknown): string {
   const message = (cause as Error | undefined)?.message;
   // Deno's words end in a newline, after the importing module's place on a line of its own: one line here.
   const why = typeof message === "string" ? message.trim().replace(/\n\s+at (?=\S+$)/, " at ") : cause;
@@ -122,13 +131,13 @@ function unimportable(name: string, role: string, cause: unknown): string {
  * Bun's) and by the module that imported it: one of ours, as installed (a bundle would hold it), or a bundle's file;
  * either, when the error names none.
  */
-function uninstalledAdvice(name: string, message: string): string {
+function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const deno = /\n\s+at \S+\s*$|^(?:Could not resolve|Import|Module not found|Relative import path) "/.test(message);
   const from = importingModule(message);
   // Else an installed copy that lacks its entry file (a broken install) names that file, in `node_modules`.
   const installed = from !== undefined ? OUR_MODULE.test(from) : /[\\/]node_modules[\\/]/.test(message) || undefined;
-  const add = deno ? `deno add "npm:${name}@<range>"` : `npm i "${name}@<range>"`;
-  const range = `in the range that @kgr/resolver's package.json gives (\`${add}\`)`;
+  const wanted = `${name}@${DEPENDENCY_RANGES[name]}`;
+  const range = `in the range @kgr/resolver asks for (\`${deno ? `deno add "npm:${wanted}"` : `npm i "${wanted}"`}\`)`;
   // `deno install` links a `file:` folder without its dependencies, and Deno's words ask "Did you forget to run `deno
   // install`?" after it ran.
   const install = deno
