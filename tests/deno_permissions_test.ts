@@ -167,10 +167,18 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
           `KUBERNETES_SERVICE_HOST: ${drop}\\); ~/\\.kube/config \\(this Deno process may not read HOME: ${drop}\\)`,
       ),
     );
-    // --deny-env without a list names no variable to drop.
+    // --deny-env without a list names no variable to drop, and denies only those --allow-env's list leaves out (Deno
+    // 2.9): naming the variable there is enough, with or without such a list.
+    const unlisted = "KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: --deny-env, without a " +
+      "list, denies every variable that --allow-env's list does not name: add it to that list " +
+      "(--allow-env=KUBECONFIG,...), or drop --deny-env and run it with --allow-env, or pass";
+    for (const allow of [["--allow-env"], ["--allow-env=HOME"], []]) {
+      const output = await run([...allow, "--deny-env"], { KUBECONFIG: kubeconfig });
+      assert.ok(output.includes(unlisted), output);
+    }
     assert.match(
-      await run(["--allow-env", "--deny-env"], { KUBECONFIG: kubeconfig }),
-      /KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: drop --deny-env, which denies every variable \(--allow-env or --allow-env=KUBECONFIG,\.\.\. then grants it\), or pass/,
+      await run(["--allow-env=HOME,KUBECONFIG,LOG_TOKENS,LOG_STREAM", "--deny-env"], { KUBECONFIG: kubeconfig }),
+      /^found kubeconfig /,
     );
     assert.equal(
       await run(["--allow-env", "--deny-env=LOG_TOKENS"], { KUBECONFIG: kubeconfig }),

@@ -132,9 +132,10 @@ function envState(variable?: string): string | undefined {
  * --allow-env flag"); its permission state tells them apart (`denied`, not `prompt`).
  *
  * @param names The variables Deno refused to read.
- * @returns Advice such as `drop it from --deny-env, which denies it` (`drop --deny-env, which denies every variable
- * (...)` for one without a list), or `undefined` when no deny names any of them (or not on Deno): they are then only
- * not granted.
+ * @returns Advice such as `drop it from --deny-env, which denies it` (for one without a list, which `--allow-env`'s
+ * list still overrides: `--deny-env, without a list, denies every variable that --allow-env's list does not name:
+ * add it to that list ...`), or `undefined` when no deny names any of them (or not on Deno): they are then only not
+ * granted.
  *
  * @example
  * ```ts
@@ -152,9 +153,15 @@ export function deniedEnvAdvice(names: readonly string[]): string | undefined {
     : "--deny-env";
   const pronoun = (items: readonly string[]) => items.length > 1 ? "them" : "it";
   if (envState() === "denied") {
-    // --deny-env without a list: its query cannot tell whether --allow-env is given too.
-    const grants = inDenoWorker() ? listedGrant("env", names) : `--allow-env or ${listedGrant("env", names)}`;
-    return `drop ${flag}, which denies every variable (${grants} then grants ${pronoun(names)})`;
+    // --deny-env without a list still lets --allow-env's list grant the variables it names (Deno 2.9): naming them
+    // there is enough, and dropping the deny alone is not, without --allow-env.
+    const them = pronoun(names);
+    const list = `--allow-env=${names.join(",")},...`;
+    const entry = listedGrant("env", names);
+    const fix = inDenoWorker()
+      ? `add ${them} to the process's list and to its Worker's deno.permissions (${list} and ${entry})`
+      : `add ${them} to that list (${list}), or drop ${flag} and ${flagAdvice(["--allow-env"])}`;
+    return `${flag}, without a list, denies every variable that --allow-env's list does not name: ${fix}`;
   }
   const all = denied.length === names.length;
   // Without --allow-env for every variable, one that a list does not grant is refused after the deny goes too.
