@@ -19,7 +19,7 @@ import { tokenFileCredentials } from "./credentials.ts";
 import { normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";
 import type { Environment, SourceAccess } from "./types.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Where the in-cluster service account is mounted.
@@ -95,8 +95,7 @@ export async function inClusterAccess(
       const [names, decide, them] = refused.length > 1
         ? [refused.join(" and "), "decide", "them"]
         : [refused[0], "decides", "it"];
-      const fix = deniedEnvAdvice(refused) ??
-        `${grantAdvice("env")}, or add ${them} to its list (${listedGrant("env", refused)})`;
+      const fix = refusedEnvAdvice(refused, them, true);
       throw new ConfigError(
         `Cannot tell whether this process runs in a pod: ${denoHolder()} may not read ${names}, which ${decide} ` +
           `whether the in-cluster service account is used (${unknown.instead}): ${fix}, or pass ${unknown.options}`,
@@ -107,8 +106,8 @@ export async function inClusterAccess(
       ...(notSet.length > 0 ? [`${notSet.join(" and ")} ${notSet.length > 1 ? "are" : "is"} not set`] : []),
       ...(refused.length > 0
         ? [
-          `${denoHolder()} may not read ${refused.join(" and ")}: ` + (deniedEnvAdvice(refused) ??
-            `${grantAdvice("env")}, or add ${refused.length > 1 ? "them" : "it"} to its list`),
+          `${denoHolder()} may not read ${refused.join(" and ")}: ` +
+          refusedEnvAdvice(refused, refused.length > 1 ? "them" : "it"),
         ]
         : []),
     ];
@@ -218,8 +217,7 @@ export async function inClusterNamespace(
   // client-go reads it before the file, and it may name another namespace than the pod's.
   if (env.refused?.("POD_NAMESPACE")) {
     // Named in --deny-env, it is refused with --allow-env too, in the same words: "run it with --allow-env" would not do.
-    const fix = deniedEnvAdvice(["POD_NAMESPACE"]) ??
-      `${grantAdvice("env")}, or add it to its list (${listedGrant("env", ["POD_NAMESPACE"])})`;
+    const fix = refusedEnvAdvice(["POD_NAMESPACE"], "it", true);
     throw new ConfigError(
       `Cannot tell the pod's namespace: ${denoHolder()} may not read POD_NAMESPACE, which names it before ${path}: ${fix}`,
       { field: "POD_NAMESPACE" },

@@ -28,7 +28,7 @@ import {
 } from "./_kubectl_yaml.ts";
 import type { KubeconfigEntry, KubeconfigObject, KubeconfigSource, MergedKubeconfig } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 
 /** The yaml package's message for a `<<` merge key whose value is not a mapping. */
 const MERGE_OF_NON_MAP = "Merge sources must be maps or map aliases";
@@ -61,7 +61,7 @@ export async function parseKubeconfig(text: string, file: string): Promise<Kubec
       throw new ConfigError(`Cannot load kubeconfig ${file}: ${error.message}`, { file });
     }
     if (refusedByRuntime(error)) {
-      const fix = deniedEnvAdvice(["LOG_TOKENS", "LOG_STREAM"]) ?? `${grantAdvice("env")}, or add them to its list`;
+      const fix = refusedEnvAdvice(["LOG_TOKENS", "LOG_STREAM"], "them");
       throw new ConfigError(
         `Cannot load kubeconfig ${file}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the environment, ` +
           `which ${denoHolder()} may not: ${fix}`,

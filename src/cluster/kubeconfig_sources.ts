@@ -15,7 +15,7 @@ import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptio
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
 import type { KubeconfigObject } from "./kubeconfig_schema.ts";
 import type { Environment, SourceAccess } from "./types.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, grantAdvice, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * What every kubeconfig source needs of the environment.
@@ -192,9 +192,7 @@ export async function homeKubeconfigAccess(
       !env.refused("homedir")
         ? "~/.kube/config (no home directory)"
         : env.refused("HOME")
-        ? `~/.kube/config (${denoHolder()} may not read HOME: ${
-          deniedEnvAdvice(["HOME"]) ?? `${grantAdvice("env")}, or add HOME to its list`
-        })`
+        ? `~/.kube/config (${denoHolder()} may not read HOME: ${refusedEnvAdvice(["HOME"], "HOME")})`
         : `~/.kube/config (${denoHolder()} may not look the home directory up, and HOME gives none: set HOME, ` +
           `or ${grantAdvice("sys", "homedir")})`,
     );

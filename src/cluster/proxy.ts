@@ -31,7 +31,7 @@ import { ipAddressBytes, isIpv4, isLoopbackHost, samePrefix, unbracketedHost } f
 import { type ProxySupport, proxySupport } from "../runtime/proxy_support.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 import { wordList } from "../base/_word_list.ts";
 
 /**
@@ -355,7 +355,7 @@ function unreadProxyVariables(
   return {
     names,
     text: `${denoHolder()} may not read ${wordList(names, "or")}, so the API server at ${server} is reached ${how}: ` +
-      (deniedEnvAdvice(names) ?? `${grantAdvice("env")}, or add ${wordList(names)} to its list`),
+      refusedEnvAdvice(names, wordList(names)),
   };
 }
 

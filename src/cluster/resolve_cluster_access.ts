@@ -44,7 +44,7 @@ import { withCertificateFiles } from "./certificate_files.ts";
 import { caFileReader } from "./ca_file.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClusterAccess, ClusterOptions, Credentials, Environment, SourceAccess } from "./types.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 
 /**
  * Finds how to reach the Kubernetes API. Order: `options.kubeconfig` (or
@@ -264,8 +264,7 @@ async function findSource(
     if (fromList) return fromList;
   } else if (env.refused("KUBECONFIG")) {
     // Whether it is set cannot be told, and kubectl uses it whenever it is: any other source may be the wrong cluster.
-    const fix = deniedEnvAdvice(["KUBECONFIG"]) ??
-      `${grantAdvice("env")}, or add KUBECONFIG to its list (${listedGrant("env", ["KUBECONFIG"])})`;
+    const fix = refusedEnvAdvice(["KUBECONFIG"], "KUBECONFIG", true);
     throw new ConfigError(
       `Cannot tell which cluster to use: ${denoHolder()} may not read KUBECONFIG, and kubectl uses the ` +
         `kubeconfig it names whenever it is set: ${fix}, or pass cluster.kubeconfig or cluster.server`,

@@ -172,6 +172,26 @@ export function deniedEnvAdvice(names: readonly string[]): string | undefined {
 }
 
 /**
+ * What to do about variables that Deno refused to read: drop them from `--deny-env` when it names them
+ * (`deniedEnvAdvice()`), else grant them.
+ *
+ * @param names The variables Deno refused to read.
+ * @param what How the advice names them: `it`, `them`, or their names.
+ * @param example Whether to give the list as an example: `(--allow-env=KUBECONFIG,...)`.
+ * @returns Advice such as `run it with --allow-env, or add HOME to its list`.
+ *
+ * @example
+ * ```ts
+ * import { refusedEnvAdvice } from "./deno_permission_advice.ts";
+ * console.log(refusedEnvAdvice(["HOME"], "HOME")); // run it with --allow-env, or add HOME to its list
+ * ```
+ */
+export function refusedEnvAdvice(names: readonly string[], what: string, example = false): string {
+  return deniedEnvAdvice(names) ??
+    `${grantAdvice("env")}, or add ${what} to its list${example ? ` (${listedGrant("env", names)})` : ""}`;
+}
+
+/**
  * What to do about a connection to a pod that Deno refused: its own words ("Requires net access to ...") say to run
  * the process again with `--allow-net`, which does not help a Web Worker.
  *

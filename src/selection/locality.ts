@@ -12,7 +12,7 @@ import { currentValue, isOptionsObject } from "../base/_util.ts";
 import { environmentVariable, refusedToRead } from "../runtime/files.ts";
 import type { Locality } from "./topology.ts";
 import { trace, warnOnce } from "../runtime/trace.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 import { wordList } from "../base/_word_list.ts";
 
 /**
@@ -127,7 +127,7 @@ const LOCALITY_VARIABLES = ["NODE_NAME", "ZONE"];
  */
 function warnUnreadable(names: string[]): void {
   if (names.length === 0) return;
-  const fix = deniedEnvAdvice(names) ?? `${grantAdvice("env")}, or add ${wordList(names)} to its list`;
+  const fix = refusedEnvAdvice(names, wordList(names));
   const message = `${denoHolder()} may not read ${wordList(names, "or")}, so topology-aware routing cannot use ` +
     `${names.length > 1 ? "them" : "it"}: ${fix} (or set the locality option: {} turns topology-aware routing off)`;
   warnOnce(names, message);
