@@ -143,7 +143,14 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
     const child = new URL("./deno_permissions/denied_env_child.ts", import.meta.url).pathname;
     // Only resolves the cluster's access: the server is never dialed.
     const run = async (permissions: string[], env: Record<string, string>) => {
-      const args = ["run", "--no-prompt", "--allow-read", ...permissions, child];
+      // -A may not be given beside another --allow- flag.
+      const args = [
+        "run",
+        "--no-prompt",
+        ...(permissions.includes("-A") ? [] : ["--allow-read"]),
+        ...permissions,
+        child,
+      ];
       const { stdout, stderr } = await denoStreams(args, { HOME: join(dir, "absent"), ...env });
       return `${stdout}\n${stderr}`.trim();
     };
@@ -168,11 +175,12 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
       ),
     );
     // --deny-env without a list names no variable to drop, and denies only those --allow-env's list leaves out (Deno
-    // 2.9): naming the variable there is enough, with or without such a list.
+    // 2.9): naming the variable there is enough, with or without such a list. Beside -A, which Deno refuses to take
+    // with an --allow-env flag, dropping the deny is.
     const unlisted = "KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: --deny-env, without a " +
       "list, denies every variable that --allow-env's list does not name: add it to that list " +
-      "(--allow-env=KUBECONFIG,...), or drop --deny-env and run it with --allow-env, or pass";
-    for (const allow of [["--allow-env"], ["--allow-env=HOME"], []]) {
+      "(--allow-env=KUBECONFIG,...), or drop --deny-env (then --allow-env or -A grants it), or pass";
+    for (const allow of [["--allow-env"], ["--allow-env=HOME"], [], ["-A"]]) {
       const output = await run([...allow, "--deny-env"], { KUBECONFIG: kubeconfig });
       assert.ok(output.includes(unlisted), output);
     }
@@ -180,6 +188,7 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
       await run(["--allow-env=HOME,KUBECONFIG,LOG_TOKENS,LOG_STREAM", "--deny-env"], { KUBECONFIG: kubeconfig }),
       /^found kubeconfig /,
     );
+    assert.match(await run(["-A"], { KUBECONFIG: kubeconfig }), /^found kubeconfig /);
     assert.equal(
       await run(["--allow-env", "--deny-env=LOG_TOKENS"], { KUBECONFIG: kubeconfig }),
       `failed Cannot load kubeconfig ${kubeconfig}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the ` +

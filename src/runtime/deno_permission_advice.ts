@@ -154,13 +154,14 @@ export function deniedEnvAdvice(names: readonly string[]): string | undefined {
   const pronoun = (items: readonly string[]) => items.length > 1 ? "them" : "it";
   if (envState() === "denied") {
     // --deny-env without a list still lets --allow-env's list grant the variables it names (Deno 2.9): naming them
-    // there is enough, and dropping the deny alone is not, without --allow-env.
+    // there is enough, and dropping the deny alone is not, without --allow-env. Deno refuses -A beside an --allow-env
+    // flag: there, dropping the deny is the way.
     const them = pronoun(names);
     const list = `--allow-env=${names.join(",")},...`;
     const entry = listedGrant("env", names);
     const fix = inDenoWorker()
       ? `add ${them} to the process's list and to its Worker's deno.permissions (${list} and ${entry})`
-      : `add ${them} to that list (${list}), or drop ${flag} and ${flagAdvice(["--allow-env"])}`;
+      : `add ${them} to that list (${list}), or drop ${flag} (then --allow-env or -A grants ${them})`;
     return `${flag}, without a list, denies every variable that --allow-env's list does not name: ${fix}`;
   }
   const all = denied.length === names.length;
