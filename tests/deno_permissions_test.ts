@@ -113,11 +113,13 @@ Deno.test("Deno with POD_NAMESPACE in --deny-env, in a pod: the error says to dr
     await run(["--allow-env", "--deny-env=POD_NAMESPACE"]),
     `${before}drop it from --deny-env, which denies it`,
   );
-  // Denied and not granted either: both.
-  assert.equal(
-    await run(["--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT", "--deny-env=POD_NAMESPACE"]),
-    `${before}drop it from --deny-env, which denies it, and grant it (--allow-env=POD_NAMESPACE,...)`,
-  );
+  // Denied, beside a list: both, as the query cannot tell whether the list names it (it did, and was told to grant it).
+  const both = `${before}drop it from --deny-env, which denies it, and add it to --allow-env's list unless it is ` +
+    "there (--allow-env=POD_NAMESPACE,...)";
+  const list = "--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT";
+  assert.equal(await run([list, "--deny-env=POD_NAMESPACE"]), both);
+  assert.equal(await run([`${list},POD_NAMESPACE`, "--deny-env=POD_NAMESPACE"]), both);
+  assert.equal(await run([`${list},POD_NAMESPACE`]), "namespace shop");
   // Only not granted: as before.
   assert.equal(
     await run(["--allow-env=KUBERNETES_SERVICE_HOST,KUBERNETES_SERVICE_PORT"]),
@@ -211,9 +213,11 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
       `found kubeconfig ${kubeconfig} (context "c")\n` +
         "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
         "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop HTTPS_PROXY from " +
-        "--deny-env, which denies it, and grant HTTPS_PROXY and https_proxy (--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
+        "--deny-env, which denies it, and add HTTPS_PROXY and https_proxy to --allow-env's list unless they are there " +
+        "(--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
         "@kgr/resolver: this Deno process may not read ZONE, so topology-aware routing cannot use it: drop it from " +
-        "--deny-env, which denies it, and grant it (--allow-env=ZONE,...) (or set the locality option: {} turns " +
+        "--deny-env, which denies it, and add it to --allow-env's list unless it is there (--allow-env=ZONE,...) (or " +
+        "set the locality option: {} turns " +
         "topology-aware routing off)",
     );
   } finally {

@@ -165,10 +165,13 @@ export function deniedEnvAdvice(names: readonly string[]): string | undefined {
     return `${flag}, without a list, denies every variable that --allow-env's list does not name: ${fix}`;
   }
   const all = denied.length === names.length;
-  // Without --allow-env for every variable, one that a list does not grant is refused after the deny goes too.
+  // Without --allow-env for every variable, one that a list does not grant is refused after the deny goes too; a
+  // denied variable reads as denied whether or not the list names it.
+  const where = inDenoWorker() ? "its Worker's deno.permissions" : "--allow-env's list";
+  const unless = `unless ${names.length > 1 ? "they are" : "it is"} there (${listedGrant("env", names)})`;
   const grant = envState() === "granted"
     ? ""
-    : `, and grant ${all ? pronoun(names) : wordList(names)} (${listedGrant("env", names)})`;
+    : `, and add ${all ? pronoun(names) : wordList(names)} to ${where} ${unless}`;
   return `drop ${all ? pronoun(denied) : wordList(denied)} from ${flag}, which denies ${pronoun(denied)}${grant}`;
 }
 
