@@ -458,6 +458,13 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
         `(it needs --allow-run): ${advice}`,
     );
     assert.equal(await run(["--allow-env", `--allow-run=${plugin}`]), "got Bearer t");
+    // --deny-env without a list refused the whole environment, and the advice was the flags the process had.
+    assert.equal(
+      await run(["--allow-run", "--allow-env", "--deny-env"]),
+      `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
+        `(it needs --allow-env): drop --deny-env, which denies every variable when it has no list, and ${advice}`,
+    );
+    assert.equal(await run(["--allow-run", "--allow-env", "--deny-env=KUBECONFIG"]), "got Bearer t");
   } finally {
     await rm(dir, { recursive: true });
   }

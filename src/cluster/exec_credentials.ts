@@ -20,7 +20,7 @@ import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from 
 import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
-import { flagAdvice, inDenoWorker } from "../runtime/deno_permission_advice.ts";
+import { everyEnvDeniedAdvice, flagAdvice, inDenoWorker } from "../runtime/deno_permission_advice.ts";
 
 /**
  * One `env` entry of an exec plugin.
@@ -355,7 +355,9 @@ function describeFailure(
 
 /** Why Deno refused to start the plugin (`detail`, the flag it named) and which grants it needs. */
 function denoRefusal(detail: string): string {
-  const flags = flagAdvice(["--allow-run", "--allow-env"]);
+  // --deny-env without a list refuses the environment with --allow-env too, in the same words.
+  const denied = detail === "--allow-env" ? everyEnvDeniedAdvice() : undefined;
+  const flags = `${denied === undefined ? "" : `${denied}, and `}${flagAdvice(["--allow-run", "--allow-env"])}`;
   const reason = "the plugin gets this process's whole environment, as kubectl gives it";
   if (inDenoWorker()) {
     return `this Deno worker may not start it (it needs ${detail.replace("--allow-", "")} in its Worker's ` +

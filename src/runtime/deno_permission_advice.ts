@@ -126,6 +126,29 @@ function envState(variable?: string): string | undefined {
   }
 }
 
+/** How a message names `--deny-env`: the process's, or the one a compiled program was compiled with. */
+function denyEnvFlag(): string {
+  if (compiledByDeno()) return "the --deny-env it was compiled with";
+  return inDenoWorker() ? "the process's --deny-env" : "--deny-env";
+}
+
+/**
+ * What to do when `--deny-env` has no list: it denies every variable, so Deno refuses the whole environment (which a
+ * child process gets) whatever `--allow-env` grants.
+ *
+ * @returns `drop --deny-env, which denies every variable when it has no list`, or `undefined` when no such
+ * `--deny-env` is given (or not on Deno).
+ *
+ * @example
+ * ```ts
+ * import { everyEnvDeniedAdvice } from "./deno_permission_advice.ts";
+ * console.log(everyEnvDeniedAdvice()); // undefined, unless run with --deny-env
+ * ```
+ */
+export function everyEnvDeniedAdvice(): string | undefined {
+  return envState() === "denied" ? `drop ${denyEnvFlag()}, which denies every variable when it has no list` : undefined;
+}
+
 /**
  * What to do about variables that Deno refused to read when `--deny-env` names some of them. Deno's own error reads
  * the same for a denied variable as for one no `--allow-env` grants ("Requires env access to ..., run again with the
@@ -146,11 +169,7 @@ function envState(variable?: string): string | undefined {
 export function deniedEnvAdvice(names: readonly string[]): string | undefined {
   const denied = names.filter((name) => envState(name) === "denied");
   if (denied.length === 0) return undefined;
-  const flag = compiledByDeno()
-    ? "the --deny-env it was compiled with"
-    : inDenoWorker()
-    ? "the process's --deny-env"
-    : "--deny-env";
+  const flag = denyEnvFlag();
   const pronoun = (items: readonly string[]) => items.length > 1 ? "them" : "it";
   if (envState() === "denied") {
     // --deny-env without a list still lets --allow-env's list grant the variables it names (Deno 2.9): naming them
