@@ -7,7 +7,8 @@
 /**
  * The key that `await using` looks up on the objects it holds: `Symbol.asyncDispose` where this realm's `Symbol` has
  * it, else `Symbol.for("Symbol.asyncDispose")`. The fallback is for a `vm` context of Node 20 or 22 (Vitest's
- * `vmThreads` and `vmForks` pools run test files and their packages there): Node gives only its main context the
+ * `vmThreads` and `vmForks` pools and Jest 29 run test files and their packages there; Jest 30 gives its context
+ * Node's symbol): Node gives only its main context the
  * symbol, so `[Symbol.asyncDispose]` there names a property "undefined", while the `await using` that Vitest (oxc),
  * esbuild and Babel compile looks for `Symbol.for("Symbol.asyncDispose")` when `Symbol.asyncDispose` is missing.
  * The registry behind `Symbol.for` is shared by every realm of a process. Looked up at each call, so a polyfill
