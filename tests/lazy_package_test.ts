@@ -129,9 +129,10 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       ["Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'", install],
       [
         'Module not found "file:///srv/node_modules/yaml/dist/index.js".',
+        // Both packages, though Deno names one: such a folder comes without either, and the other fails next.
         "run `deno install`; for @kgr/resolver from a `file:` folder, which Deno links without its dependencies, add " +
-        "yaml to your package.json too, in the range @kgr/resolver asks for " +
-        '(`deno add "npm:yaml@^2.8.0"`)',
+        "them to your package.json too, in the ranges @kgr/resolver asks for " +
+        '(`deno add "npm:undici@^7.16.0" "npm:yaml@^2.8.0"`)',
       ],
       // Nothing tells which.
       ["Cannot find package 'yaml'", `${install}; for a bundle, ${bundled}`],
@@ -174,8 +175,8 @@ Deno.test("importedPackage() of a package that Deno did not install says so in o
     new RegExp(
       '^the yaml package, which reads YAML, cannot be imported \\(Could not resolve "yaml"[^\\n]* at ' +
         `file://${importer}:\\d+:\\d+\\): run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which ` +
-        "Deno links without its dependencies, add yaml to your package.json too, in the range @kgr/resolver " +
-        'asks for \\(`deno add "npm:yaml@\\^2\\.8\\.0"`\\)$',
+        "Deno links without its dependencies, add them to your package.json too, in the ranges @kgr/resolver " +
+        'asks for \\(`deno add "npm:undici@\\^7\\.16\\.0" "npm:yaml@\\^2\\.8\\.0"`\\)$',
     ),
   );
 });

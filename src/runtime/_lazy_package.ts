@@ -139,10 +139,11 @@ function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const wanted = `${name}@${DEPENDENCY_RANGES[name]}`;
   const range = `in the range @kgr/resolver asks for (\`${deno ? `deno add "npm:${wanted}"` : `npm i "${wanted}"`}\`)`;
   // `deno install` links a `file:` folder without its dependencies, and Deno's words ask "Did you forget to run `deno
-  // install`?" after it ran.
+  // install`?" after it ran. Such a folder comes without any of them: each is named, lest the next fail in turn.
+  const every = Object.entries(DEPENDENCY_RANGES).map(([dependency, asked]) => `"npm:${dependency}@${asked}"`);
   const install = deno
     ? `run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links without its dependencies, ` +
-      `add ${name} to your package.json too, ${range}`
+      `add them to your package.json too, in the ranges @kgr/resolver asks for (\`deno add ${every.join(" ")}\`)`
     : `install it beside @kgr/resolver (it is a dependency: \`npm ls ${name}\`)`;
   const bundled = `keep it inside the bundle, or install it beside the bundle, ${range}`;
   return installed === true ? install : installed === false ? bundled : `${install}; for a bundle, ${bundled}`;
