@@ -181,6 +181,22 @@ Deno.test("importedPackage() of a package that Deno did not install says so in o
   );
 });
 
+Deno.test("importedPackage() gives Deno's coloured words with a hint on one line, without their colour codes", async () => {
+  // Deno 2.9.6's words for a module that imports the package statically (a bundle's chunk that left it external), as
+  // it colours them even off a terminal: the codes and the hint's line reached the message as they were.
+  const esc = String.fromCharCode(27);
+  const colour = (code: number, text: string) => `${esc}[0m${esc}[${code}m${text}${esc}[0m`;
+  const message = `Import "yaml" not a dependency\n  ${colour(36, "hint:")} If you want to use the npm package, try ` +
+    `running \`deno add npm:yaml\`\n    at ${colour(36, "file:///srv/out/chunk-x.js")}:${colour(33, "1")}:` +
+    `${colour(33, "15")}\n`;
+  assert.equal(
+    await failure(() => Promise.reject(new Error(message))),
+    'the yaml package, which reads YAML, cannot be imported (Import "yaml" not a dependency; hint: If you want to ' +
+      "use the npm package, try running `deno add npm:yaml` at file:///srv/out/chunk-x.js:1:15): keep it inside the " +
+      'bundle, or install it beside the bundle, in the range @kgr/resolver asks for (`deno add "npm:yaml@^2.8.0"`)',
+  );
+});
+
 Deno.test("importedPackage() says an ES module bundle of the package's CommonJS code needs a require, not to install it", async () => {
   // esbuild --format=esm --splitting puts the yaml package in a chunk whose require('process') esbuild's shim refuses
   // at the first kubeconfig read (seen with esbuild 0.28 on Node 20); the package is in the bundle.

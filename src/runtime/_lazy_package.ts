@@ -106,11 +106,19 @@ const OUT_OF_ORDER_ADVICE = "a one-file bundle does so when it runs its entry be
   "defined (rollup's `inlineDynamicImports` with a top-level `await` in the entry): start the program from a function " +
   `the entry does not await at the top level, or let the bundler write more than one file (${BUNDLES_SECTION})`;
 
+/** A colour code of a terminal (`ESC [ 36 m`). */
+const COLOUR_CODE = new RegExp(`${String.fromCharCode(27)}\\[[\\d;]*m`, "g");
+
 /** The message of an import of `name` that failed with `cause`. */
 function unimportable(name: LazyPackageName, role: string, cause: unknown): string {
-  const message = (cause as Error | undefined)?.message;
-  // Deno's words end in a newline, after the importing module's place on a line of its own: one line here.
-  const why = typeof message === "string" ? message.trim().replace(/\n\s+at (?=\S+$)/, " at ") : cause;
+  const given = (cause as Error | undefined)?.message;
+  // Deno colours its words, even off a terminal, where it gives a hint.
+  const message = typeof given === "string" ? given.replace(COLOUR_CODE, "") : given;
+  // Deno's words end in a newline, after the importing module's place on a line of its own, and may have a hint on a
+  // line between: one line here.
+  const why = typeof message === "string"
+    ? message.trim().replace(/\n\s*hint:\s*/, "; hint: ").replace(/\n\s+at (?=\S+$)/, " at ")
+    : cause;
   const said = `the ${name} package, which ${role}, cannot be imported (${why})`;
   // esbuild's stand-in for `require` in an ES module bundle, or Node's words for none, met at the package's chunk.
   if (/^(?:Dynamic require of ".*" is not supported|require is not defined)/.test(String(why))) {
