@@ -182,10 +182,23 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
     const unlisted = "KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: --deny-env, without a " +
       "list, denies every variable that --allow-env's list does not name: add it to that list " +
       "(--allow-env=KUBECONFIG,...), or drop --deny-env (then --allow-env or -A grants it), or pass";
-    for (const allow of [["--allow-env"], ["--allow-env=HOME"], [], ["-A"]]) {
+    for (const allow of [["--allow-env"], ["--allow-env=HOME"], []]) {
       const output = await run([...allow, "--deny-env"], { KUBECONFIG: kubeconfig });
       assert.ok(output.includes(unlisted), output);
     }
+    // Beside -A, no --allow-env list can be given: only the deny can change.
+    const underAll = await run(["-A", "--deny-env"], { KUBECONFIG: kubeconfig });
+    assert.ok(
+      underAll.includes(
+        "--deny-env, without a list, denies every variable that --allow-env's list does not name: drop --deny-env " +
+          "(then -A grants it), or list in it only the variables to deny (-A takes no --allow-env beside it), or pass",
+      ),
+      underAll,
+    );
+    assert.match(
+      await run(["-A", "--deny-env=AWS_SECRET_ACCESS_KEY"], { KUBECONFIG: kubeconfig }),
+      /^found kubeconfig /,
+    );
     assert.match(
       await run(["--allow-env=HOME,KUBECONFIG,LOG_TOKENS,LOG_STREAM", "--deny-env"], { KUBECONFIG: kubeconfig }),
       /^found kubeconfig /,

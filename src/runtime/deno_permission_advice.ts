@@ -114,16 +114,26 @@ export function listedGrant(permission: string, values: readonly string[]): stri
     : `--allow-${permission}=${values.join(",")},...`;
 }
 
-/** Deno's permission state for reading a variable, or for reading every variable, when it can be asked. */
-function envState(variable?: string): string | undefined {
-  type Query = (descriptor: { name: "env"; variable?: string }) => { state: string };
+/** Deno's permission state for `descriptor`, when it can be asked. */
+function permissionState(descriptor: { name: string; variable?: string }): string | undefined {
+  type Query = (descriptor: { name: string; variable?: string }) => { state: string };
   const permissions = (globalThis as { Deno?: { permissions?: { querySync?: Query } } }).Deno?.permissions;
   if (runtimeKey() !== "deno" || typeof permissions?.querySync !== "function") return undefined;
   try {
-    return permissions.querySync(variable === undefined ? { name: "env" } : { name: "env", variable }).state;
+    return permissions.querySync(descriptor).state;
   } catch {
     return undefined;
   }
+}
+
+/** Deno's permission state for reading a variable, or for reading every variable, when it can be asked. */
+function envState(variable?: string): string | undefined {
+  return permissionState(variable === undefined ? { name: "env" } : { name: "env", variable });
+}
+
+/** Whether Deno grants every permission but env, as -A does (no flag says so itself). */
+function everyOtherGranted(): boolean {
+  return ["read", "write", "net", "run", "sys", "ffi"].every((name) => permissionState({ name }) === "granted");
 }
 
 /** How a message names `--deny-env`: the process's, or the one a compiled program was compiled with. */
@@ -157,7 +167,8 @@ export function everyEnvDeniedAdvice(): string | undefined {
  * @param names The variables Deno refused to read.
  * @returns Advice such as `drop it from --deny-env, which denies it` (for one without a list, which `--allow-env`'s
  * list still overrides: `--deny-env, without a list, denies every variable that --allow-env's list does not name:
- * add it to that list ...`), or `undefined` when no deny names any of them (or not on Deno): they are then only not
+ * add it to that list ...`, or beside -A `... drop --deny-env (then -A grants it) ...`), or `undefined` when no deny
+ * names any of them (or not on Deno): they are then only not
  * granted.
  *
  * @example
@@ -174,12 +185,15 @@ export function deniedEnvAdvice(names: readonly string[]): string | undefined {
   if (envState() === "denied") {
     // --deny-env without a list still lets --allow-env's list grant the variables it names (Deno 2.9): naming them
     // there is enough, and dropping the deny alone is not, without --allow-env. Deno refuses -A beside an --allow-env
-    // flag: there, dropping the deny is the way.
+    // flag: there, dropping the deny, or giving it a list, is the way.
     const them = pronoun(names);
     const list = `--allow-env=${names.join(",")},...`;
     const entry = listedGrant("env", names);
     const fix = inDenoWorker()
       ? `add ${them} to the process's list and to its Worker's deno.permissions (${list} and ${entry})`
+      : everyOtherGranted()
+      ? `drop ${flag} (then -A grants ${them}), or list in it only the variables to deny (-A takes no --allow-env ` +
+        "beside it)"
       : `add ${them} to that list (${list}), or drop ${flag} (then --allow-env or -A grants ${them})`;
     return `${flag}, without a list, denies every variable that --allow-env's list does not name: ${fix}`;
   }
