@@ -478,6 +478,15 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
         `(it needs --allow-env): drop --deny-env, which denies every variable when it has no list, and ${advice}`,
     );
     assert.equal(await run(["--allow-run", "--allow-env", "--deny-env=KUBECONFIG"]), "got Bearer t");
+    // Beside -A, which Deno takes with no --allow- flag, the advice was to run it with two.
+    const underAll = (deny: string) => denoOutput(["run", "--no-prompt", "-A", deny, EXEC_CHILD, plugin]);
+    assert.equal(
+      await underAll("--deny-env"),
+      `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
+        "(it needs --allow-env): drop --deny-env, which denies every variable when it has no list, or list in it " +
+        "only the variables to deny: the plugin gets this process's whole environment, as kubectl gives it",
+    );
+    assert.equal(await underAll("--deny-env=KUBECONFIG"), "got Bearer t");
   } finally {
     await rm(dir, { recursive: true });
   }

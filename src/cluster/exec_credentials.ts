@@ -20,7 +20,12 @@ import { parseFirstYamlDocument, yamlErrorPlace, YamlPackageMissingError } from 
 import { parseRfc3339 } from "./_rfc3339.ts";
 import { createClientCertificate } from "./tls_settings.ts";
 import type { ClientCertificate, Credentials } from "./types.ts";
-import { everyEnvDeniedAdvice, flagAdvice, inDenoWorker } from "../runtime/deno_permission_advice.ts";
+import {
+  everyEnvDeniedAdvice,
+  everyOtherGranted,
+  flagAdvice,
+  inDenoWorker,
+} from "../runtime/deno_permission_advice.ts";
 
 /**
  * One `env` entry of an exec plugin.
@@ -359,6 +364,11 @@ function denoRefusal(detail: string): string {
   const denied = detail === "--allow-env" ? everyEnvDeniedAdvice() : undefined;
   const flags = `${denied === undefined ? "" : `${denied}, and `}${flagAdvice(["--allow-run", "--allow-env"])}`;
   const reason = "the plugin gets this process's whole environment, as kubectl gives it";
+  // Deno takes no --allow- flag beside -A: only the deny can change.
+  if (denied !== undefined && !inDenoWorker() && everyOtherGranted()) {
+    return `this Deno process may not start it (it needs ${detail}): ${denied}, or list in it only the variables to ` +
+      `deny: ${reason}`;
+  }
   if (inDenoWorker()) {
     return `this Deno worker may not start it (it needs ${detail.replace("--allow-", "")} in its Worker's ` +
       `deno.permissions): give it run (or the plugin in its run list) and env without a list there, and ${flags} ` +

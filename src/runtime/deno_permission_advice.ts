@@ -131,8 +131,19 @@ function envState(variable?: string): string | undefined {
   return permissionState(variable === undefined ? { name: "env" } : { name: "env", variable });
 }
 
-/** Whether Deno grants every permission but env, as -A does (no flag says so itself). */
-function everyOtherGranted(): boolean {
+/**
+ * Whether Deno grants every permission but env, as -A does (no flag says so itself): Deno then takes no other
+ * `--allow-` flag beside it.
+ *
+ * @returns `true` under -A (or every permission granted one by one), else `false` (and not on Deno).
+ *
+ * @example
+ * ```ts
+ * import { everyOtherGranted } from "./deno_permission_advice.ts";
+ * console.log(everyOtherGranted()); // true with -A
+ * ```
+ */
+export function everyOtherGranted(): boolean {
   return ["read", "write", "net", "run", "sys", "ffi"].every((name) => permissionState({ name }) === "granted");
 }
 
