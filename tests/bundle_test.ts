@@ -19,17 +19,23 @@ const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
 const bun = `${root}node_modules/.bin/bun`;
 
+/** Runs `bun build` with `args` from the project's root (30 s at most). */
+function bunBuild(args: string[]) {
+  return run(bun, ["build", ...args], { env: childEnv(), cwd: root, timeout: 30_000 });
+}
+
+/** Runs Node on `bundle` with `args` from `folder`, as deployed (20 s at most): its standard output. */
+async function nodeOutput(folder: string, bundle: string, args: string[] = []): Promise<string> {
+  return (await run("node", [bundle, ...args], { env: childEnv(), cwd: folder, timeout: 20_000 })).stdout;
+}
+
 for (const [format, extension] of [["cjs", "cjs"], ["esm", "mjs"]]) {
   Deno.test(`a client bundled by bun build --format=${format} for Node makes its calls through both adapters`, async () => {
     const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
     try {
       const bundle = join(folder, `client.${extension}`);
-      await run(
-        bun,
-        ["build", "tests/bundle/client.mjs", "--target=node", `--format=${format}`, `--outfile=${bundle}`],
-        { env: childEnv(), cwd: root, timeout: 30_000 },
-      );
-      const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
+      await bunBuild(["tests/bundle/client.mjs", "--target=node", `--format=${format}`, `--outfile=${bundle}`]);
+      const stdout = await nodeOutput(folder, bundle);
       assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -66,12 +72,8 @@ for (const [output, define] of [["bun's", []], ["esbuild's", ["--define", "impor
       await deployedNodeModules(folder);
       const bundle = join(folder, "client.cjs");
       const flags = ["--format=cjs", "--external", "nice-grpc", ...define];
-      await run(bun, ["build", "tests/bundle/client.mjs", "--target=node", ...flags, `--outfile=${bundle}`], {
-        env: childEnv(),
-        cwd: root,
-        timeout: 30_000,
-      });
-      const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
+      await bunBuild(["tests/bundle/client.mjs", "--target=node", ...flags, `--outfile=${bundle}`]);
+      const stdout = await nodeOutput(folder, bundle);
       assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
     } finally {
       await rm(folder, { recursive: true, force: true });
@@ -83,12 +85,7 @@ Deno.test("bun build --compile makes single executables of a client and of the C
   const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
   const api = await startFakeApiServer({ token: "compiled" });
   try {
-    const compile = (entry: string, name: string) =>
-      run(bun, ["build", "--compile", entry, `--outfile=${join(folder, name)}`], {
-        env: childEnv(),
-        cwd: root,
-        timeout: 30_000,
-      });
+    const compile = (entry: string, name: string) => bunBuild(["--compile", entry, `--outfile=${join(folder, name)}`]);
     await Promise.all([compile("tests/bundle/client.mjs", "client"), compile("dist/cli.js", "kgr-resolver")]);
     const { stdout } = await run(join(folder, "client"), [], { env: childEnv(), cwd: folder, timeout: 20_000 });
     assert.deepEqual(stdout.trim().split("\n"), ["grpc-js echo-0:hi", "nice-grpc echo-0:hi"]);
@@ -116,14 +113,10 @@ Deno.test("a bundle of a program that uses only watchEndpoints leaves grpc-js ou
   const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
   try {
     const bundle = join(folder, "core_client.mjs");
-    await run(bun, ["build", "tests/bundle/core_client.mjs", "--target=node", `--outfile=${bundle}`], {
-      env: childEnv(),
-      cwd: root,
-      timeout: 30_000,
-    });
+    await bunBuild(["tests/bundle/core_client.mjs", "--target=node", `--outfile=${bundle}`]);
     // grpc-js's user agent: only its channel code writes it. The package's "sideEffects" lets bundlers leave it out.
     assert.doesNotMatch(await readFile(bundle, "utf8"), /grpc-node-js/, "the bundle holds grpc-js");
-    const { stdout } = await run("node", [bundle], { env: childEnv(), cwd: folder, timeout: 20_000 });
+    const stdout = await nodeOutput(folder, bundle);
     assert.equal(stdout.trim(), "pods echo-0");
   } finally {
     await rm(folder, { recursive: true, force: true });
@@ -139,11 +132,7 @@ Deno.test("a one-file ES module bundle whose entry awaits at top level reads a k
   const api = await startFakeApiServer({ token: "bundle" });
   try {
     const bundle = join(folder, "kubeconfig_file_client.mjs");
-    await run(bun, ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", `--outfile=${bundle}`], {
-      env: childEnv(),
-      cwd: root,
-      timeout: 30_000,
-    });
+    await bunBuild(["tests/bundle/kubeconfig_file_client.mjs", "--target=node", `--outfile=${bundle}`]);
     assert.deepEqual(await readdir(folder), ["kubeconfig_file_client.mjs"], "the bundle is one file");
     api.applySlice(endpointSlice({
       namespace: "demo",
@@ -153,7 +142,7 @@ Deno.test("a one-file ES module bundle whose entry awaits at top level reads a k
     }));
     const kubeconfig = join(folder, "config");
     await writeFile(kubeconfig, JSON.stringify(api.kubeconfig({ namespace: "demo" })));
-    const { stdout } = await run("node", [bundle, kubeconfig], { env: childEnv(), cwd: folder, timeout: 20_000 });
+    const stdout = await nodeOutput(folder, bundle, [kubeconfig]);
     assert.equal(stdout.trim(), "pods echo-0");
   } finally {
     await api.close();
@@ -167,15 +156,19 @@ Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig fil
   const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
   try {
     const bundle = join(folder, "kubeconfig_file_client.mjs");
-    const args = ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", "--external=yaml"];
-    await run(bun, [...args, `--outfile=${bundle}`], { env: childEnv(), cwd: root, timeout: 30_000 });
+    await bunBuild([
+      "tests/bundle/kubeconfig_file_client.mjs",
+      "--target=node",
+      "--external=yaml",
+      `--outfile=${bundle}`,
+    ]);
     const kubeconfig = join(folder, "config");
     await writeFile(
       kubeconfig,
       "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\n" +
         "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
     );
-    const { stdout } = await run("node", [bundle, kubeconfig], { env: childEnv(), cwd: folder, timeout: 20_000 });
+    const stdout = await nodeOutput(folder, bundle, [kubeconfig]);
     assert.match(
       stdout.trim(),
       new RegExp(
@@ -194,8 +187,7 @@ Deno.test("a bundle deployed without the chunk file that holds the yaml package 
   // imported yaml package in a chunk file beside the bundle. A bundle copied alone was told to install the package.
   const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
   try {
-    const args = ["build", "tests/bundle/kubeconfig_file_client.mjs", "--target=node", "--splitting"];
-    await run(bun, [...args, `--outdir=${folder}`], { env: childEnv(), cwd: root, timeout: 30_000 });
+    await bunBuild(["tests/bundle/kubeconfig_file_client.mjs", "--target=node", "--splitting", `--outdir=${folder}`]);
     const chunks = [];
     for (const file of await readdir(folder)) {
       // The entry names the functions it calls; the chunk defines them.
@@ -209,7 +201,7 @@ Deno.test("a bundle deployed without the chunk file that holds the yaml package 
     const kubeconfig = join(folder, "config");
     await writeFile(kubeconfig, "current-context: x\n");
     const bundle = join(folder, "kubeconfig_file_client.js");
-    const { stdout } = await run("node", [bundle, kubeconfig], { env: childEnv(), cwd: folder, timeout: 20_000 });
+    const stdout = await nodeOutput(folder, bundle, [kubeconfig]);
     const missing = join(folder, chunks[0]);
     assert.equal(
       stdout.trim(),
