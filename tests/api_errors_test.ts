@@ -833,15 +833,20 @@ Deno.test("statusError() for an HTML page names cluster.server when the server U
 Deno.test("statusError() and notJsonError() for a page through a proxy say it may be the proxy's, and what to check", () => {
   const page = (status = 403) => new Response(null, { status, headers: { "content-type": "text/html" } });
   for (
-    const [proxySource, exempt] of [
-      ["HTTPS_PROXY", /, or add 10\.0\.0\.1 to NO_PROXY if the server is reachable without the proxy$/],
-      ['proxy-url of kubeconfig /k (context "dev")', /, or drop proxy-url of kubeconfig \/k \(context "dev"\) if the /],
+    const [proxySource, proxyOrigin, exempt] of [
+      ["HTTPS_PROXY", "environment", /, or add 10\.0\.0\.1 to NO_PROXY if the server is reachable without the proxy$/],
+      [
+        'proxy-url of kubeconfig /k (context "dev")',
+        "proxy-url",
+        /, or drop proxy-url of kubeconfig \/k \(context "dev"\) if the /,
+      ],
     ] as const
   ) {
     const access = {
       ...accessTo("https://10.0.0.1:6443"),
       proxyUrl: "http://puser:psecret@proxy.example:3128",
       proxySource,
+      proxyOrigin,
     } as ClusterAccess;
     for (
       const message of [
@@ -866,6 +871,37 @@ Deno.test("statusError() and notJsonError() for a page through a proxy say it ma
   assert.doesNotMatch(direct, /proxy's own|NO_PROXY/);
 });
 
+// The advice for a proxy's page told a kubeconfig's proxy-url from an environment proxy by parsing the display string
+// ("proxy-url of ..."): reworded, a proxy-url was told to add the server to NO_PROXY, which kubectl does not read for
+// it. It follows ClusterAccess.proxyOrigin, set where the proxy is chosen; without one it names neither way out.
+Deno.test("statusError() for a page through a proxy tells a proxy-url from an environment proxy by its origin", async () => {
+  const page = new Response(null, { status: 403, headers: { "content-type": "text/html" } });
+  const server = "https://10.0.0.1:6443";
+  const vars = { HTTPS_PROXY: "http://proxy.example:3128" };
+  const kubeconfig = {
+    "current-context": "dev",
+    clusters: [{ name: "dev", cluster: { server, "proxy-url": "http://own:3128" } }],
+    users: [{ name: "dev", user: { token: "t" } }],
+    contexts: [{ name: "dev", context: { cluster: "dev", user: "dev" } }],
+  };
+  const own = await resolveClusterAccess({ kubeconfig }, fakeEnvironment(vars, {}));
+  const fromEnv = await resolveClusterAccess({ server, token: "t" }, fakeEnvironment(vars, {}));
+  assert.equal(own.proxyUrl, "http://own:3128");
+  const drop = /, or drop the kubeconfig's proxy-url if the server is reachable without it$/;
+  const add = /, or add 10\.0\.0\.1 to NO_PROXY if the server is reachable without the proxy$/;
+  for (
+    const [access, advice, not] of [
+      [{ ...own, proxySource: "the kubeconfig's proxy-url" }, drop, /NO_PROXY/],
+      [{ ...fromEnv, proxySource: "proxy-url of the environment" }, add, /, or drop /],
+      [{ ...fromEnv, proxySource: "the kubeconfig's proxy-url", proxyOrigin: undefined }, /through$/, /NO_PROXY|drop/],
+    ] as const
+  ) {
+    const message = statusError(listIn("prod"), access as ClusterAccess, page, {}, false).message;
+    assert.match(message, advice, message);
+    assert.doesNotMatch(message, not, message);
+  }
+});
+
 // For an IPv6 server the advice said "add [fd00::1] to NO_PROXY": Go's httpproxy (kubectl) reads a bracketed address
 // without a port as a name, which matches no server, and so do we. The bare address works for kubectl, us and Bun.
 Deno.test("statusError() for a page through an environment proxy names a NO_PROXY entry that skips the proxy", () => {
@@ -879,7 +915,12 @@ Deno.test("statusError() for a page through an environment proxy names a NO_PROX
       ["https://api.example.com:6443", "api.example.com"],
     ]
   ) {
-    const access = { ...accessTo(server), proxyUrl, proxySource: "HTTPS_PROXY" } as ClusterAccess;
+    const access = {
+      ...accessTo(server),
+      proxyUrl,
+      proxySource: "HTTPS_PROXY",
+      proxyOrigin: "environment",
+    } as ClusterAccess;
     const message = statusError(listIn("prod"), access, page, {}, false).message;
     const named = /, or add (\S+) to NO_PROXY if the server is reachable without the proxy$/.exec(message);
     assert.equal(named?.[1], entry, message);

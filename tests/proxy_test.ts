@@ -378,6 +378,7 @@ Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubec
   const fromEnv = await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, { env });
   assert.equal(fromEnv.proxyUrl, PROXY);
   assert.equal(fromEnv.proxySource, "HTTPS_PROXY");
+  assert.equal(fromEnv.proxyOrigin, "environment");
   const taken = await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, {
     env: envOf({ HTTPS_PROXY: "ftp://p:1" }),
   });
@@ -386,6 +387,7 @@ Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubec
   const own = await resolveClusterAccess({ kubeconfig: kubeconfig({ "proxy-url": "http://own:1" }) }, { env });
   assert.equal(own.proxyUrl, "http://own:1");
   assert.match(own.proxySource!, /^proxy-url of kubeconfig/);
+  assert.equal(own.proxyOrigin, "proxy-url");
   const local = await resolveClusterAccess({ server: "https://127.0.0.1:6443", token: "t" }, { env });
   assert.equal(local.proxyUrl, undefined);
   const skipped = await resolveClusterAccess({ kubeconfig: kubeconfig({}) }, {

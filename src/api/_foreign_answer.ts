@@ -68,15 +68,15 @@ function throughProxy(access: ClusterAccess): string {
   const host = new URL(access.server).hostname;
   const source = access.proxySource;
   // An environment proxy (HTTPS_PROXY and the like) skips the hosts in NO_PROXY (in no_proxy where it alone is set: a
-  // NO_PROXY beside it would hide it); a kubeconfig's proxy-url does not.
+  // NO_PROXY beside it would hide it); a kubeconfig's proxy-url does not. Of a proxy from nowhere known, neither.
   // An IPv6 address goes there without brackets, for any port: kubectl (Go's httpproxy) and we read `[fd00::1]` alone
   // as a name, which matches no server.
-  const skip = source === undefined
-    ? ""
-    : source.startsWith("proxy-url of ")
-    ? `, or drop ${source} if the server is reachable without it`
-    : `, or add ${unbracketedHost(host)} to ${access.noProxyVariable ?? "NO_PROXY"} if the server is reachable ` +
-      "without the proxy";
+  const skip = access.proxyOrigin === "proxy-url"
+    ? `, or drop ${source ?? "the kubeconfig's proxy-url"} if the server is reachable without it`
+    : access.proxyOrigin === "environment"
+    ? `, or add ${unbracketedHost(host)} to ${access.noProxyVariable ?? "NO_PROXY"} if the server is reachable ` +
+      "without the proxy"
+    : "";
   const from = source === undefined ? "" : ` from ${source}`;
   return `; it came through the proxy ${proxyForDisplay(access.proxyUrl)}${from}, so the page may be the proxy's ` +
     `own (a login page, a corporate proxy's block page): check that the proxy lets requests to ${host} through${skip}`;

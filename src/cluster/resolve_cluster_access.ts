@@ -129,6 +129,7 @@ export async function resolveClusterAccess(
   if (proxy !== undefined) {
     access.proxyUrl = proxy.url;
     access.proxySource = proxy.source;
+    access.proxyOrigin = found.proxyUrl === undefined ? "environment" : "proxy-url";
     if (found.proxyUrl === undefined) access.noProxyVariable = noProxyVariable(env.env);
   }
   if (found.disableCompression) access.disableCompression = true;

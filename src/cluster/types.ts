@@ -195,8 +195,16 @@ export interface ClusterAccess {
   currentCa?: () => Promise<string>;
   /** The proxy to go through, if any: the kubeconfig's `proxy-url`, else one from the environment (`proxy.ts`). */
   proxyUrl?: string;
-  /** Where `proxyUrl` came from: `proxy-url of <source>`, or its environment variable (`HTTPS_PROXY`). */
+  /**
+   * Where `proxyUrl` came from, for people: `proxy-url of <source>`, or its environment variable (`HTTPS_PROXY`).
+   * Code reads `proxyOrigin` instead.
+   */
   proxySource?: string;
+  /**
+   * Where `proxyUrl` came from, for code to decide on: the kubeconfig's `proxy-url`, which every request takes, or
+   * the environment (`HTTPS_PROXY` and the like), which the hosts in `noProxyVariable` skip.
+   */
+  proxyOrigin?: "proxy-url" | "environment";
   /** With a proxy from the environment: the variable of the hosts that skip it, as read (`NO_PROXY` or `no_proxy`). */
   noProxyVariable?: string;
   /** A kubeconfig's `disable-compression: true`: LISTs and reads ask for no compression, as kubectl then does. */
