@@ -7,7 +7,8 @@ import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
-import { copiesCommand, installedBy, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
+import { copiesCommand, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
+import { installedBy } from "../src/runtime/installed_by.ts";
 import { niceGrpcRange } from "../src/adapters/_nice_grpc_range.ts";
 import { checkGrpcVersion } from "../src/adapters/_register_options.ts";
 import { childEnv } from "./_child_env.mjs";
@@ -17,7 +18,8 @@ const deno = new URL("../node_modules/.bin/deno", import.meta.url).pathname;
 
 /** Writes `advice.ts` in `folder`, which prints `name(moduleUrl)` of the advice module, and gives its path. */
 async function adviceScript(folder: string, name: "oneCopyAdvice" | "installedBy", moduleUrl: string): Promise<string> {
-  const module = new URL("../src/adapters/_one_copy_advice.ts", import.meta.url).href;
+  const path = name === "installedBy" ? "../src/runtime/installed_by.ts" : "../src/adapters/_one_copy_advice.ts";
+  const module = new URL(path, import.meta.url).href;
   const script = join(folder, "advice.ts");
   await writeFile(
     script,
