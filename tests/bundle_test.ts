@@ -168,15 +168,23 @@ Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig fil
       "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\n" +
         "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
     );
-    const stdout = await nodeOutput(folder, bundle, [kubeconfig]);
-    assert.match(
-      stdout.trim(),
-      new RegExp(
-        `^ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be imported ` +
-          "\\(Cannot find package 'yaml' imported from .*\\): keep it inside the bundle, or install it beside the " +
-          'bundle, in the range @kgr/resolver asks for \\(`npm i "yaml@\\^2\\.8\\.0"`\\)$',
-      ),
-    );
+    // Under Bun, Bun's command (it was npm's); without Bun's auto-install, which would fetch the package.
+    const onNode = await nodeOutput(folder, bundle, [kubeconfig]);
+    const onBun = await run(bun, ["--no-install", bundle, kubeconfig], {
+      env: childEnv(),
+      cwd: folder,
+      timeout: 20_000,
+    });
+    for (const [stdout, install] of [[onNode, "npm i"], [onBun.stdout, "bun add"]]) {
+      assert.match(
+        stdout.trim(),
+        new RegExp(
+          `^ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be ` +
+            "imported \\(Cannot find package 'yaml' imported from .*\\): keep it inside the bundle, or install it " +
+            `beside the bundle, in the range @kgr/resolver asks for \\(\`${install} "yaml@\\^2\\.8\\.0"\`\\)$`,
+        ),
+      );
+    }
   } finally {
     await rm(folder, { recursive: true, force: true });
   }

@@ -181,6 +181,52 @@ Deno.test("importedPackage() of a package that Deno did not install says so in o
   );
 });
 
+// Under Bun, a bundle that left the yaml package out was told to `npm i "yaml@^2.8.0"` beside it, and a project that
+// `bun install` filled to `npm ls yaml`: npm's commands, to a user of Bun's. Bun's real words, without auto-install
+// (which would fetch the package from the registry).
+Deno.test("importedPackage() under Bun gives Bun's commands to a bundle, and to a project Bun installed", async () => {
+  await using dir = await tempDir("kgr-lazy-package-");
+  // A bundle, outside any node_modules: the runtime's commands.
+  await Deno.writeTextFile(`${dir.path}/bundle.mjs`, 'export const load = () => import("yaml");\n');
+  // A project that Bun installed without yaml: our modules in its node_modules, beside bun.lock.
+  const installed = `${dir.path}/app/node_modules/@kgr/resolver`;
+  await Deno.mkdir(`${installed}/dist/src/cluster`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/app/bun.lock`, "{}\n");
+  await Deno.writeTextFile(
+    `${installed}/dist/src/cluster/_kubectl_yaml.js`,
+    'export const load = () => import("yaml");\n',
+  );
+  assert.ok((await new Deno.Command("cp", { args: ["-r", `${root}src`, installed] }).output()).success);
+  const program = (lazyPackage: string, importer: string) =>
+    `import { importedPackage } from "${lazyPackage}";\nimport { load } from "${importer}";\n` +
+    'try { await importedPackage("yaml", "reads YAML", load, ["parse"]); } catch (error) {\n' +
+    "  console.log(JSON.stringify(error.message));\n}\n";
+  await Deno.writeTextFile(`${dir.path}/bundled.mjs`, program(`${root}src/runtime/_lazy_package.ts`, "./bundle.mjs"));
+  await Deno.writeTextFile(
+    `${dir.path}/app/main.mjs`,
+    program(
+      "./node_modules/@kgr/resolver/src/runtime/_lazy_package.ts",
+      "./node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
+    ),
+  );
+  const bunSays = async (cwd: string, script: string) => {
+    const { stdout, stderr } = await new Deno.Command(`${root}node_modules/.bin/bun`, {
+      args: ["--no-install", script],
+      cwd,
+      env: childEnv(),
+    }).output();
+    return JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
+  };
+  assert.match(
+    await bunSays(dir.path, "bundled.mjs"),
+    /^the yaml package, which reads YAML, cannot be imported \(Cannot find package 'yaml' [^)]*\): keep it inside the bundle, or install it beside the bundle, in the range @kgr\/resolver asks for \(`bun add "yaml@\^2\.8\.0"`\)$/,
+  );
+  assert.match(
+    await bunSays(`${dir.path}/app`, "main.mjs"),
+    /^the yaml package, which reads YAML, cannot be imported \(Cannot find package 'yaml' [^)]*\): install it beside @kgr\/resolver \(it is a dependency: `bun why yaml`\)$/,
+  );
+});
+
 Deno.test("importedPackage() gives Deno's coloured words with a hint on one line, without their colour codes", async () => {
   // Deno 2.9.6's words for a module that imports the package statically (a bundle's chunk that left it external), as
   // it colours them even off a terminal: the codes and the hint's line reached the message as they were.

@@ -5,6 +5,9 @@
  * @module
  */
 
+import { installedBy, type PackageManager } from "./installed_by.ts";
+import { runtimeKey } from "./runtime.ts";
+
 /** README's section on bundles, which every message of a bundle at fault points to. */
 const BUNDLES_SECTION = 'README: "Bundles and single executables"';
 
@@ -135,24 +138,39 @@ function unimportable(name: LazyPackageName, role: string, cause: unknown): stri
 }
 
 /**
+ * Each package manager's commands that add a package in a range (`npm i "yaml@^2.8.0"`; Deno's wants `npm:`) and
+ * that tell why a package is there, or is not.
+ */
+const COMMANDS: Record<PackageManager, readonly [add: (wanted: string) => string, why: string]> = {
+  npm: [(wanted) => `npm i "${wanted}"`, "npm ls"],
+  pnpm: [(wanted) => `pnpm add "${wanted}"`, "pnpm why"],
+  "yarn-classic": [(wanted) => `yarn add "${wanted}"`, "yarn why"],
+  "yarn-berry": [(wanted) => `yarn add "${wanted}"`, "yarn why"],
+  bun: [(wanted) => `bun add "${wanted}"`, "bun why"],
+  deno: [(wanted) => `deno add "npm:${wanted}"`, "deno why"],
+};
+
+/**
  * What to do about a package that is not there, by the words of the runtime that says so (Deno's, or Node's and
  * Bun's) and by the module that imported it: one of ours, as installed (a bundle would hold it), or a bundle's file;
- * either, when the error names none.
+ * either, when the error names none. The commands are those of the package manager that installed our module, else
+ * the runtime's own (npm's for Node).
  */
 function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const deno = /\n\s+at \S+\s*$|^(?:Could not resolve|Import|Module not found|Relative import path) "/.test(message);
   const from = importingModule(message);
   // Else an installed copy that lacks its entry file (a broken install) names that file, in `node_modules`.
   const installed = from !== undefined ? OUR_MODULE.test(from) : /[\\/]node_modules[\\/]/.test(message) || undefined;
-  const wanted = `${name}@${DEPENDENCY_RANGES[name]}`;
-  const range = `in the range @kgr/resolver asks for (\`${deno ? `deno add "npm:${wanted}"` : `npm i "${wanted}"`}\`)`;
+  // Node's and Bun's words are alike: the runtime tells them apart.
+  const [add, why] = COMMANDS[deno ? "deno" : installedBy(import.meta.url) ?? (runtimeKey() === "bun" ? "bun" : "npm")];
+  const range = `in the range @kgr/resolver asks for (\`${add(`${name}@${DEPENDENCY_RANGES[name]}`)}\`)`;
   // `deno install` links a `file:` folder without its dependencies, and Deno's words ask "Did you forget to run `deno
   // install`?" after it ran. Such a folder comes without any of them: each is named, lest the next fail in turn.
   const every = Object.entries(DEPENDENCY_RANGES).map(([dependency, asked]) => `"npm:${dependency}@${asked}"`);
   const install = deno
     ? `run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links without its dependencies, ` +
       `add them to your package.json too, in the ranges @kgr/resolver asks for (\`deno add ${every.join(" ")}\`)`
-    : `install it beside @kgr/resolver (it is a dependency: \`npm ls ${name}\`)`;
+    : `install it beside @kgr/resolver (it is a dependency: \`${why} ${name}\`)`;
   const bundled = `keep it inside the bundle, or install it beside the bundle, ${range}`;
   return installed === true ? install : installed === false ? bundled : `${install}; for a bundle, ${bundled}`;
 }
