@@ -52,7 +52,7 @@ cp tests/cli/bin_scenarios.mjs tests/cli/_cluster.mjs tests/cli/run_bin.mjs "$wo
 cp scripts/echo_service.mjs "$work/app/scripts/"
 mkdir -p "$work/app/tests/bundle" "$work/bundle"
 cp tests/bundle/client.mjs "$work/app/tests/bundle/"
-cp tests/types/consumer.ts "$work/app/"
+cp tests/types/consumer.ts tests/types/es2022_consumer.ts tests/types/esnext_consumer.ts "$work/app/"
 cd "$work/app"
 # nice-grpc gets its own, different copy of grpc-js (as happens in real
 # projects), so createChannel must find that copy's resolver registry.
@@ -66,8 +66,9 @@ copies=$(find node_modules -path '*/@grpc/grpc-js/package.json' | wc -l)
 [ "$copies" -ge 2 ] || { echo "expected two copies of @grpc/grpc-js, found $copies"; exit 1; }
 
 # The same use as an ES module and as CommonJS (consumer.cts); node10 is what
-# "module": "commonjs" implies, and reads no "exports". The four checks run at
-# once (each is one tsc process); their outputs follow in this order.
+# "module": "commonjs" implies, and reads no "exports". The six checks (those
+# four, and two projects without Node's types) run at once (each is one tsc
+# process); their outputs follow in this order.
 cp consumer.ts consumer.cts
 tsc_checks=()
 for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:nodenext:consumer.cts \
@@ -76,6 +77,17 @@ for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:
   tsc_checks+=("echo '--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball'
     '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --noUncheckedIndexedAccess --target es2022 --module $module \
       --moduleResolution $resolution --typeRoots '$root/node_modules/@types' --types node $file")
+done
+# A project without Node's types ("types": [], as a library for every runtime is compiled), under lib es2022 (no
+# AsyncDisposable, no AbortSignal: TS2304 from our declarations before) and under lib esnext (await using).
+for lib in es2022 esnext; do
+  cat >"tsconfig.$lib.json" <<JSON
+{ "compilerOptions": { "noEmit": true, "strict": true, "exactOptionalPropertyTypes": true,
+  "noUncheckedIndexedAccess": true, "skipLibCheck": false, "target": "es2022", "lib": ["$lib"], "types": [],
+  "module": "nodenext", "moduleResolution": "nodenext" }, "files": ["${lib}_consumer.ts"] }
+JSON
+  tsc_checks+=("echo '--- TypeScript, lib $lib without the types of Node, ${lib}_consumer.ts, installed tarball'
+    '$root/node_modules/.bin/tsc' -p tsconfig.$lib.json")
 done
 concurrently "${tsc_checks[@]}"
 echo "--- CommonJS require() of every entry point, Node $(node --version)"

@@ -17,6 +17,7 @@ import { whenAborted } from "./runtime/abortable.ts";
 import { realClearTimeout, realSetTimeout } from "./runtime/real_timers.ts";
 import { copyPlainData, currentValue, isRecord, kindOf } from "./base/_util.ts";
 import { asyncDisposeKey } from "./base/_async_dispose.ts";
+import type { AbortSignalWhereDeclared, AsyncDisposableWhereDeclared } from "./base/optional_globals.ts";
 
 /** Every option of {@linkcode watchEndpoints}; the type makes the list whole. */
 const WATCH_ENDPOINTS_OPTIONS = entryPointOptions<WatchEndpointsOptions>({
@@ -59,9 +60,10 @@ const KEEP_ALIVE_MS = 2 ** 30;
 export interface WatchEndpointsOptions extends WatchSettings {
   /**
    * Ends the iteration quietly, before the first snapshot too: where `fetch()` rejects with `signal.reason`, the loop
-   * just ends (`signal.reason` then says whether it was, say, `AbortSignal.timeout()`'s `TimeoutError`).
+   * just ends (`signal.reason` then says whether it was, say, `AbortSignal.timeout()`'s `TimeoutError`). An
+   * `AbortSignal`, named so that a project whose lib declares none still compiles against it.
    */
-  signal?: AbortSignal | undefined;
+  signal?: AbortSignalWhereDeclared | undefined;
   /**
    * Receives API failures (401, 403, unreachable server, ...). The watch
    * retries by itself and keeps the last snapshot; without this callback
@@ -118,7 +120,7 @@ export interface WatchEndpointsOptions extends WatchSettings {
 export function watchEndpoints(
   target: string | Target,
   options: WatchEndpointsOptions = {},
-): AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposable {
+): AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposableWhereDeclared {
   const exit: LoopExit = { left: false };
   const snapshots = followEndpoints(target, options, exit);
   // A generator queues return() and throw() behind a next() that waits, and a quiet Service may never answer that
@@ -155,8 +157,9 @@ export function watchEndpoints(
       await snapshots.return();
     },
   });
-  // Typed as disposable for libs whose AsyncGenerator is not (TypeScript's before esnext.disposable, as Node 20's).
-  return snapshots as AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposable;
+  // Typed as disposable wherever the project declares Symbol.asyncDispose, also where its AsyncGenerator is not
+  // (TypeScript's lib before esnext.disposable with Node 20's types).
+  return snapshots as AsyncGenerator<EndpointSnapshot, void, undefined> & AsyncDisposableWhereDeclared;
 }
 
 /** How the iterator's return() and throw() end a loop that waits for a snapshot. */

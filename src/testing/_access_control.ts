@@ -18,59 +18,8 @@ import { concatBytes, describeValue, isRecord, unknownField } from "../base/_uti
 import { goJson } from "./_go_json.ts";
 import { SERIALIZED } from "./_media_types.ts";
 import { wrongKind } from "./_review_kind.ts";
+import type { FakeAccess } from "./server_types.ts";
 import { NON_RESOURCE_ATTRIBUTES, readReviewBody, RESOURCE_ATTRIBUTES } from "./_review_body.ts";
-
-/**
- * One rule, as in a Role or ClusterRole: `*` matches any verb, group or
- * resource.
- *
- * @example What the resolver needs in namespace shop
- * ```ts
- * import type { AccessRule } from "@kgr/resolver/testing";
- * const rule: AccessRule = {
- *   verbs: ["list", "watch"],
- *   apiGroups: ["discovery.k8s.io"],
- *   resources: ["endpointslices"],
- *   namespace: "shop",
- * };
- * console.log(rule.verbs);
- * ```
- */
-export interface AccessRule {
-  /** Verbs, e.g. `list`, `watch`, `get`. */
-  verbs: string[];
-  /** API groups; `""` is the core group (services, nodes). */
-  apiGroups: string[];
-  /** Resources, e.g. `endpointslices`. */
-  resources: string[];
-  /** The namespace the rule applies in (a Role); absent: every namespace and cluster-wide objects (a ClusterRole). */
-  namespace?: string | undefined;
-}
-
-/**
- * The client's identity and what it may do, for {@linkcode FakeApiServer.setAccess}.
- *
- * @example A service account that may only read slices in shop
- * ```ts
- * import type { FakeAccess } from "@kgr/resolver/testing";
- * const access: FakeAccess = {
- *   username: "system:serviceaccount:shop:cart-client",
- *   rules: [{ verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: "shop" }],
- * };
- * console.log(access.username);
- * ```
- */
-export interface FakeAccess {
-  /** The user name a SelfSubjectReview reports and 403 messages quote. */
-  username: string;
-  /**
-   * The user's groups. A SelfSubjectReview lists `system:authenticated` after them, as kube-apiserver adds it to
-   * every authenticated user (unless they hold it or `system:unauthenticated`, or the user is `system:anonymous`).
-   */
-  groups?: string[] | undefined;
-  /** What the user may do; nothing else is allowed. */
-  rules: AccessRule[];
-}
 
 /** Who the client is while no access was set: an admin that may do everything. */
 const ADMIN: FakeAccess = {

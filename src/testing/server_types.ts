@@ -1,15 +1,13 @@
 /**
  * The public shape of the fake API server: its options, what it records and
- * injects, and the {@linkcode FakeApiServer} object itself.
+ * injects, who its client is ({@linkcode FakeAccess}), and the {@linkcode FakeApiServer} object itself.
  *
  * @module
  */
 
 import type { KubeconfigObject } from "../cluster/kubeconfig_schema.ts";
-import type { FakeAccess } from "./_access_control.ts";
+import type { AsyncDisposableWhereDeclared } from "../base/optional_globals.ts";
 import type { EndpointSlice, EndpointSliceInput, Node, NodeInput, Service, ServiceInput } from "./types.ts";
-
-export type { AccessRule, FakeAccess } from "./_access_control.ts";
 
 /**
  * Options of {@linkcode startFakeApiServer}.
@@ -258,7 +256,7 @@ export interface RecordedRequest {
  * }
  * ```
  */
-export interface FakeApiServer {
+export interface FakeApiServer extends AsyncDisposableWhereDeclared {
   /** The base URL, e.g. `http://127.0.0.1:43567`. */
   readonly url: string;
   /**
@@ -410,16 +408,63 @@ export interface FakeApiServer {
    * Ends every watch and connection, clears every timer and stops
    * listening. Safe to call twice. Changes after it (applying or deleting a
    * slice, Service or Node, `compact()`, `failNext()`, `setToken()`,
-   * `setAccess()`) throw: no client could see them.
+   * `setAccess()`) throw: no client could see them. `[Symbol.asyncDispose]()` calls it too, for `await using`
+   * (where the project's lib or types declare `Symbol.asyncDispose`): the server stops when the block that holds it
+   * ends, by a throw too, so that a failed test leaves no server that keeps the process alive.
    *
    * @returns A promise that settles once the server has stopped.
    */
   close(): Promise<void>;
+}
+
+/**
+ * One rule, as in a Role or ClusterRole: `*` matches any verb, group or
+ * resource.
+ *
+ * @example What the resolver needs in namespace shop
+ * ```ts
+ * import type { AccessRule } from "@kgr/resolver/testing";
+ * const rule: AccessRule = {
+ *   verbs: ["list", "watch"],
+ *   apiGroups: ["discovery.k8s.io"],
+ *   resources: ["endpointslices"],
+ *   namespace: "shop",
+ * };
+ * console.log(rule.verbs);
+ * ```
+ */
+export interface AccessRule {
+  /** Verbs, e.g. `list`, `watch`, `get`. */
+  verbs: string[];
+  /** API groups; `""` is the core group (services, nodes). */
+  apiGroups: string[];
+  /** Resources, e.g. `endpointslices`. */
+  resources: string[];
+  /** The namespace the rule applies in (a Role); absent: every namespace and cluster-wide objects (a ClusterRole). */
+  namespace?: string | undefined;
+}
+
+/**
+ * The client's identity and what it may do, for {@linkcode FakeApiServer.setAccess}.
+ *
+ * @example A service account that may only read slices in shop
+ * ```ts
+ * import type { FakeAccess } from "@kgr/resolver/testing";
+ * const access: FakeAccess = {
+ *   username: "system:serviceaccount:shop:cart-client",
+ *   rules: [{ verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], namespace: "shop" }],
+ * };
+ * console.log(access.username);
+ * ```
+ */
+export interface FakeAccess {
+  /** The user name a SelfSubjectReview reports and 403 messages quote. */
+  username: string;
   /**
-   * `close()`, for `await using`: the server stops when the block that holds it ends, by a throw too, so that a
-   * failed test leaves no server that keeps the process alive.
-   *
-   * @returns A promise that settles once the server has stopped.
+   * The user's groups. A SelfSubjectReview lists `system:authenticated` after them, as kube-apiserver adds it to
+   * every authenticated user (unless they hold it or `system:unauthenticated`, or the user is `system:anonymous`).
    */
-  [Symbol.asyncDispose](): Promise<void>;
+  groups?: string[] | undefined;
+  /** What the user may do; nothing else is allowed. */
+  rules: AccessRule[];
 }

@@ -1,0 +1,58 @@
+/**
+ * The types of globals that a TypeScript project's `lib` and `types` may lack, for our public declarations: each is
+ * the global's own type where the project declares it, and a stand-in where it does not, so that a project with
+ * `"lib": ["es2022"]`, `"types": []` and no `skipLibCheck` compiles against them (TS2304 "Cannot find name
+ * 'AsyncDisposable'" before).
+ *
+ * @module
+ */
+
+/**
+ * The type of `Symbol.asyncDispose` where the project declares it (lib `esnext.disposable` or `esnext`, Node's,
+ * Deno's and Bun's types), else `never`.
+ *
+ * @example The key of an async dispose method
+ * ```ts
+ * import type { AsyncDisposeSymbol } from "@kgr/resolver";
+ * const key: AsyncDisposeSymbol = Symbol.asyncDispose;
+ * console.log(typeof key); // "symbol"
+ * ```
+ */
+export type AsyncDisposeSymbol = SymbolConstructor extends { readonly asyncDispose: infer Key extends symbol } ? Key
+  : never;
+
+/**
+ * `AsyncDisposable` where the project declares `Symbol.asyncDispose`, so that `await using` holds the object and
+ * closes it when the block ends; else an object type with no member (a project without `Symbol.asyncDispose`
+ * has no `await using` either).
+ *
+ * @example Holding a disposable for the length of a block
+ * ```ts
+ * import type { AsyncDisposableWhereDeclared } from "@kgr/resolver";
+ * const resource: AsyncDisposableWhereDeclared = { [Symbol.asyncDispose]: async () => {} };
+ * const disposable: AsyncDisposable = resource;
+ * await disposable[Symbol.asyncDispose]();
+ * ```
+ */
+export type AsyncDisposableWhereDeclared = {
+  /**
+   * Closes the object, as `await using` does when the block that holds it ends.
+   *
+   * @returns A promise that settles once the object is closed.
+   */
+  [Key in AsyncDisposeSymbol]: () => Promise<void>;
+};
+
+/**
+ * `AbortSignal` where the project declares it (lib `dom`, Node's, Deno's and Bun's types), else `never` (a project
+ * without it has no signal to give).
+ *
+ * @example A signal that aborts after a minute
+ * ```ts
+ * import type { AbortSignalWhereDeclared } from "@kgr/resolver";
+ * const signal: AbortSignalWhereDeclared = AbortSignal.timeout(60_000);
+ * console.log(signal.aborted); // false
+ * ```
+ */
+export type AbortSignalWhereDeclared = typeof globalThis extends { AbortSignal: { prototype: infer Signal } } ? Signal
+  : never;
