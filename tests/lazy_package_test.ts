@@ -101,7 +101,7 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       `the yaml package, which reads YAML, cannot be imported (${message})${deploy.replace("%", file)}`,
     );
   }
-  const install = "install it beside @kgr/resolver (it is a dependency: `npm ls yaml`)";
+  const install = "install it beside @kgr/resolver (it is a dependency: `npm ls --all`)";
   const bundled = "keep it inside the bundle, or install it beside the bundle, in the range @kgr/resolver " +
     'asks for (`npm i "yaml@^2.8.0"`)';
   for (
@@ -225,6 +225,31 @@ Deno.test("importedPackage() under Bun gives Bun's commands to a bundle, and to 
     await bunSays(`${dir.path}/app`, "main.mjs"),
     /^the yaml package, which reads YAML, cannot be imported \(Cannot find package 'yaml' [^)]*\): install it beside @kgr\/resolver \(it is a dependency: `bun why yaml`\)$/,
   );
+});
+
+// The advice for a project whose node_modules lacks yaml pointed to `npm ls yaml` to show it is a dependency, but
+// npm 11.19 prints `└── (empty)` (exit 0) for a package that is not on disk, the very case: as if it were none.
+// The command the advice gives, run in such a project (npm ls reads node_modules alone: no registry is asked).
+Deno.test("importedPackage() for a project npm installed gives a command that names yaml as missing", async () => {
+  await using dir = await tempDir("kgr-lazy-package-npm-");
+  const app = { name: "app", version: "1.0.0", private: true, dependencies: { "@kgr/resolver": "0.1.0" } };
+  const ours = { name: "@kgr/resolver", version: "0.1.0", dependencies: { yaml: "^2.8.0" } };
+  await Deno.mkdir(`${dir.path}/node_modules/@kgr/resolver`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/package.json`, JSON.stringify(app));
+  await Deno.writeTextFile(`${dir.path}/node_modules/@kgr/resolver/package.json`, JSON.stringify(ours));
+  const message = await failure(() =>
+    Promise.reject(
+      new Error(
+        `Cannot find package 'yaml' imported from ${dir.path}/node_modules/@kgr/resolver/dist/src/cluster/x.js`,
+      ),
+    )
+  );
+  const command = /\(it is a dependency: `([^`]+)`\)$/.exec(message ?? "")?.[1];
+  assert.ok(command !== undefined && command.startsWith("npm "), message);
+  const { stdout, stderr } = await new Deno.Command("sh", { args: ["-c", command], cwd: dir.path, env: childEnv() })
+    .output();
+  const said = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  assert.match(said, /missing: yaml@\^2\.8\.0, required by @kgr\/resolver@0\.1\.0/, `${command}:\n${said}`);
 });
 
 Deno.test("importedPackage() gives Deno's coloured words with a hint on one line, without their colour codes", async () => {

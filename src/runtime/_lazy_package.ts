@@ -139,15 +139,17 @@ function unimportable(name: LazyPackageName, role: string, cause: unknown): stri
 
 /**
  * Each package manager's commands that add a package in a range (`npm i "yaml@^2.8.0"`; Deno's wants `npm:`) and
- * that tell why a package is there, or is not.
+ * that show a dependency missing from node_modules as one: pnpm's, Yarn's and Bun's `why` read the lockfile (checked
+ * with pnpm 9.15, Yarn 1.22 and 4.18, Bun 1.4.5), where npm 11.19's `npm ls yaml` prints `(empty)` and only
+ * `npm ls --all` says `missing: yaml@^2.8.0, required by @kgr/resolver@0.1.0`.
  */
-const COMMANDS: Record<PackageManager, readonly [add: (wanted: string) => string, why: string]> = {
-  npm: [(wanted) => `npm i "${wanted}"`, "npm ls"],
-  pnpm: [(wanted) => `pnpm add "${wanted}"`, "pnpm why"],
-  "yarn-classic": [(wanted) => `yarn add "${wanted}"`, "yarn why"],
-  "yarn-berry": [(wanted) => `yarn add "${wanted}"`, "yarn why"],
-  bun: [(wanted) => `bun add "${wanted}"`, "bun why"],
-  deno: [(wanted) => `deno add "npm:${wanted}"`, "deno why"],
+const COMMANDS: Record<PackageManager, readonly [add: (wanted: string) => string, why: (name: string) => string]> = {
+  npm: [(wanted) => `npm i "${wanted}"`, () => "npm ls --all"],
+  pnpm: [(wanted) => `pnpm add "${wanted}"`, (name) => `pnpm why ${name}`],
+  "yarn-classic": [(wanted) => `yarn add "${wanted}"`, (name) => `yarn why ${name}`],
+  "yarn-berry": [(wanted) => `yarn add "${wanted}"`, (name) => `yarn why ${name}`],
+  bun: [(wanted) => `bun add "${wanted}"`, (name) => `bun why ${name}`],
+  deno: [(wanted) => `deno add "npm:${wanted}"`, (name) => `deno why ${name}`],
 };
 
 /**
@@ -170,7 +172,7 @@ function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const install = deno
     ? `run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links without its dependencies, ` +
       `add them to your package.json too, in the ranges @kgr/resolver asks for (\`deno add ${every.join(" ")}\`)`
-    : `install it beside @kgr/resolver (it is a dependency: \`${why} ${name}\`)`;
+    : `install it beside @kgr/resolver (it is a dependency: \`${why(name)}\`)`;
   const bundled = `keep it inside the bundle, or install it beside the bundle, ${range}`;
   return installed === true ? install : installed === false ? bundled : `${install}; for a bundle, ${bundled}`;
 }
