@@ -150,45 +150,49 @@ Deno.test("a one-file ES module bundle whose entry awaits at top level reads a k
   }
 });
 
-Deno.test("a bundle that leaves the yaml package out says so at a kubeconfig file, not that the file is malformed", async () => {
-  // The yaml package is imported at the first kubeconfig file: a bundle that left it external and runs without it
-  // said "the YAML is malformed (ERR_MODULE_NOT_FOUND): fix the file" of a good file.
-  const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
-  try {
-    const bundle = join(folder, "kubeconfig_file_client.mjs");
-    await bunBuild([
-      "tests/bundle/kubeconfig_file_client.mjs",
-      "--target=node",
-      "--external=yaml",
-      `--outfile=${bundle}`,
-    ]);
-    const kubeconfig = join(folder, "config");
-    await writeFile(
-      kubeconfig,
-      "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\n" +
-        "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
-    );
-    // Under Bun, Bun's command (it was npm's); without Bun's auto-install, which would fetch the package.
-    const onNode = await nodeOutput(folder, bundle, [kubeconfig]);
-    const onBun = await run(bun, ["--no-install", bundle, kubeconfig], {
-      env: childEnv(),
-      cwd: folder,
-      timeout: 20_000,
-    });
-    for (const [stdout, install] of [[onNode, "npm i"], [onBun.stdout, "bun add"]]) {
-      assert.match(
-        stdout.trim(),
-        new RegExp(
-          `^ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be ` +
-            "imported \\(Cannot find package 'yaml' imported from .*\\): keep it inside the bundle, or install it " +
-            `beside the bundle, in the range @kgr/resolver asks for \\(\`${install} "yaml@\\^2\\.8\\.0"\`\\)$`,
-        ),
+// The yaml package is imported at the first kubeconfig file: a bundle that left it external and runs without it
+// said "the YAML is malformed (ERR_MODULE_NOT_FOUND): fix the file" of a good file. A CommonJS one whose import.meta
+// is empty, as esbuild's, was told "Cannot read properties of undefined (reading 'startsWith')": the advice asked
+// installedBy() about an import.meta.url that is not there.
+for (
+  const [kind, entry, flags] of [
+    ["An ES module", "kubeconfig_file_client.mjs", []],
+    ["A CommonJS", "kubeconfig_file_client_cjs.mjs", ["--format=cjs", "--define", "import.meta.url=undefined"]],
+  ] as const
+) {
+  Deno.test(`${kind} bundle that leaves the yaml package out says so at a kubeconfig file, not that the file is malformed`, async () => {
+    const folder = await mkdtemp(join(tmpdir(), "kgr-bundle-"));
+    try {
+      const bundle = join(folder, flags.length === 0 ? "kubeconfig_file_client.mjs" : "kubeconfig_file_client.cjs");
+      await bunBuild([`tests/bundle/${entry}`, "--target=node", "--external=yaml", ...flags, `--outfile=${bundle}`]);
+      const kubeconfig = join(folder, "config");
+      await writeFile(
+        kubeconfig,
+        "clusters: [{name: c, cluster: {server: 'http://127.0.0.1:9'}}]\nusers: [{name: u, user: {token: t}}]\n" +
+          "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n",
       );
+      // Under Bun, Bun's command (it was npm's); without Bun's auto-install, which would fetch the package.
+      const onNode = await nodeOutput(folder, bundle, [kubeconfig]);
+      const onBun = await run(bun, ["--no-install", bundle, kubeconfig], {
+        env: childEnv(),
+        cwd: folder,
+        timeout: 20_000,
+      });
+      for (const [stdout, install] of [[onNode, "npm i"], [onBun.stdout, "bun add"]]) {
+        assert.match(
+          stdout.trim(),
+          new RegExp(
+            `^ConfigError: Cannot load kubeconfig ${kubeconfig}: the yaml package, which reads YAML, cannot be ` +
+              "imported \\(Cannot find package 'yaml' imported from .*\\): keep it inside the bundle, or install it " +
+              `beside the bundle, in the range @kgr/resolver asks for \\(\`${install} "yaml@\\^2\\.8\\.0"\`\\)$`,
+          ),
+        );
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
     }
-  } finally {
-    await rm(folder, { recursive: true, force: true });
-  }
-});
+  });
+}
 
 Deno.test("a bundle deployed without the chunk file that holds the yaml package says to deploy its other files", async () => {
   // Bundlers that write more than one file (webpack, ncc, rollup's output.dir, bun build --splitting) put the lazily

@@ -62,7 +62,8 @@ const PNPM_GLOBAL_VIRTUAL_STORE = /\/v\d+\/links\/(?:@[^/]*\/)?[^/]+\/[^/]+\/[0-
  * Plug'n'Play by its zip archives and unplugged folders, and its pnpm linker by its store
  * (`node_modules/.store/<package>/package/`). A module outside node_modules (a bundle, Deno's cache) has none.
  *
- * @param moduleUrl The module's URL, e.g. `import.meta.url`.
+ * @param moduleUrl The module's URL, e.g. `import.meta.url`; `undefined` in a CommonJS bundle that left `import.meta`
+ * empty (esbuild's), which tells none.
  * @returns The package manager, or `undefined` when no mark is found.
  *
  * @example A package that Yarn 1 installed
@@ -70,8 +71,8 @@ const PNPM_GLOBAL_VIRTUAL_STORE = /\/v\d+\/links\/(?:@[^/]*\/)?[^/]+\/[^/]+\/[0-
  * installedBy("file:///app/node_modules/@kgr/resolver/dist/mod.js"); // "yarn-classic" beside node_modules/.yarn-integrity
  * ```
  */
-export function installedBy(moduleUrl: string): PackageManager | undefined {
-  if (!moduleUrl.startsWith("file:")) return undefined;
+export function installedBy(moduleUrl: string | undefined): PackageManager | undefined {
+  if (typeof moduleUrl !== "string" || !moduleUrl.startsWith("file:")) return undefined;
   const at = moduleUrl.indexOf("/node_modules/");
   if (at === -1) return undefined;
   if (moduleUrl.includes("/node_modules/.pnpm/") || PNPM_GLOBAL_VIRTUAL_STORE.test(moduleUrl)) return "pnpm";
