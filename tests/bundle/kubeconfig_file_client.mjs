@@ -1,13 +1,5 @@
 // A program that reads a kubeconfig file (the first argument), bundled by tests/bundle_test.ts: it prints what the
-// first snapshot's loop threw, or the pods.
-import { watchEndpoints } from "@kgr/resolver";
+// first snapshot's loop threw, or the pods. Its entry awaits at the top level, as some bundles' entries do.
+import { printFirstSnapshot } from "./first_snapshot.mjs";
 
-const options = { cluster: { kubeconfig: process.argv[2] }, signal: AbortSignal.timeout(10_000) };
-try {
-  for await (const snapshot of watchEndpoints("kubernetes:///echo.demo:grpc", options)) {
-    console.log(`pods ${snapshot.endpoints.map((endpoint) => endpoint.podName).join(",")}`);
-    break;
-  }
-} catch (error) {
-  console.log(`${error.name}: ${error.message}`);
-}
+await printFirstSnapshot();
