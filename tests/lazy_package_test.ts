@@ -101,7 +101,9 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       `the yaml package, which reads YAML, cannot be imported (${message})${deploy.replace("%", file)}`,
     );
   }
-  const install = "install it beside @kgr/resolver (it is a dependency: `npm ls --all`)";
+  const install = "install it beside @kgr/resolver (`npm install` puts it back; it is a dependency: `npm ls --all`)";
+  // A copy without its files, which `npm install` leaves as it is.
+  const broken = "install it beside @kgr/resolver (it is a dependency: `npm ls --all`)";
   const bundled = "keep it inside the bundle, or install it beside the bundle, in the range @kgr/resolver " +
     'asks for (`npm i "yaml@^2.8.0"`)';
   for (
@@ -119,14 +121,14 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
       [
         "Cannot find module '/srv/node_modules/yaml/dist/index.js'. Please verify that the package.json has a valid " +
         '"main" entry',
-        install,
+        broken,
       ],
       [
         "Cannot find module '/srv/node_modules/.pnpm/yaml@2.8.1/node_modules/yaml/dist/index.js' imported from " +
         "/srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
-        install,
+        broken,
       ],
-      ["Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'", install],
+      ["Cannot find module 'C:\\srv\\node_modules\\yaml\\dist\\index.js'", broken],
       [
         'Module not found "file:///srv/node_modules/yaml/dist/index.js".',
         // Both packages, though Deno names one: such a folder comes without either, and the other fails next.
@@ -223,7 +225,7 @@ Deno.test("importedPackage() under Bun gives Bun's commands to a bundle, and to 
   );
   assert.match(
     await bunSays(`${dir.path}/app`, "main.mjs"),
-    /^the yaml package, which reads YAML, cannot be imported \(Cannot find package 'yaml' [^)]*\): install it beside @kgr\/resolver \(it is a dependency: `bun why yaml`\)$/,
+    /^the yaml package, which reads YAML, cannot be imported \(Cannot find package 'yaml' [^)]*\): install it beside @kgr\/resolver \(`bun install` puts it back; it is a dependency: `bun why yaml`\)$/,
   );
 });
 
@@ -244,12 +246,54 @@ Deno.test("importedPackage() for a project npm installed gives a command that na
       ),
     )
   );
-  const command = /\(it is a dependency: `([^`]+)`\)$/.exec(message ?? "")?.[1];
+  const command = /; it is a dependency: `([^`]+)`\)$/.exec(message ?? "")?.[1];
   assert.ok(command !== undefined && command.startsWith("npm "), message);
   const { stdout, stderr } = await new Deno.Command("sh", { args: ["-c", command], cwd: dir.path, env: childEnv() })
     .output();
   const said = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
   assert.match(said, /missing: yaml@\^2\.8\.0, required by @kgr\/resolver@0\.1\.0/, `${command}:\n${said}`);
+});
+
+// "Install it beside @kgr/resolver" named no command, and the plain one fails two of them: after yaml's folder or link
+// was removed, `yarn install` (Yarn 1.22) said "Already up-to-date" and `pnpm install` (pnpm 9.15) "Done", both
+// leaving it out; `yarn install --check-files` and `pnpm install --force` put it back, as `npm install`, Yarn 4.18's
+// `yarn install` and `bun install` (1.4.5) do. Our module as installed by each, its marks beside it.
+Deno.test("importedPackage() for a project names the install that puts yaml back, in its package manager's words", async () => {
+  await using dir = await tempDir("kgr-lazy-package-restore-");
+  const cases = [
+    ["npm", "node_modules/@kgr/resolver", ["package-lock.json", "node_modules/.package-lock.json"], "npm install"],
+    ["pnpm", "node_modules/.pnpm/@kgr+resolver@0.1.0/node_modules/@kgr/resolver", [], "pnpm install --force"],
+    [
+      "yarn1",
+      "node_modules/@kgr/resolver",
+      ["yarn.lock", "node_modules/.yarn-integrity"],
+      "yarn install --check-files",
+    ],
+    ["yarn4", "node_modules/@kgr/resolver", ["yarn.lock", "node_modules/.yarn-state.yml"], "yarn install"],
+    ["bun", "node_modules/@kgr/resolver", ["bun.lock"], "bun install"],
+  ] as const;
+  for (const [project, ours, marks, restore] of cases) {
+    const installed = `${dir.path}/${project}/${ours}`;
+    await Deno.mkdir(installed, { recursive: true });
+    for (const mark of marks) await Deno.writeTextFile(`${dir.path}/${project}/${mark}`, "{}\n");
+    // As built (npm run build): Deno strips no types under node_modules.
+    await Deno.mkdir(`${installed}/dist`);
+    assert.ok(
+      (await new Deno.Command("cp", { args: ["-r", `${root}dist/src`, `${installed}/dist`] }).output()).success,
+    );
+    await Deno.writeTextFile(`${installed}/package.json`, '{ "name": "@kgr/resolver", "type": "module" }\n');
+    const { importedPackage: copied } = await import(`file://${installed}/dist/src/runtime/_lazy_package.js`);
+    const said = `Cannot find package 'yaml' imported from ${installed}/dist/src/cluster/_kubectl_yaml.js`;
+    const message = await copied("yaml", "reads YAML", () => Promise.reject(new Error(said)), ["parse"]).then(
+      () => "",
+      (error: Error) => error.message,
+    );
+    assert.match(
+      message,
+      new RegExp(`: install it beside @kgr/resolver \\(\`${restore}\` puts it back; it is `),
+      `${project}: ${message}`,
+    );
+  }
 });
 
 Deno.test("importedPackage() gives Deno's coloured words with a hint on one line, without their colour codes", async () => {
