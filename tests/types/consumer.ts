@@ -148,9 +148,11 @@ export async function useEveryEntryPoint(): Promise<string[]> {
   const target = parseTarget("kubernetes:///cart.shop:grpc");
   const controller = new AbortController();
   const watchOptions: WatchEndpointsOptions = { cluster, signal: controller.signal };
+  // @ts-expect-error: `signal` is the global AbortSignal (from lib dom or Node's types), not any object
+  watchEndpoints(target, { signal: controller });
   const seen: string[] = [];
   try {
-    // Under the default lib of target es2022 (no esnext.disposable), with Node's types, as on Node 20.
+    // Under lib es2022 (no esnext.disposable), with and without dom, with Node's types, as on Node 20.
     await using snapshots = watchEndpoints(target, watchOptions);
     for await (const snapshot of snapshots) {
       const first: EndpointSnapshot = snapshot;
