@@ -40,9 +40,5 @@ export type {
   NamedKubeconfigUser,
 } from "./src/cluster/kubeconfig_schema.ts";
 export type { BackoffOptions } from "./src/base/backoff.ts";
-export type {
-  AbortSignalWhereDeclared,
-  AsyncDisposableWhereDeclared,
-  AsyncDisposeSymbol,
-} from "./src/base/optional_globals.ts";
+export type { AbortSignalWhereDeclared, AsyncDisposableWhereDeclared } from "./src/base/optional_globals.ts";
 export { ConfigError, KubeApiError, ResolverError, TargetError } from "./src/base/errors.ts";

@@ -8,23 +8,9 @@
  */
 
 /**
- * The type of `Symbol.asyncDispose` where the project declares it (lib `esnext.disposable` or `esnext`, Node's,
- * Deno's and Bun's types), else `never`.
- *
- * @example The key of an async dispose method
- * ```ts
- * import type { AsyncDisposeSymbol } from "@kgr/resolver";
- * const key: AsyncDisposeSymbol = Symbol.asyncDispose;
- * console.log(typeof key); // "symbol"
- * ```
- */
-export type AsyncDisposeSymbol = SymbolConstructor extends { readonly asyncDispose: infer Key extends symbol } ? Key
-  : never;
-
-/**
- * `AsyncDisposable` where the project declares `Symbol.asyncDispose`, so that `await using` holds the object and
- * closes it when the block ends; else an object type with no member (a project without `Symbol.asyncDispose`
- * has no `await using` either).
+ * `AsyncDisposable` where the project declares `Symbol.asyncDispose` (lib `esnext.disposable` or `esnext`, the types
+ * of Node, Deno or Bun), so that `await using` holds the object and closes it when the block ends; else an object
+ * type with no member (a project without `Symbol.asyncDispose` has no `await using` either).
  *
  * @example Holding a disposable for the length of a block
  * ```ts
@@ -40,7 +26,7 @@ export type AsyncDisposableWhereDeclared = {
    *
    * @returns A promise that settles once the object is closed.
    */
-  [Key in AsyncDisposeSymbol]: () => Promise<void>;
+  [Key in SymbolConstructor extends { readonly asyncDispose: infer S extends symbol } ? S : never]: () => Promise<void>;
 };
 
 /**
