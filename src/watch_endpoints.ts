@@ -60,8 +60,9 @@ const KEEP_ALIVE_MS = 2 ** 30;
 export interface WatchEndpointsOptions extends WatchSettings {
   /**
    * Ends the iteration quietly, before the first snapshot too: where `fetch()` rejects with `signal.reason`, the loop
-   * just ends (`signal.reason` then says whether it was, say, `AbortSignal.timeout()`'s `TimeoutError`). An
-   * `AbortSignal`, named so that a project whose lib declares none still compiles against it.
+   * just ends (`signal.reason` then says whether it was, say, `AbortSignal.timeout()`'s `TimeoutError`). The global
+   * `AbortSignal`; where the project's `lib` and `types` declare none (lib `es2022` alone), only `undefined` ("not
+   * assignable to type 'undefined'"): add lib `dom` or the runtime's types (`@types/node`) to pass a signal.
    */
   signal?: AbortSignalWhereDeclared | undefined;
   /**
