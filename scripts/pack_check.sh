@@ -66,17 +66,20 @@ copies=$(find node_modules -path '*/@grpc/grpc-js/package.json' | wc -l)
 [ "$copies" -ge 2 ] || { echo "expected two copies of @grpc/grpc-js, found $copies"; exit 1; }
 
 # The same use as an ES module and as CommonJS (consumer.cts); node10 is what
-# "module": "commonjs" implies, and reads no "exports". The six checks (those
-# four, and two projects without Node's types) run at once (each is one tsc
+# "module": "commonjs" implies, and reads no "exports". Under target es2022's
+# default lib (with dom), and once under lib es2022 alone, as Node projects
+# compile (AbortSignal from Node's types only). The seven checks (those five,
+# and two projects without Node's types) run at once (each is one tsc
 # process); their outputs follow in this order.
 cp consumer.ts consumer.cts
+tsc_version=$("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2)
 tsc_checks=()
-for check in node10:commonjs:consumer.ts nodenext:nodenext:consumer.ts nodenext:nodenext:consumer.cts \
-  bundler:esnext:consumer.ts; do
-  IFS=: read -r resolution module file <<<"$check"
-  tsc_checks+=("echo '--- TypeScript $("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2), moduleResolution $resolution, $file, installed tarball'
+for check in node10:commonjs:consumer.ts: nodenext:nodenext:consumer.ts: nodenext:nodenext:consumer.cts: \
+  bundler:esnext:consumer.ts: nodenext:nodenext:consumer.ts:es2022; do
+  IFS=: read -r resolution module file lib <<<"$check"
+  tsc_checks+=("echo '--- TypeScript $tsc_version, moduleResolution $resolution, ${lib:+lib $lib, }$file, installed tarball'
     '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --noUncheckedIndexedAccess --target es2022 --module $module \
-      --moduleResolution $resolution --typeRoots '$root/node_modules/@types' --types node $file")
+      --moduleResolution $resolution ${lib:+--lib $lib} --typeRoots '$root/node_modules/@types' --types node $file")
 done
 # A project without Node's types ("types": [], as a library for every runtime is compiled), under lib es2022 (no
 # AsyncDisposable, no AbortSignal: TS2304 from our declarations before) and under lib esnext (await using).
@@ -86,7 +89,7 @@ for lib in es2022 esnext; do
   "noUncheckedIndexedAccess": true, "skipLibCheck": false, "target": "es2022", "lib": ["$lib"], "types": [],
   "module": "nodenext", "moduleResolution": "nodenext" }, "files": ["${lib}_consumer.ts"] }
 JSON
-  tsc_checks+=("echo '--- TypeScript, lib $lib without the types of Node, ${lib}_consumer.ts, installed tarball'
+  tsc_checks+=("echo '--- TypeScript $tsc_version, lib $lib without the types of Node, ${lib}_consumer.ts, installed tarball'
     '$root/node_modules/.bin/tsc' -p tsconfig.$lib.json")
 done
 concurrently "${tsc_checks[@]}"
