@@ -20,14 +20,10 @@
  * await disposable[Symbol.asyncDispose]();
  * ```
  */
-export type AsyncDisposableWhereDeclared = {
-  /**
-   * Closes the object, as `await using` does when the block that holds it ends.
-   *
-   * @returns A promise that settles once the object is closed.
-   */
-  [Key in SymbolConstructor extends { readonly asyncDispose: infer S extends symbol } ? S : never]: () => Promise<void>;
-};
+export type AsyncDisposableWhereDeclared = Record<
+  SymbolConstructor extends { readonly asyncDispose: infer Dispose extends symbol } ? Dispose : never,
+  () => Promise<void>
+>;
 
 /**
  * `AbortSignal` where the project declares it (lib `dom`, Node's, Deno's and Bun's types), else `never` (a project
