@@ -338,7 +338,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       const intro = `To grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:`;
       // Its comments within 80 cells, or the terminal's width when narrower: a wrapped comment is copied, from some
       // terminals, as a line without its '#'.
-      const yaml = rbacYaml(grants, subjectOf(username), { width: Math.min(80, columns ?? 80) });
+      // Without the yaml package (a project that lost it), our advice in place of the YAML: the steps stand.
+      const yaml = await rbacYaml(grants, subjectOf(username), { width: Math.min(80, columns ?? 80) }).catch(
+        (error: Error) => `${wrapped(`The YAML cannot be written: ${error.message}`).join("\n")}\n`,
+      );
       cli.stdout.write(`\n${wrapped(intro).join("\n")}\n\n${yaml}`);
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;

@@ -10,8 +10,18 @@
  * @module
  */
 
-import { Document, type YAMLMap, type YAMLSeq } from "yaml";
+import type { Document, YAMLMap, YAMLSeq } from "yaml";
+import { lazyPackage } from "../runtime/_lazy_package.ts";
 import { wordWrap } from "./terminal.ts";
+
+/**
+ * The yaml package, imported at the first YAML written: the CLI's other commands and steps run in a project that
+ * lacks it, and this one says what to do.
+ */
+const yamlPackage = lazyPackage("yaml", "writes YAML", () => import("yaml"), ["Document"]);
+
+/** The yaml package's class of a document. */
+type DocumentClass = typeof Document;
 
 /** Verbs on one resource that a target needs. */
 export interface Grant {
@@ -83,18 +93,24 @@ export function subjectOf(username: string | undefined): RbacSubject {
  * @param subject Who needs it.
  * @param options The width comments wrap at.
  * @returns The YAML, documents separated by `---`.
+ * @throws {Error} When the yaml package cannot be imported; its message says what to do.
  *
  * @example
  * ```ts
  * import { rbacYaml, subjectOf } from "./rbac_yaml.ts";
- * const yaml = rbacYaml(
+ * const yaml = await rbacYaml(
  *   [{ verbs: ["list", "watch"], group: "discovery.k8s.io", resource: "endpointslices", namespace: "prod" }],
  *   subjectOf("system:serviceaccount:prod:my-client"),
  * );
  * console.log(yaml.includes("kind: RoleBinding")); // true
  * ```
  */
-export function rbacYaml(grants: readonly Grant[], subject: RbacSubject, options: RbacYamlOptions = {}): string {
+export async function rbacYaml(
+  grants: readonly Grant[],
+  subject: RbacSubject,
+  options: RbacYamlOptions = {},
+): Promise<string> {
+  const { Document } = await yamlPackage();
   const width = options.width ?? 80;
   const documents: Document[] = [];
   const namespaces = [...new Set(grants.flatMap((grant) => grant.namespace === undefined ? [] : [grant.namespace]))];
@@ -102,16 +118,16 @@ export function rbacYaml(grants: readonly Grant[], subject: RbacSubject, options
     const mine = grants.filter((grant) => grant.namespace === namespace);
     const name = roleName(ROLE, mine);
     documents.push(
-      role("Role", name, mine, width, namespace),
-      binding("RoleBinding", "Role", name, subject, width, namespace),
+      role(Document, "Role", name, mine, width, namespace),
+      binding(Document, "RoleBinding", "Role", name, subject, width, namespace),
     );
   }
   const clusterWide = grants.filter((grant) => grant.namespace === undefined);
   if (clusterWide.length > 0) {
     const name = roleName(CLUSTER_ROLE, clusterWide);
     documents.push(
-      role("ClusterRole", name, clusterWide, width),
-      binding("ClusterRoleBinding", "ClusterRole", name, subject, width),
+      role(Document, "ClusterRole", name, clusterWide, width),
+      binding(Document, "ClusterRoleBinding", "ClusterRole", name, subject, width),
     );
   }
   return documents.map((document) => document.toString({ lineWidth: 0 })).join("---\n");
@@ -165,6 +181,7 @@ function comment(text: string, indent: number, width: number): string {
 }
 
 function role(
+  Document: DocumentClass,
   kind: "Role" | "ClusterRole",
   name: string,
   grants: readonly Grant[],
@@ -189,6 +206,7 @@ function role(
 }
 
 function binding(
+  Document: DocumentClass,
   kind: "RoleBinding" | "ClusterRoleBinding",
   roleKind: "Role" | "ClusterRole",
   roleName: string,

@@ -21,8 +21,8 @@ Deno.test("subjectOf() binds a ServiceAccount as one, anyone else as a User, and
   assert.deepEqual(subjectOf(undefined), { kind: "User", name: "REPLACE-WITH-YOUR-USER", placeholder: true });
 });
 
-Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a ClusterRole for nodes", () => {
-  const yaml = rbacYaml([
+Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a ClusterRole for nodes", async () => {
+  const yaml = await rbacYaml([
     SLICES,
     SERVICES,
     { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" },
@@ -42,9 +42,11 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["list", "watch"] },
     { apiGroups: [""], resources: ["services"], verbs: ["get"] },
   ]);
-  const bindingOf = (user: string) => parseAllDocuments(rbacYaml([SLICES], subjectOf(user)))[1].toJS().metadata.name;
-  const names = ["alice", "Alice", "alice@example.com", "alice-example.com", "system:serviceaccount:prod:api"]
-    .map(bindingOf);
+  const bindingOf = async (user: string) =>
+    parseAllDocuments(await rbacYaml([SLICES], subjectOf(user)))[1].toJS().metadata.name;
+  const names = await Promise.all(
+    ["alice", "Alice", "alice@example.com", "alice-example.com", "system:serviceaccount:prod:api"].map(bindingOf),
+  );
   assert.equal(new Set(names).size, names.length, names.join(" "));
   assert.equal(names[0], "grpc-endpoint-reader.alice", "a name that is one already stays as it is");
   assert.deepEqual(objects[1].subjects, [{
@@ -62,7 +64,7 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
     /# optional: for targets without a port\n {2}- apiGroups: \[ "" \]\n {4}resources: \[ services \]/,
   );
   // A grant that only some targets need says why this one needs it.
-  const required = rbacYaml(
+  const required = await rbacYaml(
     [SLICES, { ...SERVICES, optional: undefined, required: "its slices have several ports" }],
     subjectOf("alice"),
   );
@@ -72,8 +74,8 @@ Deno.test("rbacYaml() writes a Role and a RoleBinding for the namespace, and a C
   );
 });
 
-Deno.test("rbacYaml() says what to replace when the user is unknown", () => {
-  const yaml = rbacYaml([SLICES], subjectOf(undefined));
+Deno.test("rbacYaml() says what to replace when the user is unknown", async () => {
+  const yaml = await rbacYaml([SLICES], subjectOf(undefined));
   assert.match(
     yaml,
     /^# The API server did not say who you are: replace REPLACE-WITH-YOUR-USER with\b/m,
@@ -81,7 +83,7 @@ Deno.test("rbacYaml() says what to replace when the user is unknown", () => {
   assert.equal(parseAllDocuments(yaml)[1].toJS().subjects[0].name, "REPLACE-WITH-YOUR-USER");
 });
 
-Deno.test("rbacYaml() keeps every comment line within 80 cells, or the width asked, each line a comment", () => {
+Deno.test("rbacYaml() keeps every comment line within 80 cells, or the width asked, each line a comment", async () => {
   // check's longest reason: on one line it took 209 cells, which a terminal wraps; copied from tmux's copy mode, the
   // wrapped part is a line without its '#', and the YAML no longer parses.
   const services = {
@@ -91,7 +93,7 @@ Deno.test("rbacYaml() keeps every comment line within 80 cells, or the width ask
   };
   const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: services.optional };
   for (const width of [undefined, 60, 40]) {
-    const yaml = rbacYaml([SLICES, services, nodes], subjectOf(undefined), width === undefined ? {} : { width });
+    const yaml = await rbacYaml([SLICES, services, nodes], subjectOf(undefined), width === undefined ? {} : { width });
     const comments = yaml.split("\n").filter((line) => line.trimStart().startsWith("#"));
     assert.deepEqual(comments.filter((line) => line.length > (width ?? 80)), [], `width ${width}`);
     // The same words as before, in the same order, once the lines are joined.
@@ -129,15 +131,15 @@ function grantedAfterApplying(yamls: string[]): Set<string> {
   return granted;
 }
 
-Deno.test("rbacYaml() of two targets in one namespace never takes away what the other granted, in either order", () => {
+Deno.test("rbacYaml() of two targets in one namespace never takes away what the other granted, in either order", async () => {
   const subject = subjectOf("system:serviceaccount:prod:my-client");
-  const withPort = rbacYaml([SLICES], subject);
-  const withoutPort = rbacYaml([SLICES, SERVICES], subject);
+  const withPort = await rbacYaml([SLICES], subject);
+  const withoutPort = await rbacYaml([SLICES, SERVICES], subject);
   const all = ["list endpointslices prod", "watch endpointslices prod", "get services prod"];
   assert.deepEqual([...grantedAfterApplying([withoutPort, withPort])].sort(), [...all].sort());
   assert.deepEqual([...grantedAfterApplying([withPort, withoutPort])].sort(), [...all].sort());
   // The same grants, the same names: applying a YAML twice adds nothing.
-  assert.equal(rbacYaml([SLICES], subjectOf("alice")).match(/name: grpc-endpoint-reader$/gm)?.length, 2);
+  assert.equal((await rbacYaml([SLICES], subjectOf("alice"))).match(/name: grpc-endpoint-reader$/gm)?.length, 2);
 });
 
 Deno.test("rbacApplier() asks for the right to create ClusterRoles when the YAML holds one", () => {
