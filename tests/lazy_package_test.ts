@@ -183,6 +183,42 @@ Deno.test("importedPackage() of a package that Deno did not install says so in o
   );
 });
 
+// Deno running @kgr/resolver from a project's node_modules (npm installed it; `rm -rf node_modules/yaml`) says "Could
+// not find package 'yaml' from referrer 'file:///...'.", which the Deno pattern missed: npm's advice, to a Deno user.
+// Deno 2.9.6's real words, by default and with --node-modules-dir=manual (auto gave the same words here).
+Deno.test("importedPackage() run by Deno from a project's node_modules without yaml gives Deno's advice", async () => {
+  await using dir = await tempDir("kgr-lazy-package-");
+  const ours = `${dir.path}/node_modules/@kgr/resolver`;
+  await Deno.mkdir(`${ours}/dist/src/cli`, { recursive: true });
+  await Deno.writeTextFile(`${dir.path}/package.json`, JSON.stringify({ name: "app", type: "module" }));
+  await Deno.writeTextFile(`${ours}/package.json`, JSON.stringify({ name: "@kgr/resolver", type: "module" }));
+  const importer = `${ours}/dist/src/cli/rbac_yaml.js`;
+  await Deno.writeTextFile(importer, 'export const load = () => import("yaml");\n');
+  await Deno.writeTextFile(
+    `${dir.path}/main.ts`,
+    `import { importedPackage } from "${root}src/runtime/_lazy_package.ts";\n` +
+      'import { load } from "./node_modules/@kgr/resolver/dist/src/cli/rbac_yaml.js";\n' +
+      'try { await importedPackage("yaml", "writes YAML", load, ["Document"]); } catch (error) {\n' +
+      "  console.log(JSON.stringify(error.message));\n}\n",
+  );
+  for (const flags of [[], ["--node-modules-dir=manual"]]) {
+    const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-check", "--quiet", ...flags, "main.ts"],
+      cwd: dir.path,
+      env: childEnv(),
+    }).output();
+    const message = JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
+    assert.equal(
+      message,
+      `the yaml package, which writes YAML, cannot be imported (Could not find package 'yaml' from referrer ` +
+        `'file://${importer}'.): run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links ` +
+        "without its dependencies, add them to your package.json too, in the ranges @kgr/resolver asks for " +
+        '(`deno add "npm:undici@^7.16.0" "npm:yaml@^2.8.0"`)',
+      flags.join(" "),
+    );
+  }
+});
+
 // Under Bun, a bundle that left the yaml package out was told to `npm i "yaml@^2.8.0"` beside it, and a project that
 // `bun install` filled to `npm ls yaml`: npm's commands, to a user of Bun's. Bun's real words, without auto-install
 // (which would fetch the package from the registry).

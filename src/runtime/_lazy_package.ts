@@ -174,7 +174,9 @@ const COMMANDS: Record<PackageManager, Commands> = {
  * the runtime's own (npm's for Node).
  */
 function uninstalledAdvice(name: LazyPackageName, message: string): string {
-  const deno = /\n\s+at \S+\s*$|^(?:Could not resolve|Import|Module not found|Relative import path) "/.test(message);
+  const deno =
+    /\n\s+at \S+\s*$|^(?:Could not resolve|Import|Module not found|Relative import path) "|^Could not find package '/
+      .test(message);
   const from = importingModule(message);
   // Else an installed copy that lacks its entry file (a broken install) names that file, in `node_modules`.
   const installed = from !== undefined ? OUR_MODULE.test(from) : /[\\/]node_modules[\\/]/.test(message) || undefined;
@@ -203,14 +205,16 @@ function brokenCopy(message: string): boolean {
 }
 
 /** Our modules that import the packages, installed (in `node_modules`, or a folder of `dist/src/`) or from source. */
-const OUR_MODULE = /[\\/]node_modules[\\/]|[\\/]src[\\/](?:cluster|runtime)[\\/]\w+\.[jt]s$/;
+const OUR_MODULE = /[\\/]node_modules[\\/]|[\\/]src[\\/](?:cli|cluster|runtime)[\\/]\w+\.[jt]s$/;
 
 /**
  * The module whose import failed, as the error names it: Node's and Bun's `imported from /srv/index.mjs` or the
- * first of `Require stack:`, Deno's `at file:///srv/index.mjs:3:20` (without its line and column).
+ * first of `Require stack:`, Deno's `at file:///srv/index.mjs:3:20` (without its line and column), or Deno's `from
+ * referrer 'file:///srv/node_modules/...'` for a package's own import in `node_modules`.
  */
 function importingModule(message: string): string | undefined {
-  const named = / imported from (.+)$|^Require stack:\n- (.+)$|^\s+at (\S+?)(?::\d+:\d+)?\s*$/m.exec(message);
+  const named = / imported from (.+)$|^Require stack:\n- (.+)$|^\s+at (\S+?)(?::\d+:\d+)?\s*$| from referrer '([^']+)'/m
+    .exec(message);
   return named?.slice(1).find(Boolean);
 }
 

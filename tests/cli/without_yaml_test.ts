@@ -34,12 +34,13 @@ Deno.test({
     await using dir = await tempDir("kgr-without-yaml-");
     const cli = await projectWithoutYaml(dir.path);
     await using cluster = await startCluster();
-    const runtimes: Record<string, string[]> = {
-      Node: ["node", cli],
-      Bun: [bin("bun"), cli],
-      Deno: [bin("deno"), "run", "-A", cli],
+    // Each runtime's commands, where no lockfile tells a package manager.
+    const runtimes: Record<string, [string[], RegExp]> = {
+      Node: [["node", cli], /\): install it beside @kgr\/resolver \(`npm install` /],
+      Bun: [[bin("bun"), cli], /\): install it beside @kgr\/resolver \(`bun install` /],
+      Deno: [[bin("deno"), "run", "-A", cli], /\): run `deno install`; /],
     };
-    for (const [runtime, command] of Object.entries(runtimes)) {
+    for (const [runtime, [command, advice]] of Object.entries(runtimes)) {
       const run = async (...args: string[]) => {
         const { code, stdout, stderr } = await new Deno.Command(command[0], {
           args: [...command.slice(1), ...args],
@@ -57,9 +58,11 @@ Deno.test({
       assert.equal(check.stderr, "", runtime);
       assert.match(
         check.stdout,
-        /^FAILED +cluster +Cannot load kubeconfig [^\n]*: the yaml package, which reads YAML, cannot be imported \([^\n]*\): install it beside @kgr\/resolver [^\n]+\n/m,
+        /^FAILED +cluster +Cannot load kubeconfig [^\n]*: the yaml package, which reads YAML, cannot be imported \([^\n]*\): [^\n]+\n/m,
         `${runtime}: ${check.stdout}`,
       );
+      // Each runtime's advice: Deno's words ("Could not find package 'yaml' from referrer") were taken for Node's.
+      assert.match(check.stdout, advice, `${runtime}: ${check.stdout}`);
     }
   },
 });
