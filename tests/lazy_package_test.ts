@@ -113,6 +113,8 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
         "Cannot find package 'yaml' imported from /srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
         install,
       ],
+      // From source (a checkout run by Node or Bun): the CLI's RBAC YAML imports it too.
+      ["Cannot find package 'yaml' imported from /srv/kgr/src/cli/rbac_yaml.ts", install],
       // Imported by a bundle that left it out (external).
       ["Cannot find package 'yaml' imported from /srv/index.mjs", bundled],
       ["Cannot find module 'yaml'\nRequire stack:\n- /srv/app.cjs", bundled],
