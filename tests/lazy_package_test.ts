@@ -113,8 +113,9 @@ Deno.test("importedPackage() tells a bundle's missing chunk file from a missing 
         "Cannot find package 'yaml' imported from /srv/node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
         install,
       ],
-      // From source (a checkout run by Node or Bun): the CLI's RBAC YAML imports it too.
+      // From source (a checkout run by Node or Bun): the CLI's RBAC YAML and the fake API server import it too.
       ["Cannot find package 'yaml' imported from /srv/kgr/src/cli/rbac_yaml.ts", install],
+      ["Cannot find package 'yaml' imported from /srv/kgr/src/testing/_review_body.ts", install],
       // Imported by a bundle that left it out (external).
       ["Cannot find package 'yaml' imported from /srv/index.mjs", bundled],
       ["Cannot find module 'yaml'\nRequire stack:\n- /srv/app.cjs", bundled],
@@ -473,4 +474,32 @@ Deno.test("check whose HTTP client cannot load undici fails the server step, not
   assert.equal(failed.length, 2, lines.join("\n"));
   assert.match(failed[0], /^FAILED\s+server\s+Cannot make requests to the API server: the undici package/);
   assert.match(failed[1], /^FAILED: requests to the API server cannot be made; fix the step marked above$/);
+});
+
+// The fake API server imported yaml for a YAML review body without lazyPackage: an empty module (a one-file bundle
+// that runs before defining it) made the body "not valid YAML" (400), and a missing package a 500 with the runtime's
+// raw words, without what to do.
+Deno.test("the fake API server that cannot load yaml for a YAML review body says so in its 500, not a malformed body", async () => {
+  const [first, second] = await withEmptyPackage(
+    "yaml",
+    `import { startFakeApiServer } from "${root}testing.ts";\n` +
+      "const api = await startFakeApiServer({ token: 't' });\n" +
+      "const { server } = api.kubeconfig().clusters[0].cluster;\n" +
+      "for (let i = 0; i < 2; i++) {\n" +
+      "  const res = await fetch(`${server}/apis/authentication.k8s.io/v1/selfsubjectreviews`, {\n" +
+      "    method: 'POST', headers: { authorization: 'Bearer t', 'content-type': 'application/yaml' },\n" +
+      "    body: 'apiVersion: authentication.k8s.io/v1\\nkind: SelfSubjectReview\\n' });\n" +
+      "  console.log(JSON.stringify([res.status, (await res.json()).message]));\n}\n" +
+      "await api.close();\n",
+  );
+  const expected = [
+    500,
+    "Internal error occurred: Error: the yaml package, which reads YAML request bodies, did not load (its import " +
+    "gave a module without parse): a one-file bundle does so",
+  ];
+  // Each body tries the import again.
+  for (const line of [first, second]) {
+    const [status, message] = JSON.parse(line) as [number, string];
+    assert.deepEqual([status, message.slice(0, expected[1].toString().length)], expected, message);
+  }
 });

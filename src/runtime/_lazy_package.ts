@@ -205,7 +205,7 @@ function brokenCopy(message: string): boolean {
 }
 
 /** Our modules that import the packages, installed (in `node_modules`, or a folder of `dist/src/`) or from source. */
-const OUR_MODULE = /[\\/]node_modules[\\/]|[\\/]src[\\/](?:cli|cluster|runtime)[\\/]\w+\.[jt]s$/;
+const OUR_MODULE = /[\\/]node_modules[\\/]|[\\/]src[\\/](?:cli|cluster|runtime|testing)[\\/]\w+\.[jt]s$/;
 
 /**
  * The module whose import failed, as the error names it: Node's and Bun's `imported from /srv/index.mjs` or the

@@ -21,6 +21,7 @@
 
 import type * as Yaml from "yaml";
 import { LENGTH_DELIMITED, ProtobufError, WireReader } from "../api/protobuf/wire_reader.ts";
+import { lazyPackage } from "../runtime/_lazy_package.ts";
 
 /** The magic bytes before every protobuf object of kube-apiserver: `k8s` and a zero byte. */
 const PROTOBUF_PREFIX = [0x6b, 0x38, 0x73, 0x00];
@@ -40,6 +41,8 @@ export const NON_RESOURCE_ATTRIBUTES = ["path", "verb"];
  * @param mediaType Its media type: `application/json`, `application/yaml` or `application/vnd.kubernetes.protobuf`.
  * @param expected The endpoint's apiVersion and kind, which a protobuf envelope that names none stands for.
  * @returns The review as a JSON object; a string is the message of the 400 for a body that is not one.
+ * @throws {Error} When the yaml package, for a YAML body, cannot be imported or did not load; its message says
+ * what to do.
  */
 export async function readReviewBody(
   body: Uint8Array,
@@ -51,9 +54,7 @@ export async function readReviewBody(
     `the object provided is unrecognized (must be of type ${expected.kind}): ${cause} (${summary(body)})`;
   if (mediaType === "application/vnd.kubernetes.protobuf") return readProtobuf(body, expected, unrecognized);
   const text = new TextDecoder().decode(body);
-  const value = mediaType === "application/yaml"
-    ? parseYaml(await (yamlPackage ??= import("yaml")), text)
-    : parseJson(text);
+  const value = mediaType === "application/yaml" ? parseYaml(await yamlPackage(), text) : parseJson(text);
   const format = mediaType === "application/yaml" ? "YAML" : "JSON";
   if (value === MALFORMED) return unrecognized(`the body is not valid ${format}`);
   return asObject(value) ?? unrecognized(`the body is not a ${format} object`);
@@ -61,8 +62,11 @@ export async function readReviewBody(
 
 const MALFORMED = Symbol("malformed");
 
-/** The yaml package, imported for the first YAML body: a test that sends none never loads it. */
-let yamlPackage: Promise<typeof Yaml> | undefined;
+/**
+ * The yaml package, imported for the first YAML body: a test that sends none never loads it. One that cannot be
+ * imported fails the request with a 500 whose message says what to do.
+ */
+const yamlPackage = lazyPackage<typeof Yaml>("yaml", "reads YAML request bodies", () => import("yaml"), ["parse"]);
 
 function parseJson(text: string): unknown {
   try {
