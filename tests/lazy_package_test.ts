@@ -503,3 +503,20 @@ Deno.test("the fake API server that cannot load yaml for a YAML review body says
     assert.deepEqual([status, message.slice(0, expected[1].toString().length)], expected, message);
   }
 });
+
+// The CLI imported yaml statically for check's RBAC YAML: an import that gives no Document (or none at all) stopped
+// every command before it started. Now only that YAML fails, with a message, and a later call tries again.
+Deno.test("the RBAC YAML of check, where the yaml package's import gives a module without Document, says it did not load", async () => {
+  const said = await withEmptyPackage(
+    "yaml",
+    `import { rbacYaml, subjectOf } from "${root}src/cli/rbac_yaml.ts";\n` +
+      "const grants = [{ verbs: ['list', 'watch'], group: 'discovery.k8s.io', resource: 'endpointslices', " +
+      "namespace: 'prod' }];\n" +
+      "for (let i = 0; i < 2; i++) {\n" +
+      "  try { await rbacYaml(grants, subjectOf('alice')); console.log('written'); }\n" +
+      "  catch (error) { console.log(error.message.slice(0, 105)); }\n}\n",
+  );
+  const expected = "the yaml package, which writes YAML, did not load (its import gave a module without Document): " +
+    "a one-file";
+  assert.deepEqual(said, [expected, expected]);
+});
