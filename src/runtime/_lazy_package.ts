@@ -197,11 +197,12 @@ function uninstalledAdvice(name: LazyPackageName, message: string): string {
 }
 
 /**
- * Whether the error names a file of an installed copy, in `node_modules` (`Cannot find module
+ * Whether Node's or Bun's words name a file of an installed copy, in `node_modules` (`Cannot find module
  * '/srv/node_modules/yaml/dist/index.js'`): a copy without its files, which npm 11.19's `npm install` leaves as it is.
+ * Deno's words for one (`Module not found "file:///srv/node_modules/..."`) get Deno's advice, which has no restore.
  */
 function brokenCopy(message: string): boolean {
-  return /^(?:Cannot find module '|Module not found ")[^'"]*[\\/]node_modules[\\/]/.test(message);
+  return /^Cannot find module '[^']*[\\/]node_modules[\\/]/.test(message);
 }
 
 /** Our modules that import the packages, installed (in `node_modules`, or a folder of `dist/src/`) or from source. */
