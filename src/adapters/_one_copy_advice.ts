@@ -5,11 +5,12 @@
  * @module
  */
 
-import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
-import { installedBy, type PackageManager } from "../runtime/installed_by.ts";
+import { runtimeKey } from "../runtime/runtime.ts";
+import type { PackageManager } from "../runtime/installed_by.ts";
+import { commandsOf, packageManagerFor } from "../runtime/package_manager_commands.ts";
 
-/** Whose commands a message gives: the package manager's that installed the package, else the runtime's own. */
-type Installer = PackageManager | RuntimeKey;
+/** The package whose copies the advice is about. */
+const GRPC_JS = "@grpc/grpc-js";
 
 /**
  * Each package manager's commands, each tried here on a project whose app and nice-grpc had two copies: pnpm's
@@ -20,26 +21,14 @@ type Installer = PackageManager | RuntimeKey;
  * package-lock.json beside their lockfile. For node_modules no package manager marked, the runtime's: Deno's
  * install shares one copy among the ranges that allow it; node_modules that npm wrote need npm's dedupe.
  */
-const ONE_COPY_ADVICE: Record<Installer, string> = {
+const ONE_COPY_ADVICE: Record<PackageManager, string> = {
   npm: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
   "pnpm": "run pnpm dedupe, until pnpm why @grpc/grpc-js shows one version",
   "yarn-classic": "run yarn upgrade @grpc/grpc-js, until yarn why @grpc/grpc-js finds one copy",
   "yarn-berry": "run yarn dedupe @grpc/grpc-js, until yarn why @grpc/grpc-js shows one version",
   bun: "run bun dedupe, until bun pm ls @grpc/grpc-js shows one copy",
-  node: "run npm dedupe, until npm ls @grpc/grpc-js shows one copy",
   deno: "run deno install (npm dedupe if npm wrote node_modules), until deno why @grpc/grpc-js (npm ls " +
     "@grpc/grpc-js) shows one copy",
-};
-
-/** Each one's commands that install the newest grpc-js and list every copy, with the packages that bring each. */
-const NEWER_ADVICE: Record<Installer, readonly [install: string, list: string]> = {
-  npm: ["npm i @grpc/grpc-js@latest", "npm ls @grpc/grpc-js"],
-  "pnpm": ["pnpm add @grpc/grpc-js@latest", "pnpm why @grpc/grpc-js"],
-  "yarn-classic": ["yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
-  "yarn-berry": ["yarn add @grpc/grpc-js@latest", "yarn why @grpc/grpc-js"],
-  bun: ["bun add @grpc/grpc-js@latest", "bun why @grpc/grpc-js"],
-  node: ["npm i @grpc/grpc-js@latest", "npm ls @grpc/grpc-js"],
-  deno: ["deno add npm:@grpc/grpc-js@latest", "deno why @grpc/grpc-js"],
 };
 
 /**
@@ -72,8 +61,9 @@ export function oneCopyAdvice(moduleUrl: string): string {
  * ```
  */
 export function newerGrpcAdvice(moduleUrl: string): string {
-  const [install, list] = NEWER_ADVICE[installer(moduleUrl)];
-  return `install a newer one (${install}), and run ${list} to find an older copy that another package brings`;
+  const { add, why } = commandsOf(installer(moduleUrl));
+  return `install a newer one (${add(`${GRPC_JS}@latest`)}), and run ${why(GRPC_JS)} to find an older copy that ` +
+    "another package brings";
 }
 
 /**
@@ -89,10 +79,14 @@ export function newerGrpcAdvice(moduleUrl: string): string {
  * ```
  */
 export function copiesCommand(moduleUrl: string): string {
-  return NEWER_ADVICE[installer(moduleUrl)][1];
+  return commandsOf(installer(moduleUrl)).why(GRPC_JS);
 }
 
-/** The package manager that installed the module at `moduleUrl`, else the runtime, whose own one stands in. */
-function installer(moduleUrl: string): Installer {
-  return installedBy(moduleUrl) ?? runtimeKey();
+/**
+ * The package manager that installed the module at `moduleUrl`, else the runtime's own. Under Deno that is Deno's
+ * (whose advice names npm's dedupe too), where `_lazy_package.ts` gives npm's commands for an error in Node's words:
+ * a message here follows the runtime that runs the code, one there the runtime whose words the error has.
+ */
+function installer(moduleUrl: string): PackageManager {
+  return packageManagerFor(moduleUrl, runtimeKey());
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { installedBy, type PackageManager } from "./installed_by.ts";
+import { commandsOf, packageManagerFor } from "./package_manager_commands.ts";
 import { runtimeKey } from "./runtime.ts";
 
 /** README's section on bundles, which every message of a bundle at fault points to. */
@@ -137,36 +137,6 @@ function unimportable(name: LazyPackageName, role: string, cause: unknown): stri
   return `${said}: ${uninstalledAdvice(name, String(message ?? ""))}`;
 }
 
-/** A package manager's commands for a package that is not there (see {@linkcode COMMANDS}). */
-interface Commands {
-  /** Adds a package in a range (`npm i "yaml@^2.8.0"`; Deno's wants `npm:`). */
-  add: (wanted: string) => string;
-  /** Shows a dependency missing from node_modules as one. */
-  why: (name: string) => string;
-  /** Puts back what the lockfile holds and node_modules lacks. */
-  restore: string;
-}
-
-/**
- * Each package manager's commands for a package that is not there. pnpm's, Yarn's and Bun's `why` read the lockfile
- * (checked with pnpm 9.15, Yarn 1.22 and 4.18, Bun 1.4.5), where npm 11.19's `npm ls yaml` prints `(empty)` and only
- * `npm ls --all` says `missing: yaml@^2.8.0, required by @kgr/resolver@0.1.0`. After a package's folder or link was
- * removed, Yarn 1.22's `yarn install` says "Already up-to-date" and pnpm 9.15's `pnpm install` "Done" without putting
- * it back: their `--check-files` and `--force` do, as the others' plain install does (Deno 2.9.6's too).
- */
-const COMMANDS: Record<PackageManager, Commands> = {
-  npm: { add: (wanted) => `npm i "${wanted}"`, why: () => "npm ls --all", restore: "npm install" },
-  pnpm: { add: (wanted) => `pnpm add "${wanted}"`, why: (name) => `pnpm why ${name}`, restore: "pnpm install --force" },
-  "yarn-classic": {
-    add: (wanted) => `yarn add "${wanted}"`,
-    why: (name) => `yarn why ${name}`,
-    restore: "yarn install --check-files",
-  },
-  "yarn-berry": { add: (wanted) => `yarn add "${wanted}"`, why: (name) => `yarn why ${name}`, restore: "yarn install" },
-  bun: { add: (wanted) => `bun add "${wanted}"`, why: (name) => `bun why ${name}`, restore: "bun install" },
-  deno: { add: (wanted) => `deno add "npm:${wanted}"`, why: (name) => `deno why ${name}`, restore: "deno install" },
-};
-
 /**
  * What to do about a package that is not there, by the words of the runtime that says so (Deno's, or Node's and
  * Bun's) and by the module that imported it: one of ours, as installed (a bundle would hold it), or a bundle's file;
@@ -180,9 +150,11 @@ function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const from = importingModule(message);
   // Else an installed copy that lacks its entry file (a broken install) names that file, in `node_modules`.
   const installed = from !== undefined ? OUR_MODULE.test(from) : /[\\/]node_modules[\\/]/.test(message) || undefined;
-  // Node's and Bun's words are alike: the runtime tells them apart.
-  const { add, why, restore } =
-    COMMANDS[deno ? "deno" : installedBy(import.meta.url) ?? (runtimeKey() === "bun" ? "bun" : "npm")];
+  // Node's and Bun's words are alike: the runtime tells them apart. Words not Deno's under Deno are Node's (its
+  // node: layer, a bundle's require()): npm's stand in, where the one-copy advice of the adapters gives Deno's own.
+  const { add, whyMissing, restore } = commandsOf(
+    deno ? "deno" : packageManagerFor(import.meta.url, runtimeKey() === "bun" ? "bun" : "node"),
+  );
   const range = `in the range @kgr/resolver asks for (\`${add(`${name}@${DEPENDENCY_RANGES[name]}`)}\`)`;
   // `deno install` links a `file:` folder without its dependencies, and Deno's words ask "Did you forget to run `deno
   // install`?" after it ran. Such a folder comes without any of them: each is named, lest the next fail in turn.
@@ -191,7 +163,7 @@ function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const install = deno
     ? `run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links without its dependencies, ` +
       `add them to your package.json too, in the ranges @kgr/resolver asks for (\`deno add ${every.join(" ")}\`)`
-    : `install it beside @kgr/resolver (${putBack}it is a dependency: \`${why(name)}\`)`;
+    : `install it beside @kgr/resolver (${putBack}it is a dependency: \`${whyMissing(name)}\`)`;
   const bundled = `keep it inside the bundle, or install it beside the bundle, ${range}`;
   return installed === true ? install : installed === false ? bundled : `${install}; for a bundle, ${bundled}`;
 }
