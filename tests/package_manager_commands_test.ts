@@ -23,6 +23,10 @@ Deno.test("commandsOf() gives each package manager's words, quoting a range a sh
   // Nothing there that a shell reads: unquoted.
   assert.equal(commandsOf("deno").add("@grpc/grpc-js@latest"), "deno add npm:@grpc/grpc-js@latest");
   assert.equal(commandsOf("npm").add("@grpc/grpc-js@latest"), "npm i @grpc/grpc-js@latest");
+  assert.equal(
+    commandsOf("deno").add("undici@^7.16.0", "yaml@^2.8.0"),
+    'deno add "npm:undici@^7.16.0" "npm:yaml@^2.8.0"',
+  );
 });
 
 Deno.test("packageManagerFor() a module no package manager installed gives the runtime's own", () => {

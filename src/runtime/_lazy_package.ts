@@ -158,11 +158,13 @@ function uninstalledAdvice(name: LazyPackageName, message: string): string {
   const range = `in the range @kgr/resolver asks for (\`${add(`${name}@${DEPENDENCY_RANGES[name]}`)}\`)`;
   // `deno install` links a `file:` folder without its dependencies, and Deno's words ask "Did you forget to run `deno
   // install`?" after it ran. Such a folder comes without any of them: each is named, lest the next fail in turn.
-  const every = Object.entries(DEPENDENCY_RANGES).map(([dependency, asked]) => `"npm:${dependency}@${asked}"`);
+  const addEvery = commandsOf("deno").add(
+    ...Object.entries(DEPENDENCY_RANGES).map(([dependency, asked]) => `${dependency}@${asked}`),
+  );
   const putBack = brokenCopy(message) ? "" : `\`${restore}\` puts it back; `;
   const install = deno
     ? `run \`deno install\`; for @kgr/resolver from a \`file:\` folder, which Deno links without its dependencies, ` +
-      `add them to your package.json too, in the ranges @kgr/resolver asks for (\`deno add ${every.join(" ")}\`)`
+      `add them to your package.json too, in the ranges @kgr/resolver asks for (\`${addEvery}\`)`
     : `install it beside @kgr/resolver (${putBack}it is a dependency: \`${whyMissing(name)}\`)`;
   const bundled = `keep it inside the bundle, or install it beside the bundle, ${range}`;
   return installed === true ? install : installed === false ? bundled : `${install}; for a bundle, ${bundled}`;

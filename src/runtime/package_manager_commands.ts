@@ -43,8 +43,8 @@ const RUNTIMES_OWN: Record<RuntimeKey, PackageManager> = { node: "npm", bun: "bu
 
 /** A package manager's commands, in its own words. */
 export interface PackageManagerCommands {
-  /** Adds a package (`npm i "yaml@^2.8.0"`, `deno add npm:@grpc/grpc-js@latest`), quoted where a shell would read it. */
-  add: (wanted: string) => string;
+  /** Adds packages (`npm i "yaml@^2.8.0"`, `deno add npm:@grpc/grpc-js@latest`), quoted where a shell reads them. */
+  add: (...wanted: string[]) => string;
   /** Lists every installed copy of a package with the packages that bring each (`npm ls @grpc/grpc-js`). */
   why: (name: string) => string;
   /** Shows a dependency missing from node_modules as one (`npm ls --all`, `pnpm why yaml`). */
@@ -68,7 +68,7 @@ export interface PackageManagerCommands {
 export function commandsOf(manager: PackageManager): PackageManagerCommands {
   const { add, from, why, whyMissing, restore } = WORDS[manager];
   return {
-    add: (wanted) => `${add} ${shellWord(`${from}${wanted}`)}`,
+    add: (...wanted) => [add, ...wanted.map((one) => shellWord(`${from}${one}`))].join(" "),
     why: (name) => `${why} ${name}`,
     whyMissing: (name) => whyMissing ?? `${why} ${name}`,
     restore,
