@@ -237,7 +237,9 @@ Deno.test("importedPackage() under Bun gives Bun's commands to a bundle, and to 
     `${installed}/dist/src/cluster/_kubectl_yaml.js`,
     'export const load = () => import("yaml");\n',
   );
-  assert.ok((await new Deno.Command("cp", { args: ["-r", `${root}src`, installed] }).output()).success);
+  assert.ok(
+    (await new Deno.Command("cp", { args: ["-r", `${root}src`, installed], env: childEnv() }).output()).success,
+  );
   const program = (lazyPackage: string, importer: string) =>
     `import { importedPackage } from "${lazyPackage}";\nimport { load } from "${importer}";\n` +
     'try { await importedPackage("yaml", "reads YAML", load, ["parse"]); } catch (error) {\n' +
@@ -318,7 +320,8 @@ Deno.test("importedPackage() for a project names the install that puts yaml back
     // As built (npm run build): Deno strips no types under node_modules.
     await Deno.mkdir(`${installed}/dist`);
     assert.ok(
-      (await new Deno.Command("cp", { args: ["-r", `${root}dist/src`, `${installed}/dist`] }).output()).success,
+      (await new Deno.Command("cp", { args: ["-r", `${root}dist/src`, `${installed}/dist`], env: childEnv() }).output())
+        .success,
     );
     await Deno.writeTextFile(`${installed}/package.json`, '{ "name": "@kgr/resolver", "type": "module" }\n');
     const { importedPackage: copied } = await import(`file://${installed}/dist/src/runtime/_lazy_package.js`);

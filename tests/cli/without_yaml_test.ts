@@ -20,6 +20,7 @@ async function projectWithoutYaml(path: string): Promise<string> {
   );
   const copy = await new Deno.Command("cp", {
     args: ["-r", `${root}package.json`, `${root}dist`, ours],
+    env: childEnv(),
   }).output();
   assert.equal(copy.code, 0, new TextDecoder().decode(copy.stderr));
   await Deno.symlink(`${root}node_modules/undici`, `${path}/node_modules/undici`);
