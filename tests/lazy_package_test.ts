@@ -21,6 +21,21 @@ async function failure(load: () => Promise<unknown>, calls = ["parse"]): Promise
   }
 }
 
+/**
+ * A program that imports yaml with `importedPackage()` from `lazyPackage` (a path), through the `load` that `importer`
+ * exports, and prints the message it throws as JSON.
+ */
+function failedImportProgram(lazyPackage: string, importer: string, role = "reads YAML", call = "parse"): string {
+  return `import { importedPackage } from "${lazyPackage}";\nimport { load } from "${importer}";\n` +
+    `try { await importedPackage("yaml", "${role}", load, ["${call}"]); } catch (error) {\n` +
+    "  console.log(JSON.stringify(error.message));\n}\n";
+}
+
+/** The message a {@linkcode failedImportProgram} printed, else what it wrote to stderr. */
+function printedMessage({ stdout, stderr }: Deno.CommandOutput): string {
+  return JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
+}
+
 Deno.test("importedPackage() hands back a module that has the functions we call", async () => {
   const yaml = await importedPackage("yaml", "reads YAML", () => import("yaml"), ["parse", "visit"]);
   assert.deepEqual(yaml.parse("a: 1"), { a: 1 });
@@ -164,17 +179,15 @@ Deno.test("importedPackage() of a package that Deno did not install says so in o
   await Deno.writeTextFile(importer, 'export const load = () => import("yaml");\n');
   await Deno.writeTextFile(
     `${dir.path}/main.ts`,
-    `import { importedPackage } from "${root}src/runtime/_lazy_package.ts";\n` +
-      'import { load } from "./dist/src/cluster/_kubectl_yaml.js";\n' +
-      'try { await importedPackage("yaml", "reads YAML", load, ["parse"]); } catch (error) {\n' +
-      "  console.log(JSON.stringify(error.message));\n}\n",
+    failedImportProgram(`${root}src/runtime/_lazy_package.ts`, "./dist/src/cluster/_kubectl_yaml.js"),
   );
-  const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--no-check", "--quiet", "--node-modules-dir=manual", "main.ts"],
-    cwd: dir.path,
-    env: childEnv(),
-  }).output();
-  const message = JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
+  const message = printedMessage(
+    await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--no-check", "--quiet", "--node-modules-dir=manual", "main.ts"],
+      cwd: dir.path,
+      env: childEnv(),
+    }).output(),
+  );
   assert.match(
     message,
     new RegExp(
@@ -199,18 +212,21 @@ Deno.test("importedPackage() run by Deno from a project's node_modules without y
   await Deno.writeTextFile(importer, 'export const load = () => import("yaml");\n');
   await Deno.writeTextFile(
     `${dir.path}/main.ts`,
-    `import { importedPackage } from "${root}src/runtime/_lazy_package.ts";\n` +
-      'import { load } from "./node_modules/@kgr/resolver/dist/src/cli/rbac_yaml.js";\n' +
-      'try { await importedPackage("yaml", "writes YAML", load, ["Document"]); } catch (error) {\n' +
-      "  console.log(JSON.stringify(error.message));\n}\n",
+    failedImportProgram(
+      `${root}src/runtime/_lazy_package.ts`,
+      "./node_modules/@kgr/resolver/dist/src/cli/rbac_yaml.js",
+      "writes YAML",
+      "Document",
+    ),
   );
   for (const flags of [[], ["--node-modules-dir=manual"]]) {
-    const { stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--no-check", "--quiet", ...flags, "main.ts"],
-      cwd: dir.path,
-      env: childEnv(),
-    }).output();
-    const message = JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
+    const message = printedMessage(
+      await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--no-check", "--quiet", ...flags, "main.ts"],
+        cwd: dir.path,
+        env: childEnv(),
+      }).output(),
+    );
     assert.equal(
       message,
       `the yaml package, which writes YAML, cannot be imported (Could not find package 'yaml' from referrer ` +
@@ -240,26 +256,22 @@ Deno.test("importedPackage() under Bun gives Bun's commands to a bundle, and to 
   assert.ok(
     (await new Deno.Command("cp", { args: ["-r", `${root}src`, installed], env: childEnv() }).output()).success,
   );
-  const program = (lazyPackage: string, importer: string) =>
-    `import { importedPackage } from "${lazyPackage}";\nimport { load } from "${importer}";\n` +
-    'try { await importedPackage("yaml", "reads YAML", load, ["parse"]); } catch (error) {\n' +
-    "  console.log(JSON.stringify(error.message));\n}\n";
-  await Deno.writeTextFile(`${dir.path}/bundled.mjs`, program(`${root}src/runtime/_lazy_package.ts`, "./bundle.mjs"));
+  await Deno.writeTextFile(
+    `${dir.path}/bundled.mjs`,
+    failedImportProgram(`${root}src/runtime/_lazy_package.ts`, "./bundle.mjs"),
+  );
   await Deno.writeTextFile(
     `${dir.path}/app/main.mjs`,
-    program(
+    failedImportProgram(
       "./node_modules/@kgr/resolver/src/runtime/_lazy_package.ts",
       "./node_modules/@kgr/resolver/dist/src/cluster/_kubectl_yaml.js",
     ),
   );
-  const bunSays = async (cwd: string, script: string) => {
-    const { stdout, stderr } = await new Deno.Command(`${root}node_modules/.bin/bun`, {
-      args: ["--no-install", script],
-      cwd,
-      env: childEnv(),
-    }).output();
-    return JSON.parse(new TextDecoder().decode(stdout) || JSON.stringify(new TextDecoder().decode(stderr)));
-  };
+  const bunSays = async (cwd: string, script: string) =>
+    printedMessage(
+      await new Deno.Command(`${root}node_modules/.bin/bun`, { args: ["--no-install", script], cwd, env: childEnv() })
+        .output(),
+    );
   assert.match(
     await bunSays(dir.path, "bundled.mjs"),
     /^the yaml package, which reads YAML, cannot be imported \(Cannot find package 'yaml' [^)]*\): keep it inside the bundle, or install it beside the bundle, in the range @kgr\/resolver asks for \(`bun add "yaml@\^2\.8\.0"`\)$/,
