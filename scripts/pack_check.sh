@@ -116,7 +116,7 @@ cp -a "$work/app" "$grpc_112_app"
 (cd "$grpc_112_app" && npm install --silent --no-audit --no-fund --prefer-offline "@grpc/grpc-js@$grpc_112_version")
 tsc_checks=()
 for app in "$oldest_app:$oldest_grpc_version" "$grpc_112_app:$grpc_112_version"; do
-  tsc_checks+=("echo '--- TypeScript, moduleResolution nodenext, consumer.ts, installed tarball with grpc-js ${app#*:}'
+  tsc_checks+=("echo '--- TypeScript $tsc_version, moduleResolution nodenext, consumer.ts, installed tarball with grpc-js ${app#*:}'
     cd '${app%%:*}' && '$root/node_modules/.bin/tsc' --noEmit --strict --exactOptionalPropertyTypes --noUncheckedIndexedAccess --target es2022 \
       --module nodenext --moduleResolution nodenext --typeRoots '$root/node_modules/@types' --types node consumer.ts")
 done
