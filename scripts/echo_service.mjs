@@ -113,14 +113,17 @@ async function deferDenoServerCloseAfterGoaway() {
 }
 
 /**
- * Finds a TCP port that is free on every given loopback host, from 20000-31999: below the kernel's range for the
+ * Finds a TCP port that is free on every given loopback host, from 26000-31999: below the kernel's range for the
  * ports it picks itself (32768-60999 by default), so that no socket of a test running beside takes it between this
- * probe and its bind.
+ * probe and its bind, and above the end-to-end control plane's `freePort()` (20000-25999, tests/e2e/control_plane.ts),
+ * so that neither takes a port the other has picked but not bound yet.
+ * @param {string[]} hosts
+ * @returns {Promise<number>}
  */
 export async function freePort(hosts) {
   const net = await import("node:net");
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
+    const port = 26000 + Math.floor(Math.random() * 6000);
     let free = true;
     for (const host of hosts) {
       free = await new Promise((resolve) => {
@@ -132,7 +135,11 @@ export async function freePort(hosts) {
     }
     if (free) return port;
   }
-  throw new Error("Cannot find a free port on " + hosts.join(", "));
+  throw new Error(
+    `Cannot find a free port on ${
+      hosts.join(", ")
+    } between 26000 and 31999 in 50 tries: stop servers that hold ports there, or run fewer tests at once`,
+  );
 }
 
 /**

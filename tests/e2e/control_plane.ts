@@ -349,14 +349,15 @@ export async function startProcess(path: string, args: string[], logFile: string
 const portsGiven = new Set<number>();
 
 /**
- * A free TCP port on 127.0.0.1, for a server started right after. It is picked at random below Linux's ephemeral
- * range (32768-60999 by default), where the kernel never hands out a port on its own: an outgoing connection or a
- * `port: 0` listener of a test running beside this one cannot take it between this check and the server's bind, as
- * they could take a port the kernel picked.
+ * A free TCP port on 127.0.0.1, for a server started right after. It is picked at random from 20000-25999, below
+ * Linux's ephemeral range (32768-60999 by default), where the kernel never hands out a port on its own: an outgoing
+ * connection or a `port: 0` listener of a test running beside this one cannot take it between this check and the
+ * server's bind, as they could take a port the kernel picked. The echo service's `freePort()`
+ * (scripts/echo_service.mjs) picks from 26000-31999, so neither takes a port the other has picked but not bound yet.
  */
 export function freePort(): number {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
+    const port = 20000 + Math.floor(Math.random() * 6000);
     // Not bound yet, maybe: etcd's client and peer ports are picked back to back.
     if (portsGiven.has(port)) continue;
     try {
@@ -367,7 +368,9 @@ export function freePort(): number {
       if (!(error instanceof Deno.errors.AddrInUse)) throw error;
     }
   }
-  throw new Error("Cannot find a free port on 127.0.0.1 between 20000 and 32000");
+  throw new Error(
+    "Cannot find a free port on 127.0.0.1 between 20000 and 25999 in 100 tries: stop servers that hold ports there, or run fewer tests at once",
+  );
 }
 
 function run(command: string, args: string[], cwd: string): Promise<string> {
