@@ -20,6 +20,7 @@ import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { retryServiceConfig } from "./retry_service_config.mjs";
+import { freePort } from "./echo_service.mjs";
 import { childEnv } from "../tests/_child_env.mjs";
 
 const METHOD = "/echo.Echo/Echo";
@@ -51,8 +52,15 @@ if (!(N > 0 && K > 0 && K <= N) || !/^(goaway|same|before|after|spread\d+)$/.tes
   throw new Error("set N, K (at most N), TIMING (goaway, same, before, after, spread<ms>) and POLICY");
 }
 const procs = process.env.PROCS === "1", zoned = process.env.ZONED === "1";
-const PORT = 40000 + Math.floor(Math.random() * 20000);
-let nextIp = 1;
+const PER = +(process.env.PER ?? 1);
+if (procs && PER !== 1) throw new Error("PROCS=1 runs one address a pod: leave PER unset");
+// Every address a pod gets, in order: N pods at first and K more a stop, PER addresses each. They all share one port,
+// picked below the kernel's ephemeral range and free on each of them.
+const addresses = Array.from(
+  { length: (N + stops * K) * PER },
+  (_, i) => `127.3.${Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`,
+);
+const PORT = await freePort(addresses);
 const fake = await startFakeApiServer();
 const ns = "default", service = "echo";
 let pods = []; // { ip, server, ready, zone }
@@ -80,12 +88,8 @@ function writeSlice() {
   for (let c = chunks.length; c < sliceCount; c++) fake.deleteSlice(ns, `${service}-${c}`);
   sliceCount = chunks.length;
 }
-const PER = +(process.env.PER ?? 1);
-if (procs && PER !== 1) throw new Error("PROCS=1 runs one address a pod: leave PER unset");
-const nextIpAddress = () => {
-  const n = nextIp++;
-  return `127.3.${Math.floor(n / 250)}.${(n % 250) + 1}`;
-};
+let nextIp = 0;
+const nextIpAddress = () => addresses[nextIp++];
 /** A pod in a process of its own: `server` has the two methods the stops use. */
 async function startPodProcess(zone) {
   const ip = nextIpAddress();

@@ -17,6 +17,7 @@ import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { retryServiceConfig } from "./retry_service_config.mjs";
+import { freePort } from "./echo_service.mjs";
 import { childEnv } from "../tests/_child_env.mjs";
 
 const METHOD = "/echo.Echo/Echo";
@@ -43,8 +44,9 @@ const [podCount, age, concurrency, total, limitS] = [
   +(env.CALLS ?? 20_000),
   +(env.LIMIT_S ?? 60),
 ];
-const PORT = 40000 + Math.floor(Math.random() * 20000);
 const ips = Array.from({ length: podCount }, (_, i) => `127.0.7.${i + 1}`);
+// One port for every pod, below the kernel's ephemeral range and free on each address.
+const PORT = await freePort(ips);
 const inProcess = env.IN_PROCESS === "1";
 const pods = await Promise.all(ips.map(async (ip) => {
   if (inProcess) {
