@@ -22,6 +22,7 @@ import * as grpc from "@grpc/grpc-js";
 import { register } from "@kgr/resolver";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { openSockets } from "./open_sockets.mjs";
+import { freePort } from "./echo_service.mjs";
 import { childEnv } from "../tests/_child_env.mjs";
 
 const METHOD = "/echo.Echo/Echo";
@@ -62,7 +63,8 @@ const concurrency = +(env.CONCURRENCY ?? 4);
 const sampleMs = +(env.SAMPLE_MS ?? 5000);
 const spareCount = +(env.SPARE ?? 2000);
 const maxAgeMs = +(env.MAX_AGE_MS ?? 0);
-const port = 40000 + Math.floor(Math.random() * 20000);
+// One port for every pool address, below the kernel's ephemeral range and free on each of them.
+const port = await freePort(Array.from({ length: pods + spareCount }, (_, index) => poolAddress(index)));
 const runtime = typeof Deno !== "undefined"
   ? `deno ${Deno.version.deno}`
   : process.versions.bun
