@@ -44,6 +44,7 @@ nice_version=$(node -p 'require("./node_modules/nice-grpc/package.json").version
 nice_grpc_js_version=1.14.6
 oldest_grpc_version=1.10.12
 grpc_112_version=1.12.7
+oldest_ts_version=4.9.5
 mkdir -p "$work/app/tests/runtimes" "$work/app/tests/cli" "$work/app/scripts"
 cp -r tests/fixtures "$work/app/tests/"
 cp tests/runtimes/*.mjs "$work/app/tests/runtimes/"
@@ -68,8 +69,8 @@ copies=$(find node_modules -path '*/@grpc/grpc-js/package.json' | wc -l)
 # The same use as an ES module and as CommonJS (consumer.cts); node10 is what
 # "module": "commonjs" implies, and reads no "exports". Under target es2022's
 # default lib (with dom), and once under lib es2022 alone, as Node projects
-# compile (AbortSignal from Node's types only). The seven checks (those five,
-# and two projects without Node's types) run at once (each is one tsc
+# compile (AbortSignal from Node's types only). The eight checks (those five,
+# two projects without Node's types, and the oldest TypeScript on one) run at once (each is one tsc
 # process); their outputs follow in this order.
 cp consumer.ts consumer.cts
 tsc_version=$("$root/node_modules/.bin/tsc" --version | cut -d' ' -f2)
@@ -92,6 +93,13 @@ JSON
   tsc_checks+=("echo '--- TypeScript $tsc_version, lib $lib without the types of Node, ${lib}_consumer.ts, installed tarball'
     '$root/node_modules/.bin/tsc' -p tsconfig.$lib.json")
 done
+# The oldest TypeScript our declarations support (4.9 refused their `.ts` specifiers, TS2691, before
+# scripts/dts_specifiers.mjs), on the project without Node's types: the @types/node that npm installs with grpc-js
+# wants 5.6+ (README, "Older TypeScript"). About 5 s, beside the other checks.
+tsc_checks+=("echo '--- TypeScript $oldest_ts_version, lib es2022 without the types of Node, es2022_consumer.ts, installed tarball'
+  mkdir '$work/ts-oldest' && cd '$work/ts-oldest' && echo '{ \"private\": true }' >package.json
+  npm install --silent --no-audit --no-fund --prefer-offline typescript@$oldest_ts_version
+  cd '$work/app' && '$work/ts-oldest/node_modules/.bin/tsc' -p tsconfig.es2022.json")
 concurrently "${tsc_checks[@]}"
 echo "--- CommonJS require() of every entry point, Node $(node --version)"
 node -e 'for (const entry of ["@kgr/resolver", "@kgr/resolver/nice-grpc", "@kgr/resolver/testing"]) require(entry)'
