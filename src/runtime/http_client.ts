@@ -4,7 +4,8 @@
  * `tls-server-name`) and proxies. On Node and Bun, `node:http` and
  * `node:https` (`node_http_client.ts`); through a proxy, an undici `Agent` on
  * Node (`ProxyAgent` for HTTP(S) proxies, our connector for SOCKS5 ones) and
- * Bun's `fetch(..., { tls, proxy })` on Bun. On Deno, undici always.
+ * Bun's `fetch(..., { tls, proxy })` on Bun. On Deno, undici always. With
+ * `http2`, on Node and Bun without a proxy, `node:http2` (`node_http2_client.ts`).
  * Everything above this file is plain `fetch`.
  *
  * Node's own client costs less than undici's `request()`: measured with the
@@ -36,6 +37,7 @@ import { takeBunRequestSlot } from "./bun_request_slots.ts";
 import { settledOnAbort } from "./abortable.ts";
 import { type HttpClient, type HttpResponse, readableResponse } from "./http_response.ts";
 import { nodeHttpClient } from "./node_http_client.ts";
+import { nodeHttp2Client } from "./node_http2_client.ts";
 import { runtimeKey } from "./runtime.ts";
 import { type ConnectOptions, type Connector, socks5Connector } from "./socks5_connector.ts";
 import { undiciKeepAlive } from "./tcp_keepalive.ts";
@@ -66,6 +68,13 @@ export interface HttpClientSettings {
    * @default {10000}
    */
   connectTimeoutMs?: number;
+  /**
+   * Talk HTTP/2 to the API server on Node and Bun when no proxy is in the way (`node_http2_client.ts`), offered in
+   * ALPN beside HTTP/1.1, which a server that picks it (or a plain `http://` one) still gets; HTTP/1.1 always on
+   * Deno and through a proxy.
+   * @default {false}
+   */
+  http2?: boolean;
 }
 
 /** How long a new connection may take, as undici's own connect timeout (10 s) and `node_http_client.ts`'s. */
@@ -87,9 +96,11 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * ```
  */
 export async function createHttpClient(
-  { tls, proxyUrl, proxySource, connectTimeoutMs = CONNECT_TIMEOUT_MS }: HttpClientSettings,
+  { tls, proxyUrl, proxySource, connectTimeoutMs = CONNECT_TIMEOUT_MS, http2 = false }: HttpClientSettings,
 ): Promise<HttpClient> {
   const runtime = runtimeKey();
+  // Not on Deno: its node:http2 loses answered bodies when a session that received GOAWAY closes (2.9.6).
+  if (http2 && runtime !== "deno" && proxyUrl === undefined) return nodeHttp2Client(tls, connectTimeoutMs);
   if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource, connectTimeoutMs);
   if (proxyUrl === undefined) return nodeHttpClient(tls, connectTimeoutMs);
   return runtime === "bun"

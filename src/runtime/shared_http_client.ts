@@ -76,7 +76,7 @@ function handleOn(client: HttpClient, shared: SharedClient, key: string): HttpCl
 }
 
 /** Equal for settings that make the same client: every field of {@linkcode HttpClientSettings}, in a fixed order. */
-function settingsKey({ tls, proxyUrl, proxySource, connectTimeoutMs }: HttpClientSettings): string {
+function settingsKey({ tls, proxyUrl, proxySource, connectTimeoutMs, http2 }: HttpClientSettings): string {
   const { ca, cert, key, serverName, insecureSkipVerify, caSource, caSettings } = tls;
   return JSON.stringify([
     ca,
@@ -89,5 +89,6 @@ function settingsKey({ tls, proxyUrl, proxySource, connectTimeoutMs }: HttpClien
     proxyUrl,
     proxySource,
     connectTimeoutMs,
+    http2 === true,
   ]);
 }

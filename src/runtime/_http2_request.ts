@@ -1,0 +1,155 @@
+/**
+ * One request on an HTTP/2 session (`node_http2_client.ts`), answered as `node_http_client.ts` answers one: a web
+ * `Response` and the body pushed to the watch decoder; the signal aborts it until the body ends, and a stop of an
+ * answer under way ends it quietly. A request the server never processed (its stream refused, or not sent because
+ * the session got GOAWAY) is marked so, for the client to send it again on another session, as is a GET closed before
+ * its answer without an error code (Bun's refused stream).
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import http2 from "node:http2";
+import { type HttpResponse, readableResponse } from "./http_response.ts";
+import type { StreamLease } from "./_http2_sessions.ts";
+import { headerLines } from "./_header_lines.ts";
+
+/** Request headers that HTTP/2 forbids (connection-specific) or sends as the `:authority` pseudo-header. */
+const CONNECTION_HEADERS = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-connection",
+]);
+
+/** The errors of requests the server never processed (RFC 9113, 8.7): safe to send again, whatever the method. */
+const unprocessedErrors = new WeakSet<object>();
+
+/**
+ * Whether `error` failed a request that the server never processed: its stream was refused (`REFUSED_STREAM`, as
+ * after a GOAWAY), or it was not sent because its session had received GOAWAY (Node says so at once; Bun 1.4 fails
+ * the streams above the GOAWAY's last stream id so).
+ *
+ * @param error What {@linkcode sendOnSession} threw.
+ * @returns True when the request may be sent again on another session.
+ *
+ * @example
+ * ```ts
+ * import { unprocessed } from "./_http2_request.ts";
+ * console.log(unprocessed(new Error("reset"))); // false
+ * ```
+ */
+export function unprocessed(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  return unprocessedErrors.has(error) || code === "ERR_HTTP2_GOAWAY_SESSION" || code === "ERR_HTTP2_INVALID_SESSION";
+}
+
+/**
+ * Sends a request on the leased session; the lease is given back once its stream has closed.
+ *
+ * @param lease A place for the stream.
+ * @param target The URL.
+ * @param init Method, headers, a string body and the signal.
+ * @returns The answer; its body aborts with the signal.
+ * @throws {Error} The stream's error (a reset, a refusal), or the signal's reason.
+ *
+ * @example A GET
+ * ```ts ignore
+ * import { sendOnSession } from "./_http2_request.ts";
+ * const { response } = await sendOnSession(lease, new URL("https://127.0.0.1:6443/version"), {});
+ * ```
+ */
+export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit): Promise<HttpResponse> {
+  const headers: http2.OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headerLines(init.headers))) {
+    if (!CONNECTION_HEADERS.has(name)) headers[name] = value;
+  }
+  const body = typeof init.body === "string" ? init.body : undefined;
+  if (body !== undefined) headers["content-length"] = String(Buffer.byteLength(body));
+  headers[":method"] = init.method ?? "GET";
+  headers[":path"] = `${target.pathname}${target.search}`;
+  let stream: http2.ClientHttp2Stream;
+  try {
+    stream = lease.session.request(headers, { endStream: body === undefined });
+  } catch (error) {
+    lease.release();
+    return Promise.reject(error);
+  }
+  stream.once("close", lease.release);
+  // What the stream reads counts for the health check, seen without a `data` listener: one would set the body
+  // flowing before its reader is attached, and a short body's end went unseen (a request hung). Node has no
+  // session-wide event for a frame read.
+  const push = stream.push;
+  stream.push = function (this: http2.ClientHttp2Stream, ...args: Parameters<typeof push>) {
+    lease.use.lastRead = Date.now();
+    return push.apply(this, args);
+  };
+  return answer(stream, init, body, lease.use);
+}
+
+/** Whether an abort's reason is `abort()`'s own, a stop without a failure: a stall or a timeout gives its own. */
+function isStop(reason: unknown): boolean {
+  return reason instanceof DOMException && reason.name === "AbortError";
+}
+
+function answer(
+  stream: http2.ClientHttp2Stream,
+  init: RequestInit,
+  body: string | undefined,
+  use: StreamLease["use"],
+): Promise<HttpResponse> {
+  const signal = init.signal ?? undefined;
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const onAbort = () => {
+      const reason = signal!.reason;
+      reject(reason);
+      if (!answered || !isStop(reason)) {
+        stream.destroy(reason);
+        return;
+      }
+      // As `node_http_client.ts`: a body pushed to a reader of the same signal has ended quietly by the next
+      // microtask; the stream is then cancelled without an error.
+      queueMicrotask(() => stream.close(http2.constants.NGHTTP2_CANCEL));
+    };
+    const done = () => signal?.removeEventListener("abort", onAbort);
+    // Attached for good: the errors that follow an abort are expected, not uncaught.
+    stream.on("error", (error) => {
+      done();
+      if (!answered && stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) unprocessedErrors.add(error);
+      reject(error);
+    });
+    stream.once("close", () => {
+      done();
+      if (answered) return;
+      const code = stream.rstCode;
+      const error = Object.assign(
+        new Error(`the server closed the request's HTTP/2 stream before it answered (error code ${code})`),
+        { code: "ECONNRESET" },
+      );
+      // Bun 1.4.5 reports a refused stream as one closed with no error (code 0, no answer): a GET or HEAD so closed
+      // is sent again, as Go's transport sends an idempotent request again; another method is not, unknown there.
+      const idempotent = ["GET", "HEAD"].includes(init.method ?? "GET");
+      if (code === http2.constants.NGHTTP2_REFUSED_STREAM || (code === 0 && idempotent)) unprocessedErrors.add(error);
+      reject(error);
+    });
+    stream.once("response", (headers) => {
+      answered = true;
+      use.lastRead = Date.now();
+      const plain: Record<string, string | string[] | undefined> = {};
+      for (const [name, value] of Object.entries(headers)) if (!name.startsWith(":")) plain[name] = value;
+      try {
+        resolve(readableResponse(Number(headers[":status"]), plain, stream));
+      } catch (error) {
+        done();
+        reject(error);
+      }
+    });
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (body !== undefined) stream.end(body);
+  });
+}

@@ -1,0 +1,199 @@
+/**
+ * The HTTP/2 sessions of one client (`node_http2_client.ts`), as Go's transport keeps them for client-go: a stream
+ * goes on a session with room under the server's `SETTINGS_MAX_CONCURRENT_STREAMS`, and another session is opened
+ * when every one is full. kube-apiserver allows 100 streams a connection, and a stream past that is queued in the
+ * client and never sent (a watch that never starts, without an error): so the limit is 100 until the server's
+ * SETTINGS frame says otherwise (Bun reports 2^32 - 1 before it), and a session is used only once that frame has
+ * come. A session that received GOAWAY takes no new stream (those under way finish); one without streams closes
+ * after a few seconds; each has the health check of `_http2_health.ts`, and none keeps the process alive.
+ *
+ * @module
+ */
+
+import http2 from "node:http2";
+import { settledOnAbort } from "./abortable.ts";
+import { unrefTimer } from "./unref_timer.ts";
+import { checkHealth, type Http2Timing, type SessionUse } from "./_http2_health.ts";
+import { type Http2TlsOptions, secureConnection } from "./_http2_connection.ts";
+import { connectTimeoutText } from "./_connect_timeout_text.ts";
+
+/** The streams a session takes until the server's SETTINGS say how many: Go's `initialMaxConcurrentStreams`. */
+const ASSUMED_STREAMS = 100;
+
+/** The streams a session takes when the server's SETTINGS set no limit: Go's `defaultMaxConcurrentStreams`. */
+const UNSET_STREAMS = 1000;
+
+/** A stream's place on a session: `release()` gives it back once the stream has closed. */
+export interface StreamLease {
+  /** The session to open the stream on. */
+  readonly session: http2.ClientHttp2Session;
+  /** The session's use, whose `lastRead` the stream keeps up to date. */
+  readonly use: SessionUse;
+  /** Gives the place back; a second call does nothing. */
+  release(): void;
+}
+
+/** The sessions of one client. */
+export interface Http2Sessions {
+  /**
+   * A place for one stream to `target`'s origin, on a session set up and with room, or `"http/1.1"` when the server
+   * chose HTTP/1.1 in ALPN.
+   */
+  take(target: URL, signal?: AbortSignal | null): Promise<StreamLease | "http/1.1">;
+  /** Destroys every session. */
+  close(): void;
+}
+
+/** A session and what the pool knows of it. */
+interface Entry {
+  ready: Promise<http2.ClientHttp2Session | "http/1.1">;
+  use: { open: number; lastRead: number };
+  limit: number;
+  /** False once GOAWAY came or the session closed. */
+  usable: boolean;
+}
+
+/**
+ * Creates the session pool of one client.
+ *
+ * @param tls The client's TLS options.
+ * @param connectTimeoutMs How long a session may take to be set up: TCP, TLS and the server's SETTINGS.
+ * @param timing The health check's and the idle close's times.
+ * @returns The pool.
+ *
+ * @example A stream's place
+ * ```ts ignore
+ * import { createSecureContext } from "node:tls";
+ * import { http2Sessions } from "./_http2_sessions.ts";
+ * import { HTTP2_TIMING } from "./_http2_health.ts";
+ * const pool = http2Sessions({ secureContext: createSecureContext() }, 10_000, HTTP2_TIMING);
+ * const lease = await pool.take(new URL("https://127.0.0.1:6443/version"));
+ * ```
+ */
+export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, timing: Http2Timing): Http2Sessions {
+  const byOrigin = new Map<string, Entry[]>();
+  const sessions = new Set<http2.ClientHttp2Session>();
+  let closed = false;
+
+  function forget(origin: string, entry: Entry): void {
+    entry.usable = false;
+    const list = byOrigin.get(origin) ?? [];
+    const at = list.indexOf(entry);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0) byOrigin.delete(origin);
+  }
+
+  function open(target: URL): Entry {
+    const origin = target.origin;
+    const use = { open: 0, lastRead: Date.now() };
+    const entry: Entry = { ready: Promise.resolve("http/1.1"), use, limit: ASSUMED_STREAMS, usable: true };
+    entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Entry["ready"] | "http/1.1" => {
+      if (socket.alpnProtocol !== "h2" || closed) {
+        socket.destroy();
+        forget(origin, entry);
+        return "http/1.1";
+      }
+      const session = http2.connect(origin, { createConnection: () => socket, settings: { enablePush: false } });
+      sessions.add(session);
+      session.unref();
+      session.on("error", () => {}); // Its streams get it, and report it.
+      session.on("goaway", () => entry.usable = false);
+      session.on("remoteSettings", (settings) => entry.limit = streamLimit(settings.maxConcurrentStreams));
+      session.once("close", () => {
+        sessions.delete(session);
+        forget(origin, entry);
+      });
+      checkHealth(session, entry.use, timing);
+      return settingsOf(session, connectTimeoutMs);
+    });
+    entry.ready.catch(() => forget(origin, entry));
+    const list = byOrigin.get(origin) ?? [];
+    list.push(entry);
+    byOrigin.set(origin, list);
+    return entry;
+  }
+
+  function roomy(origin: string): Entry | undefined {
+    return byOrigin.get(origin)?.find((entry) => entry.usable && entry.use.open < entry.limit);
+  }
+
+  return {
+    async take(target, signal) {
+      for (;;) {
+        if (closed) throw new Error("Cannot send a request: its HTTP client was closed");
+        const entry = roomy(target.origin) ?? open(target);
+        // Counted at once, so that the requests made while a session is set up spread over enough sessions.
+        entry.use.open++;
+        let session: http2.ClientHttp2Session | "http/1.1";
+        try {
+          session = await settledOnAbort(entry.ready, signal ?? undefined);
+        } catch (error) {
+          entry.use.open--;
+          throw error;
+        }
+        if (session === "http/1.1") {
+          entry.use.open--;
+          return session;
+        }
+        // The server allows fewer streams than assumed: the requests past its limit go to another session.
+        if (entry.usable && !session.closed && !session.destroyed && entry.use.open <= entry.limit) {
+          return lease(session, entry.use);
+        }
+        entry.use.open--;
+      }
+    },
+    close() {
+      closed = true;
+      for (const session of sessions) session.destroy();
+      sessions.clear();
+      byOrigin.clear();
+    },
+  };
+}
+
+/** A place on `session`, given back once. */
+function lease(session: http2.ClientHttp2Session, use: Entry["use"]): StreamLease {
+  let held = true;
+  return {
+    session,
+    use,
+    release() {
+      if (held) use.open--;
+      held = false;
+    },
+  };
+}
+
+/** The streams a session may take for the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (2^32 - 1 when unset). */
+function streamLimit(maxConcurrentStreams: number | undefined): number {
+  if (maxConcurrentStreams === undefined || maxConcurrentStreams >= 2 ** 32 - 1) return UNSET_STREAMS;
+  return Math.min(Math.max(maxConcurrentStreams, 1), UNSET_STREAMS);
+}
+
+/** `session` once the server's first SETTINGS frame has come, within `ms` (as a TLS handshake that did not finish). */
+function settingsOf(session: http2.ClientHttp2Session, ms: number): Promise<http2.ClientHttp2Session> {
+  return new Promise((resolve, reject) => {
+    const timer = unrefTimer(setTimeout(() => {
+      const error = Object.assign(new Error(connectTimeoutText(true, ms)), { code: "UND_ERR_CONNECT_TIMEOUT" });
+      session.destroy(error);
+    }, ms));
+    const settled = () => {
+      clearTimeout(timer);
+      session.removeListener("remoteSettings", ready);
+      session.removeListener("error", failed);
+      session.removeListener("close", closed);
+    };
+    const ready = () => {
+      settled();
+      resolve(session);
+    };
+    const failed = (error: Error) => {
+      settled();
+      reject(error);
+    };
+    const closed = () => failed(Object.assign(new Error("the server closed the connection"), { code: "ECONNRESET" }));
+    session.once("remoteSettings", ready);
+    session.once("error", failed);
+    session.once("close", closed);
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The HTTP/2 client on `node:http2`, for Node and Bun when a cluster sets `http2: true` and no proxy is in the way
+ * (`http_client.ts`): the watches of a cluster share a few TLS connections (one per 100 streams, the
+ * kube-apiserver's limit; see `_http2_sessions.ts`) rather than one each, and a hung API server is noticed by PING
+ * within about 46 s (`_http2_health.ts`). A request refused by a session going away is sent again on another.
+ *
+ * The TLS hello offers `h2` and `http/1.1`: a server that picks HTTP/1.1 (a TLS-terminating gateway), or a plain
+ * `http://` one (kube-apiserver serves no HTTP/2 without TLS), is served by `node_http_client.ts`, from then on for a
+ * server that picked it. Failures reach the API errors in the words of `node_http_client.ts`: `node:tls`'s own for
+ * a refused, unreachable or unverified server, and the same connect timeout.
+ *
+ * Not on Deno: its `node:http2` loses bodies already answered when a session that received GOAWAY closes (Deno
+ * 2.9.6), silently.
+ *
+ * @module
+ */
+
+import { createSecureContext } from "node:tls";
+import type { HttpClient } from "./http_response.ts";
+import { nodeHttpClient } from "./node_http_client.ts";
+import { tlsOptions } from "./tls_options.ts";
+import type { TlsSettings } from "./types.ts";
+import { HTTP2_TIMING, type Http2Timing } from "./_http2_health.ts";
+import { sendOnSession, unprocessed } from "./_http2_request.ts";
+import { http2Sessions } from "./_http2_sessions.ts";
+
+/** How long a new connection may take, TLS and the server's SETTINGS included, as `node_http_client.ts`'s (10 s). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** How many times a request the server never processed is sent: after GOAWAY, a few sessions may refuse it in turn. */
+const UNPROCESSED_TRIES = 5;
+
+/**
+ * Creates an HTTP client on `node:http2` whose sessions never keep the process alive; redirects are never
+ * followed, and the TLS options (CA as the only roots, client certificate, server name, verification) are the
+ * cluster's.
+ *
+ * @param tls The cluster's TLS settings.
+ * @param connectTimeoutMs How long a new connection may take to be set up, TLS included, before its request fails
+ *   as one to an unreachable server.
+ * @param timing The health check's times, client-go's by default; tests shorten them.
+ * @returns The client.
+ *
+ * @example A client that trusts a private CA
+ * ```ts ignore
+ * import { nodeHttp2Client } from "./node_http2_client.ts";
+ * const client = nodeHttp2Client({ ca: "-----BEGIN CERTIFICATE-----...", caSource: "ca.pem" });
+ * const { response } = await client.fetch("https://127.0.0.1:6443/version", {});
+ * console.log(await response.json());
+ * client.close();
+ * ```
+ */
+export function nodeHttp2Client(
+  tls: TlsSettings,
+  connectTimeoutMs = CONNECT_TIMEOUT_MS,
+  timing: Http2Timing = HTTP2_TIMING,
+): HttpClient {
+  const { ca, cert, key, ...checks } = tlsOptions(tls);
+  // One TLS context for all the client's connections, as `node_http_client.ts`.
+  const sessions = http2Sessions(
+    { ...checks, secureContext: createSecureContext({ ca, cert, key }) },
+    connectTimeoutMs,
+    timing,
+  );
+  let http1: HttpClient | undefined;
+  const overHttp1 = () => http1 ??= nodeHttpClient(tls, connectTimeoutMs);
+  /** The origins whose server picked HTTP/1.1 in ALPN. */
+  const http1Origins = new Set<string>();
+  return {
+    async fetch(url, init) {
+      const target = new URL(url);
+      if (target.protocol !== "https:" || http1Origins.has(target.origin)) return await overHttp1().fetch(url, init);
+      for (let tries = 1;; tries++) {
+        const lease = await sessions.take(target, init.signal);
+        if (lease === "http/1.1") {
+          http1Origins.add(target.origin);
+          return await overHttp1().fetch(url, init);
+        }
+        try {
+          return await sendOnSession(lease, target, init);
+        } catch (error) {
+          if (tries >= UNPROCESSED_TRIES || init.signal?.aborted || !unprocessed(error)) throw error;
+        }
+      }
+    },
+    close() {
+      sessions.close();
+      http1?.close();
+    },
+  };
+}

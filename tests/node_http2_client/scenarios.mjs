@@ -1,0 +1,237 @@
+// Run by tests/node_http2_client_test.ts on Node and Bun, against the built package: one scenario of the HTTP/2
+// client (named by the first argument) against loopback servers started here. Prints one line to compare.
+import { readFileSync } from "node:fs";
+import http2 from "node:http2";
+import https from "node:https";
+import net from "node:net";
+
+const { nodeHttp2Client } = await import("../../dist/src/runtime/node_http2_client.js");
+const { nodeHttpClient } = await import("../../dist/src/runtime/node_http_client.js");
+
+const fixture = (name) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url), "utf8");
+const serverTls = { cert: fixture("server.pem"), key: fixture("server-key.pem") };
+const tls = { ca: fixture("ca.pem"), caSource: "ca.pem" };
+const signal = () => AbortSignal.timeout(10_000);
+
+/** A secure HTTP/2 server on loopback answering with `handler`; counts its sessions. */
+async function h2Server(handler, settings = {}, allowHTTP1 = false) {
+  const server = http2.createSecureServer({ ...serverTls, settings, allowHTTP1 });
+  const sessions = new Set();
+  let opened = 0;
+  server.on("session", (session) => {
+    opened++;
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {}); // A refused or cancelled stream.
+    handler(stream, headers);
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `https://127.0.0.1:${server.address().port}`,
+    port: server.address().port,
+    opened: () => opened,
+    sessions,
+    close() {
+      for (const session of sessions) session.destroy();
+      server.close();
+    },
+  };
+}
+
+/** The body of an answer, as text. */
+async function text(answer) {
+  return await answer.response.text();
+}
+
+/** The first chunk of an answer's body, as text, leaving the rest to come. */
+async function firstChunk(answer) {
+  const reader = answer.response.body.getReader();
+  const { value } = await reader.read();
+  return { first: new TextDecoder().decode(value), reader };
+}
+
+const scenarios = {
+  /** A GET, a long body streamed in many chunks, and both on one session. */
+  async get() {
+    const big = "x".repeat(64 * 1024);
+    const server = await h2Server((stream, headers) => {
+      stream.respond({ ":status": 200, "content-type": "application/json" });
+      if (headers[":path"] !== "/long") return stream.end('{"kind":"Status"}');
+      let sent = 0;
+      const more = () => {
+        while (sent < 32) {
+          sent++;
+          if (!stream.write(big)) return stream.once("drain", more);
+        }
+        stream.end();
+      };
+      more();
+    });
+    const client = nodeHttp2Client(tls);
+    try {
+      const short = await text(await client.fetch(`${server.url}/version`, { signal: signal() }));
+      const long = await text(await client.fetch(`${server.url}/long`, { signal: signal() }));
+      return `get: ${short}, long: ${long.length}, sessions: ${server.opened()}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
+  /** Three streams held open on a server that allows two a connection. */
+  async limit() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.write("open\n");
+    }, { maxConcurrentStreams: 2 });
+    const client = nodeHttp2Client(tls);
+    const controller = new AbortController();
+    try {
+      const answers = await Promise.all(
+        [1, 2, 3].map(() =>
+          client.fetch(`${server.url}/watch`, { signal: AbortSignal.any([controller.signal, signal()]) })
+        ),
+      );
+      const firsts = await Promise.all(answers.map(async (answer) => (await firstChunk(answer)).first.trim()));
+      return `answers: ${firsts.join(" ")}, sessions: ${server.opened()}`;
+    } finally {
+      controller.abort();
+      client.close();
+      server.close();
+    }
+  },
+
+  /** A GOAWAY with a stream under way (it finishes), then a stream refused (sent again on a new session). */
+  async goaway() {
+    let refused = 0;
+    let finish;
+    const server = await h2Server((stream, headers) => {
+      const path = headers[":path"];
+      if (path === "/watch") {
+        stream.respond({ ":status": 200 });
+        stream.write("a\n");
+        // The server goes away, letting this stream (the last it took) finish.
+        stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
+        finish = () => stream.end("b\n");
+        return;
+      }
+      if (path === "/refused" && refused++ === 0) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      stream.respond({ ":status": 200 });
+      stream.end(`${path} answered`);
+    });
+    const client = nodeHttp2Client(tls);
+    try {
+      const watch = await client.fetch(`${server.url}/watch`, { signal: signal() });
+      const { first, reader } = await firstChunk(watch);
+      const after = await text(await client.fetch(`${server.url}/after`, { signal: signal() }));
+      finish();
+      let rest = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += new TextDecoder().decode(value);
+      }
+      const again = await text(
+        // A GET: Bun reports a refused stream as one closed with no error code, which only a GET is sent again after.
+        await client.fetch(`${server.url}/refused`, { signal: signal() }),
+      );
+      return `watch: ${(first + rest).trim().split("\n").join(",")}, after: ${after}, refused: ${refused}, ${again}, ` +
+        `sessions: ${server.opened()}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
+  /** A server that stops answering (a relay that stops forwarding) under a watch is noticed by PING. */
+  async ping() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.write("open\n");
+    });
+    let forwarding = true;
+    const relay = net.createServer((downstream) => {
+      const upstream = net.connect(server.port, "127.0.0.1");
+      downstream.on("data", (chunk) => forwarding && upstream.write(chunk));
+      upstream.on("data", (chunk) => forwarding && downstream.write(chunk));
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+    });
+    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 400, pingTimeoutMs: 400, idleCloseMs: 4_000 });
+    try {
+      const watch = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
+      const { reader } = await firstChunk(watch);
+      // Alive while the relay forwards: PINGs come back.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      forwarding = false;
+      const stopped = Date.now();
+      const failure = await reader.read().then(() => "read", (error) => error);
+      const ms = Date.now() - stopped;
+      return `failed: ${failure.message} (${failure.code}), within 2 s: ${ms < 2_000}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
+  /** An https server that speaks only HTTP/1.1 is used over HTTP/1.1, from the first request on. */
+  async alpn() {
+    let connections = 0;
+    const server = https.createServer(serverTls, (_req, res) => res.end('{"over":"http/1.1"}'));
+    server.on("connection", () => connections++);
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls);
+    try {
+      const url = `https://127.0.0.1:${server.address().port}/version`;
+      const answers = [];
+      for (let i = 0; i < 3; i++) answers.push(await text(await client.fetch(url, { signal: signal() })));
+      return `answers: ${answers.join(" ")}, connections: ${connections}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
+  /** A CA that did not sign the server's certificate, and a refused port, fail in HTTP/1.1's words. */
+  async errors() {
+    // HTTP/1.1 too, for the HTTP/1.1 client to compare with.
+    const server = await h2Server((stream) => stream.respond({ ":status": 200 }), {}, true);
+    const closed = net.createServer();
+    await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
+    const refusedPort = closed.address().port;
+    await new Promise((resolve) => closed.close(resolve));
+    const wrongCa = { ca: fixture("other-ca.pem"), caSource: "other-ca.pem" };
+    const failure = async (client, url) => {
+      try {
+        await client.fetch(url, { signal: signal() });
+        return "answered";
+      } catch (error) {
+        return `${error.constructor.name} ${error.code} ${error.message}`;
+      } finally {
+        client.close();
+      }
+    };
+    try {
+      const lines = [];
+      for (
+        const [name, settings, url] of [
+          ["ca", wrongCa, `${server.url}/version`],
+          ["refused", tls, `https://127.0.0.1:${refusedPort}/version`],
+        ]
+      ) {
+        const overHttp2 = await failure(nodeHttp2Client(settings), url);
+        const overHttp1 = await failure(nodeHttpClient(settings), url);
+        lines.push(overHttp2 === overHttp1 ? `${name}: same` : `${name}: ${overHttp2} <> ${overHttp1}`);
+      }
+      return lines.join(", ");
+    } finally {
+      server.close();
+    }
+  },
+};
+
+console.log(await scenarios[process.argv[2]]());

@@ -1,0 +1,48 @@
+// The HTTP/2 client (`cluster.http2`) is for Node and Bun only (Deno's node:http2 loses answered bodies when a
+// session that got GOAWAY closes): its scenarios run in Node and Bun children, against the built package and
+// loopback servers that each child starts (tests/node_http2_client/scenarios.mjs).
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { childEnv } from "./_child_env.mjs";
+
+const expected: Record<string, string> = {
+  get: 'get: {"kind":"Status"}, long: 2097152, sessions: 1',
+  limit: "answers: open open open, sessions: 2",
+  goaway: "watch: a,b, after: /after answered, refused: 2, /refused answered, sessions: 2",
+  ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
+    "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 2 s: true",
+  alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
+  errors: "ca: same, refused: same",
+};
+
+const titles: Record<string, string> = {
+  get: "answers a GET and a long streamed body on one session",
+  limit: "opens a second session for a third stream when the server allows two",
+  goaway: "lets a stream finish after GOAWAY and sends a refused stream again on a new session",
+  ping: "notices a server that stops answering PINGs and fails the watch as a broken connection",
+  alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
+  errors: "fails a wrong CA and a refused port in the words of the HTTP/1.1 client",
+};
+
+for (
+  const [runtime, program] of [["Node", "node"], ["Bun", new URL("../node_modules/.bin/bun", import.meta.url).pathname]]
+) {
+  for (const scenario of Object.keys(expected)) {
+    Deno.test(`nodeHttp2Client() on ${runtime} ${titles[scenario]}`, async () => {
+      assert.equal(await runScenario(program, scenario), expected[scenario]);
+    });
+  }
+}
+
+/** Runs one scenario of node_http2_client/scenarios.mjs on `program`; gives its output, trimmed. */
+async function runScenario(program: string, scenario: string): Promise<string> {
+  if (!existsSync(new URL("../dist/src/runtime/node_http2_client.js", import.meta.url))) {
+    throw new Error("Cannot run the scenario: the package is not built: run `npm run build` first");
+  }
+  const path = new URL("./node_http2_client/scenarios.mjs", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command(program, { env: childEnv(), args: [path, scenario] })
+    .output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  return decoder.decode(stdout).trim();
+}
