@@ -32,7 +32,16 @@ const watchListSupport = new Map<string, WatchListSupport>();
 /** What makes two connections to a cluster differ, with the name they send; no secret (not the client key). */
 export function connectionKey(access: ClusterAccess): string {
   const { ca, cert, serverName, insecureSkipVerify } = access.tls;
-  return JSON.stringify([access.identity, access.proxyUrl, ca, cert, serverName, insecureSkipVerify, access.userAgent]);
+  return JSON.stringify([
+    access.identity,
+    access.proxyUrl,
+    ca,
+    cert,
+    serverName,
+    insecureSkipVerify,
+    access.userAgent,
+    access.http2,
+  ]);
 }
 
 /** The watch timings, whether it streams lists and reads protobuf: subscribers that ask for other ones must not share a watch. */

@@ -240,6 +240,7 @@ Deno.test("checkClusterOptions() names the type of a bad value, never the value,
       "for its default)",
     ],
     [{ insecureSkipTlsVerify: "true" }, "cluster.insecureSkipTlsVerify must be true or false: current type is string"],
+    [{ http2: 1 }, "cluster.http2 must be true or false: current type is number"],
     [{ kubeconfig: 7 }, "cluster.kubeconfig must be a file path or a kubeconfig object: current type is number"],
   ];
   for (const [options, message] of cases) {

@@ -56,6 +56,7 @@ export const CLUSTER_OPTIONS: readonly string[] = Object.keys(
     insecureSkipTlsVerify: true,
     namespace: true,
     userAgent: true,
+    http2: true,
   } satisfies Record<keyof ClusterOptions, true>,
 );
 
@@ -116,15 +117,16 @@ export function checkClusterOptions(options: ClusterOptions): void {
       );
     }
   }
-  if (
-    options.insecureSkipTlsVerify !== undefined &&
-    typeof options.insecureSkipTlsVerify !== "boolean"
-  ) {
-    throw new ConfigError(
-      "Cannot resolve cluster access: cluster.insecureSkipTlsVerify must be true or false: " +
-        currentKind(options.insecureSkipTlsVerify),
-      { field: "cluster.insecureSkipTlsVerify" },
-    );
+  for (const name of ["insecureSkipTlsVerify", "http2"] as const) {
+    const value = options[name];
+    if (value !== undefined && typeof value !== "boolean") {
+      throw new ConfigError(
+        `Cannot resolve cluster access: cluster.${name} must be true or false: ${currentKind(value)}`,
+        {
+          field: `cluster.${name}`,
+        },
+      );
+    }
   }
   const kubeconfig = options.kubeconfig;
   if (

@@ -213,6 +213,8 @@ export interface ClusterAccess {
   impersonate?: Impersonation;
   /** `cluster.userAgent`: the application's name, sent before the library's in every request's User-Agent. */
   userAgent?: string;
+  /** `cluster.http2`: the watches talk HTTP/2 to the API server, on Node and Bun without a proxy. */
+  http2?: true;
 }
 
 /**
@@ -263,6 +265,15 @@ export interface ClusterOptions {
    * node/20.20.2`): printable ASCII on one line, at most 256 characters.
    */
   userAgent?: string | undefined;
+  /**
+   * `true` talks HTTP/2 to the API server on Node and Bun, as client-go does: the watches share a few connections
+   * (one per 100 watches, the API server's limit) rather than one each, and a hung API server is noticed by PING
+   * within about 46 s. A server that answers HTTP/1.1 in ALPN (a TLS-terminating gateway), a plain `http://` one,
+   * Deno (whose `node:http2` loses answered bodies when a session that got GOAWAY closes) and any proxy keep
+   * HTTP/1.1. Off by default while it is new.
+   * @default {false}
+   */
+  http2?: boolean | undefined;
 }
 
 /**

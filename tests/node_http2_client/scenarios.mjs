@@ -196,6 +196,36 @@ const scenarios = {
     }
   },
 
+  /** A cluster with `http2: true` talks HTTP/2, one without HTTP/1.1: their clients are not shared. */
+  async cluster() {
+    const { createClusterHttpClient } = await import("../../dist/src/api/cluster_http_client.js");
+    const { noCredentials } = await import("../../dist/src/cluster/credentials.js");
+    const versions = [];
+    const server = http2.createSecureServer({ ...serverTls, allowHTTP1: true }, (req, res) => {
+      versions.push(req.httpVersion);
+      res.end("{}");
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const url = `https://127.0.0.1:${server.address().port}`;
+    const access = (http2) => ({
+      server: url,
+      namespace: "default",
+      tls,
+      credentials: noCredentials(),
+      identity: url,
+      source: "test",
+      ...(http2 ? { http2: true } : {}),
+    });
+    const clients = [access(true), access(false), access(true)].map(createClusterHttpClient);
+    try {
+      for (const client of clients) await text(await client.fetch(`${url}/version`, { signal: signal() }));
+      return `versions: ${versions.join(" ")}`;
+    } finally {
+      for (const client of clients) client.close();
+      server.close();
+    }
+  },
+
   /** A CA that did not sign the server's certificate, and a refused port, fail in HTTP/1.1's words. */
   async errors() {
     // HTTP/1.1 too, for the HTTP/1.1 client to compare with.
