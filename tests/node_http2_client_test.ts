@@ -13,6 +13,7 @@ const expected: Record<string, string> = {
     "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 2 s: true",
   alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
   errors: "ca: same, refused: same",
+  grpc: "grpc: same",
   cluster: "versions: 2.0 1.1 2.0",
 };
 
@@ -23,6 +24,7 @@ const titles: Record<string, string> = {
   ping: "notices a server that stops answering PINGs and fails the watch as a broken connection",
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
   errors: "fails a wrong CA and a refused port in the words of the HTTP/1.1 client",
+  grpc: "names a gRPC server's port as no API server, in the words of the HTTP/1.1 client",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };
 

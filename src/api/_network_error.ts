@@ -82,8 +82,10 @@ export function networkError(
   // What undici and node:http (Node, Bun) say when the answer is not HTTP/1.1: an HTTP/2-only server, such
   // as the gRPC server the kubeconfig points at by mistake, is up and reachable. Over TLS, the server refuses the
   // HTTP/1.1 of the hello with a "no application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
+  // Over HTTP/2 (`cluster.http2`), such a server answers, in gRPC (`_http2_request.ts`'s words).
   if (
-    access.proxyUrl === undefined && /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol/i.test(withoutUrls)
+    access.proxyUrl === undefined &&
+    /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol|answers in gRPC, not as/i.test(withoutUrls)
   ) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: the server at ${access.server} does not answer in HTTP/1.1 (${detail}): it is not a ` +

@@ -139,6 +139,13 @@ function answer(
     stream.once("response", (headers) => {
       answered = true;
       use.lastRead = Date.now();
+      const grpc = grpcAnswer(headers);
+      if (grpc !== undefined) {
+        done();
+        reject(grpc);
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+        return;
+      }
       const plain: Record<string, string | string[] | undefined> = {};
       for (const [name, value] of Object.entries(headers)) if (!name.startsWith(":")) plain[name] = value;
       try {
@@ -152,4 +159,20 @@ function answer(
     signal?.addEventListener("abort", onAbort, { once: true });
     if (body !== undefined) stream.end(body);
   });
+}
+
+/**
+ * The error for an answer that a gRPC server wrote (a `grpc-status`, a gRPC content type, or grpc-js's bare 415),
+ * which kube-apiserver never writes: over HTTP/1.1, such a server refuses the TLS hello's ALPN instead, and the API
+ * errors name it as no API server (`_network_error.ts` reads these words too).
+ */
+function grpcAnswer(headers: http2.IncomingHttpHeaders): Error | undefined {
+  const status = Number(headers[":status"]);
+  const type = headers["content-type"];
+  const grpcStatus = headers["grpc-status"];
+  if (grpcStatus === undefined && !type?.startsWith("application/grpc") && !(status === 415 && type === undefined)) {
+    return undefined;
+  }
+  const detail = [`HTTP/2 status ${status}`, ...(grpcStatus === undefined ? [] : [`grpc-status ${grpcStatus}`])];
+  return new Error(`the server answers in gRPC, not as a Kubernetes API server (${detail.join(", ")})`);
 }

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
+import { Buffer } from "node:buffer";
 
 const { nodeHttp2Client } = await import("../../dist/src/runtime/node_http2_client.js");
 const { nodeHttpClient } = await import("../../dist/src/runtime/node_http_client.js");
@@ -223,6 +224,42 @@ const scenarios = {
     } finally {
       for (const client of clients) client.close();
       server.close();
+    }
+  },
+
+  /** A gRPC server's TLS port (HTTP/2 only) is named as such, as over HTTP/1.1, whose ALPN it refuses. */
+  async grpc() {
+    const { default: grpc } = await import("@grpc/grpc-js");
+    const { watchEndpoints } = await import("../../dist/mod.js");
+    const server = new grpc.Server();
+    const credentials = grpc.ServerCredentials.createSsl(null, [
+      { private_key: Buffer.from(serverTls.key), cert_chain: Buffer.from(serverTls.cert) },
+    ]);
+    const port = await new Promise((resolve, reject) =>
+      server.bindAsync("127.0.0.1:0", credentials, (error, bound) => error ? reject(error) : resolve(bound))
+    );
+    const messages = [];
+    try {
+      for (const http2 of [false, true]) {
+        const controller = new AbortController();
+        const cluster = { server: `https://127.0.0.1:${port}`, ca: tls.ca, token: "t", http2 };
+        const onError = (error) => {
+          // The runtime's own words (in parentheses) differ: an ALPN refusal, or a gRPC answer.
+          messages.push(`${error.name}: ${error.message.replace(/ \(.*\): /, " (...): ")}`);
+          controller.abort();
+        };
+        const target = "kubernetes:///echo.default:50051";
+        for await (
+          const _ of watchEndpoints(target, {
+            cluster,
+            signal: AbortSignal.any([controller.signal, signal()]),
+            onError,
+          })
+        );
+      }
+      return messages[0] === messages[1] ? "grpc: same" : `grpc: ${messages[1]} <> ${messages[0]}`;
+    } finally {
+      server.forceShutdown();
     }
   },
 
