@@ -14,6 +14,8 @@ const expected: Record<string, string> = {
   alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
   errors: "ca: same, refused: same",
   grpc: "grpc: same",
+  idle: "open after the idle time: 0, sessions: 2",
+  lifetime: "watching: open, then exited",
   cluster: "versions: 2.0 1.1 2.0",
 };
 
@@ -25,6 +27,8 @@ const titles: Record<string, string> = {
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
   errors: "fails a wrong CA and a refused port in the words of the HTTP/1.1 client",
   grpc: "names a gRPC server's port as no API server, in the words of the HTTP/1.1 client",
+  idle: "closes a session without streams after the idle time",
+  lifetime: "lets a process with a watch nobody closed exit",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };
 
@@ -44,7 +48,12 @@ async function runScenario(program: string, scenario: string): Promise<string> {
     throw new Error("Cannot run the scenario: the package is not built: run `npm run build` first");
   }
   const path = new URL("./node_http2_client/scenarios.mjs", import.meta.url).pathname;
-  const { code, stdout, stderr } = await new Deno.Command(program, { env: childEnv(), args: [path, scenario] })
+  const { code, stdout, stderr } = await new Deno.Command(program, {
+    env: childEnv(),
+    args: [path, scenario],
+    // A child held alive by a session fails here, rather than hanging the test.
+    signal: AbortSignal.timeout(30_000),
+  })
     .output();
   const decoder = new TextDecoder();
   assert.equal(code, 0, decoder.decode(stderr));

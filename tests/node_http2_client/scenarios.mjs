@@ -34,6 +34,7 @@ async function h2Server(handler, settings = {}, allowHTTP1 = false) {
     port: server.address().port,
     opened: () => opened,
     sessions,
+    unref: () => server.unref(),
     close() {
       for (const session of sessions) session.destroy();
       server.close();
@@ -144,6 +145,40 @@ const scenarios = {
       client.close();
       server.close();
     }
+  },
+
+  /** A session without streams closes after the idle time; the next request opens another. */
+  async idle() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.end("{}");
+    });
+    const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 30_000, pingTimeoutMs: 15_000, idleCloseMs: 200 });
+    try {
+      await text(await client.fetch(`${server.url}/a`, { signal: signal() }));
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const open = server.sessions.size;
+      await text(await client.fetch(`${server.url}/b`, { signal: signal() }));
+      return `open after the idle time: ${open}, sessions: ${server.opened()}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
+  /** A watch nobody closed does not keep the process alive, as `node_http_client.ts`'s sockets do not. */
+  async lifetime() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.write("open\n");
+    });
+    server.unref();
+    const client = nodeHttp2Client(tls);
+    const { first } = await firstChunk(await client.fetch(`${server.url}/watch`, {}));
+    // The server's side is let go too: only the client's session is left.
+    for (const session of server.sessions) session.unref();
+    process.on("exit", () => console.log(`watching: ${first.trim()}, then exited`));
+    return undefined;
   },
 
   /** A server that stops answering (a relay that stops forwarding) under a watch is noticed by PING. */
@@ -301,4 +336,5 @@ const scenarios = {
   },
 };
 
-console.log(await scenarios[process.argv[2]]());
+const line = await scenarios[process.argv[2]]();
+if (line !== undefined) console.log(line);
