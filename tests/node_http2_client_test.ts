@@ -16,6 +16,7 @@ const expected: Record<string, string> = {
   grpc: "grpc: same",
   idle: "open after the idle time: 0, sessions: 2",
   lifetime: "watching: open, then exited",
+  window: "body: 4194304, within 3 s: true",
   cluster: "versions: 2.0 1.1 2.0",
 };
 
@@ -29,6 +30,7 @@ const titles: Record<string, string> = {
   grpc: "names a gRPC server's port as no API server, in the words of the HTTP/1.1 client",
   idle: "closes a session without streams after the idle time",
   lifetime: "lets a process with a watch nobody closed exit",
+  window: "reads a 4 MiB body over a 200 ms round trip in a few round trips, not one per 64 KiB",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };
 

@@ -23,6 +23,14 @@ const ASSUMED_STREAMS = 100;
 /** The streams a session takes when the server's SETTINGS set no limit: Go's `defaultMaxConcurrentStreams`. */
 const UNSET_STREAMS = 1000;
 
+/**
+ * The flow-control windows we give the server, as Go's transport (client-go's): 4 MiB a stream, so that a large LIST
+ * is not held to 64 KiB a round trip, and 1 GiB for the connection, so that a watch whose reader lags does not stop
+ * the others on the same connection.
+ */
+const STREAM_WINDOW = 4 * 2 ** 20;
+const CONNECTION_WINDOW = 2 ** 30;
+
 /** A stream's place on a session: `release()` gives it back once the stream has closed. */
 export interface StreamLease {
   /** The session to open the stream on. */
@@ -93,7 +101,9 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
         forget(origin, entry);
         return "http/1.1";
       }
-      const session = http2.connect(origin, { createConnection: () => socket, settings: { enablePush: false } });
+      const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW };
+      const session = http2.connect(origin, { createConnection: () => socket, settings });
+      session.once("connect", () => session.setLocalWindowSize(CONNECTION_WINDOW));
       sessions.add(session);
       session.unref();
       session.on("error", () => {}); // Its streams get it, and report it.

@@ -181,6 +181,54 @@ const scenarios = {
     return undefined;
   },
 
+  /** A 4 MiB body over a link with 100 ms of latency each way comes in a few round trips, not 64 of 64 KiB. */
+  async window() {
+    const chunk = "x".repeat(64 * 1024);
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      let sent = 0;
+      const more = () => {
+        while (sent < 64) {
+          sent++;
+          if (!stream.write(chunk)) return stream.once("drain", more);
+        }
+        stream.end();
+      };
+      more();
+    });
+    // Each chunk is passed on 100 ms after it came, in order.
+    const delayed = (to) => {
+      let last = 0;
+      return (data) => {
+        const at = Math.max(Date.now() + 100, last);
+        last = at;
+        setTimeout(() => to.destroyed || to.write(data), at - Date.now());
+      };
+    };
+    const relay = net.createServer((downstream) => {
+      const upstream = net.connect(server.port, "127.0.0.1");
+      downstream.on("data", delayed(upstream));
+      upstream.on("data", delayed(downstream));
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+    });
+    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls);
+    try {
+      const started = Date.now();
+      const body = await text(
+        await client.fetch(`https://127.0.0.1:${relay.address().port}/list`, { signal: AbortSignal.timeout(20_000) }),
+      );
+      const ms = Date.now() - started;
+      // The handshake and the first window take about 6 round trips of 200 ms; 64 windows of 64 KiB would take 13 s.
+      return `body: ${body.length}, within 3 s: ${ms < 3_000}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
   /** A server that stops answering (a relay that stops forwarding) under a watch is noticed by PING. */
   async ping() {
     const server = await h2Server((stream) => {
