@@ -14,7 +14,8 @@
  * ```
  *
  * `--create` only creates the namespace, the Services and their slices (with `--kubectl`, default the control
- * plane's `~/.cache/kgr-resolver/kubectl-v1.36.3`); `--per-turn K` starts the loops K a turn rather than all in one.
+ * plane's `~/.cache/kgr-resolver/kubectl-v1.36.3`); `--per-turn K` starts the loops K a turn rather than all in one;
+ * `--http2` sets `cluster.http2` (HTTP/2 on Node and Bun).
  *
  * @module
  */
@@ -63,7 +64,7 @@ await new Promise((done) => setTimeout(done, 300));
 longestGapMs = 0;
 
 const controller = new AbortController();
-const cluster = { kubeconfig: args.kubeconfig };
+const cluster = { kubeconfig: args.kubeconfig, ...("http2" in args ? { http2: true } : {}) };
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 let resolved = 0;
@@ -102,6 +103,7 @@ const connections = execFileSync("ss", ["-tnpH", "state", "established", `( dpor
 const result = {
   runtime: typeof Deno !== "undefined" ? "deno" : process.versions.bun ? "bun" : "node",
   module: args.module,
+  http2: "http2" in args,
   count,
   stallUntilResolvedMs: Math.round(stallUntilResolvedMs),
   stallMs: Math.round(longestGapMs),

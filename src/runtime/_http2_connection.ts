@@ -8,7 +8,9 @@
  */
 
 import { isIP } from "node:net";
-import { connect, type SecureContext, type TLSSocket } from "node:tls";
+// The module object, not its `connect`: a program that counts handshakes on `tls.connect` (scripts/many_services.mjs)
+// sees these too, as it sees node:https's.
+import tls, { type SecureContext, type TLSSocket } from "node:tls";
 import { unbracketedHost } from "../base/ip_address.ts";
 import { keepAlive } from "./tcp_keepalive.ts";
 import type { TlsOptions } from "./tls_options.ts";
@@ -22,7 +24,7 @@ export type Http2TlsOptions = Omit<TlsOptions, "ca" | "cert" | "key"> & { secure
  * Opens a TLS connection to `target`'s host and port that offers `h2`, then `http/1.1`, in ALPN.
  *
  * @param target The server's URL (`https:`).
- * @param tls The client's TLS options.
+ * @param options The client's TLS options.
  * @param connectTimeoutMs How long TCP and TLS together may take.
  * @returns The socket once the handshake is done; the server's choice is in `alpnProtocol`.
  * @throws {Error} What `node:tls` says (refused, unreachable, verification), or our connect timeout's words.
@@ -35,12 +37,16 @@ export type Http2TlsOptions = Omit<TlsOptions, "ca" | "cert" | "key"> & { secure
  * console.log(socket.alpnProtocol); // h2
  * ```
  */
-export function secureConnection(target: URL, tls: Http2TlsOptions, connectTimeoutMs: number): Promise<TLSSocket> {
+export function secureConnection(
+  target: URL,
+  options: Http2TlsOptions,
+  connectTimeoutMs: number,
+): Promise<TLSSocket> {
   const host = unbracketedHost(target.hostname);
   // As `node:https`: the host in SNI unless it is an IP address, or the cluster names another (`tls-server-name`).
-  const named = tls.servername === undefined && tls.checkServerIdentity === undefined && isIP(host) === 0;
-  const socket = connect({
-    ...tls,
+  const named = options.servername === undefined && options.checkServerIdentity === undefined && isIP(host) === 0;
+  const socket = tls.connect({
+    ...options,
     ...(named ? { servername: host } : {}),
     host,
     port: Number(target.port || 443),
