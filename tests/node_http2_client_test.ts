@@ -10,7 +10,7 @@ const expected: Record<string, string> = {
   limit: "answers: open open open, sessions: 2",
   goaway: "watch: a,b, after: /after answered, refused: 2, /refused answered, sessions: 2",
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
-    "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 2 s: true",
+    "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 2 s: true, then: open",
   alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
   errors: "ca: same, refused: same",
   grpc: "grpc: same",
@@ -24,7 +24,7 @@ const titles: Record<string, string> = {
   get: "answers a GET and a long streamed body on one session",
   limit: "opens a second session for a third stream when the server allows two",
   goaway: "lets a stream finish after GOAWAY and sends a refused stream again on a new session",
-  ping: "notices a server that stops answering PINGs and fails the watch as a broken connection",
+  ping: "notices a server that stops answering PINGs, fails the watch as a broken connection, and resumes it",
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
   errors: "fails a wrong CA and a refused port in the words of the HTTP/1.1 client",
   grpc: "names a gRPC server's port as no API server, in the words of the HTTP/1.1 client",

@@ -57,7 +57,7 @@ interface Entry {
   ready: Promise<http2.ClientHttp2Session | "http/1.1">;
   use: { open: number; lastRead: number };
   limit: number;
-  /** False once GOAWAY came or the session closed. */
+  /** False once GOAWAY came, or the session was closed or destroyed. */
   usable: boolean;
 }
 
@@ -150,6 +150,9 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
           return lease(session, entry.use);
         }
         entry.use.open--;
+        // A session destroyed (a PING unanswered) or closing stays listed until its `close` event, a turn later: taken
+        // again meanwhile, the loop never left the microtask queue, and no timer or I/O of the process ran again.
+        if (session.closed || session.destroyed) forget(target.origin, entry);
       }
     },
     close() {
