@@ -17,6 +17,7 @@ const expected: Record<string, string> = {
   idle: "open after the idle time: 0, sessions: 2",
   lifetime: "watching: open, then exited",
   window: "body: 4194304, within 3 s: true",
+  closed: "failed: Cannot send a request: its HTTP client was closed",
   cluster: "versions: 2.0 1.1 2.0",
 };
 
@@ -31,6 +32,7 @@ const titles: Record<string, string> = {
   idle: "closes a session without streams after the idle time",
   lifetime: "lets a process with a watch nobody closed exit",
   window: "reads a 4 MiB body over a 200 ms round trip in a few round trips, not one per 64 KiB",
+  closed: "fails a request waiting for its session when the client is closed",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };
 

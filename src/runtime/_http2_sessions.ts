@@ -31,6 +31,9 @@ const UNSET_STREAMS = 1000;
 const STREAM_WINDOW = 4 * 2 ** 20;
 const CONNECTION_WINDOW = 2 ** 30;
 
+/** Why a request made on a closed client, or waiting for a session when it was closed, fails. */
+const CLOSED = "Cannot send a request: its HTTP client was closed";
+
 /** A stream's place on a session: `release()` gives it back once the stream has closed. */
 export interface StreamLease {
   /** The session to open the stream on. */
@@ -96,7 +99,11 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
     const use = { open: 0, lastRead: Date.now() };
     const entry: Entry = { ready: Promise.resolve("http/1.1"), use, limit: ASSUMED_STREAMS, usable: true };
     entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Entry["ready"] | "http/1.1" => {
-      if (socket.alpnProtocol !== "h2" || closed) {
+      if (closed) {
+        socket.destroy();
+        throw new Error(CLOSED);
+      }
+      if (socket.alpnProtocol !== "h2") {
         socket.destroy();
         forget(origin, entry);
         return "http/1.1";
@@ -130,7 +137,7 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
   return {
     async take(target, signal) {
       for (;;) {
-        if (closed) throw new Error("Cannot send a request: its HTTP client was closed");
+        if (closed) throw new Error(CLOSED);
         const entry = roomy(target.origin) ?? open(target);
         // Counted at once, so that the requests made while a session is set up spread over enough sessions.
         entry.use.open++;

@@ -42,6 +42,34 @@ async function h2Server(handler, settings = {}, allowHTTP1 = false) {
   };
 }
 
+/** A loopback relay to `port` that passes each chunk on 100 ms after it came, in order, both ways. */
+async function delayedRelay(port) {
+  const delayed = (to) => {
+    let last = 0;
+    return (data) => {
+      const at = Math.max(Date.now() + 100, last);
+      last = at;
+      setTimeout(() => to.destroyed || to.write(data), at - Date.now());
+    };
+  };
+  const sockets = new Set();
+  const relay = net.createServer((downstream) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    sockets.add(downstream).add(upstream);
+    downstream.on("data", delayed(upstream));
+    upstream.on("data", delayed(downstream));
+    downstream.on("error", () => upstream.destroy());
+    upstream.on("error", () => downstream.destroy());
+  });
+  await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  const close = relay.close.bind(relay);
+  relay.close = () => {
+    for (const socket of sockets) socket.destroy();
+    return close();
+  };
+  return relay;
+}
+
 /** The body of an answer, as text. */
 async function text(answer) {
   return await answer.response.text();
@@ -196,23 +224,7 @@ const scenarios = {
       };
       more();
     });
-    // Each chunk is passed on 100 ms after it came, in order.
-    const delayed = (to) => {
-      let last = 0;
-      return (data) => {
-        const at = Math.max(Date.now() + 100, last);
-        last = at;
-        setTimeout(() => to.destroyed || to.write(data), at - Date.now());
-      };
-    };
-    const relay = net.createServer((downstream) => {
-      const upstream = net.connect(server.port, "127.0.0.1");
-      downstream.on("data", delayed(upstream));
-      upstream.on("data", delayed(downstream));
-      downstream.on("error", () => upstream.destroy());
-      upstream.on("error", () => downstream.destroy());
-    });
-    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const relay = await delayedRelay(server.port);
     const client = nodeHttp2Client(tls);
     try {
       const started = Date.now();
@@ -224,6 +236,25 @@ const scenarios = {
       return `body: ${body.length}, within 3 s: ${ms < 3_000}`;
     } finally {
       client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
+  /** A request waiting for its session when the client is closed fails so, rather than going on over HTTP/1.1. */
+  async closed() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.end("{}");
+    });
+    const relay = await delayedRelay(server.port);
+    const client = nodeHttp2Client(tls);
+    try {
+      const request = client.fetch(`https://127.0.0.1:${relay.address().port}/version`, { signal: signal() });
+      setTimeout(() => client.close(), 50);
+      const failure = await request.then(() => "answered", (error) => error.message);
+      return `failed: ${failure}`;
+    } finally {
       relay.close();
       server.close();
     }
