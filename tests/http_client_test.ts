@@ -13,6 +13,7 @@ import {
 import { createServer as createHttpsServer } from "node:https";
 import { createConnection, createServer as createNetServer, type Socket } from "node:net";
 import { createHttpClient } from "../src/runtime/http_client.ts";
+import { setTraceSink } from "../src/runtime/trace.ts";
 
 /** A server on 127.0.0.1 that answers every request with `handler`; records method, content type and body. */
 async function recordingServer(handler: (req: IncomingMessage, res: ServerResponse) => void) {
@@ -549,3 +550,15 @@ for (const [via, proxy] of Object.entries(neverSetUp)) {
     },
   });
 }
+
+Deno.test("createHttpClient() with http2 on Deno traces that it keeps HTTP/1.1", async () => {
+  const traces: string[] = [];
+  const before = setTraceSink((text) => traces.push(text));
+  const client = await createHttpClient({ tls: { caSource: "none" }, http2: true });
+  try {
+    assert.deepEqual(traces, ["cluster.http2 is set, but HTTP/1.1 is used on Deno"]);
+  } finally {
+    client.close();
+    setTraceSink(before ?? undefined);
+  }
+});

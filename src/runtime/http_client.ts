@@ -39,6 +39,7 @@ import { type HttpClient, type HttpResponse, readableResponse } from "./http_res
 import { nodeHttpClient } from "./node_http_client.ts";
 import { nodeHttp2Client } from "./node_http2_client.ts";
 import { runtimeKey } from "./runtime.ts";
+import { trace } from "./trace.ts";
 import { type ConnectOptions, type Connector, socks5Connector } from "./socks5_connector.ts";
 import { undiciKeepAlive } from "./tcp_keepalive.ts";
 import { tlsOptions } from "./tls_options.ts";
@@ -101,6 +102,8 @@ export async function createHttpClient(
   const runtime = runtimeKey();
   // Not on Deno: its node:http2 loses answered bodies when a session that received GOAWAY closes (2.9.6).
   if (http2 && runtime !== "deno" && proxyUrl === undefined) return nodeHttp2Client(tls, connectTimeoutMs);
+  // Documented, and no failure: traced only, for whoever wonders which protocol the watches speak.
+  if (http2) trace(`cluster.http2 is set, but HTTP/1.1 is used ${runtime === "deno" ? "on Deno" : "through a proxy"}`);
   if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource, connectTimeoutMs);
   if (proxyUrl === undefined) return nodeHttpClient(tls, connectTimeoutMs);
   return runtime === "bun"
