@@ -115,6 +115,8 @@ export interface ApiServerOptions {
   anonymousAuth?: boolean;
   /** The etcd to use (another one started by `startEtcd`, or a proxy in front of it); default: the cluster's. */
   etcdUrl?: string;
+  /** `--goaway-chance`: the chance that a request's HTTP/2 connection is sent GOAWAY after it (0 to 0.02). */
+  goawayChance?: number;
 }
 
 /** One audit event (the fields we read) of an EndpointSlice request. */
@@ -600,6 +602,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         "--service-cluster-ip-range=10.96.0.0/16",
         `--watch-cache=${apiOptions.watchCache ?? true}`,
         ...(apiOptions.featureGates ? [`--feature-gates=${apiOptions.featureGates}`] : []),
+        ...(apiOptions.goawayChance ? [`--goaway-chance=${apiOptions.goawayChance}`] : []),
         `--audit-policy-file=${pki("audit-policy.yaml")}`,
         `--audit-log-path=${files.audit}`,
         "--audit-log-mode=blocking",

@@ -1,6 +1,8 @@
 // `cluster.http2` against the real kube-apiserver (100 streams a connection): 120 watches from one Node process, and
-// one from Bun, resolve over a handful of connections where HTTP/1.1 takes one each, and a change to one Service
-// arrives. The watches run in a child (tests/e2e/http2_watches.mjs, on the build); only LIST and WATCH.
+// 101 from Bun, resolve over a handful of connections where HTTP/1.1 takes one each, and a change to one Service
+// arrives; then, against a second API server with --goaway-chance, watches started and stopped by the hundred fail
+// no request. The watches run in children (tests/e2e/http2_watches.mjs, http2_goaway_watches.mjs, on the build);
+// only LIST and WATCH.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -19,7 +21,8 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 const COUNT = 120;
 
 Deno.test({
-  name: "cluster.http2 watches 120 Services over a few connections on Node and Bun, and a change arrives",
+  name:
+    "cluster.http2 watches 120 Services over a few connections on Node and Bun, a change arrives, GOAWAY fails none",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -58,6 +61,23 @@ Deno.test({
         assert.equal(second?.changed, true, lines.join("\n"));
         await slice(0, ["10.42.0.1"]);
       }
+      if (!cluster.controlPlane) return log("GOAWAY part skipped: it needs the local control plane");
+      // A second API server of the cluster that sends GOAWAY after 2% of the requests, as kube-apiserver's
+      // --goaway-chance spreads clients over the servers behind a load balancer: 10 rounds of 50 watches started
+      // and stopped over HTTP/2 (about 1,000 requests) meet about 20; none may fail a request.
+      const goaway = await cluster.controlPlane.addApiServer({ goawayChance: 0.02 });
+      const goawayConfig = join(dir, "goaway.kubeconfig.json");
+      await writeFile(goawayConfig, JSON.stringify(clientKubeconfig(goaway.server, cluster.ca, token, namespace)));
+      for (const runtime of ["node", "bun"]) {
+        const [line] = await linesOf(runtime, "http2_goaway_watches.mjs", ["10", "50", namespace], {
+          ...env,
+          KUBECONFIG: goawayConfig,
+        });
+        log(`${runtime} under GOAWAY: ${line}`);
+        const { resolved, failures, connections } = JSON.parse(line);
+        assert.deepEqual({ resolved, failures }, { resolved: 500, failures: [] });
+        assert.ok(connections > 1, "no GOAWAY came: the test tested nothing");
+      }
     } finally {
       if (namespace) await deleteNamespace(cluster.adminFetch, namespace);
       await rm(dir, { recursive: true, force: true });
@@ -68,8 +88,19 @@ Deno.test({
 
 /** Runs http2_watches.mjs on `runtime`, calling `change` after its first line; resolves to its lines. */
 function watchesIn(runtime: string, args: string[], env: Record<string, string>, change: () => Promise<unknown>) {
+  return linesOf(runtime, "http2_watches.mjs", args, env, change);
+}
+
+/** Runs a script of tests/e2e/ on `runtime`, calling `change` after its first line; resolves to its lines. */
+function linesOf(
+  runtime: string,
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  change: () => Promise<unknown> = () => Promise.resolve(),
+) {
   const command = RUNTIMES[runtime];
-  const script = join(ROOT, "tests/e2e/http2_watches.mjs");
+  const script = join(ROOT, "tests/e2e", name);
   const child = tieProcess(
     spawn(command[0], [...command.slice(1), script, ...args], {
       env: childEnv(env),
