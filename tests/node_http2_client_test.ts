@@ -12,7 +12,7 @@ const expected: Record<string, string> = {
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
     "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 2 s: true, then: open",
   alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
-  errors: "ca: same, refused: same",
+  errors: "ca: same, refused: same, name: same, wrong name: same",
   grpc: "grpc: same",
   idle: "open after the idle time: 0, sessions: 2",
   lifetime: "watching: open, then exited",
@@ -27,7 +27,7 @@ const titles: Record<string, string> = {
   goaway: "lets a stream finish after GOAWAY and sends a refused stream again on a new session",
   ping: "notices a server that stops answering PINGs, fails the watch as a broken connection, and resumes it",
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
-  errors: "fails a wrong CA and a refused port in the words of the HTTP/1.1 client",
+  errors: "fails a wrong CA, a refused port and a wrong server name in the words of the HTTP/1.1 client",
   grpc: "names a gRPC server's port as no API server, in the words of the HTTP/1.1 client",
   idle: "closes a session without streams after the idle time",
   lifetime: "lets a process with a watch nobody closed exit",

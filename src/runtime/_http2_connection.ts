@@ -44,7 +44,7 @@ export function secureConnection(
 ): Promise<TLSSocket> {
   const host = unbracketedHost(target.hostname);
   // As `node:https`: the host in SNI unless it is an IP address, or the cluster names another (`tls-server-name`).
-  const named = options.servername === undefined && options.checkServerIdentity === undefined && isIP(host) === 0;
+  const named = options.servername === undefined && isIP(host) === 0;
   const socket = tls.connect({
     ...options,
     ...(named ? { servername: host } : {}),

@@ -381,10 +381,12 @@ const scenarios = {
     }
   },
 
-  /** A CA that did not sign the server's certificate, and a refused port, fail in HTTP/1.1's words. */
+  /** A CA that did not sign the server's certificate, a refused port and a wrong server name fail in HTTP/1.1's words. */
   async errors() {
     // HTTP/1.1 too, for the HTTP/1.1 client to compare with.
-    const server = await h2Server((stream) => stream.respond({ ":status": 200 }), {}, true);
+    const h2 = http2.createSecureServer({ ...serverTls, allowHTTP1: true }, (_req, res) => res.end("{}"));
+    await new Promise((resolve) => h2.listen(0, "127.0.0.1", resolve));
+    const server = { url: `https://127.0.0.1:${h2.address().port}`, close: () => h2.close() };
     const closed = net.createServer();
     await new Promise((resolve) => closed.listen(0, "127.0.0.1", resolve));
     const refusedPort = closed.address().port;
@@ -392,8 +394,8 @@ const scenarios = {
     const wrongCa = { ca: fixture("other-ca.pem"), caSource: "other-ca.pem" };
     const failure = async (client, url) => {
       try {
-        await client.fetch(url, { signal: signal() });
-        return "answered";
+        const { response } = await client.fetch(url, { signal: signal() });
+        return `answered ${response.status}`;
       } catch (error) {
         return `${error.constructor.name} ${error.code} ${error.message}`;
       } finally {
@@ -406,6 +408,9 @@ const scenarios = {
         const [name, settings, url] of [
           ["ca", wrongCa, `${server.url}/version`],
           ["refused", tls, `https://127.0.0.1:${refusedPort}/version`],
+          // tls-server-name: a name the certificate holds (answered alike), and one it does not.
+          ["name", { ...tls, serverName: "localhost" }, `${server.url}/version`],
+          ["wrong name", { ...tls, serverName: "wrong.example" }, `${server.url}/version`],
         ]
       ) {
         const overHttp2 = await failure(nodeHttp2Client(settings), url);
