@@ -35,7 +35,7 @@ const unprocessedErrors = new WeakSet<object>();
  * @param error What {@linkcode sendOnSession} threw.
  * @returns True when the request may be sent again on another session.
  *
- * @example
+ * @example A reset is not a refusal
  * ```ts
  * import { unprocessed } from "./_http2_request.ts";
  * console.log(unprocessed(new Error("reset"))); // false
