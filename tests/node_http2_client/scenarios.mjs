@@ -260,6 +260,25 @@ const scenarios = {
     }
   },
 
+  /** A POST whose stream was refused (REFUSED_STREAM: never processed) is sent again where the runtime says so. */
+  async refusedPost() {
+    let refused = 0;
+    const server = await h2Server((stream) => {
+      if (refused++ === 0) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      stream.respond({ ":status": 200 });
+      stream.end("answered");
+    });
+    const client = nodeHttp2Client(tls);
+    try {
+      const answer = await client.fetch(`${server.url}/reviews`, { method: "POST", body: "{}", signal: signal() })
+        .then(text, (error) => `failed: ${error.message}`);
+      return `${answer}, tries: ${refused}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
   /** A server that stops answering (a relay that stops forwarding) under a watch is noticed by PING. */
   async ping() {
     const server = await h2Server((stream) => {
