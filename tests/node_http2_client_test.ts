@@ -16,7 +16,7 @@ const expected: Record<string, string> = {
   grpc: "grpc: same",
   idle: "open after the idle time: 0, sessions: 2",
   lifetime: "watching: open, then exited",
-  window: "body: 4194304, within 3 s: true",
+  window: "body: 4194304, within 6 s: true",
   closed: "failed: Cannot send a request: its HTTP client was closed",
   cluster: "versions: 2.0 1.1 2.0",
 };
