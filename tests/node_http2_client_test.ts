@@ -10,7 +10,7 @@ const expected: Record<string, string> = {
   limit: "answers: open open open, sessions: 2",
   goaway: "watch: a,b, after: /after answered, refused: 2, /refused answered, sessions: 2",
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
-    "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 2 s: true, then: open",
+    "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, then: open",
   alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
   errors: "ca: same, refused: same, name: same, wrong name: same",
   grpc: "grpc: same",
