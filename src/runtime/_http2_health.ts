@@ -30,6 +30,8 @@ export interface SessionUse {
   readonly open: number;
   /** When a frame was last read on the session (`Date.now()`). */
   lastRead: number;
+  /** True once its connection ended or closed: a body that ends after that was cut, not finished. */
+  readonly lost?: boolean;
 }
 
 /**

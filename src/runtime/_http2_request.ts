@@ -24,6 +24,9 @@ const CONNECTION_HEADERS = new Set([
   "proxy-connection",
 ]);
 
+/** Why an answer whose connection ended before its body did fails: `pushed_body.ts`'s words, which Node gives. */
+const CUT = "the connection closed before the body ended";
+
 /** The errors of requests the server never processed (RFC 9113, 8.7): safe to send again, whatever the method. */
 const unprocessedErrors = new WeakSet<object>();
 
@@ -82,9 +85,16 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
   // What the stream reads counts for the health check, seen without a `data` listener: one would set the body
   // flowing before its reader is attached, and a short body's end went unseen (a request hung). Node has no
   // session-wide event for a frame read.
+  // The end of a body read after the connection ended is a cut, which Node and Bun report as an end (the server's
+  // END_STREAM never came): it fails the body, as over HTTP/1.1, rather than end a LIST short. On Node the stream is
+  // destroyed by then, and the body fails at its close (`pushed_body.ts`) in the same words.
   const push = stream.push;
   stream.push = function (this: http2.ClientHttp2Stream, ...args: Parameters<typeof push>) {
     lease.use.lastRead = Date.now();
+    if (args[0] === null && lease.use.lost && !init.signal?.aborted) {
+      stream.destroy(Object.assign(new Error(CUT), { code: "ECONNRESET" }));
+      return false;
+    }
     return push.apply(this, args);
   };
   return answer(stream, init, body, lease.use);

@@ -58,7 +58,7 @@ export interface Http2Sessions {
 /** A session and what the pool knows of it. */
 interface Entry {
   ready: Promise<http2.ClientHttp2Session | "http/1.1">;
-  use: { open: number; lastRead: number };
+  use: { open: number; lastRead: number; lost: boolean };
   limit: number;
   /** False once GOAWAY came, or the session was closed or destroyed. */
   usable: boolean;
@@ -96,7 +96,7 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
 
   function open(target: URL): Entry {
     const origin = target.origin;
-    const use = { open: 0, lastRead: Date.now() };
+    const use = { open: 0, lastRead: Date.now(), lost: false };
     const entry: Entry = { ready: Promise.resolve("http/1.1"), use, limit: ASSUMED_STREAMS, usable: true };
     entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Entry["ready"] | "http/1.1" => {
       if (closed) {
@@ -108,6 +108,11 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
         forget(origin, entry);
         return "http/1.1";
       }
+      // Before the session's own listeners: its streams then end their bodies as if the answer were complete (Node
+      // and Bun), and `_http2_request.ts` tells them apart by this.
+      const lost = () => use.lost = true;
+      socket.once("end", lost);
+      socket.once("close", lost);
       const settings = { enablePush: false, initialWindowSize: STREAM_WINDOW };
       const session = http2.connect(origin, { createConnection: () => socket, settings });
       session.once("connect", () => session.setLocalWindowSize(CONNECTION_WINDOW));

@@ -324,6 +324,40 @@ const scenarios = {
     }
   },
 
+  /** A connection the server ends (FIN, as a killed API server's kernel sends) mid-answer fails it, as over HTTP/1.1. */
+  async cut() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.write("open\n");
+    });
+    const ends = new Set();
+    const relay = net.createServer((downstream) => {
+      const upstream = net.connect(server.port, "127.0.0.1");
+      ends.add(downstream);
+      downstream.pipe(upstream);
+      upstream.pipe(downstream);
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+      downstream.on("close", () => upstream.destroy());
+    });
+    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls);
+    try {
+      const watch = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
+      const { first, reader } = await firstChunk(watch);
+      for (const end of ends) end.end();
+      const next = await reader.read().then(
+        ({ done }) => done ? "ended" : "more",
+        (error) => `failed: ${error.message}`,
+      );
+      return `first: ${first.trim()}, then: ${next}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
   /** An https server that speaks only HTTP/1.1 is used over HTTP/1.1, from the first request on. */
   async alpn() {
     let connections = 0;
