@@ -151,7 +151,8 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
           session = await settledOnAbort(entry.ready, signal ?? undefined);
         } catch (error) {
           entry.use.open--;
-          throw error;
+          // A session destroyed by `close()` before its SETTINGS came fails as one the server closed: it was not.
+          throw closed ? new Error(CLOSED) : error;
         }
         if (session === "http/1.1") {
           entry.use.open--;

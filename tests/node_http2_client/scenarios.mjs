@@ -268,6 +268,25 @@ const scenarios = {
     }
   },
 
+  /** The same once TLS is done, while the server's SETTINGS are awaited (a server that never sends them). */
+  async closedSettings() {
+    const { default: nodeTls } = await import("node:tls");
+    const server = nodeTls.createServer(
+      { ...serverTls, ALPNProtocols: ["h2"] },
+      (socket) => socket.on("error", () => {}),
+    );
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    server.on("secureConnection", () => setTimeout(() => client.close(), 50));
+    const client = nodeHttp2Client(tls);
+    try {
+      const request = client.fetch(`https://127.0.0.1:${server.address().port}/version`, { signal: signal() });
+      const failure = await request.then(() => "answered", (error) => error.message);
+      return `failed: ${failure}`;
+    } finally {
+      server.close();
+    }
+  },
+
   /** A POST whose stream was refused (REFUSED_STREAM: never processed) is sent again where the runtime says so. */
   async refusedPost() {
     let refused = 0;
