@@ -19,6 +19,7 @@ const expected: Record<string, string> = {
   window: "body: 4194304, within 6 s: true",
   closed: "failed: Cannot send a request: its HTTP client was closed",
   closedSettings: "failed: Cannot send a request: its HTTP client was closed",
+  closedAfterAnswer: "read: 1000000",
   cut: "first: open, then: failed: the connection closed before the body ended",
   cluster: "versions: 2.0 1.1 2.0",
 };
@@ -36,6 +37,7 @@ const titles: Record<string, string> = {
   window: "reads a 4 MiB body over a 200 ms round trip in a few round trips, not one per 64 KiB",
   closed: "fails a request waiting for its session when the client is closed",
   closedSettings: "fails a request waiting for the server's SETTINGS when the client is closed",
+  closedAfterAnswer: "reads a large answer whole, slowly, after the server closed the connection behind it",
   cut: "fails an answer whose connection the server ended mid-body, as a broken connection",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };

@@ -10,6 +10,7 @@
 
 import { Buffer } from "node:buffer";
 import http2 from "node:http2";
+import { PassThrough } from "node:stream";
 import { type HttpResponse, readableResponse } from "./http_response.ts";
 import type { StreamLease } from "./_http2_sessions.ts";
 import { headerLines } from "./_header_lines.ts";
@@ -159,7 +160,7 @@ function answer(
       const plain: Record<string, string | string[] | undefined> = {};
       for (const [name, value] of Object.entries(headers)) if (!name.startsWith(":")) plain[name] = value;
       try {
-        resolve(readableResponse(Number(headers[":status"]), plain, stream));
+        resolve(readableResponse(Number(headers[":status"]), plain, bufferedBody(stream, signal)));
       } catch (error) {
         done();
         reject(error);
@@ -169,6 +170,38 @@ function answer(
     signal?.addEventListener("abort", onAbort, { once: true });
     if (body !== undefined) stream.end(body);
   });
+}
+
+/** How much of an answer is read ahead of its reader: the stream window of `_http2_sessions.ts`. */
+const READ_AHEAD = 4 * 2 ** 20;
+
+/**
+ * The body of `stream` in a buffer of ours, read ahead up to the stream's window: Node destroys a stream when its
+ * connection closes, with what it had received and not yet given to a reader, so an answer the server finished
+ * before it closed the connection (after GOAWAY) failed when read slowly. A stream closed before its end (a cut) or
+ * failed fails the body; a stop by the signal ends it quietly, as the reader has.
+ */
+function bufferedBody(stream: http2.ClientHttp2Stream, signal: AbortSignal | undefined): PassThrough {
+  // Read ahead on the writing side only: at most the window, past which the stream stops and the server waits.
+  const body = new PassThrough({ writableHighWaterMark: READ_AHEAD, readableHighWaterMark: 16 * 1024 });
+  // Its reader gets its errors; a body nobody reads (the client closed under it) must not throw them.
+  body.on("error", () => {});
+  stream.on("data", (chunk) => {
+    if (!body.write(chunk)) stream.pause();
+  });
+  body.on("drain", () => stream.resume());
+  stream.once("end", () => body.end());
+  stream.on("error", (error) => body.destroy(error));
+  stream.once("close", () => {
+    if (stream.readableEnded || body.destroyed) return;
+    if (signal?.aborted) return void body.destroy();
+    body.destroy(Object.assign(new Error(CUT), { code: "ECONNRESET" }));
+  });
+  // A reader that cancels the body cancels the stream.
+  body.once("close", () => {
+    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+  });
+  return body;
 }
 
 /**

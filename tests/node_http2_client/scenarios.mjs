@@ -343,6 +343,33 @@ const scenarios = {
     }
   },
 
+  /** A 1 MB answer the server finished before closing the connection (GOAWAY), read slowly, comes whole. */
+  async closedAfterAnswer() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.end("y".repeat(1_000_000));
+      stream.session.close();
+    });
+    const client = nodeHttp2Client(tls);
+    try {
+      const { response } = await client.fetch(`${server.url}/list`, { signal: signal() });
+      const reader = response.body.getReader();
+      let read = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        read += value.length;
+        await new Promise((resolve) => setTimeout(resolve, 2)); // A reader slower than loopback.
+      }
+      return `read: ${read}`;
+    } catch (error) {
+      return `failed: ${error.message}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
   /** A connection the server ends (FIN, as a killed API server's kernel sends) mid-answer fails it, as over HTTP/1.1. */
   async cut() {
     const server = await h2Server((stream) => {
