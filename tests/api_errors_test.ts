@@ -144,6 +144,26 @@ Deno.test("statusError() for a 401 without the credentials withheld over plain h
   );
 });
 
+Deno.test("networkError() says a server that took the TLS connection and never started HTTP/2 was reached", () => {
+  // cluster.http2: the server chose h2 in ALPN and sent no SETTINGS frame; TLS was done, so the words above are false.
+  const timeout = Object.assign(
+    new Error(
+      "Connect Timeout Error (connected over TLS, but the server did not start HTTP/2 (no SETTINGS frame) within 10000 ms)",
+    ),
+    { code: "UND_ERR_CONNECT_TIMEOUT" },
+  );
+  const error = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), timeout);
+  assert.equal(
+    error.message,
+    "Cannot watch endpointslices: the server at https://10.0.0.1:6443 from kubeconfig /k took the TLS connection but " +
+      "never started HTTP/2 (Connect Timeout Error (connected over TLS, but the server did not start HTTP/2 (no " +
+      "SETTINGS frame) within 10000 ms): UND_ERR_CONNECT_TIMEOUT): the API server there is hung or overloaded, or the " +
+      "port serves something else that accepts HTTP/2 in TLS and waits: check the server's health and the port, or " +
+      "leave cluster.http2 off",
+  );
+  assert.equal(error.name, "KubeApiError");
+});
+
 Deno.test("networkError() says a server that took the connection and never answered TLS was reached", () => {
   // Was "cannot reach the API server ...; check that the address is right and the server is up", where kubectl says
   // "TLS handshake timeout": the address is right, and the server is hung.

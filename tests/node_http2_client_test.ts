@@ -20,6 +20,8 @@ const expected: Record<string, string> = {
   closed: "failed: Cannot send a request: its HTTP client was closed",
   closedSettings: "failed: Cannot send a request: its HTTP client was closed",
   closedAfterAnswer: "read: 1000000",
+  silentSettings: "failed: UND_ERR_CONNECT_TIMEOUT Connect Timeout Error (connected over TLS, but the server did not " +
+    "start HTTP/2 (no SETTINGS frame) within 300 ms)",
   cut: "first: open, then: failed: the connection closed before the body ended",
   cluster: "versions: 2.0 1.1 2.0",
 };
@@ -38,6 +40,7 @@ const titles: Record<string, string> = {
   closed: "fails a request waiting for its session when the client is closed",
   closedSettings: "fails a request waiting for the server's SETTINGS when the client is closed",
   closedAfterAnswer: "reads a large answer whole, slowly, after the server closed the connection behind it",
+  silentSettings: "fails a server that took TLS and never sent its SETTINGS, saying so, as a connect timeout",
   cut: "fails an answer whose connection the server ended mid-body, as a broken connection",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };

@@ -118,6 +118,15 @@ export function networkError(
       options,
     );
   }
+  // The HTTP/2 client's (`cluster.http2`) for a server that finished TLS, chose h2, and never sent its SETTINGS.
+  if (/did not start HTTP\/2 \(no SETTINGS frame\) within/.test(withoutUrls)) {
+    return new UnreachableError(
+      `Cannot ${verb} ${where}: the server at ${access.server} from ${access.source} took the TLS connection but ` +
+        `never started HTTP/2 (${detail}): the API server there is hung or overloaded, or the port serves something ` +
+        "else that accepts HTTP/2 in TLS and waits: check the server's health and the port, or leave cluster.http2 off",
+      options,
+    );
+  }
   // OpenSSL's verdict (Node, Bun) on a serving certificate outside its validity period: a CA check would not help.
   // Neither the error nor the socket (freed by then) gives the certificate's dates: the local time says the rest.
   // Deno's node:tls says UNABLE_TO_VERIFY_LEAF_SIGNATURE for it: the CA advice below, which then names the dates too.

@@ -1,6 +1,7 @@
 /**
- * The words of our connect timeouts (`node_http_client.ts`, and `http_client.ts` for undici), in undici's ("Connect
- * Timeout Error", with its code `UND_ERR_CONNECT_TIMEOUT`), which the API errors read.
+ * The words of our connect timeouts (`node_http_client.ts`, the HTTP/2 client's `_http2_connection.ts` and
+ * `_http2_sessions.ts`, and `http_client.ts` for undici), in undici's ("Connect Timeout Error", with its code
+ * `UND_ERR_CONNECT_TIMEOUT`), which the API errors read.
  *
  * @module
  */
@@ -24,4 +25,22 @@ export function connectTimeoutText(connected: boolean, ms: number): string {
   return connected
     ? `Connect Timeout Error (connected, but the TLS handshake did not finish within ${ms} ms)`
     : `Connect Timeout Error (no connection set up within ${ms} ms)`;
+}
+
+/**
+ * What an HTTP/2 connection says when the server finished the TLS handshake, chose `h2` in ALPN, and sent no SETTINGS
+ * frame in time (RFC 9113 has it send one first): it never started HTTP/2 (a hung or overloaded API server, or a
+ * port whose server takes `h2` and waits for something else).
+ *
+ * @param ms The time it was given once TLS was done.
+ * @returns The error's message.
+ *
+ * @example A server that took the TLS connection and stayed silent
+ * ```ts
+ * import { http2StartTimeoutText } from "./_connect_timeout_text.ts";
+ * console.log(http2StartTimeoutText(10_000)); // Connect Timeout Error (connected over TLS, but the server did not ...
+ * ```
+ */
+export function http2StartTimeoutText(ms: number): string {
+  return `Connect Timeout Error (connected over TLS, but the server did not start HTTP/2 (no SETTINGS frame) within ${ms} ms)`;
 }

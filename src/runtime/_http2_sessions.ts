@@ -15,7 +15,7 @@ import { settledOnAbort } from "./abortable.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { checkHealth, type Http2Timing, type SessionUse } from "./_http2_health.ts";
 import { type Http2TlsOptions, secureConnection } from "./_http2_connection.ts";
-import { connectTimeoutText } from "./_connect_timeout_text.ts";
+import { http2StartTimeoutText } from "./_connect_timeout_text.ts";
 
 /** The streams a session takes until the server's SETTINGS say how many: Go's `initialMaxConcurrentStreams`. */
 const ASSUMED_STREAMS = 100;
@@ -196,11 +196,11 @@ function streamLimit(maxConcurrentStreams: number | undefined): number {
   return Math.min(Math.max(maxConcurrentStreams, 1), UNSET_STREAMS);
 }
 
-/** `session` once the server's first SETTINGS frame has come, within `ms` (as a TLS handshake that did not finish). */
+/** `session` once the server's first SETTINGS frame has come, within `ms` (else a connect timeout that says so). */
 function settingsOf(session: http2.ClientHttp2Session, ms: number): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const timer = unrefTimer(setTimeout(() => {
-      const error = Object.assign(new Error(connectTimeoutText(true, ms)), { code: "UND_ERR_CONNECT_TIMEOUT" });
+      const error = Object.assign(new Error(http2StartTimeoutText(ms)), { code: "UND_ERR_CONNECT_TIMEOUT" });
       session.destroy(error);
     }, ms));
     const settled = () => {

@@ -287,6 +287,25 @@ const scenarios = {
     }
   },
 
+  /** A server that finishes TLS, picks h2 and never sends its SETTINGS: a connect timeout that says so. */
+  async silentSettings() {
+    const { default: nodeTls } = await import("node:tls");
+    const server = nodeTls.createServer(
+      { ...serverTls, ALPNProtocols: ["h2"] },
+      (socket) => socket.on("error", () => {}),
+    );
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls, 300);
+    try {
+      const request = client.fetch(`https://127.0.0.1:${server.address().port}/version`, { signal: signal() });
+      const failure = await request.then(() => "answered", (error) => `${error.code} ${error.message}`);
+      return `failed: ${failure}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
   /** A POST whose stream was refused (REFUSED_STREAM: never processed) is sent again where the runtime says so. */
   async refusedPost() {
     let refused = 0;
