@@ -83,9 +83,9 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
     return Promise.reject(error);
   }
   stream.once("close", lease.release);
-  // What the stream reads counts for the health check, seen without a `data` listener: one would set the body
-  // flowing before its reader is attached, and a short body's end went unseen (a request hung). Node has no
-  // session-wide event for a frame read.
+  // What the stream reads counts for the health check, seen where Node pushes it, as it comes off the connection:
+  // the `data` listener of `bufferedBody` sees it only once the buffer has room, late behind a slow reader. Node has
+  // no session-wide event for a frame read.
   // The end of a body read after the connection ended is a cut, which Node and Bun report as an end (the server's
   // END_STREAM never came): it fails the body, as over HTTP/1.1, rather than end a LIST short. On Node the stream is
   // destroyed by then, and the body fails at its close (`pushed_body.ts`) in the same words.
@@ -183,6 +183,9 @@ const READ_AHEAD = 4 * 2 ** 20;
  */
 function bufferedBody(stream: http2.ClientHttp2Stream, signal: AbortSignal | undefined): PassThrough {
   // Read ahead on the writing side only: at most the window, past which the stream stops and the server waits.
+  // The `data` listener sets the stream flowing before the body has a reader, which is safe as the body holds what
+  // comes, its end too, until it is read (a short body's end, emitted before a reader was attached, was lost when the
+  // reader read the stream itself).
   const body = new PassThrough({ writableHighWaterMark: READ_AHEAD, readableHighWaterMark: 16 * 1024 });
   // Its reader gets its errors; a body nobody reads (the client closed under it) must not throw them.
   body.on("error", () => {});
