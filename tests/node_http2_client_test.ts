@@ -23,6 +23,8 @@ const expected: Record<string, string> = {
   silentSettings: "failed: UND_ERR_CONNECT_TIMEOUT Connect Timeout Error (connected over TLS, but the server did not " +
     "start HTTP/2 (no SETTINGS frame) within 300 ms)",
   cut: "first: open, then: failed: the connection closed before the body ended",
+  // A known issue on both: a body the server resets with NO_ERROR and no content-length ends as if complete.
+  reset: "first: open, then: ended",
   cluster: "versions: 2.0 1.1 2.0",
 };
 
@@ -42,23 +44,42 @@ const titles: Record<string, string> = {
   closedAfterAnswer: "reads a large answer whole, slowly, after the server closed the connection behind it",
   silentSettings: "fails a server that took TLS and never sent its SETTINGS, saying so, as a connect timeout",
   cut: "fails an answer whose connection the server ended mid-body, as a broken connection",
+  reset: "ends a body the server reset mid-way with NO_ERROR as if complete when it has no content-length (known)",
   cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
 };
 
 /** What differs between the runtimes: Bun 1.4.5 reports a refused stream as one closed with no error code. */
 const byRuntime: Record<string, Record<string, string>> = {
-  Node: { refusedPost: "answered, tries: 2" },
+  Node: {
+    refusedPost: "answered, tries: 2",
+    resetWithLength: "first: open, then: failed: Stream closed with error code NGHTTP2_PROTOCOL_ERROR",
+    gone: "first: open, then: failed: the connection closed before the body ended",
+    goneWithLength: "first: open, then: failed: the connection closed before the body ended",
+  },
   Bun: {
     refusedPost: "failed: the server closed the request's HTTP/2 stream before it answered (error code 0), tries: 1",
+    // Bun 1.4.5 ends such a body as if complete: its content-length is the one sign (a known issue without one).
+    resetWithLength: "first: open, then: failed: the body ended short of its content-length: 5 of 100 bytes came",
+    gone: "first: open, then: ended",
+    goneWithLength: "first: open, then: failed: the body ended short of its content-length: 5 of 100 bytes came",
   },
+};
+
+const byRuntimeTitles: Record<string, string> = {
+  refusedPost: "sends a refused POST again only where the runtime names the refusal",
+  resetWithLength: "fails a body the server reset with NO_ERROR short of its content-length",
+  gone: "fails a body whose session the server destroyed mid-way, where the runtime tells it from an end",
+  goneWithLength: "fails a body whose session the server destroyed short of its content-length",
 };
 
 for (
   const [runtime, program] of [["Node", "node"], ["Bun", new URL("../node_modules/.bin/bun", import.meta.url).pathname]]
 ) {
-  Deno.test(`nodeHttp2Client() on ${runtime} sends a refused POST again only where the runtime names the refusal`, async () => {
-    assert.equal(await runScenario(program, "refusedPost"), byRuntime[runtime].refusedPost);
-  });
+  for (const scenario of Object.keys(byRuntimeTitles)) {
+    Deno.test(`nodeHttp2Client() on ${runtime} ${byRuntimeTitles[scenario]}`, async () => {
+      assert.equal(await runScenario(program, scenario), byRuntime[runtime][scenario]);
+    });
+  }
   for (const scenario of Object.keys(expected)) {
     Deno.test(`nodeHttp2Client() on ${runtime} ${titles[scenario]}`, async () => {
       assert.equal(await runScenario(program, scenario), expected[scenario]);

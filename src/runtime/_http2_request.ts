@@ -160,7 +160,12 @@ function answer(
       const plain: Record<string, string | string[] | undefined> = {};
       for (const [name, value] of Object.entries(headers)) if (!name.startsWith(":")) plain[name] = value;
       try {
-        resolve(readableResponse(Number(headers[":status"]), plain, bufferedBody(stream, signal)));
+        const status = Number(headers[":status"]);
+        const length = init.method === "HEAD" || status === 204 || status === 304
+          ? undefined
+          : Number(headers["content-length"] ?? NaN);
+        const announced = Number.isSafeInteger(length) ? length : undefined;
+        resolve(readableResponse(status, plain, bufferedBody(stream, signal, announced)));
       } catch (error) {
         done();
         reject(error);
@@ -179,9 +184,15 @@ const READ_AHEAD = 4 * 2 ** 20;
  * The body of `stream` in a buffer of ours, read ahead up to the stream's window: Node destroys a stream when its
  * connection closes, with what it had received and not yet given to a reader, so an answer the server finished
  * before it closed the connection (after GOAWAY) failed when read slowly. A stream closed before its end (a cut) or
- * failed fails the body; a stop by the signal ends it quietly, as the reader has.
+ * failed fails the body; a stop by the signal ends it quietly, as the reader has. A body that ends short of its
+ * `content-length` fails too: Bun 1.4.5 ends one the server reset with NO_ERROR or dropped with its session as if
+ * complete, and this is the one sign of it there (Node's nghttp2 fails it itself).
  */
-function bufferedBody(stream: http2.ClientHttp2Stream, signal: AbortSignal | undefined): PassThrough {
+function bufferedBody(
+  stream: http2.ClientHttp2Stream,
+  signal: AbortSignal | undefined,
+  announced: number | undefined,
+): PassThrough {
   // Read ahead on the writing side only: at most the window, past which the stream stops and the server waits.
   // The `data` listener sets the stream flowing before the body has a reader, which is safe as the body holds what
   // comes, its end too, until it is read (a short body's end, emitted before a reader was attached, was lost when the
@@ -189,11 +200,17 @@ function bufferedBody(stream: http2.ClientHttp2Stream, signal: AbortSignal | und
   const body = new PassThrough({ writableHighWaterMark: READ_AHEAD, readableHighWaterMark: 16 * 1024 });
   // Its reader gets its errors; a body nobody reads (the client closed under it) must not throw them.
   body.on("error", () => {});
-  stream.on("data", (chunk) => {
+  let received = 0;
+  stream.on("data", (chunk: Buffer) => {
+    received += chunk.length;
     if (!body.write(chunk)) stream.pause();
   });
   body.on("drain", () => stream.resume());
-  stream.once("end", () => body.end());
+  stream.once("end", () => {
+    if (announced === undefined || received === announced || signal?.aborted) return void body.end();
+    const error = new Error(`the body ended short of its content-length: ${received} of ${announced} bytes came`);
+    body.destroy(Object.assign(error, { code: "ECONNRESET" }));
+  });
   stream.on("error", (error) => body.destroy(error));
   stream.once("close", () => {
     if (stream.readableEnded || body.destroyed) return;

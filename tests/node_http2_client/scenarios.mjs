@@ -90,6 +90,28 @@ async function firstChunk(answer) {
   return { first: new TextDecoder().decode(value), reader };
 }
 
+/** How a body the server stopped mid-way (`reset`: RST_STREAM(NO_ERROR), `gone`: its session destroyed) is read. */
+async function midBody(how, withLength) {
+  const server = await h2Server((stream) => {
+    stream.respond({ ":status": 200, ...(withLength ? { "content-length": "100" } : {}) });
+    stream.write("open\n");
+    setTimeout(() => how === "reset" ? stream.close(http2.constants.NGHTTP2_NO_ERROR) : stream.session.destroy(), 50);
+  });
+  const client = nodeHttp2Client(tls);
+  try {
+    const answer = await client.fetch(`${server.url}/list`, { signal: signal() });
+    const { first, reader } = await firstChunk(answer);
+    const rest = async () => {
+      for (;;) if ((await reader.read()).done) return "ended";
+    };
+    const then = await rest().catch((error) => `failed: ${error.message}`);
+    return `first: ${first.trim()}, then: ${then}`;
+  } finally {
+    client.close();
+    server.close();
+  }
+}
+
 const scenarios = {
   /** A GET, a long body streamed in many chunks, and both on one session. */
   async get() {
@@ -421,6 +443,20 @@ const scenarios = {
       relay.close();
       server.close();
     }
+  },
+
+  /** A server that resets a stream mid-body with NO_ERROR (`reset`) or drops its session (`gone`), after a `length`. */
+  async reset() {
+    return await midBody("reset", false);
+  },
+  async resetWithLength() {
+    return await midBody("reset", true);
+  },
+  async gone() {
+    return await midBody("gone", false);
+  },
+  async goneWithLength() {
+    return await midBody("gone", true);
   },
 
   /** An https server that speaks only HTTP/1.1 is used over HTTP/1.1, from the first request on. */
