@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import http2 from "node:http2";
 import https from "node:https";
 import net from "node:net";
+import nodeTls from "node:tls";
 import { Buffer } from "node:buffer";
 
 const { nodeHttp2Client } = await import("../../dist/src/runtime/node_http2_client.js");
@@ -40,6 +41,16 @@ async function h2Server(handler, settings = {}, allowHTTP1 = false) {
       server.close();
     },
   };
+}
+
+/** A TLS server on loopback that picks h2 in ALPN and then says nothing: no SETTINGS frame ever comes. */
+async function silentH2Server() {
+  const server = nodeTls.createServer(
+    { ...serverTls, ALPNProtocols: ["h2"] },
+    (socket) => socket.on("error", () => {}),
+  );
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
 }
 
 /** A loopback relay to `port` that passes each chunk on 100 ms after it came, in order, both ways. */
@@ -292,12 +303,7 @@ const scenarios = {
 
   /** The same once TLS is done, while the server's SETTINGS are awaited (a server that never sends them). */
   async closedSettings() {
-    const { default: nodeTls } = await import("node:tls");
-    const server = nodeTls.createServer(
-      { ...serverTls, ALPNProtocols: ["h2"] },
-      (socket) => socket.on("error", () => {}),
-    );
-    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await silentH2Server();
     server.on("secureConnection", () => setTimeout(() => client.close(), 50));
     const client = nodeHttp2Client(tls);
     try {
@@ -311,12 +317,7 @@ const scenarios = {
 
   /** A server that finishes TLS, picks h2 and never sends its SETTINGS: a connect timeout that says so. */
   async silentSettings() {
-    const { default: nodeTls } = await import("node:tls");
-    const server = nodeTls.createServer(
-      { ...serverTls, ALPNProtocols: ["h2"] },
-      (socket) => socket.on("error", () => {}),
-    );
-    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const server = await silentH2Server();
     const client = nodeHttp2Client(tls, 300);
     try {
       const request = client.fetch(`https://127.0.0.1:${server.address().port}/version`, { signal: signal() });
