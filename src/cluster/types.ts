@@ -267,8 +267,9 @@ export interface ClusterOptions {
   userAgent?: string | undefined;
   /**
    * `true` talks HTTP/2 to the API server on Node and Bun, as client-go does: the watches share a few connections
-   * (one per 100 watches, the API server's limit) rather than one each, and a hung API server is noticed by PING
-   * within about 46 s. A server that answers HTTP/1.1 in ALPN (a TLS-terminating gateway), a plain `http://` one,
+   * (one per 100 watches, the API server's limit) rather than one each, and a connection to a hung API server is
+   * replaced within about 46 s (PING), reported to `onError` only if the next one fails too. Worth it when one
+   * process watches many Services. A server that answers HTTP/1.1 in ALPN (a TLS-terminating gateway), a plain `http://` one,
    * Deno (whose `node:http2` loses answered bodies when a session that got GOAWAY closes) and any proxy keep
    * HTTP/1.1. Off by default while it is new.
    * @default {false}
