@@ -68,7 +68,7 @@ interface Entry {
  * Creates the session pool of one client.
  *
  * @param tls The client's TLS options.
- * @param connectTimeoutMs How long a session may take to be set up: TCP, TLS and the server's SETTINGS.
+ * @param connectTimeoutMs How long TCP and TLS may take, and then, apart, the server's first SETTINGS frame.
  * @param timing The health check's and the idle close's times.
  * @returns The pool.
  *

@@ -24,7 +24,7 @@ import { HTTP2_TIMING, type Http2Timing } from "./_http2_health.ts";
 import { sendOnSession, unprocessed } from "./_http2_request.ts";
 import { http2Sessions } from "./_http2_sessions.ts";
 
-/** How long a new connection may take, TLS and the server's SETTINGS included, as `node_http_client.ts`'s (10 s). */
+/** How long TCP and TLS may take, as `node_http_client.ts`'s (10 s); then as long again for the server's SETTINGS. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /** How many times a request the server never processed is sent: after GOAWAY, a few sessions may refuse it in turn. */
@@ -37,7 +37,7 @@ const UNPROCESSED_TRIES = 5;
  *
  * @param tls The cluster's TLS settings.
  * @param connectTimeoutMs How long a new connection may take to be set up, TLS included, before its request fails
- *   as one to an unreachable server.
+ *   as one to an unreachable server; then as long again for the server's first SETTINGS frame.
  * @param timing The health check's times, client-go's by default; tests shorten them.
  * @returns The client.
  *
