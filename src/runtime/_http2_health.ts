@@ -28,7 +28,7 @@ export const HTTP2_TIMING: Http2Timing = { pingIdleMs: 30_000, pingTimeoutMs: 15
 export interface SessionUse {
   /** Streams open (or waiting for the session). */
   readonly open: number;
-  /** When a frame was last read on the session (`Date.now()`). */
+  /** When a frame was last read on the session (`performance.now()`, which a wall-clock step does not move). */
   lastRead: number;
   /** True once its connection ended or closed: a body that ends after that was cut, not finished. */
   readonly lost?: boolean;
@@ -48,15 +48,15 @@ export interface SessionUse {
  * import http2 from "node:http2";
  * import { checkHealth, HTTP2_TIMING } from "./_http2_health.ts";
  * const session = http2.connect("https://127.0.0.1:6443");
- * checkHealth(session, { open: 1, lastRead: Date.now() }, HTTP2_TIMING);
+ * checkHealth(session, { open: 1, lastRead: performance.now() }, HTTP2_TIMING);
  * ```
  */
 export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing: Http2Timing): void {
   const { pingIdleMs, pingTimeoutMs, idleCloseMs } = timing;
   let pinging = false;
-  let idleSince = Date.now();
+  let idleSince = performance.now();
   const tick = unrefTimer(setInterval(() => {
-    const now = Date.now();
+    const now = performance.now();
     if (use.open === 0) {
       if (now - idleSince >= idleCloseMs) session.close();
       return;
@@ -68,7 +68,7 @@ export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing
     const answered = (error: Error | null) => {
       clearTimeout(timer);
       pinging = false;
-      if (!error) use.lastRead = Date.now();
+      if (!error) use.lastRead = performance.now();
     };
     if (!session.ping(answered)) { // Too many PINGs unanswered already: the next tick tries again.
       clearTimeout(timer);

@@ -91,7 +91,7 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
   // destroyed by then, and the body fails at its close (`pushed_body.ts`) in the same words.
   const push = stream.push;
   stream.push = function (this: http2.ClientHttp2Stream, ...args: Parameters<typeof push>) {
-    lease.use.lastRead = Date.now();
+    lease.use.lastRead = performance.now();
     if (args[0] === null && lease.use.lost && !init.signal?.aborted) {
       stream.destroy(Object.assign(new Error(CUT), { code: "ECONNRESET" }));
       return false;
@@ -149,7 +149,7 @@ function answer(
     });
     stream.once("response", (headers) => {
       answered = true;
-      use.lastRead = Date.now();
+      use.lastRead = performance.now();
       const grpc = grpcAnswer(headers);
       if (grpc !== undefined) {
         done();

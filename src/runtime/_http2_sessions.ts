@@ -96,7 +96,7 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
 
   function open(target: URL): Entry {
     const origin = target.origin;
-    const use = { open: 0, lastRead: Date.now(), lost: false };
+    const use = { open: 0, lastRead: performance.now(), lost: false };
     const entry: Entry = { ready: Promise.resolve("http/1.1"), use, limit: ASSUMED_STREAMS, usable: true };
     entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Entry["ready"] | "http/1.1" => {
       if (closed) {

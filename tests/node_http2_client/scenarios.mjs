@@ -15,6 +15,9 @@ const serverTls = { cert: fixture("server.pem"), key: fixture("server-key.pem") 
 const tls = { ca: fixture("ca.pem"), caSource: "ca.pem" };
 const signal = () => AbortSignal.timeout(10_000);
 
+/** The real `Date.now`, which the pingClockBack scenario sets back for a while. */
+const wallClock = Date.now;
+
 /** A secure HTTP/2 server on loopback answering with `handler`; counts its sessions. */
 async function h2Server(handler, settings = {}, allowHTTP1 = false) {
   const server = http2.createSecureServer({ ...serverTls, settings, allowHTTP1 });
@@ -349,7 +352,7 @@ const scenarios = {
   },
 
   /** A server that stops answering (a relay that stops forwarding) under a watch is noticed by PING. */
-  async ping() {
+  async ping(clockBack = false) {
     const server = await h2Server((stream) => {
       stream.respond({ ":status": 200 });
       stream.write("open\n");
@@ -370,19 +373,27 @@ const scenarios = {
       // Alive while the relay forwards: PINGs come back.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       forwarding = false;
-      const stopped = Date.now();
+      // The wall clock set back an hour (NTP, a VM restored) as the server stops answering: the silence still counts.
+      if (clockBack) Date.now = () => wallClock() - 3_600_000;
+      const stopped = performance.now();
       const failure = await reader.read().then(() => "read", (error) => error);
-      const ms = Date.now() - stopped;
+      const ms = performance.now() - stopped;
       // The watch resumes on a new connection at once (the relay forwards again on it).
       forwarding = true;
       const resumed = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
       const { first } = await firstChunk(resumed);
       return `failed: ${failure.message} (${failure.code}), within 5 s: ${ms < 5_000}, then: ${first.trim()}`;
     } finally {
+      Date.now = wallClock;
       client.close();
       relay.close();
       server.close();
     }
+  },
+
+  /** The same with the wall clock set back as the server stops: the health check measures silence on a steady clock. */
+  pingClockBack() {
+    return scenarios.ping(true);
   },
 
   /** A 1 MB answer the server finished before closing the connection (GOAWAY), read slowly, comes whole. */
