@@ -44,3 +44,20 @@ export function connectTimeoutText(connected: boolean, ms: number): string {
 export function http2StartTimeoutText(ms: number): string {
   return `Connect Timeout Error (connected over TLS, but the server did not start HTTP/2 (no SETTINGS frame) within ${ms} ms)`;
 }
+
+/**
+ * A connect timeout as undici reports one: `message` with the code `UND_ERR_CONNECT_TIMEOUT`, which the API errors
+ * read.
+ *
+ * @param message One of this module's texts.
+ * @returns The error to fail the connection with.
+ *
+ * @example
+ * ```ts
+ * import { connectTimeoutError, connectTimeoutText } from "./_connect_timeout_text.ts";
+ * console.log(connectTimeoutError(connectTimeoutText(false, 10_000)).code); // UND_ERR_CONNECT_TIMEOUT
+ * ```
+ */
+export function connectTimeoutError(message: string): Error & { code: string } {
+  return Object.assign(new Error(message), { code: "UND_ERR_CONNECT_TIMEOUT" });
+}

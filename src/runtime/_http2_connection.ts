@@ -15,7 +15,8 @@ import { unbracketedHost } from "../base/ip_address.ts";
 import { keepAlive } from "./tcp_keepalive.ts";
 import type { TlsOptions } from "./tls_options.ts";
 import { unrefTimer } from "./unref_timer.ts";
-import { connectTimeoutText } from "./_connect_timeout_text.ts";
+import { connectTimeoutError, connectTimeoutText } from "./_connect_timeout_text.ts";
+import { neverHoldProcess } from "./_unheld_socket.ts";
 
 /** The TLS options of one client: a cluster's checks (`tls_options.ts`) with its CA and key in one context. */
 export type Http2TlsOptions = Omit<TlsOptions, "ca" | "cert" | "key"> & { secureContext: SecureContext };
@@ -52,13 +53,11 @@ export function secureConnection(
     port: Number(target.port || 443),
     ALPNProtocols: ["h2", "http/1.1"],
   });
-  socket.unref();
-  socket.ref = () => socket;
+  neverHoldProcess(socket);
   keepAlive(socket);
   return new Promise((resolve, reject) => {
     const timer = unrefTimer(setTimeout(() => {
-      const error = new Error(connectTimeoutText(!socket.connecting, connectTimeoutMs));
-      socket.destroy(Object.assign(error, { code: "UND_ERR_CONNECT_TIMEOUT" }));
+      socket.destroy(connectTimeoutError(connectTimeoutText(!socket.connecting, connectTimeoutMs)));
     }, connectTimeoutMs));
     const failed = (error: Error) => {
       clearTimeout(timer);

@@ -15,7 +15,7 @@ import { settledOnAbort } from "./abortable.ts";
 import { unrefTimer } from "./unref_timer.ts";
 import { checkHealth, type Http2Timing, type SessionUse } from "./_http2_health.ts";
 import { type Http2TlsOptions, secureConnection } from "./_http2_connection.ts";
-import { http2StartTimeoutText } from "./_connect_timeout_text.ts";
+import { connectTimeoutError, http2StartTimeoutText } from "./_connect_timeout_text.ts";
 
 /** The streams a session takes until the server's SETTINGS say how many: Go's `initialMaxConcurrentStreams`. */
 const ASSUMED_STREAMS = 100;
@@ -200,8 +200,7 @@ function streamLimit(maxConcurrentStreams: number | undefined): number {
 function settingsOf(session: http2.ClientHttp2Session, ms: number): Promise<http2.ClientHttp2Session> {
   return new Promise((resolve, reject) => {
     const timer = unrefTimer(setTimeout(() => {
-      const error = Object.assign(new Error(http2StartTimeoutText(ms)), { code: "UND_ERR_CONNECT_TIMEOUT" });
-      session.destroy(error);
+      session.destroy(connectTimeoutError(http2StartTimeoutText(ms)));
     }, ms));
     const settled = () => {
       clearTimeout(timer);

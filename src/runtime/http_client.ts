@@ -48,6 +48,7 @@ import { unrefTimer } from "./unref_timer.ts";
 import { headerLines } from "./_header_lines.ts";
 import { importedPackage } from "./_lazy_package.ts";
 import { connectTimeoutText } from "./_connect_timeout_text.ts";
+import { neverHoldProcess } from "./_unheld_socket.ts";
 
 export type { HttpClient, HttpResponse } from "./http_response.ts";
 
@@ -373,13 +374,13 @@ function releasingPool(undici: Undici) {
       : undici.buildConnector({ ...options.connect });
     const releasing: Connector = (connectOptions, callback) => {
       const connecting = connect(connectOptions, (...result: Parameters<Parameters<Connector>[1]>) => {
-        if (result[1]) release(result[1]);
+        if (result[1]) neverHoldProcess(result[1]);
         callback(...result);
       });
       // A server that accepts and never completes TLS would otherwise hold the process until undici's connect
       // timeout (10 s), even after every request on it was aborted; so would a SOCKS5 proxy that never answers.
       // undici's own connector and ours (SOCKS5) return the socket they are connecting; a proxy agent's a promise.
-      if (isSocket(connecting)) release(connecting);
+      if (isSocket(connecting)) neverHoldProcess(connecting);
       return connecting;
     };
     return new undici.Pool(origin, { ...options, connect: releasing });
@@ -390,11 +391,6 @@ function isSocket(value: unknown): value is Socket {
   return typeof (value as Socket | undefined)?.unref === "function";
 }
 
-/** Lets `socket` not keep the process alive, ever. */
-function release(socket: Socket): void {
-  socket.unref();
-  socket.ref = () => socket;
-}
 /**
  * Whether a request failed because Deno refused to look up the server's host name: undici looks the name up with
  * `node:dns`, which reports a lookup that `--allow-net` does not cover as `getaddrinfo EPERM`, not as the

@@ -25,7 +25,8 @@ import { unrefTimer } from "./unref_timer.ts";
 import { type TlsOptions, tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
 import { headerLines } from "./_header_lines.ts";
-import { connectTimeoutText } from "./_connect_timeout_text.ts";
+import { connectTimeoutError, connectTimeoutText } from "./_connect_timeout_text.ts";
+import { neverHoldProcess } from "./_unheld_socket.ts";
 
 /** How long a new connection may take, TLS included, as undici's connect timeout (10 s). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -149,7 +150,7 @@ function send(request: http.ClientRequest, init: RequestInit, connect: ConnectLi
       reject(error);
     });
     request.on("socket", (socket) => {
-      release(socket);
+      neverHoldProcess(socket);
       // On a reused one too: the agent set its own 1 s (keepAliveMsecs) when it pooled it, as Bun's does on a new one.
       keepAlive(socket);
       if (!request.reusedSocket) limitConnectTime(request, socket, connect);
@@ -200,16 +201,9 @@ interface ConnectLimit {
  */
 function limitConnectTime(request: http.ClientRequest, socket: Socket, { ready, ms }: ConnectLimit): void {
   const timer = unrefTimer(setTimeout(() => {
-    const error = new Error(connectTimeoutText(ready === "secureConnect" && !socket.connecting, ms));
-    request.destroy(Object.assign(error, { code: "UND_ERR_CONNECT_TIMEOUT" }));
+    request.destroy(connectTimeoutError(connectTimeoutText(ready === "secureConnect" && !socket.connecting, ms)));
   }, ms));
   const stop = () => clearTimeout(timer);
   socket.once(ready, stop);
   socket.once("close", stop);
-}
-
-/** Lets `socket` not keep the process alive, ever: the agent refs a pooled socket again when it reuses it. */
-function release(socket: Socket): void {
-  socket.unref();
-  socket.ref = () => socket;
 }
