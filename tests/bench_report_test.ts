@@ -100,6 +100,44 @@ Deno.test("bench: a stall is the machine's when the JavaScript thread ran for le
   assert.doesNotMatch(own, /†/);
 });
 
+Deno.test("bench: the stall chart's goal labels never cover one another", () => {
+  // The burst stalls of the run of 2026-12-06 (ms, Deno / Bun / Node): data near the 30 ms goal at 5,000 pushed its
+  // label left of its tick, onto the 50 ms goal's label at 1,000.
+  const bursts: [number, string, number | undefined, number[]][] = [
+    [1000, "round_robin", undefined, [32, 82, 103]],
+    [1000, "kubernetes_round_robin", undefined, [15, 21, 25]],
+    [1000, "kubernetes_round_robin", 100, [5, 6, 5]],
+    [5000, "round_robin", undefined, [692, 614, 496]],
+    [5000, "kubernetes_round_robin", undefined, [36, 12, 30]],
+    [5000, "kubernetes_round_robin", 100, [10, 7, 13]],
+  ];
+  const template = stallRun(3, 3);
+  const runs = bursts.flatMap(([endpoints, policy, subsetSize, stalls]) =>
+    ["Deno", "Bun", "Node"].map((runtime, r) => ({
+      ...template.runs[0],
+      runtime,
+      endpoints,
+      policy,
+      ...(subsetSize ? { subsetSize } : {}),
+      burst: { ...template.runs[0].burst, maxStallMs: stalls[r] },
+    }))
+  );
+  const svg = renderStallSvg({ ...template, runs } as NonNullable<BenchResults["stall"]>);
+  // Each goal label as a box: drawn from x towards its anchor's side, 6 px a character, 12 px high above its baseline.
+  const boxes = [...svg.matchAll(/<text x="([\d.]+)" y="([\d.]+)" text-anchor="(start|end)"[^>]*>(goal[^<]*)<\/text>/g)]
+    .map(([, x, y, anchor, label]) => {
+      const width = label.length * 6;
+      return { label, left: anchor === "start" ? Number(x) : Number(x) - width, top: Number(y) - 10, width };
+    });
+  assert.equal(boxes.length, 4);
+  for (const [i, a] of boxes.entries()) {
+    for (const b of boxes.slice(i + 1)) {
+      const overlap = a.left < b.left + b.width && b.left < a.left + a.width && Math.abs(a.top - b.top) < 12;
+      assert.ok(!overlap, `"${a.label}" covers "${b.label}"`);
+    }
+  }
+});
+
 Deno.test("bench: a run of some sections on another machine keeps the saved run's machine and names its own parts", () => {
   const saved = savedRun();
   const decodeElsewhere: BenchResults = { ...savedRun(), machine: "Intel VM" };

@@ -111,6 +111,7 @@ export function renderStallSvg(stall: StallResults): string {
         }
       }
     });
+    const placedLabels: { left: number; top: number; width: number }[] = [];
     for (const [endpoints, goal, label] of GOALS[phase]) {
       if (!counts.includes(endpoints)) continue;
       const px = x(endpoints), py = y(goal);
@@ -119,13 +120,22 @@ export function renderStallSvg(stall: StallResults): string {
           `stroke="black" stroke-width="2.5"/>`,
       );
       // Drawn after the data, pointing into the panel, on a white halo, beside the tick or above or below it,
-      // wherever the fewest data lines cross the label.
+      // wherever the fewest data lines cross the label, and never over another goal's label.
       const right = px < x0 + panelWidth / 2;
       const textWidth = label.length * 6;
       const boxLeft = right ? px + 18 : px - 18 - textWidth;
+      const covers = (base: number) =>
+        placedLabels.some((other) =>
+          boxLeft < other.left + other.width && other.left < boxLeft + textWidth &&
+          Math.abs(other.top - (base - 10)) < 12
+        );
       const baseline = [py + 4, py - 8, py + 16]
-        .map((base) => ({ base, crossings: crossingsOf(drawn, boxLeft, base - 10, textWidth, 12) }))
+        .map((base) => ({
+          base,
+          crossings: crossingsOf(drawn, boxLeft, base - 10, textWidth, 12) + (covers(base) ? 1000 : 0),
+        }))
         .reduce((best, next) => next.crossings < best.crossings ? next : best).base;
+      placedLabels.push({ left: boxLeft, top: baseline - 10, width: textWidth });
       parts.push(
         `<text x="${(right ? px + 18 : px - 18).toFixed(1)}" y="${baseline.toFixed(1)}" ` +
           `text-anchor="${right ? "start" : "end"}" font-size="11" stroke="white" stroke-width="3" ` +
