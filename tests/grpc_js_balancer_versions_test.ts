@@ -188,6 +188,24 @@ Deno.test("on grpc-js 1.10, whose leaves report no error message, calls that fai
   });
 });
 
+Deno.test("calls that fail on every endpoint name the pod whose connection failed last, on one line", async () => {
+  const { Policy, config, helper, states, leaves } = standIn({
+    fail: "No connection established. Last error: connect ECONNREFUSED 127.0.0.3:50051",
+  });
+  const pods = ["echo-0", "echo-1"];
+  new Policy(helper, {}).updateAddressList(
+    endpoints.map((e, i) => ({ ...e, pod: pods[i], service: "service echo in namespace prod" })),
+    config,
+    {},
+  );
+  await created(leaves, endpoints.length);
+  assert.deepEqual(states.at(-1), {
+    state: 3,
+    errorMessage: "No connection to any endpoint of service echo in namespace prod: last error: connect ECONNREFUSED " +
+      "127.0.0.3:50051 (pod echo-1)",
+  });
+});
+
 Deno.test("an empty list stops the failover timer: the resolver's error stands instead of the policy's own", async () => {
   const { Policy, helper, states, configOf } = standIn();
   const policy = new Policy(helper);

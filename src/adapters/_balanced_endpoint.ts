@@ -29,6 +29,8 @@ export interface BalancedEndpoint {
    * to it before the other failover-only endpoints; absent means not.
    */
   sameZone?: boolean | undefined;
+  /** The endpoint's pod, when its slice names one: calls that fail on every endpoint name the pod of the last error. */
+  pod?: string | undefined;
   /** The Service, as calls that fail on every endpoint name it (`service echo in namespace prod`). */
   service?: string | undefined;
   /** The target's default authority (`echo.prod`): the channel's TLS name unless a channel option sets another. */

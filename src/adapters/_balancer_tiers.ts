@@ -16,6 +16,8 @@ export interface Child {
   leaf: Leaf;
   /** The tier it belongs to. */
   tier: Tier;
+  /** Its endpoint's pod, when the slice names one (see `BalancedEndpoint.pod`). */
+  pod?: string | undefined;
   /** Its connectivity state, as the policy counts it. */
   state: number;
   /** Position in `tier.ready` while READY, else -1. */

@@ -46,6 +46,7 @@ type BalancedList = {
   addresses: readonly EndpointAddress[];
   preferred: boolean;
   sameZone?: boolean;
+  pod?: string;
   service: string;
   authority: string;
 }[];
@@ -427,10 +428,12 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
         const serviceName = `service ${service} in namespace ${namespace}${subset}`;
         const authority = defaultAuthority(this.#target!);
         this.#lastList = used.map((_, i) => {
-          const { addresses, preferred, sameZone } = used[(start + i) % used.length];
+          const { addresses, preferred, sameZone, podName } = used[(start + i) % used.length];
+          // The pod, when the slice names it: calls that fail on every endpoint name the pod of the last error.
+          const pod = podName === undefined ? {} : { pod: podName };
           return sameZone
-            ? { addresses, preferred, sameZone, service: serviceName, authority }
-            : { addresses, preferred, service: serviceName, authority };
+            ? { addresses, preferred, sameZone, ...pod, service: serviceName, authority }
+            : { addresses, preferred, ...pod, service: serviceName, authority };
         });
         // Calls that fail on every pod say why they may: the port may be the Service's, not the pods'.
         this.#note = portNote ?? "";

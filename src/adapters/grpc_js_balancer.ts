@@ -152,6 +152,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #picker?: Picker;
     #errorMessage: string | null = null;
     #lastError = "";
+    /** The pod whose connection failed with `#lastError`, when its endpoint names one. */
+    #lastErrorPod: string | undefined;
     /** The resolver's note on the last list (why it may be stale, say): calls that fail on every endpoint carry it. */
     #resolutionNote = "";
     /** The Service of the last list's endpoints, for the same calls, or "". */
@@ -228,7 +230,11 @@ function createBalancerClasses(grpc: BalancerGrpc) {
         if (child === undefined) {
           pending.set(key, { endpoint, tier, options, note: resolutionNote });
           tier.pending++;
-        } else if (child.tier !== tier) moveToTier(child, tier);
+        } else {
+          // A pod that came back at the same address keeps its child: the pod's name is the new one's.
+          child.pod = endpoint.pod;
+          if (child.tier !== tier) moveToTier(child, tier);
+        }
       }
       this.#pending = pending;
       this.#resolutionNote = resolutionNote;
@@ -331,7 +337,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #addChild(key: string, endpoint: BalancedEndpoint, tier: Tier, options: object | undefined, note: string): void {
-      const child: Child = { leaf: undefined as unknown as Leaf, tier, state: IDLE, readyIndex: -1, calls: 0 };
+      const { pod } = endpoint;
+      const child: Child = { leaf: undefined as unknown as Leaf, tier, pod, state: IDLE, readyIndex: -1, calls: 0 };
       const departed = this.#departed.delete(key);
       const helper = experimental.createChildChannelControlHelper(this.#helper as never, {
         updateState: (state: number, picker: Picker, errorMessage?: string | null) => {
@@ -351,7 +358,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     }
 
     #setState(child: Child, state: number, errorMessage: string | null): void {
-      if (errorMessage) this.#lastError = leafError(errorMessage).trimEnd();
+      if (errorMessage) {
+        this.#lastError = leafError(errorMessage).trimEnd();
+        this.#lastErrorPod = child.pod;
+      }
       const { tier } = child;
       if (child.state === READY && state !== READY) {
         this.#helper.requestReresolution();
@@ -442,7 +452,8 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       const lastError = this.#lastError || "none";
       const advice = tlsNameAdvice(lastError, this.#authority) || tlsConnectionAdvice(lastError) ||
         podNetAdvice(lastError);
-      const details = `No connection to any endpoint${of}: last error: ${lastError}${advice}${note}`;
+      const pod = this.#lastError && this.#lastErrorPod ? ` (pod ${this.#lastErrorPod})` : "";
+      const details = `No connection to any endpoint${of}: last error: ${lastError}${pod}${advice}${note}`;
       if (this.#state === TRANSIENT_FAILURE && this.#errorMessage === details) return;
       this.#reportUnlessSettling(TRANSIENT_FAILURE, new experimental.UnavailablePicker({ details } as never), details);
     }
