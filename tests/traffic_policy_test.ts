@@ -16,7 +16,7 @@ import {
 } from "../src/selection/traffic_policy.ts";
 import { eventually } from "./_watch_helpers.ts";
 import { driveUntil, FakeClock, policyClock } from "./_fake_clock.ts";
-import { setTraceSink } from "../src/runtime/trace.ts";
+import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
 
 /** A DaemonSet-like Service: one pod per node, `conditions` per pod. */
 function agentSlice(pods: { node: string; ready?: boolean; serving?: boolean; terminating?: boolean }[]) {
@@ -233,12 +233,21 @@ Deno.test("createTrafficPolicyReader() keeps Local through a failed read, and re
   }
 });
 
-Deno.test("createTrafficPolicyReader() under Local with the client's node unknown gives every pod", async () => {
-  const local = reader([service({ internalTrafficPolicy: "Local" })]);
+Deno.test("createTrafficPolicyReader() under Local with the client's node unknown gives pods on every node, and says so truly", async () => {
+  const answer = service({ internalTrafficPolicy: "Local" });
+  const local = startReader(answer, { service: "agent-of-unknown-node", backoff: { initialMs: 5, maxMs: 10 } });
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
   try {
     await eventually(() => local.policy.current() !== undefined, "the answer");
     assert.equal(local.policy.policyFor(undefined), undefined);
+    assert.equal(warnings.length, 1, "one warning");
+    // Was "its calls go to every pod of it": a client whose ZONE is set still prefers its zone's pods (seen with
+    // kube-proxy's zone hints on a real control plane: calls went only to zone-a's pods).
+    assert.match(warnings[0], /its calls go to its pods on every node \(within the client's zone when the Service's /);
+    assert.doesNotMatch(warnings[0], /every pod/);
   } finally {
+    setWarningSink(previous);
     local.stop();
   }
 });

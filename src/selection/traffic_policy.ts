@@ -115,7 +115,8 @@ export interface TrafficPolicyReader {
   refresh(why: string, spaced?: boolean, changed?: boolean): void;
   /**
    * The policy a client at `node` gets: `Local` when the Service has it and the node is known; else `undefined`
-   * (every pod), with a warning, once per Service, when it has it and the node is unknown.
+   * (pods on every node, those of the client's zone preferred when topology applies), with a warning, once per
+   * Service, when it has it and the node is unknown.
    *
    * @param node The client's node, when known.
    * @returns `Local`, or `undefined`.
@@ -345,8 +346,9 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (node !== undefined) return "Local";
       warnOnce(
         ["internalTrafficPolicy", namespace, service],
-        `${name} has internalTrafficPolicy: Local, but this client's node is unknown, so its calls go to every pod ` +
-          "of it, not only to those on its node as kube-proxy would send them: set NODE_NAME from the Downward API " +
+        `${name} has internalTrafficPolicy: Local, but this client's node is unknown, so its calls go to its pods on ` +
+          "every node (within the client's zone when the Service's hints prefer it), not only to those on its node " +
+          "as kube-proxy would send them: set NODE_NAME from the Downward API " +
           "(env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]) or locality.node",
       );
       return undefined;

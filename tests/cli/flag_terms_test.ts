@@ -134,8 +134,8 @@ Deno.test("inFlagTerms() tells a CLI user with an unknown node under internalTra
   // Was: 'set NODE_NAME from the Downward API (env: [...]) or locality.node', a pod's spec and an option the CLI has
   // no flag of that name for (seen with kgr-resolver --once on a Local Service of a real control plane).
   const message = 'service "cart" in namespace "shop" has internalTrafficPolicy: Local, but this client\'s node is ' +
-    "unknown, so its calls go to every pod of it, not only to those on its node as kube-proxy would send them: set " +
-    "NODE_NAME from the Downward API (env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } " +
+    "unknown, so its calls go to its pods on every node (within the client's zone when the Service's hints prefer " +
+    "it), not only to those on its node as kube-proxy would send them: set NODE_NAME from the Downward API (env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } " +
     "}]) or locality.node";
   const shown = inFlagTerms(message);
   assert.ok(shown.endsWith("as kube-proxy would send them: pass --node with the client's node"), shown);
