@@ -25,6 +25,8 @@ export interface Selection {
   endpoints: ResolvedEndpoint[];
   /** How topology applied. */
   topology: TopologyMode;
+  /** Why `topology` is `none`, when it is for a reason (see `ClientSelection.topologyReason`). */
+  topologyReason: string | undefined;
   /** Changes only when the usable set or a field of its endpoints changes (a state that selects the same keeps it). */
   generation: number;
   /** Makes the next selection for this port cheaper. */
@@ -75,12 +77,13 @@ export function selectionFor(watch: SelectionSource, port: number | string, loca
   const { service, namespace } = watch;
   const options = { locality, memo, service, namespace, internalTrafficPolicy: policy, read };
   const chosen = selectForClient(watch.state!.slices, port, options);
-  const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = chosen;
+  const { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy } = chosen;
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
   const same = last !== undefined && sameSnapshot(last, chosen);
   const generation = same ? last!.generation : ++generations;
   const sent = same && last!.sent;
-  const selection: Selection = { version: watch.version, endpoints, topology, generation, memo, sent, read };
+  const { version } = watch;
+  const selection: Selection = { version, endpoints, topology, topologyReason, generation, memo, sent, read };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
   if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;

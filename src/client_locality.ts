@@ -32,7 +32,7 @@ import type { ClusterAccess } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { KubeApiError } from "./base/errors.ts";
 import { readNodeZone } from "./api/kube_api.ts";
-import { resolveLocality } from "./selection/locality.ts";
+import { declaredLocality, resolveLocality } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import { type Clock, systemClock } from "./runtime/clock.ts";
 import type { Locality } from "./selection/topology.ts";
@@ -42,6 +42,13 @@ import { trace, warnOnce } from "./runtime/trace.ts";
 export interface ClientLocality {
   /** The locality as known now. */
   readonly current: Locality;
+  /**
+   * Where the zone came from: `ZONE`, `locality.zone` (a mistyped one turns topology off: it is warned about), or
+   * the label of the node; `undefined` while the zone is unknown.
+   */
+  readonly zoneFrom: string | undefined;
+  /** Whether `options.locality` was given: `{}` turns topology off on purpose, which is not warned about. */
+  readonly explicit: boolean;
   /**
    * Adds a user, whose `onZone` runs when the zone becomes known later.
    *
@@ -224,10 +231,16 @@ async function readLocality(
   // Nobody uses the refused locality now: its timer is stopped until a user comes, who reads it again when due.
   let paused = false;
   let readWhenDue = () => {};
+  const declaredZone = declaredLocality(explicit).zone !== undefined;
   const locality: ClientLocality = {
     get current() {
       return current;
     },
+    get zoneFrom() {
+      if (current.zone === undefined) return undefined;
+      return declaredZone ? (explicit ? "locality.zone" : "ZONE") : `the label of node ${current.node}`;
+    },
+    explicit: explicit !== undefined,
     use(onZone) {
       users.add(onZone);
       if (paused) {

@@ -15,6 +15,7 @@ import { type EndpointSnapshot, sameSnapshot, type SnapshotContent, snapshotOf }
 import { ResolverError } from "./base/errors.ts";
 import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
+import { type LocalitySource, noteTopology } from "./_topology_notes.ts";
 import { runReflector } from "./watch/reflector.ts";
 import { asResolverError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
 import {
@@ -62,6 +63,10 @@ export interface EndpointListener {
 interface Subscriber {
   port: number | string | undefined;
   locality: Locality;
+  /** Where `locality` came from, once known. */
+  localitySource?: LocalitySource;
+  /** The topology last traced for it (see `_topology_notes.ts`). */
+  topologyTraced?: string;
   listener: EndpointListener;
   /** The `generation` of the last selection delivered. */
   generation?: number;
@@ -147,6 +152,7 @@ export function subscribeEndpoints(
         return fail(error);
       }
       subscriber.locality = locality.current;
+      subscriber.localitySource = locality;
       // A zone learnt later (the Node could not be read at first) applies to this subscriber's next selection.
       releaseLocality = locality.use(() => {
         subscriber.locality = locality.current;
@@ -426,6 +432,11 @@ function deliver(
   // The last endpoints go only if no later state brings endpoints back soon: a slice deleted and created again (by
   // a hand-written slice manager, or a test) is one change, and the moment between its two events no outage.
   if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
+  const { locality, localitySource: source, topologyTraced: traced } = subscriber;
+  if (source !== undefined) {
+    const note = { port, selection, locality, source, traced };
+    subscriber.topologyTraced = noteTopology(`service ${watch.service} in namespace ${watch.namespace}`, note);
+  }
   // The set is the one the subscriber has (a slice created again as it was): no change, though a state between, never
   // delivered (an empty set held back, or computed ahead of a delivery), gave it a new generation.
   if (previous?.port === port && sameSnapshot(previous.selection, selection)) {

@@ -19,6 +19,7 @@ import type { TrafficPolicyState } from "./traffic_policy.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
+import { noTopologyReason } from "./topology_reason.ts";
 
 /** Options of {@linkcode selectForClient}. */
 export interface ClientSelectionOptions {
@@ -73,6 +74,12 @@ export interface ClientSelection {
   endpoints: ResolvedEndpoint[];
   /** Which endpoints are preferred: those hinted for the client's node, for its zone, or (`none`) every one. */
   topology: TopologyMode;
+  /**
+   * Why `topology` is `none` (see `topology_reason.ts`): the client's locality is unknown, no pod has a hint, none
+   * is hinted for its zone...; `undefined` when topology applies, under `internalTrafficPolicy: Local`, or when no
+   * pod is usable.
+   */
+  topologyReason: string | undefined;
   /** Why `endpoints` is empty, and what to check; `undefined` when it is not. */
   emptyReason: string | undefined;
   /** Set when the port may not reach the pods: a number none of the slices has, say (see `EndpointSnapshot.portNote`). */
@@ -117,13 +124,15 @@ export function selectForClient(
       ? noLocalPodReason(usable, node, service, namespace)
       : `${noEndpointsReason(slices.values(), port, service, namespace, known)} (internalTrafficPolicy: Local: only ` +
         `pods on node ${node} are used)`;
-    return { endpoints, topology: "none", emptyReason, portNote, internalTrafficPolicy: "Local" };
+    const topologyReason = undefined;
+    return { endpoints, topology: "none", topologyReason, emptyReason, portNote, internalTrafficPolicy: "Local" };
   }
   const { endpoints, mode: topology } = preferEndpoints(usable, locality);
   const emptyReason = endpoints.length > 0
     ? undefined
     : noEndpointsReason(slices.values(), port, service, namespace, known);
-  return { endpoints, topology, emptyReason, portNote, internalTrafficPolicy: undefined };
+  const topologyReason = topology === "none" ? noTopologyReason(usable, locality) : undefined;
+  return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
 }
 
 /**

@@ -1,0 +1,102 @@
+/**
+ * What a subscriber is told of topology-aware routing: a trace line whenever the mode it gets, or the reason for
+ * `none`, changes (in the words the CLI uses, see `selection/topology_reason.ts`), and a warning on standard error
+ * where topology is off by what looks like a mistake: a zone set by hand that no hint names but one nearly does
+ * (`ZONE=zone-A` beside hints for `zone-a`), or no locality at all for a Service whose pods are hinted for zones.
+ * A zone that no hint names and none nearly does is a client in a zone without pods: kube-proxy falls back without a
+ * word there too, so it is only traced.
+ *
+ * @module
+ */
+
+import type { Selection } from "./_watch_selections.ts";
+import type { HintedEndpoint, Locality } from "./selection/topology.ts";
+import { clientWhereabouts, hintedZones, zoneMeant } from "./selection/topology_reason.ts";
+import { trace, warnOnce } from "./runtime/trace.ts";
+import { wordList } from "./base/_word_list.ts";
+import { refusedToRead } from "./runtime/files.ts";
+
+/** Where a subscriber's locality came from (see `ClientLocality`). */
+export interface LocalitySource {
+  /** `ZONE`, `locality.zone`, or the label of the node; `undefined` while the zone is unknown. */
+  zoneFrom: string | undefined;
+  /** Whether `options.locality` was given (`{}` turns topology off on purpose). */
+  explicit: boolean;
+}
+
+/** What {@linkcode noteTopology} needs of a subscriber and what it is given. */
+export interface TopologyNote {
+  /** The port it selects. */
+  port: number | string;
+  /** What it is given. */
+  selection: Pick<Selection, "topology" | "topologyReason" | "endpoints">;
+  /** Its locality. */
+  locality: Locality;
+  /** Where its locality came from. */
+  source: LocalitySource;
+  /** What was traced last for it ({@linkcode noteTopology}'s last result), `undefined` at first. */
+  traced: string | undefined;
+}
+
+/**
+ * Traces the topology a subscriber is given when it differs from the one traced last for it, and warns, once per
+ * Service and zone (or Service, for a client without locality) in the process, when it is off by what looks like a
+ * mistake (see the module's doc).
+ *
+ * @param name The Service, as messages name it (`service echo in namespace prod`).
+ * @param note The subscriber's port, selection, locality, and what was traced last for it.
+ * @returns What is traced now, to pass as `traced` next time.
+ *
+ * @example A client whose ZONE is mistyped
+ * ```ts
+ * import { noteTopology } from "./_topology_notes.ts";
+ * const hints = { forZones: ["zone-a"], forNodes: [] };
+ * const endpoints = [{ addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, hints, preferred: true }];
+ * const selection = { topology: "none" as const, topologyReason: "no ready pod is hinted for zone zone-A", endpoints };
+ * const source = { zoneFrom: "ZONE", explicit: false };
+ * const locality = { zone: "zone-A" };
+ * noteTopology("service echo in namespace prod", { port: "grpc", selection, locality, source, traced: undefined });
+ * // @kgr/resolver: no pod of service echo in namespace prod is hinted for this client's zone zone-A (from ZONE), ...
+ * ```
+ */
+export function noteTopology(name: string, note: TopologyNote): string {
+  const { port, selection, locality, source, traced } = note;
+  const { topology, topologyReason } = selection;
+  const now = topologyReason === undefined ? topology : `${topology} (${topologyReason})`;
+  if (now === traced) return now;
+  const where = clientWhereabouts(locality) ?? "client locality unknown";
+  trace(`${name}, port ${port}, ${where}: topology ${now}`);
+  if (topologyReason !== undefined) warnIfMistaken(name, selection.endpoints, locality, source);
+  return now;
+}
+
+/** Warns when topology is off for what looks like a mistake: a zone set by hand nearly hinted, or no locality. */
+function warnIfMistaken(
+  name: string,
+  endpoints: readonly HintedEndpoint[],
+  { zone, node }: Locality,
+  { zoneFrom, explicit }: LocalitySource,
+): void {
+  const hinted = hintedZones(endpoints);
+  if (hinted.length === 0) return;
+  const zones = `its pods are hinted for zone${hinted.length > 1 ? "s" : ""} ${wordList(hinted)}`;
+  // A Deno process refused NODE_NAME or ZONE was warned about that already (see `selection/locality.ts`).
+  if (zone === undefined && node === undefined && !explicit) {
+    if (["NODE_NAME", "ZONE"].some(refusedToRead)) return;
+    return warnOnce(
+      [`no locality for ${name}`],
+      `${name} prefers each client's own zone (${zones}), but this client's locality is unknown, so its calls go to ` +
+        "every zone: set NODE_NAME from the Downward API (env: [{ name: NODE_NAME, valueFrom: { fieldRef: " +
+        "{ fieldPath: spec.nodeName } } }]), or ZONE, or the locality option (locality: {} turns topology-aware " +
+        "routing off without this warning)",
+    );
+  }
+  if (zone === undefined || (zoneFrom !== "ZONE" && zoneFrom !== "locality.zone")) return;
+  const meant = zoneMeant(zone, hinted);
+  if (meant === undefined) return;
+  warnOnce(
+    [`zone ${zone} for ${name}`],
+    `no pod of ${name} is hinted for this client's zone ${zone} (from ${zoneFrom}), but ${zones}: did you mean ` +
+      `${meant}? Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone`,
+  );
+}

@@ -1,0 +1,144 @@
+/**
+ * Why topology-aware routing does not apply (mode `none`) to a client, in the words of kube-proxy's rule (see
+ * `topology.ts`): its locality is unknown, no pod is ready, not every ready pod has a hint, or no hint names its node
+ * or zone; and which hinted zone a client's zone that no hint names was likely meant to be. One text for the CLI's
+ * table and reports and for the resolver's trace.
+ *
+ * @module
+ */
+
+import { nearestName } from "../base/_nearest_name.ts";
+import type { HintedEndpoint, Locality } from "./topology.ts";
+
+/** What the reason needs of a usable pod: its readiness and hints, and its name (its address when it has none). */
+export interface TopologyCandidate extends HintedEndpoint {
+  /** The pod's name, when the slice names it. */
+  readonly podName?: string | undefined;
+  /** Its addresses: the first names a pod without a name. */
+  readonly addresses: readonly { readonly host: string }[];
+}
+
+/**
+ * Why topology applies to none of a Service's usable pods for a client, when the mode they give is `none`.
+ *
+ * @param usable The pods the mode was decided on: the usable ones (a subset draws from them too).
+ * @param locality The client's node and zone.
+ * @param zoneNote Why the client's zone is unknown, when the caller knows (the CLI: its Node has no zone label).
+ * @returns The reason, or `undefined` when no pod is usable (the empty set's reason says why).
+ *
+ * @example A client in a zone that no hint names
+ * ```ts
+ * import { noTopologyReason } from "./topology_reason.ts";
+ * const usable = [{ ready: true, hints: { forZones: ["zone-a"], forNodes: [] }, addresses: [{ host: "10.0.0.1" }] }];
+ * console.log(noTopologyReason(usable, { zone: "zone-A" })); // "no ready pod is hinted for zone zone-A"
+ * ```
+ */
+export function noTopologyReason(
+  usable: readonly TopologyCandidate[],
+  locality: Locality,
+  zoneNote?: string,
+): string | undefined {
+  const { zone, node } = locality;
+  if (zone === undefined && node === undefined) return "client locality unknown";
+  // No usable pod: the snapshot's empty reason says why, topology has nothing to add.
+  if (usable.length === 0) return undefined;
+  const ready = usable.filter((pod) => pod.ready);
+  if (ready.length === 0) return "no pod is ready; the serving-terminating fallback has no topology";
+  if (ready.every((pod) => pod.hints === undefined)) {
+    // The controller drops the hints of topology-mode Auto when a zone would get too few endpoints, or a Node
+    // lacks a zone or CPU: the annotation alone does not mean hints.
+    // Before 1.31 a Service has no trafficDistribution: v1.30 drops it without a word, v1.29 refuses it as unknown.
+    return "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; " +
+      "its topology-mode Auto annotation only while it can balance the zones)";
+  }
+  // Node hints are rare (PreferSameNode): their rule is named only when some pod has one.
+  const nodeHints = ready.some((pod) => (pod.hints?.forNodes.length ?? 0) > 0);
+  return [
+    ...(node !== undefined && nodeHints ? [hintReason(ready, "node", node)] : []),
+    zone === undefined ? `client zone unknown${zoneNote ? ` (${zoneNote})` : ""}` : hintReason(ready, "zone", zone),
+  ].join("; ");
+}
+
+/**
+ * The zones that a Service's ready pods are hinted for, sorted.
+ *
+ * @param endpoints The Service's pods.
+ * @returns The zones their hints name; none when no ready pod has a zone hint.
+ *
+ * @example
+ * ```ts
+ * import { hintedZones } from "./topology_reason.ts";
+ * const hints = (zone: string) => ({ forZones: [zone], forNodes: [] });
+ * console.log(hintedZones([{ ready: true, hints: hints("b") }, { ready: true, hints: hints("a") }])); // ["a", "b"]
+ * ```
+ */
+export function hintedZones(endpoints: readonly HintedEndpoint[]): string[] {
+  const zones = new Set<string>();
+  for (const { ready, hints } of endpoints) {
+    if (!ready || !hints) continue;
+    for (const zone of hints.forZones) zones.add(zone);
+  }
+  return [...zones].sort();
+}
+
+/**
+ * The hinted zone that a client's zone, which no hint names, was likely meant to be: the same but for case, or the
+ * one that `nearestName()` finds, unless the two differ only in their last character (`eu-west-1d` beside
+ * `eu-west-1a` is a sibling zone without pods, where kube-proxy falls back without a word, not a typo).
+ *
+ * @param zone The client's zone.
+ * @param hinted The zones the Service's hints name (see {@linkcode hintedZones}).
+ * @returns The zone meant, or `undefined` when `zone` is hinted, or none is a near miss.
+ *
+ * @example
+ * ```ts
+ * import { zoneMeant } from "./topology_reason.ts";
+ * console.log(zoneMeant("zone-A", ["zone-a", "zone-b"])); // "zone-a"
+ * console.log(zoneMeant("zone-c", ["zone-a"])); // undefined: a zone without pods
+ * ```
+ */
+export function zoneMeant(zone: string, hinted: readonly string[]): string | undefined {
+  if (hinted.includes(zone)) return undefined;
+  const meant = nearestName(zone, hinted);
+  if (meant === undefined || meant.toLowerCase() === zone.toLowerCase()) return meant;
+  const sibling = meant.length === zone.length && meant.slice(0, -1) === zone.slice(0, -1);
+  return sibling ? undefined : meant;
+}
+
+/**
+ * Where the client says it is, as the CLI prints it after the topology and the resolver's trace names it.
+ *
+ * @param locality The client's zone and node.
+ * @returns `client in zone a, on node n1`, `client on node n1`, or `undefined` when neither is known.
+ *
+ * @example
+ * ```ts
+ * import { clientWhereabouts } from "./topology_reason.ts";
+ * console.log(clientWhereabouts({ zone: "a", node: "n1" })); // "client in zone a, on node n1"
+ * ```
+ */
+export function clientWhereabouts({ zone, node }: Locality): string | undefined {
+  const where = [zone !== undefined && `in zone ${zone}`, node !== undefined && `on node ${node}`].filter(Boolean);
+  return where.length > 0 ? `client ${where.join(", ")}` : undefined;
+}
+
+/** Why the ready pods' hints of one kind do not name ours: not every one has such a hint, or none names ours. */
+function hintReason(ready: readonly TopologyCandidate[], kind: "node" | "zone", ours: string): string {
+  const names = (pod: TopologyCandidate) => (kind === "node" ? pod.hints?.forNodes : pod.hints?.forZones) ?? [];
+  const unhinted = ready.filter((pod) => names(pod).length === 0);
+  if (unhinted.length > 0) {
+    const have = unhinted.length === 1 ? "has" : "have";
+    return `${unhinted.length} of ${ready.length} ready pods ${have} no ${kind} hint (${podNames(unhinted)})`;
+  }
+  // Ready, as only ready pods count (and the controller drops the hints of the others).
+  return `no ready pod is hinted for ${kind} ${ours}`;
+}
+
+/** The most pods a reason names: the rest are counted. */
+const NAMED_PODS = 3;
+
+/** Which pods, by name (their address when the slice names none): the first few, then how many more. */
+function podNames(pods: readonly TopologyCandidate[]): string {
+  const names = pods.slice(0, NAMED_PODS).map((pod) => pod.podName ?? pod.addresses[0].host);
+  return pods.length > NAMED_PODS ? `${names.join(", ")} and ${pods.length - NAMED_PODS} more` : names.join(", ");
+}

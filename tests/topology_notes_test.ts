@@ -1,0 +1,176 @@
+// What a client is told when topology-aware routing is off: the trace says each change of its mode and the reason,
+// in the CLI's words, and standard error says it once when it looks like a mistake (a zone set by hand that a hinted
+// zone nearly matches, or no locality at all), not for a client in a zone without pods, where kube-proxy falls back
+// without a word too.
+import assert from "node:assert/strict";
+import { type EndpointSnapshot, type Locality, watchEndpoints } from "../mod.ts";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
+import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
+import { zoneMeant } from "../src/selection/topology_reason.ts";
+
+/** A Service `service` in shop with a pod in each of zone-a and zone-b, hinted for its zone unless `hinted` is false. */
+function applyZoned(server: FakeApiServer, service: string, hinted = true): void {
+  server.applySlice(endpointSlice({
+    namespace: "shop",
+    service,
+    ...(hinted ? { trafficDistribution: "PreferSameZone" as const } : {}),
+    port: { name: "grpc", port: 80 },
+    endpoints: [{ ip: "10.0.0.1", pod: `${service}-a`, zone: "zone-a" }, {
+      ip: "10.0.0.2",
+      pod: `${service}-b`,
+      zone: "zone-b",
+    }],
+  }));
+}
+
+/**
+ * Follows `service` in shop at `locality` (`undefined`: none given) until a snapshot that `last` accepts (5 s at
+ * most), with `whileFollowing` run after the first; returns the traces and warnings meanwhile.
+ */
+async function follow(
+  server: FakeApiServer,
+  service: string,
+  locality: Locality | undefined,
+  last: (snapshot: EndpointSnapshot) => boolean = () => true,
+  whileFollowing: () => void = () => {},
+): Promise<{ traces: string[]; warnings: string[] }> {
+  const traces: string[] = [];
+  const warnings: string[] = [];
+  const previousTrace = setTraceSink((text) => traces.push(text));
+  const previousWarning = setWarningSink((text) => warnings.push(text));
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(), 5000);
+  try {
+    let first = true;
+    for await (
+      const snapshot of watchEndpoints(`kubernetes:///${service}.shop:grpc`, {
+        cluster: { kubeconfig: server.kubeconfig() },
+        ...(locality === undefined ? {} : { locality }),
+        signal: controller.signal,
+      })
+    ) {
+      if (last(snapshot)) break;
+      if (first) whileFollowing();
+      first = false;
+    }
+  } finally {
+    clearTimeout(timeout);
+    setTraceSink(previousTrace);
+    setWarningSink(previousWarning);
+  }
+  return { traces, warnings };
+}
+
+const topologyLines = (traces: string[]) => traces.filter((line) => line.includes(": topology "));
+
+Deno.test("a zone mistyped in the locality option is traced with the CLI's reason and warned about once, with the zone meant", async () => {
+  const server = await startFakeApiServer();
+  try {
+    applyZoned(server, "typo");
+    const { traces, warnings } = await follow(server, "typo", { zone: "zone-A" });
+    assert.deepEqual(topologyLines(traces), [
+      "service typo in namespace shop, port grpc, client in zone zone-A: topology none (no ready pod is hinted for " +
+      "zone zone-A)",
+    ]);
+    assert.deepEqual(warnings, [
+      "no pod of service typo in namespace shop is hinted for this client's zone zone-A (from locality.zone), but " +
+      "its pods are hinted for zones zone-a and zone-b: did you mean zone-a? Until locality.zone names a hinted zone " +
+      "exactly, its calls go to every zone",
+    ]);
+    const again = await follow(server, "typo", { zone: "zone-A" });
+    assert.deepEqual(again.warnings, [], "once per Service, zone and process");
+    assert.equal(topologyLines(again.traces).length, 1, "traced for each channel");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a zone mistyped in ZONE is warned about, naming ZONE", async () => {
+  const server = await startFakeApiServer();
+  const before = Deno.env.get("ZONE");
+  Deno.env.set("ZONE", "zon-b");
+  try {
+    applyZoned(server, "typo-env");
+    const { warnings } = await follow(server, "typo-env", undefined);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /this client's zone zon-b \(from ZONE\), .*: did you mean zone-b\? Until ZONE names/);
+  } finally {
+    if (before === undefined) Deno.env.delete("ZONE");
+    else Deno.env.set("ZONE", before);
+    await server.close();
+  }
+});
+
+Deno.test("a client in a zone without pods is only traced: kube-proxy falls back without a word too", async () => {
+  const server = await startFakeApiServer();
+  try {
+    applyZoned(server, "elsewhere");
+    const { traces, warnings } = await follow(server, "elsewhere", { zone: "zone-c" });
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(topologyLines(traces), [
+      "service elsewhere in namespace shop, port grpc, client in zone zone-c: topology none (no ready pod is hinted " +
+      "for zone zone-c)",
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("a client without locality on a Service hinted for zones is warned about once, with what to set; locality: {} is not", async () => {
+  const server = await startFakeApiServer();
+  const before = { NODE_NAME: Deno.env.get("NODE_NAME"), ZONE: Deno.env.get("ZONE") };
+  Deno.env.delete("NODE_NAME");
+  Deno.env.delete("ZONE");
+  try {
+    applyZoned(server, "nowhere");
+    const off = await follow(server, "nowhere", {});
+    assert.deepEqual(off.warnings, [], "locality: {} turns topology off on purpose");
+    assert.deepEqual(topologyLines(off.traces), [
+      "service nowhere in namespace shop, port grpc, client locality unknown: topology none (client locality unknown)",
+    ]);
+    const { warnings } = await follow(server, "nowhere", undefined);
+    assert.deepEqual(warnings, [
+      "service nowhere in namespace shop prefers each client's own zone (its pods are hinted for zones zone-a and " +
+      "zone-b), but this client's locality is unknown, so its calls go to every zone: set NODE_NAME from the " +
+      "Downward API (env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]), or ZONE, " +
+      "or the locality option (locality: {} turns topology-aware routing off without this warning)",
+    ]);
+    applyZoned(server, "unhinted", false);
+    assert.deepEqual((await follow(server, "unhinted", undefined)).warnings, [], "no hints: nothing to prefer");
+  } finally {
+    for (const [name, value] of Object.entries(before)) if (value !== undefined) Deno.env.set(name, value);
+    await server.close();
+  }
+});
+
+Deno.test("the trace says each change of a client's topology and its reason", async () => {
+  const server = await startFakeApiServer();
+  try {
+    applyZoned(server, "changing");
+    const { traces } = await follow(
+      server,
+      "changing",
+      { zone: "zone-a" },
+      (snapshot) => snapshot.topology === "none",
+      () => applyZoned(server, "changing", false),
+    );
+    assert.deepEqual(topologyLines(traces), [
+      "service changing in namespace shop, port grpc, client in zone zone-a: topology zone",
+      "service changing in namespace shop, port grpc, client in zone zone-a: topology none (no pod has a topology " +
+      "hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation " +
+      "only while it can balance the zones))",
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("zoneMeant() names a zone that differs in case or by a typo, not a sibling zone without pods", () => {
+  assert.equal(zoneMeant("zone-A", ["zone-a", "zone-b"]), "zone-a");
+  assert.equal(zoneMeant("zon-a", ["zone-a", "zone-b"]), "zone-a");
+  assert.equal(zoneMeant("eu-west-1", ["eu-west-1a"]), "eu-west-1a");
+  assert.equal(zoneMeant("zone-a", ["zone-a"]), undefined, "hinted");
+  assert.equal(zoneMeant("zone-c", ["zone-a"]), undefined, "a sibling zone");
+  assert.equal(zoneMeant("eu-west-1d", ["eu-west-1a", "eu-west-1b"]), undefined, "a sibling zone");
+  assert.equal(zoneMeant("us-east-1a", ["eu-west-1a"]), undefined, "too far");
+});
