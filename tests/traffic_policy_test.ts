@@ -252,6 +252,30 @@ Deno.test("createTrafficPolicyReader() under Local with the client's node unknow
   }
 });
 
+Deno.test("createTrafficPolicyReader() warns once for each Local Service whose client's node is unknown, whatever others were warned about", async () => {
+  const local = service({ internalTrafficPolicy: "Local" });
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
+  const readers = [["agent-x", "prod-x"], ["cart-x", "shop-x"], ["cart-x", "prod-x"], ["agent-x", "prod-x"]].map((
+    [name, namespace],
+  ) => startReader(local, { service: name, namespace, backoff: { initialMs: 5, maxMs: 10 } }));
+  try {
+    for (const { policy } of readers) {
+      await eventually(() => policy.current() !== undefined, "the answer");
+      policy.policyFor(undefined);
+    }
+    // Was two: cart-x in prod-x matched the keys of the two before it, one each.
+    assert.deepEqual(warnings.map((text) => /^service (\S+ in namespace \S+)/.exec(text)?.[1]), [
+      "agent-x in namespace prod-x",
+      "cart-x in namespace shop-x",
+      "cart-x in namespace prod-x",
+    ]);
+  } finally {
+    setWarningSink(previous);
+    for (const { stop } of readers) stop();
+  }
+});
+
 /** Follows `agent.prod:grpc` from a client on `node`. */
 function followAgent(api: FakeApiServer, node: string | undefined, server = api.url) {
   const controller = new AbortController();

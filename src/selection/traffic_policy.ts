@@ -345,7 +345,8 @@ export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): 
       if (state?.policy !== "Local") return undefined;
       if (node !== undefined) return "Local";
       warnOnce(
-        ["internalTrafficPolicy", namespace, service],
+        // One key: each of three was warned once (agent in prod, cart in shop, then cart in prod said nothing).
+        [`internalTrafficPolicy of ${namespace}/${service}`],
         `${name} has internalTrafficPolicy: Local, but this client's node is unknown, so its calls go to its pods on ` +
           "every node (within the client's zone when the Service's hints prefer it), not only to those on its node " +
           "as kube-proxy would send them: set NODE_NAME from the Downward API " +
