@@ -443,10 +443,16 @@ const ERRORS: [string, string, string][] = [
     "a / in the service",
     'unexpected "/" in "svc/extra"',
   ],
+  // Was: 'unexpected "/" in "svc.ns:80/": use "kubernetes:///svc.ns:port"', which did not say the "/" was the fault.
   [
     "kubernetes:///svc.ns:80/",
     "a trailing / after the endpoint",
-    'unexpected "/" in "svc.ns:80/"',
+    'unexpected "/" at the end of "svc.ns:80/": remove the trailing "/", as in "kubernetes:///svc.ns:80"',
+  ],
+  [
+    "k8s://ns/svc:grpc/",
+    "a trailing / after the service of an authority namespace",
+    'remove the trailing "/", as in "k8s://ns/svc:grpc"',
   ],
   [
     "kubernetes:////svc",

@@ -194,9 +194,9 @@ export function parseTarget(target: string): Target {
   const slash = rest.indexOf("/");
   const authority = slash === -1 ? rest : rest.slice(0, slash);
   const path = slash === -1 ? "" : rest.slice(slash + 1);
-  if (authority === "") return parseEndpoint(scheme, path, undefined, fail);
+  if (authority === "") return parseEndpoint(scheme, path, undefined, fail, target);
   if (!authority.includes(":") && path !== "") {
-    return parseEndpoint(scheme, path, authority, fail);
+    return parseEndpoint(scheme, path, authority, fail, target);
   }
   if (path !== "") {
     fail(
@@ -205,7 +205,7 @@ export function parseTarget(target: string): Target {
       }: use "${scheme}:///svc.ns:port" or "${scheme}://ns/svc:port"`,
     );
   }
-  return parseEndpoint(scheme, authority, undefined, fail);
+  return parseEndpoint(scheme, authority, undefined, fail, target);
 }
 
 /**
@@ -342,14 +342,24 @@ function isIpv6Address(text: string): boolean {
 
 /**
  * Parses `svc[.ns[.svc[.cluster-domain]]][:port]`; with `namespace` (the
- * authority of `scheme://ns/svc:port`) only `svc[:port]`.
+ * authority of `scheme://ns/svc:port`) only `svc[:port]`; `input` is the
+ * whole target, which `text` ends.
  */
 function parseEndpoint(
   scheme: string,
   text: string,
   namespace: string | undefined,
   fail: Fail,
+  input: string,
 ): Target {
+  if (text.endsWith("/") && text.indexOf("/") === text.length - 1) {
+    // The endpoint is the target's last part: the target without its last character is the one meant.
+    fail(
+      `unexpected "/" at the end of ${JSON.stringify(text)}: remove the trailing "/", as in ${
+        JSON.stringify(input.slice(0, -1))
+      }`,
+    );
+  }
   if (text.includes("/")) {
     fail(
       `unexpected "/" in ${JSON.stringify(text)}: use "${scheme}:///svc.ns:port"`,
