@@ -83,7 +83,7 @@ Deno.test("statusError() for a namespaced 403 says that a namespace that does no
   const error = statusError(subject, access, response, status, false);
   assert.match(
     error.message,
-    /grant "list" in namespace "prdo" with a Role and RoleBinding; if there is no namespace "prdo" \(it gets this 403 too\), fix the namespace \(server said:/,
+    /grant "list" in namespace "prdo" with a Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack, and writes the Role and RoleBinding to apply\); if there is no namespace "prdo" \(it gets this 403 too\), fix the namespace \(server said:/,
   );
 });
 

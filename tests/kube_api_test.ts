@@ -75,6 +75,11 @@ Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, 
       list.message,
       /: grant "list" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
     );
+    // Was only in the watch's 403: the list's, the first a new user meets, did not point to check.
+    assert.match(
+      list.message,
+      /Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack, and writes the Role and RoleBinding to apply\); if there is no namespace "prod"/,
+    );
     // A watch served since the last LIST, then refused: no LIST speaks for the namespace (one deleted since, with its
     // Role, gets this 403 too).
     api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["list", "watch"] }] });

@@ -20,6 +20,14 @@ import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { withoutCredentials } from "./without_credentials.ts";
 import { printable } from "../base/printable.ts";
 
+/**
+ * What a 403 of a namespace's slices adds, in parentheses, to the grant it asks for: the command that names what is
+ * missing and writes the fix (`check` itself leaves it out of its report).
+ */
+export const CHECK_ADVICE: string =
+  "kgr-resolver check TARGET names the grants these credentials lack, and writes the Role and " +
+  "RoleBinding to apply";
+
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
 
@@ -305,11 +313,8 @@ export function statusError(
     // a LIST that just answered there can: the namespace exists, and only the watch is not granted.
     const scope = namespace === undefined
       ? "with a ClusterRole and ClusterRoleBinding"
-      : listed
-      ? `in namespace "${namespace}" with a Role and RoleBinding (kgr-resolver check TARGET names the grants these ` +
-        "credentials lack, and writes the Role and RoleBinding to apply)"
-      : `in namespace "${namespace}" with a Role and RoleBinding; if there is no namespace "${namespace}" (it gets ` +
-        "this 403 too), fix the namespace";
+      : `in namespace "${namespace}" with a Role and RoleBinding (${CHECK_ADVICE})` +
+        (listed ? "" : `; if there is no namespace "${namespace}" (it gets this 403 too), fix the namespace`);
     const listOnly = listed ? "they may list these objects (a LIST just answered) but not watch them: " : "";
     advice = `forbidden (403) for the credentials from ${access.source}: ${listOnly}grant ${grant} ${scope}${said}`;
   } else if (code === 404) {

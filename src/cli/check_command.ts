@@ -12,6 +12,7 @@
 import { missingNamespaceReason } from "../selection/no_endpoints_reason.ts";
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
+import { CHECK_ADVICE } from "../api/api_errors.ts";
 import { defaultNamespaceNote } from "../cluster/namespace_note.ts";
 import { declaredLocality } from "../selection/locality.ts";
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
@@ -304,8 +305,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         "resolve",
         missingNamespaceReason(namespace, fix),
       );
-    } else if (resolved instanceof ResolverError) say("FAILED", "resolve", resolved.message);
-    else if (noPod) {
+    } else if (resolved instanceof ResolverError) {
+      // A 403's pointer to check is the report itself.
+      say("FAILED", "resolve", resolved.message.replace(` (${CHECK_ADVICE})`, ""));
+    } else if (noPod) {
       // Each pod's own reason, unless they all have the same one (a port name the slices lack).
       const reasons = new Set(resolved.pods!.map((pod) => pod.message));
       const pods = reasons.size > 1 ? ` (${podList(resolved)})` : "";
