@@ -157,8 +157,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     let username: string | undefined;
     let credentialsObtained = false;
     // The server names the user acted as; the grants below are that user's.
-    const sayUser = (name: string) =>
-      say("ok", "user", access.impersonate === undefined ? name : `${name} (impersonated: as in ${access.source})`);
+    const sayUser = (name: string) => {
+      const impersonated = access.impersonate === undefined ? "" : ` (impersonated: as in ${access.source})`;
+      const foreign = foreignAccountNote(name, namespace);
+      say("ok", "user", `${name}${impersonated}${foreign === undefined ? "" : ` (${foreign})`}`);
+    };
     // A 403 to the review, asked once more after resolving: a restarting API server refuses every request until its
     // RBAC caches are filled, and resolving waits that out.
     let refusedReview: KubeApiError | undefined;
@@ -382,6 +385,17 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     stopInterrupt();
     client.close();
   }
+}
+
+/**
+ * A note for a ServiceAccount of another namespace than the target's: a RoleBinding for it works, but a client meant
+ * to run in the target's namespace may simply run as the wrong one.
+ */
+function foreignAccountNote(username: string, namespace: string): string | undefined {
+  const subject = subjectOf(username);
+  if (subject.kind !== "ServiceAccount" || subject.namespace === namespace) return undefined;
+  return `a ServiceAccount of namespace ${subject.namespace}, not ${namespace}: if the client runs in ${namespace}, ` +
+    "it may use the wrong identity; check its pod's serviceAccountName, or the kubeconfig's user";
 }
 
 /**

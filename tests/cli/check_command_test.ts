@@ -270,3 +270,26 @@ Deno.test("check with --namespace and a target without one says the namespace co
     /target service cart in namespace shop \(the target names no namespace, so it comes from --namespace\)/,
   );
 });
+
+Deno.test("check notes that a ServiceAccount of another namespace than the target's may be the wrong identity", async () => {
+  // Was "ok user system:serviceaccount:other:foreign" and a RoleBinding for it, without a word on the namespaces.
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+  }));
+  api.setAccess({ username: "system:serviceaccount:other:foreign", rules: [] });
+  const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
+  assert.equal(code, 1, stdout);
+  assert.match(
+    stdout,
+    /\nok +user +system:serviceaccount:other:foreign \(a ServiceAccount of namespace other, not shop: if the client runs in shop, it may use the wrong identity; .*\)\n/,
+  );
+  // The RoleBinding stays valid for it.
+  assert.match(stdout, /\n {2}- kind: ServiceAccount\n {4}name: foreign\n {4}namespace: other\n/);
+  api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [] });
+  assert.match((await check(kubeconfig, "kubernetes:///cart.shop:grpc")).stdout, /\nok +user +\S+checkout\n/);
+});
