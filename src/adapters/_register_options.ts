@@ -6,7 +6,7 @@
  */
 
 import type { WatchSettings } from "../watch_settings.ts";
-import { isUriScheme } from "../base/target.ts";
+import { DEFAULT_SCHEME, isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, unknownBalancerOption } from "./_balancer_config.ts";
 import type { BalancerGrpc } from "./_balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
@@ -171,7 +171,7 @@ export function checkRegisterOptions(options: RegisterOptions): string {
     );
   }
   checkWatchSettings(options);
-  const scheme = options.scheme === undefined ? "kubernetes" : options.scheme;
+  const scheme = options.scheme === undefined ? DEFAULT_SCHEME : options.scheme;
   if (!isUriScheme(scheme)) {
     // grpc-js would register it anyway, and send the targets meant for it to its DNS resolver.
     throw new TypeError(

@@ -43,6 +43,17 @@ import { ipAddressBytes } from "./ip_address.ts";
 import { USERINFO_PROBLEM } from "./_target_userinfo.ts";
 
 /**
+ * The scheme `register()` registers when its options name none: the one channels reach the resolver by, unless
+ * they register another. grpc-js matches schemes as written, so `KUBERNETES:///...` is another scheme.
+ *
+ * @example
+ * ```ts ignore
+ * parseTarget("kubernetes:///echo.prod:grpc").scheme === DEFAULT_SCHEME; // true
+ * ```
+ */
+export const DEFAULT_SCHEME = "kubernetes";
+
+/**
  * A parsed target: the Kubernetes service to resolve, and which of its ports.
  *
  * @example The target `kubernetes:///api.prod:grpc`

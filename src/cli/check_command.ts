@@ -37,6 +37,7 @@ import { byCountThenText } from "./pod_reasons.ts";
 import { unusedByZone } from "./unused_zones.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 import { wordList } from "../base/_word_list.ts";
+import { schemeAdvice } from "./scheme_advice.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -153,6 +154,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
     const origin = command.target.namespace === undefined ? ` (${defaultNamespaceNote(access)})` : "";
     say("ok", "target", `service ${command.target.service} in namespace ${namespace}${origin}`);
+    // The resolver answers any scheme; a channel only the one it was registered with: a doubt, as the CLI cannot
+    // know what its clients register.
+    const scheme = schemeAdvice(command.input, command.target);
+    if (scheme !== undefined) say("unknown", "scheme", scheme);
 
     let username: string | undefined;
     let credentialsObtained = false;
@@ -335,6 +340,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const topology = resolved instanceof ResolverError || noPod ? undefined : topologyStep(resolved);
     if (topology) say(topology.verdict, "topology", topology.detail);
     const doubts = [
+      ...(scheme ? ["scheme"] : []),
       ...(portNote ? ["port"] : []),
       ...(external ? ["service"] : []),
       ...(topology?.verdict === "unknown" ? ["topology"] : []),

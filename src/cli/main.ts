@@ -19,6 +19,7 @@ import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
 import { helpText } from "./help.ts";
 import { runWatch } from "./watch_command.ts";
+import { schemeAdvice } from "./scheme_advice.ts";
 import { printableLines } from "./terminal.ts";
 
 /** The period of the timer that only holds the process (about 12 days: it never needs to fire). */
@@ -62,6 +63,9 @@ export async function runCli(cli: CliProcess): Promise<number> {
       const { namespace: _ignored, ...cluster } = command.cluster;
       command = { ...command, cluster };
     }
+    // check says it in a step of its report.
+    const scheme = command.kind === "watch" ? schemeAdvice(command.input, command.target) : undefined;
+    if (scheme !== undefined) cli.stderr.write(`kgr-resolver: warning: ${scheme}\n`);
     switch (command.kind) {
       case "help":
         cli.stdout.write(helpText(cli.stdout.size()?.columns));

@@ -251,6 +251,19 @@ export const scenarios = {
         other.stderr,
         `kgr-resolver: warning: --namespace other is ignored: the target ${TARGET} names its namespace, e2e\n`,
       );
+      // A scheme that grpc-js channels of register() do not reach: followed, with a warning that says so.
+      const capitals = await runCli(cli, [
+        "--once",
+        "--kubeconfig",
+        cluster.kubeconfig,
+        TARGET.replace("kubernetes", "KUBERNETES"),
+      ]);
+      assert.equal(capitals.code, 0, capitals.stderr);
+      assert.match(capitals.stdout, / e2e\/echo rv \d+ /);
+      assert.match(
+        capitals.stderr,
+        /^kgr-resolver: warning: the scheme "KUBERNETES" is not "kubernetes", .*; did you mean kubernetes:\/\/\/echo\.e2e:grpc\?\n$/,
+      );
       // check's cluster line does not say the ignored flag was used.
       const otherCheck = await runCli(cli, ["check", "--kubeconfig", cluster.kubeconfig, "-n", "other", TARGET]);
       assert.equal(otherCheck.code, 0, otherCheck.stdout);

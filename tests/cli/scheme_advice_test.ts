@@ -1,0 +1,107 @@
+// A target whose scheme is not `kubernetes` resolves in the CLI, as in the library, but a channel of register() with
+// its default scheme sends it to grpc-js's DNS resolver: `--once`, the live table and `check` say so.
+import assert from "node:assert/strict";
+import { endpointSlice } from "../../testing.ts";
+import { parseTarget } from "../../src/base/target.ts";
+import { schemeAdvice } from "../../src/cli/scheme_advice.ts";
+import { runCli } from "../../src/cli/main.ts";
+import type { CliOutput } from "../../src/runtime/cli_process.ts";
+import { startFakeCluster } from "./_cluster.mjs";
+
+const advice = (input: string) => schemeAdvice(input, parseTarget(input));
+
+Deno.test("schemeAdvice() says nothing of the default scheme", () => {
+  assert.equal(advice("kubernetes:///echo.shop:grpc"), undefined);
+  assert.equal(advice("kubernetes://shop/echo:grpc"), undefined);
+});
+
+Deno.test("schemeAdvice() gives the target meant for a scheme that differs from kubernetes by case or a typo", () => {
+  for (const scheme of ["KUBERNETES", "Kubernetes", "kuberentes", "kubernets"]) {
+    const text = advice(`${scheme}://shop/echo:grpc`)!;
+    assert.ok(text.startsWith(`the scheme "${scheme}" is not "kubernetes", `), text);
+    assert.match(text, /schemes are case-sensitive/);
+    assert.ok(
+      text.includes(`"Name resolution failed for target dns:${scheme}://shop/echo:grpc"`),
+      text,
+    );
+    assert.ok(text.endsWith("; did you mean kubernetes://shop/echo:grpc?"), text);
+  }
+});
+
+Deno.test("schemeAdvice() names the register() option that a custom scheme needs, and does not refuse it", () => {
+  const text = advice("k8s:///echo.shop:grpc")!;
+  assert.match(text, /^the scheme "k8s" is not "kubernetes", the one register\(\) takes by default, /);
+  assert.match(text, /channels resolve it only after register\(\{ scheme: "k8s" \}\)/);
+  assert.doesNotMatch(text, /did you mean/);
+});
+
+/** The CLI with `args` in this process against the fake cluster: its exit code, and what it wrote. */
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
+  const code = await runCli({
+    args,
+    env: () => undefined,
+    stdout: output((text) => stdout += text),
+    stderr: output((text) => stderr += text),
+    onInterrupt: () => () => {},
+    exit: () => Promise.reject(new Error("not in tests")),
+  });
+  return { code, stdout, stderr };
+}
+
+async function shopCluster() {
+  const cluster = await startFakeCluster();
+  cluster.api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "echo",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
+  }));
+  return cluster;
+}
+
+Deno.test("kgr-resolver --once on a misspelt scheme lists the pods and warns that channels fail on it", async () => {
+  // Was: the pods, exit 0, and nothing on standard error, while a grpc-js channel failed with "Name resolution
+  // failed for target dns:kuberentes:///echo.shop:grpc".
+  await using cluster = await shopCluster();
+  for (const scheme of ["kuberentes", "KUBERNETES"]) {
+    const { code, stdout, stderr } = await run([
+      "--once",
+      "--kubeconfig",
+      cluster.kubeconfig,
+      `${scheme}:///echo.shop:grpc`,
+    ]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, / echo-0 10\.0\.0\.1:50051/);
+    assert.match(
+      stderr,
+      new RegExp(
+        `^kgr-resolver: warning: the scheme "${scheme}" is not "kubernetes", .*; did you mean ` +
+          "kubernetes:///echo\\.shop:grpc\\?\\n$",
+      ),
+    );
+  }
+  const plain = await run(["--once", "--kubeconfig", cluster.kubeconfig, "kubernetes:///echo.shop:grpc"]);
+  assert.equal(plain.stderr, "");
+});
+
+Deno.test("check on another scheme than kubernetes ends in ok with a scheme step to read, not a plain ok", async () => {
+  // Was: "ok: KUBERNETES:///echo.shop:grpc resolves with these credentials", a target no default channel resolves.
+  await using cluster = await shopCluster();
+  const near = await run(["check", "--kubeconfig", cluster.kubeconfig, "KUBERNETES:///echo.shop:grpc"]);
+  assert.equal(near.code, 0, near.stdout);
+  assert.match(
+    near.stdout,
+    /\nok +target +service echo in namespace shop\nunknown +scheme +the scheme "KUBERNETES" is not "kubernetes", .*; did you mean kubernetes:\/\/\/echo\.shop:grpc\?\n/,
+  );
+  assert.match(
+    near.stdout,
+    /\nok: KUBERNETES:\/\/\/echo\.shop:grpc resolves with these credentials; see the scheme step above\n$/,
+  );
+  const custom = await run(["check", "--kubeconfig", cluster.kubeconfig, "k8s:///echo.shop:grpc"]);
+  assert.equal(custom.code, 0, custom.stdout);
+  assert.match(custom.stdout, /\nunknown +scheme +.*register\(\{ scheme: "k8s" \}\)/);
+  assert.equal(custom.stderr, "");
+});
