@@ -65,6 +65,8 @@ export interface WatchCommand {
 export interface CheckCommand extends Omit<WatchCommand, "kind" | "once" | "json"> {
   /** The command. */
   kind: "check";
+  /** `--yaml`: only the Role and RoleBinding on standard output, for `kubectl apply -f -`; the report on standard error. */
+  yaml: boolean;
 }
 
 /** What the command line asks for. */
@@ -84,7 +86,7 @@ const VALUE_FLAGS = new Set([
   "--subset-size",
   "--subset-seed",
 ]);
-const SWITCHES = new Set(["--once", "--json", "--no-protobuf", "-h", "--help", "--version"]);
+const SWITCHES = new Set(["--once", "--json", "--yaml", "--no-protobuf", "-h", "--help", "--version"]);
 /** The commands, the default first. */
 const COMMANDS = ["watch", "check"];
 
@@ -218,6 +220,13 @@ export function parseArgs(args: readonly string[]): CliCommand {
         `snapshot${json ? " in JSON" : ""}, run kgr-resolver --once${json ? " --json" : ""} TARGET`,
     );
   }
+  const yaml = switches.has("--yaml");
+  if (!check && yaml) {
+    throw new UsageError(
+      "Cannot use --yaml without check: it prints the Role and RoleBinding that check finds missing; run " +
+        "kgr-resolver check --yaml TARGET",
+    );
+  }
   // A value that is no number of seconds is named first: adding --once would not fix it.
   const timeoutSeconds = timeoutOf(values.get("--timeout"));
   if (!check && !once && values.has("--timeout")) {
@@ -243,7 +252,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
     ...subsetOf(values),
     ...(switches.has("--no-protobuf") ? { protobuf: false as const } : {}),
   };
-  return check ? { kind: "check", ...common } : { kind: "watch", once, json, ...common };
+  return check ? { kind: "check", yaml, ...common } : { kind: "watch", once, json, ...common };
 }
 
 /**

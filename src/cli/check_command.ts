@@ -74,12 +74,16 @@ const VERDICT_STYLE: Record<Verdict, Style> = {
  * ```
  */
 export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<number> {
-  const paint = painter(colorsWanted(takesEscapes(cli.stdout.isTTY, cli.env("TERM")), cli.env("NO_COLOR")));
+  // With --yaml, standard output is kubectl's: the YAML alone goes there, and the report to standard error, without
+  // colours (standard error escapes control characters, as it quotes untrusted text).
+  const report = command.yaml ? cli.stderr : cli.stdout;
+  const colours = !command.yaml && colorsWanted(takesEscapes(report.isTTY, cli.env("TERM")), cli.env("NO_COLOR"));
+  const paint = painter(colours);
   // On a terminal, text wraps at spaces (a step's detail under its column), which the terminal would break
   // mid-word; elsewhere each step and sentence stays one line, for grep. In the CLI's terms before it wraps: a line
   // that breaks before an option's name ("with" at its end) would keep `cluster.namespace` where --namespace belongs.
   // A kubectl command stays on one line, to be copied whole, where it fits in one (wider, it wraps, as in the table).
-  const columns = cli.stdout.size()?.columns;
+  const columns = report.size()?.columns;
   const wrapped = (text: string, indent = 0) =>
     columns === undefined ? [text] : wordWrap(inFlagTerms(text), columns - indent, { keepCommands: true });
   // Details and the closing line printable: pod, zone, node and hint names from EndpointSlices may hold control
@@ -91,7 +95,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const room = columns === undefined ? Infinity : columns - DETAIL_COLUMN;
     const fits = room >= MIN_DETAIL_WIDTH && widestWord(inFlagTerms(printable(detail)), { keepCommands: true }) <= room;
     const below = fits ? [] : wrapped(printable(detail), BELOW_INDENT);
-    cli.stdout.write(
+    report.write(
       fits
         ? `${head}${beside.join(`\n${" ".repeat(DETAIL_COLUMN)}`)}\n`
         : `${head.trimEnd()}\n${below.map((line) => `${" ".repeat(BELOW_INDENT)}${line}\n`).join("")}`,
@@ -101,7 +105,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   const conclude = (head: "ok" | "FAILED", text: string) => {
     const lines = wrapped(`${head}: ${printable(text)}`);
     lines[0] = paint(head, VERDICT_STYLE[head]) + lines[0].slice(head.length);
-    cli.stdout.write(`\n${lines.join("\n")}\n`);
+    report.write(`\n${lines.join("\n")}\n`);
   };
   const controller = new AbortController();
   const { signal } = controller;
@@ -116,7 +120,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   let deadline = startDeadline();
   // The target on a line of its own when both do not fit: the terminal would break it.
   const [, targetLine] = wrapped(`Checking ${printable(command.input)}`);
-  cli.stdout.write(`Checking${targetLine === undefined ? " " : "\n"}${paint(command.input, "bold")}\n\n`);
+  report.write(`Checking${targetLine === undefined ? " " : "\n"}${paint(command.input, "bold")}\n\n`);
   let connection: ClusterConnection;
   try {
     // --timeout does not count the time an exec plugin asks on the terminal: kubectl waits for the person who
@@ -347,14 +351,23 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     ];
 
     if (missing > 0) {
-      const intro = `To grant what is missing, apply this (kubectl apply -f -) as ${rbacApplier(grants)}:`;
       // Its comments within 80 cells, or the terminal's width when narrower: a wrapped comment is copied, from some
       // terminals, as a line without its '#'.
       // Without the yaml package (a project that lost it), our advice in place of the YAML: the steps stand.
-      const yaml = await rbacYaml(grants, subjectOf(username), { width: Math.min(80, columns ?? 80) }).catch(
-        (error: Error) => `${wrapped(`The YAML cannot be written: ${error.message}`).join("\n")}\n`,
+      const width = Math.min(80, cli.stdout.size()?.columns ?? 80);
+      const yaml = await rbacYaml(grants, subjectOf(username), { width }).then(
+        (text) => ({ text, written: true }),
+        (error: Error) => ({
+          text: `${wrapped(`The YAML cannot be written: ${error.message}`).join("\n")}\n`,
+          written: false,
+        }),
       );
-      cli.stdout.write(`\n${wrapped(intro).join("\n")}\n\n${yaml}`);
+      if (!command.yaml) {
+        const intro = `To grant what is missing, apply this as ${rbacApplier(grants)} (with --yaml, check prints ` +
+          "only the YAML, for kubectl apply -f -):";
+        report.write(`\n${wrapped(intro).join("\n")}\n\n${yaml.text}`);
+      } else if (yaml.written) cli.stdout.write(yaml.text);
+      else report.write(`\n${yaml.text}`);
     }
     const failed = missingRequired > 0 || resolved instanceof ResolverError || noPod;
     if (!failed) {

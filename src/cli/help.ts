@@ -117,6 +117,9 @@ Options:
   --subset-size K      with --subset-seed: the subset of a client registered
                        with subsetSize K ...
   --subset-seed S      ... and subsetSeed S; pods outside it show as not used
+  --yaml               with check: only the Role and RoleBinding to apply on
+                       standard output, for kubectl apply -f - (the report
+                       on standard error)
   --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
                        as the resolver reads them)
   -h, --help, help     show this help
@@ -130,6 +133,7 @@ Examples:
   kgr-resolver --zone eu-west-1a kubernetes:///echo.prod:grpc
   kgr-resolver --subset-size 10 --subset-seed 7 kubernetes:///echo.prod:grpc
   kgr-resolver check kubernetes:///echo.prod:grpc
+  kgr-resolver check --yaml kubernetes:///echo.prod:grpc | kubectl apply -f -
 
 Exit status: 0 on success and on Ctrl-C (or SIGTERM) while following; 1 when
 the cluster or the API fails, or --once finds no usable pod or may list but not

@@ -75,11 +75,16 @@ Deno.test("parseArgs() takes version as --version, as kubectl version and git ve
 Deno.test("parseArgs() reads check, with the default timeout and no locality", () => {
   assert.deepEqual(parseArgs(["check", "--namespace", "shop", TARGET]), {
     kind: "check",
+    yaml: false,
     input: TARGET,
     target,
     cluster: { namespace: "shop" },
     timeoutSeconds: DEFAULT_TIMEOUT_SECONDS,
   });
+});
+
+Deno.test("parseArgs() reads check --yaml", () => {
+  assert.equal((parseArgs(["check", "--yaml", TARGET]) as CheckCommand).yaml, true);
 });
 
 Deno.test("parseArgs() takes a context named by its server's URL when a target follows, as kubectl takes it", () => {
@@ -295,6 +300,12 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["check", "--json", TARGET],
       "Cannot use --json with check: it resolves once and prints a report; for one snapshot in JSON, run " +
       "kgr-resolver --once --json TARGET",
+    ],
+    // --yaml is check's: following a target writes no YAML.
+    [
+      ["--yaml", TARGET],
+      "Cannot use --yaml without check: it prints the Role and RoleBinding that check finds missing; run " +
+      "kgr-resolver check --yaml TARGET",
     ],
     [
       ["check", "--once", TARGET],

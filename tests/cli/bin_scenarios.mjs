@@ -614,8 +614,15 @@ export const scenarios = {
         denied.stdout,
         /^FAILED +resolve +Cannot list endpointslices of service "echo" in namespace "e2e": forbidden \(403\)/m,
       );
-      const yaml = denied.stdout.slice(denied.stdout.indexOf("apiVersion:"), denied.stdout.lastIndexOf("\nFAILED"));
-      const documents = parseAllDocuments(yaml).map((document) => document.toJS());
+      // With --yaml, standard output is the YAML alone, for kubectl apply -f -, and the report is on standard error.
+      const yamlOnly = await runCli(cli, ["check", "--yaml", "--kubeconfig", cluster.kubeconfig, TARGET]);
+      assert.equal(yamlOnly.code, 1, yamlOnly.stdout + yamlOnly.stderr);
+      assert.match(yamlOnly.stderr, /^MISSING +list +endpointslices/m);
+      const yaml = yamlOnly.stdout;
+      const documents = parseAllDocuments(yaml).map((document) => {
+        assert.deepEqual(document.errors, [], yaml);
+        return document.toJS();
+      });
       assert.deepEqual(documents.map((object) => object.kind), ["Role", "RoleBinding"]);
       assert.deepEqual(documents[1].subjects, [{ kind: "ServiceAccount", name: "reader", namespace: NAMESPACE }]);
       assert.equal(documents[1].metadata.namespace, NAMESPACE);

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { runCli } from "../../src/cli/main.ts";
 import { wordWrap } from "../../src/cli/terminal.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
+import { parseAllDocuments } from "yaml";
 import { endpointSlice } from "../../testing.ts";
 import { startFakeCluster } from "./_cluster.mjs";
 
@@ -18,8 +19,9 @@ async function check(
   target: string,
   flags: string[] = [],
   columns?: number,
-): Promise<{ code: number; stdout: string }> {
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
+  let stderr = "";
   const output = (write: (text: string) => void): CliOutput => ({
     write,
     isTTY: columns !== undefined,
@@ -29,11 +31,11 @@ async function check(
     args: ["check", "--kubeconfig", kubeconfig, ...flags, target],
     env: () => undefined,
     stdout: output((text) => stdout += text),
-    stderr: output(() => {}),
+    stderr: output((text) => stderr += text),
     onInterrupt: () => () => {},
     exit: () => Promise.reject(new Error("not in tests")),
   };
-  return { code: await runCli(cli), stdout };
+  return { code: await runCli(cli), stdout, stderr };
 }
 
 Deno.test("check on a target that resolves reads only the Service beyond its slices, whatever the Service is", async () => {
@@ -292,4 +294,46 @@ Deno.test("check notes that a ServiceAccount of another namespace than the targe
   assert.match(stdout, /\n {2}- kind: ServiceAccount\n {4}name: foreign\n {4}namespace: other\n/);
   api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [] });
   assert.match((await check(kubeconfig, "kubernetes:///cart.shop:grpc")).stdout, /\nok +user +\S+checkout\n/);
+});
+
+Deno.test("check --yaml writes only the Role and RoleBinding on standard output, for kubectl apply -f -", async () => {
+  // Was: "apply this (kubectl apply -f -)" above YAML that shared standard output with the report, so that
+  // `check TARGET | kubectl apply -f -` failed with "error converting YAML to JSON: yaml: line 8: mapping values are
+  // not allowed in this context".
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-0" }],
+  }));
+  api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [] });
+  const report = await check(kubeconfig, "kubernetes:///cart.shop:grpc");
+  assert.match(
+    report.stdout,
+    /\nTo grant what is missing, apply this as someone who may create Roles in namespace shop \(with --yaml, check prints only the YAML, for kubectl apply -f -\):\n/,
+  );
+  const yamlOnly = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--yaml"]);
+  assert.equal(yamlOnly.code, 1);
+  const objects = parseAllDocuments(yamlOnly.stdout).map((document) => {
+    assert.deepEqual(document.errors, []);
+    return document.toJS();
+  });
+  assert.deepEqual(objects.map((object) => `${object.kind} ${object.metadata.namespace}`), [
+    "Role shop",
+    "RoleBinding shop",
+  ]);
+  assert.deepEqual(objects[1].subjects, [{ kind: "ServiceAccount", name: "checkout", namespace: "shop" }]);
+  // The report on standard error, whole, without the YAML or its introduction.
+  assert.match(yamlOnly.stderr, /^Checking kubernetes:\/\/\/cart\.shop:grpc\n/);
+  assert.match(yamlOnly.stderr, /\nMISSING +list +endpointslices/);
+  assert.match(yamlOnly.stderr, /\nFAILED: kubernetes:\/\/\/cart\.shop:grpc does not resolve with these credentials/);
+  assert.doesNotMatch(yamlOnly.stderr, /apiVersion:|To grant/);
+  // Nothing missing: nothing to apply.
+  api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: objects[0].rules });
+  const granted = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--yaml"]);
+  assert.equal(granted.code, 0, granted.stderr);
+  assert.equal(granted.stdout, "");
+  assert.match(granted.stderr, /\nok: kubernetes:\/\/\/cart\.shop:grpc resolves with these credentials\n$/);
 });

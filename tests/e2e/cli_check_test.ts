@@ -6,7 +6,6 @@ import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseAllDocuments } from "yaml";
 import {
   applyEndpointSlice,
   createNamespace,
@@ -18,7 +17,7 @@ import {
 } from "./kube_objects.ts";
 import { clientKubeconfig } from "./echo_clients.ts";
 import { openTestCluster } from "./test_cluster.ts";
-import { runCli } from "./run_cli.ts";
+import { pipeToKubectl, runCli } from "./run_cli.ts";
 
 const log = (line: string) => console.log(`    [e2e] ${line}`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -76,17 +75,19 @@ Deno.test({
       );
       assert.ok(!denied.stdout.includes(token) && !denied.stderr.includes(token), "the token is never shown");
 
-      // Apply what the check printed, as `kubectl apply -f -` would create it.
-      const yaml = denied.stdout.slice(denied.stdout.indexOf("apiVersion:"), denied.stdout.lastIndexOf("\nFAILED"));
-      for (const object of parseAllDocuments(yaml).map((document) => document.toJS())) {
-        const plural = object.kind === "Role" ? "roles" : "rolebindings";
-        await kubeRequest(
-          fetch,
-          "POST",
-          `/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/${plural}`,
-          object,
-        );
-      }
+      // The README's command, with the admin's credentials for kubectl: check --yaml's standard output is all YAML.
+      // Was "error parsing STDIN: error converting YAML to JSON: yaml: line 8: mapping values are not allowed in this
+      // context", when the report shared standard output with the YAML.
+      const applied = await pipeToKubectl(
+        ["check", "--yaml", "--kubeconfig", kubeconfig, target],
+        ["--kubeconfig", cluster.adminKubeconfigPath, "apply", "-f", "-"],
+      );
+      log(`check --yaml | kubectl apply -f -:\n${applied.stdout}${applied.stderr}`);
+      assert.equal(applied.code, 0, applied.stderr);
+      assert.match(applied.stdout, /^role\.rbac\.authorization\.k8s\.io\/grpc-endpoint-reader-services created$/m);
+      assert.match(applied.stdout, /^rolebinding\.rbac\.authorization\.k8s\.io\/\S+ created$/m);
+      // check's report, on standard error, says what the YAML grants.
+      assert.match(applied.stderr, /^MISSING +list +endpointslices/m);
 
       // The authorizer's cache follows the new objects within moments.
       let allowed = await runCli(["check", "--kubeconfig", kubeconfig, target]);

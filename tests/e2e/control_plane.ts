@@ -29,6 +29,21 @@ export function binaryCacheDirectory(): string {
   return join(xdg ? xdg : join(Deno.env.get("HOME") ?? homedir(), ".cache"), "kgr-resolver");
 }
 
+/**
+ * The kubectl that `build.sh` builds, at the pinned Kubernetes version.
+ *
+ * @returns Its path.
+ * @throws {Error} When it is not built, saying how to build it.
+ */
+export async function kubectlBinary(): Promise<string> {
+  const versions = await readFile(VERSIONS_FILE, "utf8");
+  const path = join(binaryCacheDirectory(), `kubectl-${versions.match(/^KUBERNETES_VERSION=(\S+)/m)?.[1]}`);
+  if (!existsSync(path)) {
+    throw new Error(`Cannot run kubectl: ${path} is not built: run \`bash scripts/control_plane/build.sh\``);
+  }
+  return path;
+}
+
 /** Paths of the pinned etcd, kube-apiserver and kube-controller-manager binaries, and their versions. */
 export interface Binaries {
   etcd: string;

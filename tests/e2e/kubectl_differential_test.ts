@@ -25,9 +25,9 @@ import { createClusterHttpClient } from "../../src/api/cluster_http_client.ts";
 import { createEndpointSliceApi } from "../../src/api/kube_api.ts";
 import { RUNTIMES } from "./echo_clients.ts";
 import {
-  binaryCacheDirectory,
   type ControlPlane,
   freePort,
+  kubectlBinary,
   localControlPlaneSkipped,
   startControlPlane,
 } from "./control_plane.ts";
@@ -1373,15 +1373,4 @@ async function isolation(): Promise<string[] | undefined> {
     if (probe.code === 0) return unshare;
   }
   return undefined;
-}
-
-/** The kubectl that build.sh builds, at the pinned Kubernetes version. */
-async function kubectlBinary(): Promise<string> {
-  const versions = await readFile(new URL("../../scripts/control_plane/versions.env", import.meta.url), "utf8");
-  const version = versions.match(/^KUBERNETES_VERSION=(\S+)/m)?.[1];
-  const path = join(binaryCacheDirectory(), `kubectl-${version}`);
-  if (!existsSync(path)) {
-    throw new Error(`Cannot compare with kubectl: ${path} not built: run \`bash scripts/control_plane/build.sh\``);
-  }
-  return path;
 }

@@ -5,12 +5,11 @@
 // kubeconfig for comparison. Only LIST: no address is dialed.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "../../src/base/version.ts";
-import { binaryCacheDirectory } from "./control_plane.ts";
+import { kubectlBinary } from "./control_plane.ts";
 import { clientKubeconfig, RUNTIMES } from "./echo_clients.ts";
 import { applyEndpointSlice, deleteNamespace, requestToken } from "./kube_objects.ts";
 import { openTestCluster, readerSetup } from "./test_cluster.ts";
@@ -34,15 +33,6 @@ function run(command: string, args: string[], env: Record<string, string>) {
       resolve({ code: code ?? -1, output });
     });
   });
-}
-
-async function kubectlBinary(): Promise<string> {
-  const versions = await readFile(join(ROOT, "scripts/control_plane/versions.env"), "utf8");
-  const path = join(binaryCacheDirectory(), `kubectl-${versions.match(/^KUBERNETES_VERSION=(\S+)/m)?.[1]}`);
-  if (!existsSync(path)) {
-    throw new Error(`Cannot compare with kubectl: ${path} not built: run scripts/control_plane/build.sh`);
-  }
-  return path;
 }
 
 Deno.test({
