@@ -4,7 +4,8 @@
  * Service depends on its slices), asks whether the credentials may do what
  * the resolver does for it, prints a verdict per step (with a `topology`
  * step for a client that says where it is), and, when a grant is missing,
- * the Role and RoleBinding that fix it.
+ * the Role and RoleBinding that fix it (with `--yaml`, those alone on
+ * standard output, for `kubectl apply -f -`, and the report on standard error).
  *
  * @module
  */
