@@ -17,6 +17,7 @@ import type { AccessOrigin } from "../cluster/types.ts";
 import { unusedByZone, zoneLines, zonesThatFit } from "./unused_zones.ts";
 import { keepCutMessage, type MessageSpan } from "./cut_message.ts";
 import { wrap } from "./_table_text.ts";
+import { changeText, watchSegment } from "./state_line.ts";
 import { reasonCounts } from "./pod_reasons.ts";
 import { cellWidth, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
@@ -73,8 +74,6 @@ const QUIT = "Ctrl-C to quit";
 const ROWS_BESIDE_ZONES = 5;
 /** The last line of a failing watch's message cut for want of lines: `--once` prints it whole, then exits. */
 const WHOLE_MESSAGE = "--once prints it all";
-/** How long a live table says only "listing" before it says for how long. */
-const LISTING_SHOWN_AFTER_MS = 5_000;
 
 /**
  * Renders the table.
@@ -555,26 +554,6 @@ function shownState(view: ServiceView): string | undefined {
   return JSON.stringify([view.port, topologyText(view), emptyReason, portNote, view.pods.map(cellsOf)]);
 }
 
-/** When the table last changed, as far as anyone knows. */
-function changeText({ changedAt, changes }: ServiceView, now: number): string {
-  if (changedAt !== undefined) return `changed ${ago(now - changedAt)} ago`;
-  return changes === undefined ? "no change yet" : "unchanged since start";
-}
-
-function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, now }: TableContext): Segment {
-  if (watch.state === "watching") return { text: "watching", style: "green" };
-  const once = !live && !stopped;
-  // A table printed once (--once) shows the first state, read from a LIST that is done.
-  if (watch.state === "listing" && snapshot && once) return { text: "listed", style: "green" };
-  // A server that accepts the request and never answers leaves it listing until stallTimeoutMs (150 s): the time
-  // shows that the CLI is waiting, not stuck (and, in the last frame, how long it waited).
-  if (watch.state === "listing" && !once && now - watch.since >= LISTING_SHOWN_AFTER_MS) {
-    return { text: `listing for ${ago(now - watch.since)}`, style: "yellow" };
-  }
-  if (watch.state === "listing") return { text: "listing", style: "yellow" };
-  return { text: "retrying (see below)", style: "red" };
-}
-
 /** The topology mode, why it is `none` (unless the client's locality is unknown, which it says anyway), and where the client is. */
 function topologyText(view: ServiceView): string {
   const { snapshot, locality } = view;
@@ -588,11 +567,4 @@ function summary({ used, failover, unused }: UseCounts): string {
   const parts = [[used, "used"], [failover, "failover"], [unused, "not used"]] as const;
   const text = parts.filter(([n]) => n > 0).map(([n, what]) => `${n} ${what}`).join(", ");
   return text || "0 pods";
-}
-
-function ago(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
-  return `${Math.floor(seconds / 3600)}h ${Math.floor(seconds / 60) % 60}m`;
 }
