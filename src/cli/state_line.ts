@@ -1,6 +1,7 @@
 /**
  * The live table's state line: the time since the last change and the watch's
- * state (`watching`, `listing for 7s`, `retrying (see below)`).
+ * state (`watching`, `listing for 7s`, `retrying (see below)`); and, before the
+ * first pods, what the table's last line says it waits for, which agrees with it.
  *
  * @module
  */
@@ -66,6 +67,27 @@ export function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, 
   }
   if (watch.state === "listing") return { text: "listing", style: "yellow" };
   return { text: "retrying (see below)", style: "red" };
+}
+
+/**
+ * What a table without pods yet says it waits for, on its last line: in the terms of the state line above it.
+ *
+ * @param view The view; its `watch` and `port` tell.
+ * @returns `no pods listed yet: retrying` while the watch fails, else what it reads.
+ *
+ * @example A watch that fails from the start
+ * ```ts
+ * import { waitingText } from "./state_line.ts";
+ * import { KubeApiError } from "../base/errors.ts";
+ * const error = new KubeApiError("Cannot list endpointslices: connection refused", { status: 0 });
+ * const view = { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying" as const, error } };
+ * console.log(waitingText(view)); // "no pods listed yet: retrying"
+ * ```
+ */
+export function waitingText({ watch, port }: ServiceView): string {
+  // It said 'listing EndpointSlices...' under 'retrying (see below)' for as long as the API server was down.
+  if (watch.state === "retrying") return "no pods listed yet: retrying";
+  return port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
 }
 
 /** A duration as the table says it: `7s`, `1m 12s`, `2h 5m`. */

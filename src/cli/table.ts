@@ -17,7 +17,7 @@ import type { AccessOrigin } from "../cluster/types.ts";
 import { unusedByZone, zoneLines, zonesThatFit } from "./unused_zones.ts";
 import { keepCutMessage, type MessageSpan } from "./cut_message.ts";
 import { wrap } from "./_table_text.ts";
-import { changeText, watchSegment } from "./state_line.ts";
+import { changeText, waitingText, watchSegment } from "./state_line.ts";
 import { reasonCounts } from "./pod_reasons.ts";
 import { cellWidth, fitLine, type Paint, printable, type Segment, type Style } from "./terminal.ts";
 
@@ -304,7 +304,7 @@ function tableLines(
     const said = cellWidth(printable(text)) <= columns ? [fit([{ text }, ...quit(text)])] : wrap(text, columns, 2);
     return context.live && quit(text).length === 0 ? [...said, quitAlone] : said;
   };
-  const waiting = view.port === undefined ? "reading the Service for its first port..." : "listing EndpointSlices...";
+  const waiting = waitingText(view);
   // The frame's last lines, kept on a terminal too short for it: the counts, or what the table waits for, and how to quit.
   let foot = bottom(rows ? summary(rows.uses) : !view.pods ? waiting : "0 pods").length;
   // The messages of the header take the lines the screen leaves beyond those below them (the note, the counts, and a

@@ -433,13 +433,13 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
     'Cannot list endpointslices of service "echo" in namespace',
     '"prod": forbidden (403)',
     "",
-    "reading the Service for its first port...  Ctrl-C to quit",
+    "no pods listed yet: retrying  Ctrl-C to quit",
   ]);
   const once = renderTable(
     { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
     { ...context, live: false },
   );
-  assert.equal(once.at(-1), "reading the Service for its first port...", "a table printed once has no Ctrl-C hint");
+  assert.equal(once.at(-1), "no pods listed yet: retrying", "a table printed once has no Ctrl-C hint");
 });
 
 Deno.test("renderTable() live with no pod says how to quit, as with pods", () => {

@@ -211,3 +211,16 @@ Deno.test("renderTable() on a short terminal cuts why topology is none before a 
     }
   }
 });
+
+Deno.test("renderTable() says under a watch failing from the start that it retries, not that it lists", () => {
+  // At 80x24 against a server that is down, the header said 'retrying (see below)' while the last line said
+  // 'listing EndpointSlices...  Ctrl-C to quit', still after 20 s.
+  const failing = { ...retryingView(), pods: undefined, snapshot: undefined, changes: undefined };
+  for (const port of [undefined, "grpc"]) {
+    const lines = tableAt({ ...failing, port }, 80, { rows: 24, now: 20_000 });
+    assert.ok(lines.some((line) => line.includes("no change yet  retrying (see below)")), lines.join("\n"));
+    assert.equal(lines.at(-1), "no pods listed yet: retrying  Ctrl-C to quit");
+    const stopped = tableAt({ ...failing, port }, 80, { rows: 24, now: 20_000, live: false, stopped: true });
+    assert.equal(stopped.at(-1), "no pods listed yet: retrying");
+  }
+});
