@@ -95,8 +95,8 @@ Deno.test("watchEndpoints() on a Service whose selector matches no pod names the
     await eventually(() => echo.reason().startsWith("none of"), "the reason of a pod not ready");
     assert.equal(
       echo.reason(),
-      "none of its pods is ready: check why (kubectl get pods -n prod -l app=echo; kubectl describe pod names a " +
-        "failing readiness probe)",
+      "none of its pods is ready: kubectl get pods -n prod -l app=echo lists them, and kubectl describe pod POD -n " +
+        "prod shows why one is not, such as a failing readiness probe",
     );
   } finally {
     await echo.stop();

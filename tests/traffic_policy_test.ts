@@ -837,7 +837,7 @@ Deno.test("watchEndpoints() reads the Service again when its slices start or sto
     service("agent");
     slice([{ ip: "10.4.0.1", pod: "agent-1", ready: false }]);
     await eventually(() => reason().startsWith("none of its pods is ready"), "the pod listed");
-    await eventually(() => reason().includes("-l app=agent;"), "the mended selector").catch(() => {
+    await eventually(() => reason().includes("-l app=agent lists them"), "the mended selector").catch(() => {
       assert.fail(`the reason names the old selector: ${reason()}`);
     });
     // A second later, the selector is changed to one that matches no pod: the controller empties the slice.

@@ -241,8 +241,9 @@ function unescapedReason(
   if (source?.mirrored) return `none of its endpoints is ready: ${source.as("lists", "them under notReadyAddresses")}`;
   if (source) return `none of its endpoints is ready, as ${source.as("writes", "them")} (${listSlices})`;
   if (shape?.selector) {
-    return `none of its pods is ready: check why (kubectl get pods -n ${namespace} -l ${shape.selector}; kubectl ` +
-      "describe pod names a failing readiness probe)";
+    // Each command followed by what it shows, never by ';' or ')': wrapped, one read as more of the other's words.
+    return `none of its pods is ready: kubectl get pods -n ${namespace} -l ${shape.selector} lists them, and ` +
+      `kubectl describe pod POD -n ${namespace} shows why one is not, such as a failing readiness probe`;
   }
   return `none of its endpoints is ready: check that the pods are ready (${listSlices})`;
 }
@@ -262,8 +263,9 @@ function unslicedReason(shape: ServiceShape, port: number | string, service: str
   // a Service deleted since it was read takes its slices with it, and is read again then (its 404 follows).
   return `it has no EndpointSlice, though its selector ${shape.selector} makes the EndpointSlice controller write ` +
     "one even without pods: the Service was deleted since it was read, or the controller has not written it yet, or " +
-    "does not run (kube-controller-manager's endpointslice-controller) (kubectl get service " +
-    `${service} -n ${namespace}; kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=${service})`;
+    "does not run (kube-controller-manager's endpointslice-controller): kubectl get service " +
+    `${service} -n ${namespace} says whether it exists, and kubectl get endpointslices -n ${namespace} -l ` +
+    `kubernetes.io/service-name=${service} lists its EndpointSlices`;
 }
 
 /** `has no port named "grpc" (it has "http"): ...` when the Service lacks the target's port name; else `undefined`. */

@@ -76,8 +76,8 @@ Deno.test({
         );
         assert.ok(
           seen.includes(
-            `none of its pods is ready: check why (kubectl get pods -n ${ns} -l app=echo; kubectl describe pod ` +
-              "names a failing readiness probe)",
+            `none of its pods is ready: kubectl get pods -n ${ns} -l app=echo lists them, and kubectl describe pod ` +
+              `POD -n ${ns} shows why one is not, such as a failing readiness probe`,
           ),
           seen.join("\n"),
         );
@@ -148,7 +148,7 @@ Deno.test({
                 told.toldAfter = Date.now() - told.at;
               }
               if (changes.length === 0 && reason.startsWith("its selector app=mend ")) change("mended");
-              if (changes.length === 1 && reason.includes("-l app=mended;")) change("gone");
+              if (changes.length === 1 && reason.includes("-l app=mended lists them")) change("gone");
             },
             30_000,
           );
@@ -159,7 +159,7 @@ Deno.test({
           assert.match(last, /^its selector app=gone matches no pod/);
           assert.ok(
             seen.some((reason) =>
-              reason.startsWith(`none of its pods is ready: check why (kubectl get pods -n ${ns} -l app=mended;`)
+              reason.startsWith(`none of its pods is ready: kubectl get pods -n ${ns} -l app=mended lists them`)
             ),
             seen.join("\n"),
           );
