@@ -415,7 +415,7 @@ Deno.test("noEndpointsReason() escapes DEL, C1 controls and bidi characters in a
   assert.match(alias, /dial dns:\/\/\/echo\.\\u202eexample\.com:50051 instead$/);
   // The closest name there is comes from the API server's list of Services.
   assert.equal(
-    missingServiceReason("ech", "prod", "e\u2067cho"),
+    missingServiceReason("ech", "prod", { nearest: "e\u2067cho" }),
     "service ech does not exist in namespace prod (kubectl get services -n prod lists those there are): did you " +
       "mean e\\u2067cho?",
   );

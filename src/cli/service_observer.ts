@@ -42,6 +42,8 @@ import {
 } from "../selection/traffic_policy.ts";
 import type { Target } from "../base/target.ts";
 import type { Locality } from "../selection/topology.ts";
+import { missingNamespaceReason } from "../selection/no_endpoints_reason.ts";
+import { defaultNamespaceNote, missingNamespaceFix } from "../cluster/namespace_note.ts";
 import { displayClock } from "./display_clock.ts";
 import { type ServicePresence, servicePresence, serviceReason } from "./service_presence.ts";
 
@@ -225,6 +227,7 @@ export async function observeService(
   const { access, client } = connection;
   const { signal } = options;
   const namespace = target.namespace ?? access.namespace;
+  const namespaceNote = target.namespace === undefined ? defaultNamespaceNote(access) : undefined;
   const service = target.service;
   let zoneNote: string | undefined;
   let zoneFailure: unknown;
@@ -415,8 +418,13 @@ export async function observeService(
     const { endpoints, topology, portNote, internalTrafficPolicy } = selection;
     let { emptyReason } = selection;
     if (holdEmpty && endpoints.length === 0 && view.snapshot?.endpoints.length) return true;
-    const named = { service, namespace, port };
+    // Where the namespace came from, for a target that names none, as check says it: the kubeconfig's context, or
+    // --namespace (it said 'fix the target's namespace, or the default namespace', naming neither).
+    const named = { service, namespace, port, ...namespaceNote ? { namespaceNote } : {} };
     if (missing && presence !== undefined) emptyReason = serviceReason(presence, named, false) ?? emptyReason;
+    if (trafficPolicy.current()?.missing === "namespace" && state.slices.size === 0) {
+      emptyReason = missingNamespaceReason(namespace, missingNamespaceFix(access, namespaceNote === undefined));
+    }
     const localNode = policy === "Local" ? locality.node : undefined;
     const { pods } = explainEndpoints(slices, port, locality, { subset: options.subset, localNode });
     const { resourceVersion } = state;

@@ -185,7 +185,8 @@ function externalNameOf(
  * Service get its reason, the slices' being no clue: the controller stopped updating them.
  *
  * @param presence What the server says of the Service.
- * @param target The target's Service, namespace and port.
+ * @param target The target's Service, namespace and port; for a target that names no namespace, where it came from
+ *   (`namespaceNote`, said where the Service does not exist).
  * @param sliced Whether the Service has at least one EndpointSlice.
  * @returns The reason, and what to do.
  *
@@ -200,10 +201,10 @@ function externalNameOf(
  */
 export function serviceReason(
   presence: ServicePresence,
-  target: { service: string; namespace: string; port: number | string | undefined },
+  target: { service: string; namespace: string; port: number | string | undefined; namespaceNote?: string },
   sliced: boolean,
 ): string | undefined {
-  const { service, namespace, port } = target;
+  const { service, namespace, port, namespaceNote } = target;
   // Slices of its name beside a Service that has no pods of its own (written by hand, or left behind) say more, but
   // for an ExternalName one: the controller no longer updates them, so their reason ("scaled to zero") misleads.
   if (sliced && presence.state !== "withSelector" && presence.state !== "externalName") return undefined;
@@ -211,7 +212,7 @@ export function serviceReason(
   const ownSlices = `EndpointSlices of its own labeled kubernetes.io/service-name=${service}`;
   switch (presence.state) {
     case "missing":
-      return missingServiceReason(service, namespace, presence.nearest);
+      return missingServiceReason(service, namespace, { nearest: presence.nearest, namespaceNote });
     case "externalName": {
       if (sliced) {
         return `service ${service} is of type ExternalName (External Name: ${presence.externalName}): DNS answers ` +

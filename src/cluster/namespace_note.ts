@@ -31,3 +31,25 @@ export function defaultNamespaceNote(access: Pick<ClusterAccess, "source" | "ori
     ? "the target names no namespace, and cluster.namespace is not set"
     : `the target names no namespace, and none is set in ${access.source}`;
 }
+
+/**
+ * What to do about a namespace that does not exist, by where it came from.
+ *
+ * @param access The cluster access whose default namespace a target that names none was given.
+ * @param named Whether the target names its namespace.
+ * @returns `fix the target's namespace`, or where the default came from and to name one in the target.
+ *
+ * @example A namespace from the cluster options
+ * ```ts
+ * import { missingNamespaceFix } from "./namespace_note.ts";
+ * const access = { source: "cluster options", origin: { kind: "options" }, namespaceSource: "cluster.namespace" } as const;
+ * console.log(missingNamespaceFix(access, false));
+ * // the target names no namespace, so it comes from cluster.namespace: name the namespace in the target
+ * ```
+ */
+export function missingNamespaceFix(
+  access: Pick<ClusterAccess, "source" | "origin" | "namespaceSource">,
+  named: boolean,
+): string {
+  return named ? "fix the target's namespace" : `${defaultNamespaceNote(access)}: name the namespace in the target`;
+}

@@ -430,21 +430,27 @@ function portNumbers(slices: EndpointSlice[]): string {
  *
  * @param service The Service's name.
  * @param namespace Its namespace.
- * @param nearest The name of a Service in that namespace that `service` is close to, when one is known.
+ * @param options `nearest`: the name of a Service in that namespace that `service` is close to, when one is known;
+ *   `namespaceNote`: where the namespace came from, for a target that names none (see `cluster/namespace_note.ts`).
  * @returns The reason.
  *
  * @example A misspelled Service
  * ```ts
  * import { missingServiceReason } from "./no_endpoints_reason.ts";
- * console.log(missingServiceReason("ech", "prod", "echo"));
+ * console.log(missingServiceReason("ech", "prod", { nearest: "echo" }));
  * // service ech does not exist in namespace prod (kubectl get services -n prod lists those there are): did you
  * // mean echo?
  * ```
  */
-export function missingServiceReason(service: string, namespace: string, nearest?: string): string {
+export function missingServiceReason(
+  service: string,
+  namespace: string,
+  { nearest, namespaceNote }: { nearest?: string | undefined; namespaceNote?: string | undefined } = {},
+): string {
   const meant = nearest === undefined ? "" : `: did you mean ${printable(nearest)}?`;
-  return `service ${service} does not exist in namespace ${namespace} (kubectl get services -n ${namespace} lists ` +
-    `those there are)${meant}`;
+  const origin = namespaceNote === undefined ? "" : `${namespaceNote}; `;
+  return `service ${service} does not exist in namespace ${namespace} (${origin}kubectl get services -n ${namespace} ` +
+    `lists those there are)${meant}`;
 }
 
 /**
