@@ -100,10 +100,27 @@ Deno.test("explainEndpoints() shows pods of another zone as failover, not unused
   );
   assert.equal(topology, "zone");
   assert.deepEqual(summary(pods), [
-    "a: used: hinted for this zone",
+    "a: used: hinted for the client's zone",
     "b: failover: hinted for zone z2",
   ]);
   assert.deepEqual(pods.map((row) => [row.use, row.reason]), [["used", undefined], ["failover", "other-zone"]]);
+});
+
+Deno.test("explainEndpoints() says that a used pod of another zone or node is hinted for the client's", () => {
+  // The controller may hint a pod of zone-b for zone-a, whose pods are all down: its row read 'zone-b ... used: hinted
+  // for this zone', which read as its own zone.
+  const zones = explainEndpoints(
+    [slice("echo-a", [pod("b", "10.0.0.2", { zone: "zone-b", hints: zoneHint("zone-a") })])],
+    "grpc",
+    { zone: "zone-a" },
+  );
+  assert.deepEqual(summary(zones.pods), ["b: used: hinted for the client's zone"]);
+  const nodes = explainEndpoints(
+    [slice("echo-a", [pod("b", "10.0.0.2", { nodeName: "n2", hints: { forNodes: [{ name: "n1" }] } })])],
+    "grpc",
+    { node: "n1" },
+  );
+  assert.deepEqual(summary(nodes.pods), ["b: used: hinted for the client's node"]);
 });
 
 Deno.test("explainEndpoints() merges a pod's addresses from its IPv4 and IPv6 slices", () => {
@@ -175,11 +192,11 @@ Deno.test("explainEndpoints() calls another slice's copy of a pod-less address a
     ]),
   ];
   assert.deepEqual(summary(explainEndpoints(slices, "grpc", { zone: "z1" }).pods), [
-    "10.0.0.1: used: hinted for this zone",
+    "10.0.0.1: used: hinted for the client's zone",
     "10.0.0.2: failover: hinted for zone z2",
     "10.0.0.2: not used: duplicate of an address on failover from another slice",
     "10.0.0.3: not used: not ready",
-    "x: used: hinted for this zone",
+    "x: used: hinted for the client's zone",
   ]);
   // Seed 7 leaves 10.0.0.2 outside a subset of 1.
   const { pods } = explainEndpoints(slices, "grpc", {}, { subset: { size: 1, seed: 7 } });

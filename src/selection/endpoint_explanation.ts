@@ -343,10 +343,15 @@ function unused(row: PodExplanation, reason: UnusedReason, why: string): void {
   Object.assign(row, { use: "unused", reason, message: `not used: ${why}` });
 }
 
+/**
+ * A pod that gets calls; hinted for the client's node or zone, said so: the controller may hint a pod of another zone
+ * for the client's (whose pods are down), and 'hinted for this zone' on its row read as its own. The header names the
+ * client's zone, which would make the row's reason as long again (a narrow USED column wraps it).
+ */
 function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean, local: boolean): void {
   row.use = "used";
-  if (topology === "node") row.message = "used: hinted for this node";
-  else if (topology === "zone") row.message = "used: hinted for this zone";
+  if (topology === "node") row.message = "used: hinted for the client's node";
+  else if (topology === "zone") row.message = "used: hinted for the client's zone";
   else if (local) {
     row.message = anyReady
       ? "used: on this node (internalTrafficPolicy: Local)"

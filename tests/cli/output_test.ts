@@ -55,7 +55,7 @@ Deno.test("renderTable() shows the header and one row per pod with why it is use
     "resourceVersion 42  changed 1m 5s ago  watching  topology zone (client in zone a)",
     "",
     "POD     ADDRESS        ZONE  NODE  READY  SERVING  TERMINATING  USED",
-    "echo-0  10.0.0.1:8080  a     n1    yes    yes      no           used: hinted for this zone",
+    "echo-0  10.0.0.1:8080  a     n1    yes    yes      no           used: hinted for the client's zone",
     "echo-1  10.0.0.2:8080  b     n2    yes    yes      no           failover: hinted for zone b",
     "echo-2  10.0.0.3:8080  a     -     no     yes      no           not used: not ready",
     "",
@@ -144,19 +144,19 @@ Deno.test("renderTable() live on a terminal too short for its header keeps withi
 
 Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING, READY before it cuts USED", () => {
   const at = (columns: number) => tableRows(renderTable(viewOf([SLICE], "a"), { ...context, columns }));
-  assert.deepEqual(at(88), [
+  assert.deepEqual(at(96), [
     "POD     ADDRESS        ZONE  READY  SERVING  TERMINATING  USED",
-    "echo-0  10.0.0.1:8080  a     yes    yes      no           used: hinted for this zone",
+    "echo-0  10.0.0.1:8080  a     yes    yes      no           used: hinted for the client's zone",
     "echo-1  10.0.0.2:8080  b     yes    yes      no           failover: hinted for zone b",
   ]);
-  assert.deepEqual(at(62), [
+  assert.deepEqual(at(69), [
     "POD     ADDRESS        READY  USED",
-    "echo-0  10.0.0.1:8080  yes    used: hinted for this zone",
+    "echo-0  10.0.0.1:8080  yes    used: hinted for the client's zone",
     "echo-1  10.0.0.2:8080  yes    failover: hinted for zone b",
   ]);
-  assert.deepEqual(at(52), [
+  assert.deepEqual(at(60), [
     "POD     ADDRESS        USED",
-    "echo-0  10.0.0.1:8080  used: hinted for this zone",
+    "echo-0  10.0.0.1:8080  used: hinted for the client's zone",
     "echo-1  10.0.0.2:8080  failover: hinted for zone b",
   ]);
 });
@@ -178,7 +178,7 @@ Deno.test("renderTable() keeps long pod names whole over ZONE, and ZONE over SER
   const zoned = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 123 }));
   assert.deepEqual(zoned, [
     "POD                                                  ADDRESS        ZONE        READY  USED",
-    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  yes    used: hinted for this zone",
+    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  yes    used: hinted for the client's zone",
     "payments-gateway-canary-deployment-7f9c8d6b5c-x2k91  10.4.2.1:8080  eu-west-1b  yes    failover: hinted for zone eu-west-1b",
   ]);
   // One column less, and ZONE goes rather than a name is cut.
@@ -260,7 +260,7 @@ Deno.test("renderTable() on a short terminal shows a pod that gets no calls befo
   const lines = renderTable(viewOf([slice], "a"), { ...context, rows: 12 });
   const rows = lines.filter((line) => line.startsWith("p-")).map((line) => line.replace(/ {2,}.* {2,}/, " "));
   // The only pod hinted for the client's zone, which gets its calls, before any of the ten failover ones.
-  assert.deepEqual(rows, ["p-10 used: hinted for this zone", "p-11 not used: not ready"]);
+  assert.deepEqual(rows, ["p-10 used: hinted for the client's zone", "p-11 not used: not ready"]);
   assert.equal(lines.at(-4), "... and 10 more pods: 10 failover");
   // The failover pods not shown, counted by zone (a row gives way to the count).
   assert.equal(lines.at(-3), "failover: 10 hinted for zone b");

@@ -56,7 +56,7 @@ Deno.test("renderTable() at 50 columns keeps the address and READY beside the po
   assert.deepEqual(table.slice(0, 5), [
     "POD                         ADDRESS          READY",
     "cart-che…-7d9f8b6c5d-ax2z4  10.4.0.10:50051  yes",
-    "  used: hinted for this zone",
+    "  used: hinted for the client's zone",
     "cart-che…-7d9f8b6c5d-bx2z4  10.4.1.11:50051  yes",
     "  failover: hinted for zone eu-west-1b",
   ]);
@@ -87,8 +87,8 @@ Deno.test("renderTable() cuts no pod name for a USED column that wraps all the s
   assert.match(table[0], / USED$/);
   // Was 'echo-de…-7d9f8c6b0-x1prk', each failover on two lines all the same (a 38-cell USED column).
   for (const pod of view.pods!) assert.ok(table.some((line) => line.startsWith(`${pod.pod!}  `)), table.join("\n"));
-  // As many USED lines under the rows as with the names cut: three failovers and the terminating pod's.
-  assert.equal(table.filter((line) => line.startsWith(" ")).length, 4, table.join("\n"));
+  // A USED line under each row: the column wraps the failovers' reasons with the names cut too, so they stay whole.
+  assert.equal(table.filter((line) => line.startsWith(" ")).length, 6, table.join("\n"));
 });
 
 Deno.test("renderTable() wraps a reason of more than three lines in the USED column whole, rather than cut it", () => {

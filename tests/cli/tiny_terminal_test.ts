@@ -276,7 +276,7 @@ Deno.test("renderTable() on a terminal with lines for one row and no more names 
     "service prod/echo  port grpc",
     "watching",
     "echo-0  10.1.0.1:8080  a     yes",
-    "  used: hinted for this zone",
+    "  used: hinted for the client's zone",
     "2 used, 2 failover  Ctrl-C to quit",
   ]);
   const at80 = tableAt(view, 80, { rows: 6 });
