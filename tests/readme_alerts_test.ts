@@ -99,6 +99,7 @@ function watching(instance: string, ports: Record<string, string>, watches: stri
 
 const WATCH_FAILING = "WatchFailing";
 const NO_ENDPOINTS = "NoEndpoints";
+const NEVER_RESOLVED = "NeverResolved";
 /** Series over ten minutes, and which alerts fire at which minute: what each alert's comment promises. */
 const SCENARIOS: { what: string; input: ReturnType<typeof series>[]; alerts: [number, string, object[]][] }[] = [
   {
@@ -120,7 +121,42 @@ const SCENARIOS: { what: string; input: ReturnType<typeof series>[]; alerts: [nu
   {
     what: "several client processes whose watches work: no alert",
     input: [series("watch_failing", service("a:9464"), "0x10"), series("watch_failing", service("b:9464"), "0x10")],
-    alerts: [[10, WATCH_FAILING, []], [10, NO_ENDPOINTS, []]],
+    alerts: [[10, WATCH_FAILING, []], [10, NO_ENDPOINTS, []], [10, NEVER_RESOLVED, []]],
+  },
+  {
+    // Measured: a client started during an API outage exports watches 1 and watch_failing 1, no endpoints series,
+    // while every call fails; the first alert fired only after its 5 minutes, the second never.
+    what: "a process that never had the Service's endpoints fires after 1 minute, before the first alert's 5",
+    input: [series("watches", service("a:9464"), "1x10"), series("watch_failing", service("a:9464"), "1x10")],
+    alerts: [
+      [0, NEVER_RESOLVED, []],
+      [2, NEVER_RESOLVED, [ALERT_LABELS]],
+      [2, WATCH_FAILING, []],
+      [10, NO_ENDPOINTS, []],
+    ],
+  },
+  {
+    what: "a process that had the endpoints, whose watch then fails: the first alert's, not the third's",
+    input: [...watching("a:9464", { grpc: "3x10" }, "1x10"), series("watch_failing", service("a:9464"), "0 1x9")],
+    alerts: [[7, NEVER_RESOLVED, []], [7, WATCH_FAILING, [ALERT_LABELS]]],
+  },
+  {
+    what: "one process never had the endpoints while another has them: it fires, for the one whose calls fail",
+    input: [
+      ...watching("a:9464", { grpc: "3x10" }, "1x10"),
+      series("watch_failing", service("a:9464"), "0x10"),
+      series("watches", service("b:9464"), "1x10"),
+      series("watch_failing", service("b:9464"), "1x10"),
+    ],
+    alerts: [[3, NEVER_RESOLVED, [ALERT_LABELS]]],
+  },
+  {
+    what: "a process that gets the endpoints once the outage ends: the third alert clears",
+    input: [
+      ...watching("a:9464", { grpc: "_x3 3x7" }, "1x10"),
+      series("watch_failing", service("a:9464"), "1x3 0x7"),
+    ],
+    alerts: [[2, NEVER_RESOLVED, [ALERT_LABELS]], [5, NEVER_RESOLVED, []]],
   },
   {
     what: "a Service scaled to zero while watched fires after 2 minutes",
@@ -173,14 +209,19 @@ Deno.test({
   ignore: !promtoolFound && !IN_CI,
   async fn() {
     assert.ok(promtoolFound, `${PROMTOOL_MISSING} (CI is set: CI must run this test)`);
-    const [watchFailing, noEndpoints, ...others] = await readmeAlerts();
-    assert.equal(others.length, 0, "the README has two alerts");
+    const [watchFailing, noEndpoints, neverResolved, ...others] = await readmeAlerts();
+    assert.ok(neverResolved, "the README has three alerts");
+    assert.equal(others.length, 0, "the README has three alerts");
     const dir = await mkdtemp(join(tmpdir(), "kgr-readme-alerts-"));
     try {
       const rules = {
         groups: [{
           name: "kgr-resolver",
-          rules: [{ alert: WATCH_FAILING, ...watchFailing }, { alert: NO_ENDPOINTS, ...noEndpoints }],
+          rules: [
+            { alert: WATCH_FAILING, ...watchFailing },
+            { alert: NO_ENDPOINTS, ...noEndpoints },
+            { alert: NEVER_RESOLVED, ...neverResolved },
+          ],
         }],
       };
       await writeFile(join(dir, "rules.json"), JSON.stringify(rules, null, 1));
