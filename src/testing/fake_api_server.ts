@@ -401,7 +401,10 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
   const progress = startRvProgress({ history, waiters, intervalMs: bookmarkIntervalMs });
   const url = `${options.tls === undefined ? "http" : "https"}://${address}`;
 
-  /** Refuses a change after `close()`: no client could see it, and a test that makes one has a bug. */
+  /**
+   * Refuses a change or a kubeconfig after `close()`: no client could see the change or reach the server, and a test
+   * that makes one has a bug.
+   */
   function checkOpen(what: string): void {
     if (closing !== undefined) throw new Error(`Cannot ${what}: the fake API server was closed`);
   }
@@ -495,7 +498,11 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
 
   return {
     url,
-    kubeconfig: (kubeconfigOptions = {}) => kubeconfigFor(url, token, kubeconfigOptions),
+    kubeconfig(kubeconfigOptions = {}) {
+      // A closed server's config went to a channel that said only "cannot reach the API server at ...".
+      checkOpen("write a kubeconfig");
+      return kubeconfigFor(url, token, kubeconfigOptions);
+    },
     get resourceVersion() {
       return String(history.rv);
     },

@@ -267,6 +267,7 @@ export interface FakeApiServer extends AsyncDisposableWhereDeclared {
    * @param options The namespace and the CA certificate to write.
    * @returns The kubeconfig.
    * @throws {TypeError} When the options are no object, or an option is unknown (misspelt).
+   * @throws {Error} After `close()`: no client could reach the server.
    */
   kubeconfig(options?: KubeconfigOptions): KubeconfigObject;
   /** The current global resourceVersion, a decimal counter like etcd's. */

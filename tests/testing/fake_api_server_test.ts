@@ -2846,7 +2846,7 @@ Deno.test("applySlice() bumps generation for a change of content or labels, not 
   });
 });
 
-Deno.test("changes after close() throw: no client could see them", async () => {
+Deno.test("changes and kubeconfig() after close() throw: no client could see them, nor reach the server", async () => {
   const server = await startFakeApiServer();
   await server.close();
   const slice = endpointSlice({ namespace: "default", service: "echo", endpoints: [{ ip: "10.0.0.1" }] });
@@ -2867,6 +2867,8 @@ Deno.test("changes after close() throw: no client could see them", async () => {
     // Were accepted without a word: a test that turned authentication on after close() checked nothing.
     ["set the token", () => server.setToken("t")],
     ["set the access rules", () => server.setAccess({ username: "u", rules: [] })],
+    // Returned a kubeconfig without a word: a channel made from it said only "cannot reach the API server at ...".
+    ["write a kubeconfig", () => server.kubeconfig()],
   ];
   for (const [what, change] of changes) {
     assert.throws(change, { message: `Cannot ${what}: the fake API server was closed` });
