@@ -176,7 +176,7 @@ Deno.test("resolveClusterAccess() names options as users write them, under clust
     [{ kubeconfig: {}, context: "nope" }, /context "nope" from cluster\.context is not defined/, "cluster.context"],
     [
       { kubeconfig: { "current-context": "a", contexts: [{ name: "a", context: {} }] } },
-      /kubeconfig object from cluster\.kubeconfig:/,
+      /kubeconfig object given as cluster\.kubeconfig:/,
       "contexts[0].context.cluster",
     ],
     [

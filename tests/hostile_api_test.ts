@@ -697,7 +697,7 @@ boundedTest(
     await eventually(() => watcher.errors.length > 0, "the error");
     assert.match(
       watcher.errors[0].message,
-      /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in TLS \(.+\): if it serves plain HTTP on this port, its URL in kubeconfig object from cluster\.kubeconfig \(context "fake-api-server"\) must start with http:\/\/; else check the port$/,
+      /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in TLS \(.+\): if it serves plain HTTP on this port, its URL in kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\) must start with http:\/\/; else check the port$/,
     );
     observed("https:// to a plain-HTTP server", watcher.errors[0].message);
   },

@@ -457,7 +457,7 @@ Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", asy
   assert.equal(access.identity, "https://obj.example anonymous");
   assert.equal(
     access.source,
-    'kubeconfig object from cluster.kubeconfig (context "x")',
+    'kubeconfig object given as cluster.kubeconfig (context "x")',
   );
 });
 
@@ -472,7 +472,7 @@ Deno.test("resolveClusterAccess() refuses a CA of which no certificate parses, a
   // It used to fail only at the first request, as a TLS failure that every watch retried with backoff.
   await rejectsConfig(
     resolveClusterAccess({ kubeconfig: kubeconfig(garbage) }, fakeEnvironment({}, {})),
-    /^Cannot trust the CA in certificate-authority-data of cluster "c": none of its 1 CERTIFICATE blocks is an X\.509 certificate: replace it with the PEM of the cluster's CA certificate \(kubeconfig object from cluster\.kubeconfig \(context "x"\)\)$/,
+    /^Cannot trust the CA in certificate-authority-data of cluster "c": none of its 1 CERTIFICATE blocks is an X\.509 certificate: replace it with the PEM of the cluster's CA certificate \(kubeconfig object given as cluster\.kubeconfig \(context "x"\)\)$/,
   );
   await rejectsConfig(
     resolveClusterAccess({ server: "https://obj.example", ca: garbage }, fakeEnvironment({}, {})),

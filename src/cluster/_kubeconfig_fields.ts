@@ -204,7 +204,7 @@ export function kubeconfigError(
     ? `kubeconfig ${file}`
     : where !== undefined
     ? `kubeconfig ${where}`
-    : "the kubeconfig object from cluster.kubeconfig";
+    : "the kubeconfig object given as cluster.kubeconfig";
   return new ConfigError(`Cannot load ${subject}: ${problem}`, {
     ...(file !== undefined ? { file } : {}),
     ...(field !== undefined ? { field } : {}),

@@ -9,7 +9,8 @@ import type { KubeconfigOrigin } from "./types.ts";
 
 /**
  * The `source` of access from a kubeconfig context, before any option overrides it: `kubeconfig PATHS (context
- * "NAME")`, the files joined with `, ` in `KUBECONFIG` order, or `object from cluster.kubeconfig` for none.
+ * "NAME")`, the files joined with `, ` in `KUBECONFIG` order, or `object given as cluster.kubeconfig` for none (not
+ * "object from": messages put the source after "comes from" and "the credentials from").
  *
  * @param origin The files and the context.
  * @returns The words, e.g. `kubeconfig /a/config, /b/config (context "dev")`.
@@ -22,6 +23,6 @@ import type { KubeconfigOrigin } from "./types.ts";
  * ```
  */
 export function kubeconfigSource(origin: Pick<KubeconfigOrigin, "files" | "context">): string {
-  const where = origin.files.length > 0 ? origin.files.join(", ") : "object from cluster.kubeconfig";
+  const where = origin.files.length > 0 ? origin.files.join(", ") : "object given as cluster.kubeconfig";
   return `kubeconfig ${where} (context ${JSON.stringify(origin.context)})`;
 }
