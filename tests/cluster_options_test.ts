@@ -242,6 +242,12 @@ Deno.test("checkClusterOptions() names the type of a bad value, never the value,
     [{ insecureSkipTlsVerify: "true" }, "cluster.insecureSkipTlsVerify must be true or false: current type is string"],
     [{ http2: 1 }, "cluster.http2 must be true or false: current type is number"],
     [{ kubeconfig: 7 }, "cluster.kubeconfig must be a file path or a kubeconfig object: current type is number"],
+    // The fake API server's method, not called: the message named its type alone.
+    [
+      { kubeconfig: () => ({}) },
+      "cluster.kubeconfig must be a file path or a kubeconfig object: current type is function " +
+      "(call it: api.kubeconfig(), not api.kubeconfig)",
+    ],
   ];
   for (const [options, message] of cases) {
     assert.throws(

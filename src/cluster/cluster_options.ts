@@ -137,7 +137,9 @@ export function checkClusterOptions(options: ClusterOptions): void {
     throw new ConfigError(
       `Cannot resolve cluster access: cluster.kubeconfig must be a file path or a kubeconfig object: ${
         currentKind(kubeconfig)
-      }`,
+      }${
+        // The fake API server's method passed as is, which returns the object.
+        typeof kubeconfig === "function" ? " (call it: api.kubeconfig(), not api.kubeconfig)" : ""}`,
       { field: "cluster.kubeconfig" },
     );
   }
