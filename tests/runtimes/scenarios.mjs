@@ -15,7 +15,7 @@ import process from "node:process";
 import { inspect } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { createClient } from "nice-grpc";
-import { ConfigError, KubeApiError, register, watchEndpoints } from "@kgr/resolver";
+import { ConfigError, KubeApiError, register, watchEndpoints, withResolverOptions } from "@kgr/resolver";
 import { createChannel } from "@kgr/resolver/nice-grpc";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { echoCaller, EchoService, freePort, startEchoServer, startLoad } from "../../scripts/echo_service.mjs";
@@ -349,6 +349,30 @@ export const scenarios = {
       client.close();
       await k8s.close();
     }
+  },
+
+  async "clients of withResolverOptions() in tests that run at once are each answered by their own fake's pods"() {
+    // Each cluster() registers the same scheme: with that alone, both clients went to the cluster registered last.
+    const scheme = "k8s-own-options";
+    const oneTest = async (name, firstHost) => {
+      const k8s = await cluster(scheme, firstHost);
+      const options = { grpc, scheme, cluster: { kubeconfig: k8s.api.kubeconfig({ namespace: NAMESPACE }) } };
+      const client = withResolverOptions(
+        options,
+        (channelOptions) =>
+          new EchoClient(`${scheme}:///echo.${NAMESPACE}:grpc`, grpc.credentials.createInsecure(), channelOptions),
+      );
+      try {
+        for (let i = 0; i < 2; i++) await k8s.startPod(`${name}-${i}`, k8s.hosts[i]);
+        const answered = new Set();
+        for (let i = 0; i < 20; i++) answered.add((await echoCaller(client)("hi")).split(":")[0]);
+        assert.deepEqual([...answered].sort(), [`${name}-0`, `${name}-1`]);
+      } finally {
+        client.close();
+        await k8s.close();
+      }
+    };
+    await Promise.all([oneTest("a", 200), oneTest("b", 210)]);
   },
 
   async "a rollout that moves the pods to a new EndpointSlice fails no call, whether the old one is deleted first or last"() {

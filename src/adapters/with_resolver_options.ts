@@ -1,0 +1,71 @@
+/**
+ * Resolver options of one grpc-js client or channel, rather than the
+ * process-wide ones of `register()`: what nice-grpc users get from
+ * `createChannel(target, credentials, { resolver })`.
+ *
+ * @module
+ */
+
+import { checkResolverOptions, isRegistered, lastRegisteredOptions, register } from "./grpc_js.ts";
+import { createWithResolverOptions } from "./_channel_resolver_options.ts";
+import type { RegisterOptions } from "./_register_options.ts";
+import { typeName } from "../base/_util.ts";
+
+/**
+ * Creates a grpc-js client or channel whose resolver uses `options` rather
+ * than those of the last `register()`: tests that run at the same time in one
+ * process, each against its own fake API server, and a client of another
+ * cluster or context. `create` gets the channel options that carry them; pass
+ * those (with any of your own) to `new grpc.Client()`, a generated client's
+ * constructor or `new grpc.Channel()`, at once. The scheme (`options.scheme`,
+ * `kubernetes` by default) is registered with that copy of grpc-js when it is
+ * not yet, with the options of the last `register()`, else none; those stay
+ * the ones of every client created without this function.
+ *
+ * @param options Resolver options, as `register()` takes them: `grpc` (your grpc-js module), `cluster`, ...
+ * @param create Creates the client or channel with the channel options it is given added to its own.
+ * @returns What `create` returned.
+ * @throws {TypeError} When `create` is no function or returns no object, or an option cannot work (see
+ * `register()`).
+ * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay is a number out of range.
+ * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
+ *
+ * @example A client of a test's own fake API server
+ * ```ts ignore
+ * import * as grpc from "@grpc/grpc-js";
+ * import { withResolverOptions } from "@kgr/resolver";
+ * import { startFakeApiServer } from "@kgr/resolver/testing";
+ *
+ * await using api = await startFakeApiServer();
+ * const client = withResolverOptions({ grpc, cluster: { kubeconfig: api.kubeconfig({ namespace: "shop" }) } }, (
+ *   channelOptions,
+ * ) => new grpc.Client("kubernetes:///cart:grpc", grpc.credentials.createInsecure(), channelOptions));
+ * ```
+ */
+export function withResolverOptions<Created extends object>(
+  options: RegisterOptions,
+  create: (channelOptions: Record<string, string>) => Created,
+): Created {
+  const { scheme, grpc } = checkResolverOptions(options);
+  if (typeof create !== "function") {
+    throw new TypeError(
+      "Cannot create the client: the second argument must be a function that creates it with the channel options " +
+        "it is given ((channelOptions) => new grpc.Client(target, credentials, channelOptions)): current type is " +
+        typeName(create),
+    );
+  }
+  // Registered without these options, so that they never become another client's (register()'s are kept).
+  if (!isRegistered(grpc, scheme)) register({ ...lastRegisteredOptions(scheme), scheme, grpc });
+  return createWithResolverOptions({ ...options, scheme, grpc }, (channelOptions) => {
+    const created = create(channelOptions);
+    if (created === null || (typeof created !== "object" && typeof created !== "function")) {
+      throw new TypeError(
+        "Cannot create the client: the function must return the client or channel it created with the channel " +
+          `options it was given (an arrow function with braces needs a return): current ${
+            created === null ? "value is null" : `type is ${typeName(created)}`
+          }`,
+      );
+    }
+    return created;
+  });
+}
