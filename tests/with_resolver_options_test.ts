@@ -98,6 +98,25 @@ Deno.test("withResolverOptions() refuses a create that is no function or returns
   );
 });
 
+Deno.test("withResolverOptions() without options, or with its arguments swapped, says what to pass first", () => {
+  // Said before: "... or left out for the defaults" (they cannot be left out here), and for the swapped arguments only
+  // "current type is function".
+  const create = (channelOptions: Record<string, string>) =>
+    new Echo("kubernetes:///cart:grpc", grpc.credentials.createInsecure(), channelOptions);
+  const needed =
+    "Cannot create the client: the first argument must be the resolver options, such as { grpc, cluster: " +
+    "{ kubeconfig } }, or {} for the defaults";
+  assert.throws(() => withResolverOptions(undefined as never, create), {
+    name: "TypeError",
+    message: `${needed}: current type is undefined`,
+  });
+  assert.throws(() => withResolverOptions(create as never, { grpc } as never), {
+    name: "TypeError",
+    message: `${needed}; the arguments look swapped: the options come first, then the function: current type is ` +
+      "function",
+  });
+});
+
 Deno.test("withResolverOptions() registers its scheme with the copy of grpc-js when not yet, and hands the option on", () => {
   const recording = recordingGrpc();
   const given: Record<string, string>[] = [];

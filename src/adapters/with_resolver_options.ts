@@ -9,7 +9,7 @@
 import { checkResolverOptions, isRegistered, lastRegisteredOptions, register } from "./grpc_js.ts";
 import { createWithResolverOptions } from "./_channel_resolver_options.ts";
 import type { RegisterOptions } from "./_register_options.ts";
-import { typeName } from "../base/_util.ts";
+import { isOptionsObject, typeName } from "../base/_util.ts";
 
 /**
  * Creates a grpc-js client or channel whose resolver uses `options` rather
@@ -25,8 +25,8 @@ import { typeName } from "../base/_util.ts";
  * @param options Resolver options, as `register()` takes them: `grpc` (your grpc-js module), `cluster`, ...
  * @param create Creates the client or channel with the channel options it is given added to its own.
  * @returns What `create` returned.
- * @throws {TypeError} When `create` is no function or returns no object, or an option cannot work (see
- * `register()`).
+ * @throws {TypeError} When `options` is no object (a function first: the arguments swapped), `create` is no function
+ * or returns no object, or an option cannot work (see `register()`).
  * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay is a number out of range.
  * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
  *
@@ -46,6 +46,7 @@ export function withResolverOptions<Created extends object>(
   options: RegisterOptions,
   create: (channelOptions: Record<string, string>) => Created,
 ): Created {
+  checkOptionsFirst(options);
   const { scheme, grpc } = checkResolverOptions(options);
   if (typeof create !== "function") {
     throw new TypeError(
@@ -68,4 +69,21 @@ export function withResolverOptions<Created extends object>(
     }
     return created;
   });
+}
+
+/**
+ * Throws unless the first argument is an options object: unlike `register()`'s, it cannot be left out, and a function
+ * there is the create function given first.
+ */
+function checkOptionsFirst(options: unknown): void {
+  if (isOptionsObject(options)) return;
+  const swapped = typeof options === "function"
+    ? "; the arguments look swapped: the options come first, then the function"
+    : "";
+  throw new TypeError(
+    "Cannot create the client: the first argument must be the resolver options, such as { grpc, cluster: " +
+      `{ kubeconfig } }, or {} for the defaults${swapped}: current ${
+        options === null ? "value is null" : `type is ${typeName(options)}`
+      }`,
+  );
 }
