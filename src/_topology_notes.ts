@@ -12,6 +12,7 @@
 import type { Selection } from "./_watch_selections.ts";
 import type { HintedEndpoint, Locality } from "./selection/topology.ts";
 import { clientWhereabouts, hintedZones, zoneMeant } from "./selection/topology_reason.ts";
+import { TOPOLOGY_OFF_ADVICE } from "./selection/locality.ts";
 import { trace, warnOnce } from "./runtime/trace.ts";
 import { wordList } from "./base/_word_list.ts";
 import { refusedToRead } from "./runtime/files.ts";
@@ -97,6 +98,6 @@ function warnIfMistaken(
   warnOnce(
     [`zone ${zone} for ${name}`],
     `no pod of ${name} is hinted for this client's zone ${zone} (from ${zoneFrom}), but ${zones}: did you mean ` +
-      `${meant}? Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone`,
+      `${meant}? Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone (${TOPOLOGY_OFF_ADVICE})`,
   );
 }

@@ -32,7 +32,7 @@ import type { ClusterAccess } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { KubeApiError } from "./base/errors.ts";
 import { readNodeZone } from "./api/kube_api.ts";
-import { declaredLocality, resolveLocality } from "./selection/locality.ts";
+import { declaredLocality, resolveLocality, TOPOLOGY_OFF_ADVICE } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import { type Clock, systemClock } from "./runtime/clock.ts";
 import type { Locality } from "./selection/topology.ts";
@@ -220,7 +220,9 @@ async function readLocality(
       failure = error;
       throw error;
     }));
-  if (current.zone === undefined && failure !== undefined) warnZoneUnread(access, current.node!, failure, explicit);
+  if (current.zone === undefined && failure !== undefined) {
+    warnZoneUnread(access, current.node!, failure, explicit, TOPOLOGY_OFF_ADVICE);
+  }
   const users = new Set<() => void>();
   // Every caller left during the first read: nobody uses this locality, and it reads no more.
   let waiting = !controller.signal.aborted && current.node !== undefined && current.zone === undefined &&
@@ -280,7 +282,7 @@ async function readLocality(
         },
         (error) => {
           if (!waiting) return;
-          if (!nodeReadMayPass(error)) warnZoneUnread(access, node, error, explicit);
+          if (!nodeReadMayPass(error)) warnZoneUnread(access, node, error, explicit, TOPOLOGY_OFF_ADVICE);
           schedule(error);
         },
       );
@@ -322,11 +324,13 @@ async function readLocality(
  * @param node The Node's name.
  * @param error Why its read failed: only a 403 or a 404 is said.
  * @param explicit `options.locality`, when the caller set it (the message then names it, else `NODE_NAME`).
+ * @param offAdvice How to turn topology off, said last: the library's {@linkcode TOPOLOGY_OFF_ADVICE}; the CLI, which
+ *   has no such option, leaves it out.
  *
  * @example
  * ```ts ignore
  * import { warnZoneUnread } from "./client_locality.ts";
- * warnZoneUnread(access, "node-1", new KubeApiError("Forbidden", { status: 403 }), { node: "node-1" });
+ * warnZoneUnread(access, "node-1", new KubeApiError("Forbidden", { status: 403 }), { node: "node-1" }, TOPOLOGY_OFF_ADVICE);
  * ```
  */
 export function warnZoneUnread(
@@ -334,6 +338,7 @@ export function warnZoneUnread(
   node: string,
   error: unknown,
   explicit: Locality | undefined,
+  offAdvice?: string,
 ): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
   if (status !== 403 && status !== 404) return;
@@ -347,7 +352,9 @@ export function warnZoneUnread(
     // The reason too: a 404 after a 403's grant (a wrong node name) is news, which the 403's warning did not say.
     [`node ${node} ${access.identity} ${status}`],
     `cannot read the zone of node ${node} (from ${nodeFrom}) at ${access.server} with the credentials from ` +
-      `${access.source}, so topology-aware routing goes without a zone there: ${what}`,
+      `${access.source}, so topology-aware routing goes without a zone there: ${what}${
+        offAdvice === undefined ? "" : `; ${offAdvice}`
+      }`,
   );
 }
 

@@ -374,11 +374,46 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     const where =
       `${server.url} with the credentials from kubeconfig object given as cluster.kubeconfig (context "fake-api-server")`;
     assert.deepEqual(warnings, [
-      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed), or set locality.zone too`,
-      `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too (it is read again every 5 minutes)`,
+      `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed), or set locality.zone too; locality: {} turns topology-aware routing off without this warning`,
+      `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too (it is read again every 5 minutes); locality: {} turns topology-aware routing off without this warning`,
     ]);
   } finally {
     console.warn = warn;
+    await server.close();
+  }
+});
+
+Deno.test("a NODE_NAME that names no Node of a test's fake API server is warned about with how to turn topology off", async () => {
+  // A CI runner that sets NODE_NAME got "there is no such Node: check NODE_NAME, or set ZONE too" once per fake, and
+  // neither says how a test that does not care for topology keeps quiet.
+  const server = await zonedService();
+  const before = { NODE_NAME: Deno.env.get("NODE_NAME"), ZONE: Deno.env.get("ZONE") };
+  Deno.env.set("NODE_NAME", "ci-runner-7");
+  Deno.env.delete("ZONE");
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), 5000);
+    for await (
+      const _ of watchEndpoints("kubernetes:///echo.shop:grpc", {
+        cluster: { kubeconfig: server.kubeconfig() },
+        signal: controller.signal,
+      })
+    ) break;
+    clearTimeout(timeout);
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(
+      warnings[0],
+      /node ci-runner-7 \(from NODE_NAME\) .*: there is no such Node: check NODE_NAME, or set ZONE too \(it is read again every 5 minutes\); locality: \{\} turns topology-aware routing off without this warning$/,
+    );
+  } finally {
+    console.warn = warn;
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
     await server.close();
   }
 });

@@ -75,7 +75,7 @@ Deno.test("a zone mistyped in the locality option is traced with the CLI's reaso
     assert.deepEqual(warnings, [
       "no pod of service typo in namespace shop is hinted for this client's zone zone-A (from locality.zone), but " +
       "its pods are hinted for zones zone-a and zone-b: did you mean zone-a? Until locality.zone names a hinted zone " +
-      "exactly, its calls go to every zone",
+      "exactly, its calls go to every zone (locality: {} turns topology-aware routing off without this warning)",
     ]);
     const again = await follow(server, "typo", { zone: "zone-A" });
     assert.deepEqual(again.warnings, [], "once per Service, zone and process");

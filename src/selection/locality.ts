@@ -64,6 +64,12 @@ export function checkLocality(value: unknown): asserts value is Locality {
   }
 }
 
+/**
+ * How to turn topology-aware routing off on purpose, in the one wording that the warnings of a locality gone wrong
+ * end with: a test against its own fake API server, on a CI runner that sets `NODE_NAME`, needs no zone.
+ */
+export const TOPOLOGY_OFF_ADVICE = "locality: {} turns topology-aware routing off without this warning";
+
 /** Whether a locality names a node or a zone. */
 function isKnown(locality: Locality): boolean {
   return locality.zone !== undefined || locality.node !== undefined;
