@@ -409,7 +409,7 @@ export interface FakeApiServer extends AsyncDisposableWhereDeclared {
    * Ends every watch and connection, clears every timer and stops
    * listening. Safe to call twice. Changes after it (applying or deleting a
    * slice, Service or Node, `compact()`, `failNext()`, `setToken()`,
-   * `setAccess()`) throw: no client could see them. `[Symbol.asyncDispose]()` calls it too, for `await using`
+   * `setAccess()`) throw: no client could see them; so does `kubeconfig()`, whose server no longer listens. `[Symbol.asyncDispose]()` calls it too, for `await using`
    * (where the project's lib or types declare `Symbol.asyncDispose`): the server stops when the block that holds it
    * ends, by a throw too, so that a failed test leaves no server that keeps the process alive.
    *
