@@ -246,7 +246,7 @@ Deno.test("checkClusterOptions() names the type of a bad value, never the value,
     [
       { kubeconfig: () => ({}) },
       "cluster.kubeconfig must be a file path or a kubeconfig object: current type is function " +
-      "(call it: api.kubeconfig(), not api.kubeconfig)",
+      "(pass what the function returns, such as the fake's api.kubeconfig(), not the function)",
     ],
   ];
   for (const [options, message] of cases) {
