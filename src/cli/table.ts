@@ -9,7 +9,8 @@
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { inFlagTerms } from "./flag_terms.ts";
-import { clientWhereabouts, topologyReason } from "./topology_reason.ts";
+import { topologyReason } from "./topology_reason.ts";
+import { clientWhereabouts } from "../selection/topology_reason.ts";
 import { HEADINGS } from "./table_layout.ts";
 import { cellsOf, type PodRows, podRows, rowsShown, type UseCounts, useCounts } from "./table_rows.ts";
 import { sourceLines, withFileName } from "./source_lines.ts";

@@ -1,18 +1,17 @@
 /**
  * Why topology-aware routing does not apply (mode `none`) to a view: the words
  * of `src/selection/topology_reason.ts`, which the resolver's trace uses too,
- * and `internalTrafficPolicy: Local`.
+ * and `internalTrafficPolicy: Local`; and the zone a client likely meant.
  *
  * @module
  */
 
 import type { ServiceView } from "./service_observer.ts";
-import { noTopologyReason } from "../selection/topology_reason.ts";
-
-export { clientWhereabouts } from "../selection/topology_reason.ts";
+import { hintedZones, noTopologyReason, zoneMeant } from "../selection/topology_reason.ts";
 
 /**
- * Why a view's topology is `none`.
+ * Why a view's topology is `none`, with the hinted zone that the client's zone was likely meant to be, as the
+ * resolver's warning names it (`no ready pod is hinted for zone zone-A; did you mean zone-a?`).
  *
  * @param view The view; its `snapshot` and `pods` tell the mode and the hints.
  * @returns The reason, or `undefined` when topology applies, nothing is listed yet, or no pod is usable (the
@@ -37,5 +36,7 @@ export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceVi
   // The pods the mode was decided on: the usable ones (a subset draws from them too).
   const usable = pods.filter((pod) => pod.use !== "unused" || pod.reason === "outside-subset")
     .map(({ ready, hints, pod, addresses }) => ({ ready, hints, podName: pod, addresses }));
-  return noTopologyReason(usable, locality, zoneNote);
+  const reason = noTopologyReason(usable, locality, zoneNote);
+  const meant = locality.zone === undefined ? undefined : zoneMeant(locality.zone, hintedZones(usable));
+  return meant === undefined ? reason : `${reason}; did you mean ${meant}?`;
 }

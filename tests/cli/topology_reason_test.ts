@@ -57,6 +57,22 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
   }
 });
 
+Deno.test("topologyReason() names the hinted zone that the client's zone was likely meant to be", () => {
+  assert.equal(
+    topologyReason(viewOf([pod(1, ["zone-a"]), pod(2, ["zone-b"])], { zone: "zone-A" })),
+    "no ready pod is hinted for zone zone-A; did you mean zone-a?",
+  );
+  assert.equal(
+    topologyReason(viewOf([pod(1, ["eu-west-1a"])], { zone: "eu-wset-1a" })),
+    "no ready pod is hinted for zone eu-wset-1a; did you mean eu-west-1a?",
+  );
+  // A sibling zone without pods is no typo: kube-proxy falls back there without a word too.
+  assert.equal(
+    topologyReason(viewOf([pod(1, ["eu-west-1a"])], { zone: "eu-west-1d" })),
+    "no ready pod is hinted for zone eu-west-1d",
+  );
+});
+
 Deno.test("topologyReason() says why the zone of a known node is unknown, when the observer knows", () => {
   const view = viewOf([pod(1, ["a"])], { node: "n1" });
   assert.equal(
