@@ -14,7 +14,7 @@ import { missingNamespaceReason } from "../selection/no_endpoints_reason.ts";
 import { type ResourceAttributes, reviewAccess, reviewSelf } from "./access_review.ts";
 import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import { CHECK_ADVICE } from "../api/api_errors.ts";
-import { defaultNamespaceNote } from "../cluster/namespace_note.ts";
+import { defaultNamespaceNote, missingNamespaceFix } from "../cluster/namespace_note.ts";
 import { declaredLocality } from "../selection/locality.ts";
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
@@ -311,13 +311,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           `${namespace} -o yaml shows what it waits on); calls resume once it is created again with them`,
       );
     } else if (absent) {
-      const fix = command.target.namespace === undefined
-        ? `${defaultNamespaceNote(access)}: name the namespace in the target`
-        : "fix the target's namespace";
       say(
         "FAILED",
         "resolve",
-        missingNamespaceReason(namespace, fix),
+        missingNamespaceReason(namespace, missingNamespaceFix(access, command.target.namespace !== undefined)),
       );
     } else if (resolved instanceof ResolverError) {
       // A 403's pointer to check is the report itself.

@@ -16,13 +16,13 @@
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 
 /**
- * An option's name where the library's messages name it: after `(`, `from `, `with `, `without `, `pass `, `skipped: `,
- * `, ` or `; `, or a terminal's escape sequence (a coloured line). Elsewhere the same text is a path or a name
- * (`kubeconfig cluster.kubeconfig`, `C:\\k\\cluster.context`, `context "cluster.context"`) and stays.
+ * An option's name where the library's messages name it: after `(`, `from `, `with `, `without `, `pass `, `fix `,
+ * `skipped: `, `, ` or `; `, or a terminal's escape sequence (a coloured line). Elsewhere the same text is a path or
+ * a name (`kubeconfig cluster.kubeconfig`, `C:\\k\\cluster.context`, `context "cluster.context"`) and stays.
  */
 const option = (name: string) =>
   new RegExp(
-    `(?<=\\(|\\b(?:from|with|without|pass|skipped:) |[,;] |\\x1b\\[[\\d;?]*[A-Za-z])${
+    `(?<=\\(|\\b(?:from|with|without|pass|fix|skipped:) |[,;] |\\x1b\\[[\\d;?]*[A-Za-z])${
       name.replaceAll(".", "\\.")
     }(?![\\w./"-])`,
     "g",

@@ -37,19 +37,28 @@ export function defaultNamespaceNote(access: Pick<ClusterAccess, "source" | "ori
  *
  * @param access The cluster access whose default namespace a target that names none was given.
  * @param named Whether the target names its namespace.
- * @returns `fix the target's namespace`, or where the default came from and to name one in the target.
+ * @returns `fix the target's namespace`, or where the default came from, to fix that when something set it, and to
+ *   name one in the target.
  *
  * @example A namespace from the cluster options
  * ```ts
  * import { missingNamespaceFix } from "./namespace_note.ts";
  * const access = { source: "cluster options", origin: { kind: "options" }, namespaceSource: "cluster.namespace" } as const;
  * console.log(missingNamespaceFix(access, false));
- * // the target names no namespace, so it comes from cluster.namespace: name the namespace in the target
+ * // the target names no namespace, so it comes from cluster.namespace: fix cluster.namespace, or name the
+ * // namespace in the target
  * ```
  */
 export function missingNamespaceFix(
   access: Pick<ClusterAccess, "source" | "origin" | "namespaceSource">,
   named: boolean,
 ): string {
-  return named ? "fix the target's namespace" : `${defaultNamespaceNote(access)}: name the namespace in the target`;
+  if (named) return "fix the target's namespace";
+  const { namespaceSource } = access;
+  // What set the namespace is as much to fix as the target (`-n nope`): when nothing did, it is `default`. An option
+  // or variable is named again (`cluster.namespace`, the CLI's `--namespace`); a kubeconfig's long name is not.
+  const fix = namespaceSource === undefined
+    ? ""
+    : `fix ${/^\S+$/.test(namespaceSource) ? namespaceSource : "it"}, or `;
+  return `${defaultNamespaceNote(access)}: ${fix}name the namespace in the target`;
 }

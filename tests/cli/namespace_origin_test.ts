@@ -28,7 +28,10 @@ Deno.test("--once names --namespace as where a namespace that does not exist cam
   api.applyService({ metadata: { namespace: "shop", name: "other" }, spec: { ports: [{ name: "grpc", port: 80 }] } });
   const { code, stderr } = await once(["--kubeconfig", kubeconfig, "-n", "nope", "kubernetes:///echo:grpc"]);
   assert.equal(code, 1);
-  assert.match(stderr, /namespace nope does not exist .*the target names no namespace, so it comes from --namespace/);
+  assert.match(
+    stderr,
+    /namespace nope does not exist .*the target names no namespace, so it comes from --namespace: fix --namespace, or name the namespace in the target\n$/,
+  );
   // A target that names it: the target is what to fix.
   const named = await once(["--kubeconfig", kubeconfig, "kubernetes:///echo.nope:grpc"]);
   assert.match(named.stderr, /namespace nope does not exist \(.*\): fix the target's namespace\n$/);
