@@ -206,6 +206,26 @@ Deno.test("calls that fail on every endpoint name the pod whose connection faile
   });
 });
 
+Deno.test("a pod that comes back at the same address is named by its new name when its connection fails", async () => {
+  const { Policy, config, helper, states, leaves } = standIn();
+  const policy = new Policy(helper, {});
+  const service = "service echo in namespace prod";
+  policy.updateAddressList(endpoints.map((e, i) => ({ ...e, pod: `echo-${i}`, service })), config, {});
+  await created(leaves, endpoints.length);
+  // echo-1 was replaced by echo-2 at the same address: its connection stays, the name is the new pod's.
+  policy.updateAddressList(endpoints.map((e, i) => ({ ...e, pod: `echo-${i * 2}`, service })), config, {});
+  assert.equal(leaves.length, endpoints.length, "no new leaf for an address that stays");
+  for (const leaf of leaves) {
+    const leafHelper = leaf[1] as { updateState(state: number, picker: unknown): void };
+    leafHelper.updateState(3, { status: { details: "connect ECONNREFUSED 127.0.0.3:50051" } });
+  }
+  assert.deepEqual(states.at(-1), {
+    state: 3,
+    errorMessage: "No connection to any endpoint of service echo in namespace prod: last error: connect ECONNREFUSED " +
+      "127.0.0.3:50051 (pod echo-2)",
+  });
+});
+
 Deno.test("an empty list stops the failover timer: the resolver's error stands instead of the policy's own", async () => {
   const { Policy, helper, states, configOf } = standIn();
   const policy = new Policy(helper);
