@@ -51,6 +51,9 @@ const BELOW_INDENT = 2;
 /** The narrowest the detail's column is used: narrower, a detail of a few words would take a line for each. */
 const MIN_DETAIL_WIDTH = 20;
 
+/** With `--yaml` and no grant missing: why standard output is empty, and what kubectl says of it. */
+const NOTHING_TO_APPLY = "Nothing to apply: no grant is missing, so standard output is empty (kubectl apply -f - " +
+  'then says "error: no objects passed to apply" and exits 1)';
 const VERDICT_STYLE: Record<Verdict, Style> = {
   ok: "green",
   MISSING: "red",
@@ -397,6 +400,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         `${command.input} does not resolve${refused ? " with these credentials" : ""}; fix the steps marked above`,
       );
     }
+    // An empty standard output makes `kubectl apply -f -` fail: the report's last line says why it is empty.
+    if (command.yaml && missing === 0) report.write(`${wrapped(NOTHING_TO_APPLY).join("\n")}\n`);
     return failed ? 1 : 0;
   } finally {
     clearTimeout(deadline);

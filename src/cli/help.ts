@@ -119,7 +119,8 @@ Options:
   --subset-seed S      ... and subsetSeed S; pods outside it show as not used
   --yaml               with check: only the Role and RoleBinding to apply on
                        standard output, for kubectl apply -f - (the report
-                       on standard error)
+                       on standard error); none when no grant is missing,
+                       and kubectl then fails: no objects passed to apply
   --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
                        as the resolver reads them)
   -h, --help, help     show this help
@@ -133,7 +134,8 @@ Examples:
   kgr-resolver --zone eu-west-1a kubernetes:///echo.prod:grpc
   kgr-resolver --subset-size 10 --subset-seed 7 kubernetes:///echo.prod:grpc
   kgr-resolver check kubernetes:///echo.prod:grpc
-  kgr-resolver check --yaml kubernetes:///echo.prod:grpc | kubectl apply -f -
+  kgr-resolver check --kubeconfig sa.yaml --yaml kubernetes:///echo.prod:grpc |
+    kubectl apply -f -
 
 Exit status: 0 on success and on Ctrl-C (or SIGTERM) while following; 1 when
 the cluster or the API fails, or --once finds no usable pod or may list but not

@@ -335,5 +335,9 @@ Deno.test("check --yaml writes only the Role and RoleBinding on standard output,
   const granted = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--yaml"]);
   assert.equal(granted.code, 0, granted.stderr);
   assert.equal(granted.stdout, "");
-  assert.match(granted.stderr, /\nok: kubernetes:\/\/\/cart\.shop:grpc resolves with these credentials\n$/);
+  // kubectl apply -f - given nothing says "error: no objects passed to apply" and exits 1: the report says why first.
+  assert.match(
+    granted.stderr,
+    /\nok: kubernetes:\/\/\/cart\.shop:grpc resolves with these credentials\nNothing to apply: no grant is missing, so standard output is empty \(kubectl apply -f - then says "error: no objects passed to apply" and exits 1\)\n$/,
+  );
 });
