@@ -2,9 +2,10 @@
  * What a subscriber is told of topology-aware routing: a trace line whenever the mode it gets, or the reason for
  * `none`, changes (in the words the CLI uses, see `selection/topology_reason.ts`), and a warning on standard error
  * where topology is off by what looks like a mistake: a zone set by hand that no hint names but one nearly does
- * (`ZONE=zone-A` beside hints for `zone-a`), or no locality at all for a Service whose pods are hinted for zones.
- * A zone that no hint names and none nearly does is a client in a zone without pods: kube-proxy falls back without a
- * word there too, so it is only traced.
+ * (`ZONE=zone-A` beside hints for `zone-a`), or no locality at all for a Service whose pods are hinted for zones,
+ * to a subscriber that routes calls (a watch that only shows endpoints, such as a dashboard, routes none). A zone
+ * that no hint names and none nearly does is a client in a zone without pods: kube-proxy falls back without a word
+ * there too, so it is only traced.
  *
  * @module
  */
@@ -37,6 +38,8 @@ export interface TopologyNote {
   source: LocalitySource;
   /** What was traced last for it ({@linkcode noteTopology}'s last result), `undefined` at first. */
   traced: string | undefined;
+  /** Whether it routes calls (a channel's resolver): only then is a missing locality warned about. */
+  routesCalls: boolean;
 }
 
 /**
@@ -56,34 +59,40 @@ export interface TopologyNote {
  * const selection = { topology: "none" as const, topologyReason: "no ready pod is hinted for zone zone-A", endpoints };
  * const source = { zoneFrom: "ZONE", explicit: false };
  * const locality = { zone: "zone-A" };
- * noteTopology("service echo in namespace prod", { port: "grpc", selection, locality, source, traced: undefined });
+ * const note = { port: "grpc", selection, locality, source, traced: undefined, routesCalls: true };
+ * noteTopology("service echo in namespace prod", note);
  * // @kgr/resolver: no pod of service echo in namespace prod is hinted for this client's zone zone-A (from ZONE), ...
  * ```
  */
 export function noteTopology(name: string, note: TopologyNote): string {
-  const { port, selection, locality, source, traced } = note;
+  const { port, selection, locality, source, traced, routesCalls } = note;
   const { topology, topologyReason } = selection;
   const now = topologyReason === undefined ? topology : `${topology} (${topologyReason})`;
   if (now === traced) return now;
   const where = clientWhereabouts(locality) ?? "client locality unknown";
   trace(`${name}, port ${port}, ${where}: topology ${now}`);
-  if (topologyReason !== undefined) warnIfMistaken(name, selection.endpoints, locality, source);
+  if (topologyReason !== undefined) warnIfMistaken(name, selection.endpoints, locality, source, routesCalls);
   return now;
 }
 
-/** Warns when topology is off for what looks like a mistake: a zone set by hand nearly hinted, or no locality. */
+/**
+ * Warns when topology is off for what looks like a mistake: a zone set by hand nearly hinted, or no locality (for a
+ * subscriber that routes calls).
+ */
 function warnIfMistaken(
   name: string,
   endpoints: readonly HintedEndpoint[],
   { zone, node }: Locality,
   { zoneFrom, explicit }: LocalitySource,
+  routesCalls: boolean,
 ): void {
   const hinted = hintedZones(endpoints);
   if (hinted.length === 0) return;
   const zones = `its pods are hinted for zone${hinted.length > 1 ? "s" : ""} ${wordList(hinted)}`;
   // A Deno process refused NODE_NAME or ZONE was warned about that already (see `selection/locality.ts`).
   if (zone === undefined && node === undefined && !explicit) {
-    if (["NODE_NAME", "ZONE"].some(refusedToRead)) return;
+    // A dashboard or a tool on a laptop routes no call: the trace says its topology is off.
+    if (!routesCalls || ["NODE_NAME", "ZONE"].some(refusedToRead)) return;
     return warnOnce(
       [`no locality for ${name}`],
       `${name} prefers each client's own zone (${zones}), but this client's locality is unknown, so its calls go to ` +

@@ -58,6 +58,11 @@ export interface EndpointListener {
    * read): the endpoints last delivered are current again (a change since then follows as `onEndpoints`).
    */
   onRecovered?(): void;
+  /**
+   * Whether the subscriber routes calls (a channel's resolver): only then is a client without locality warned that
+   * its calls go to every zone; for one that only shows endpoints (`watchEndpoints()`) it is traced.
+   */
+  routesCalls?: boolean;
 }
 
 interface Subscriber {
@@ -434,7 +439,7 @@ function deliver(
   if (holdEmpty && selection.endpoints.length === 0 && previous?.selection.endpoints.length) return true;
   const { locality, localitySource: source, topologyTraced: traced } = subscriber;
   if (source !== undefined) {
-    const note = { port, selection, locality, source, traced };
+    const note = { port, selection, locality, source, traced, routesCalls: subscriber.listener.routesCalls === true };
     subscriber.topologyTraced = noteTopology(`service ${watch.service} in namespace ${watch.namespace}`, note);
   }
   // The set is the one the subscriber has (a slice created again as it was): no change, though a state between, never

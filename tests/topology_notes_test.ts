@@ -7,6 +7,19 @@ import { type EndpointSnapshot, type Locality, watchEndpoints } from "../mod.ts"
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "../testing.ts";
 import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
 import { zoneMeant } from "../src/selection/topology_reason.ts";
+import { createRequire } from "node:module";
+import * as grpc from "@grpc/grpc-js";
+import { register } from "../mod.ts";
+
+/** The resolver class register() hands grpc-js, as grpc-js uses it. */
+interface ResolverClass {
+  new (uri: unknown, listener: () => boolean, options: object): { updateResolution(): void; destroy(): void };
+}
+
+// The target as grpc-js hands it to a resolver.
+const { parseUri } = createRequire(import.meta.url)("@grpc/grpc-js/build/src/uri-parser") as {
+  parseUri(uri: string): unknown;
+};
 
 /** A Service `service` in shop with a pod in each of zone-a and zone-b, hinted for its zone unless `hinted` is false. */
 function applyZoned(server: FakeApiServer, service: string, hinted = true): void {
@@ -63,6 +76,30 @@ async function follow(
 
 const topologyLines = (traces: string[]) => traces.filter((line) => line.includes(": topology "));
 
+/**
+ * Resolves `service` in shop with the grpc-js resolver that register() hands grpc-js, without locality, until it
+ * reports endpoints (5 s at most); returns the warnings meanwhile.
+ */
+async function resolverWarnings(server: FakeApiServer, service: string): Promise<string[]> {
+  let Resolver: ResolverClass | undefined;
+  const experimental = { ...grpc.experimental, registerResolver: (_: string, found: ResolverClass) => Resolver = found };
+  register({ cluster: { kubeconfig: server.kubeconfig() }, grpc: { ...grpc, experimental } as never });
+  const warnings: string[] = [];
+  const previousWarning = setWarningSink((text) => warnings.push(text));
+  let reported = false;
+  const listener = () => reported = true;
+  const resolver = new Resolver!(parseUri(`kubernetes:///${service}.shop:grpc`), listener, {});
+  try {
+    resolver.updateResolution();
+    for (let wait = 0; wait < 500 && !reported; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.ok(reported, "the resolver reported");
+  } finally {
+    resolver.destroy();
+    setWarningSink(previousWarning);
+  }
+  return warnings;
+}
+
 Deno.test("a zone mistyped in the locality option is traced with the CLI's reason and warned about once, with the zone meant", async () => {
   const server = await startFakeApiServer();
   try {
@@ -116,7 +153,7 @@ Deno.test("a client in a zone without pods is only traced: kube-proxy falls back
   }
 });
 
-Deno.test("a client without locality on a Service hinted for zones is warned about once, with what to set; locality: {} is not", async () => {
+Deno.test("a channel without locality on a Service hinted for zones is warned about once, with what to set; locality: {} and watchEndpoints() are not", async () => {
   const server = await startFakeApiServer();
   const before = { NODE_NAME: Deno.env.get("NODE_NAME"), ZONE: Deno.env.get("ZONE") };
   Deno.env.delete("NODE_NAME");
@@ -128,15 +165,21 @@ Deno.test("a client without locality on a Service hinted for zones is warned abo
     assert.deepEqual(topologyLines(off.traces), [
       "service nowhere in namespace shop, port grpc, client locality unknown: topology none (client locality unknown)",
     ]);
-    const { warnings } = await follow(server, "nowhere", undefined);
-    assert.deepEqual(warnings, [
+    // watchEndpoints() routes no call (a dashboard, a tool on a laptop): the trace says it, standard error does not.
+    // It was told "its calls go to every zone".
+    const watched = await follow(server, "nowhere", undefined);
+    assert.deepEqual(watched.warnings, []);
+    assert.deepEqual(topologyLines(watched.traces), [
+      "service nowhere in namespace shop, port grpc, client locality unknown: topology none (client locality unknown)",
+    ]);
+    assert.deepEqual(await resolverWarnings(server, "nowhere"), [
       "service nowhere in namespace shop prefers each client's own zone (its pods are hinted for zones zone-a and " +
       "zone-b), but this client's locality is unknown, so its calls go to every zone: set NODE_NAME from the " +
       "Downward API (env: [{ name: NODE_NAME, valueFrom: { fieldRef: { fieldPath: spec.nodeName } } }]), or ZONE, " +
       "or the locality option (locality: {} turns topology-aware routing off without this warning)",
     ]);
     applyZoned(server, "unhinted", false);
-    assert.deepEqual((await follow(server, "unhinted", undefined)).warnings, [], "no hints: nothing to prefer");
+    assert.deepEqual(await resolverWarnings(server, "unhinted"), [], "no hints: nothing to prefer");
   } finally {
     for (const [name, value] of Object.entries(before)) if (value !== undefined) Deno.env.set(name, value);
     await server.close();

@@ -288,6 +288,7 @@ function createResolverClass(grpc: GrpcModule, registeredOptions: RegisterOption
         return;
       }
       this.#unsubscribe = subscribeEndpoints(this.#target, this.#options, {
+        routesCalls: true,
         onEndpoints: (snapshot) => {
           if (!current()) return;
           this.#setupBackoff.reset();
