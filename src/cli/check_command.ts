@@ -39,7 +39,7 @@ import { byCountThenText } from "./pod_reasons.ts";
 import { unusedByZone } from "./unused_zones.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 import { wordList } from "../base/_word_list.ts";
-import { schemeAdvice } from "./scheme_advice.ts";
+import { customSchemeNote, schemeAdvice } from "./scheme_advice.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -163,10 +163,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
     const origin = command.target.namespace === undefined ? ` (${defaultNamespaceNote(access)})` : "";
     say("ok", "target", `service ${command.target.service} in namespace ${namespace}${origin}`);
-    // The resolver answers any scheme; a channel only the one it was registered with: a doubt, as the CLI cannot
-    // know what its clients register.
+    // The resolver answers any scheme; a channel only the one it was registered with: a near miss of kubernetes is a
+    // doubt, as the CLI cannot know what its clients register; another scheme, chosen, gets a reminder.
     const scheme = schemeAdvice(command.input, command.target);
-    if (scheme !== undefined) say("unknown", "scheme", scheme);
+    const schemeNote = scheme ?? customSchemeNote(command.target);
+    if (schemeNote !== undefined) say(scheme === undefined ? "ok" : "unknown", "scheme", schemeNote);
 
     let username: string | undefined;
     let credentialsObtained = false;
