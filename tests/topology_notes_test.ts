@@ -82,7 +82,10 @@ const topologyLines = (traces: string[]) => traces.filter((line) => line.include
  */
 async function resolverWarnings(server: FakeApiServer, service: string): Promise<string[]> {
   let Resolver: ResolverClass | undefined;
-  const experimental = { ...grpc.experimental, registerResolver: (_: string, found: ResolverClass) => Resolver = found };
+  const experimental = {
+    ...grpc.experimental,
+    registerResolver: (_: string, found: ResolverClass) => Resolver = found,
+  };
   register({ cluster: { kubeconfig: server.kubeconfig() }, grpc: { ...grpc, experimental } as never });
   const warnings: string[] = [];
   const previousWarning = setWarningSink((text) => warnings.push(text));

@@ -139,7 +139,9 @@ export function checkClusterOptions(options: ClusterOptions): void {
         currentKind(kubeconfig)
       }${
         // The fake API server's method passed as is, which returns the object.
-        typeof kubeconfig === "function" ? " (pass what the function returns, such as the fake's api.kubeconfig(), not the function)" : ""}`,
+        typeof kubeconfig === "function"
+          ? " (pass what the function returns, such as the fake's api.kubeconfig(), not the function)"
+          : ""}`,
       { field: "cluster.kubeconfig" },
     );
   }

@@ -57,8 +57,6 @@ export function missingNamespaceFix(
   const { namespaceSource } = access;
   // What set the namespace is as much to fix as the target (`-n nope`): when nothing did, it is `default`. An option
   // or variable is named again (`cluster.namespace`, the CLI's `--namespace`); a kubeconfig's long name is not.
-  const fix = namespaceSource === undefined
-    ? ""
-    : `fix ${/^\S+$/.test(namespaceSource) ? namespaceSource : "it"}, or `;
+  const fix = namespaceSource === undefined ? "" : `fix ${/^\S+$/.test(namespaceSource) ? namespaceSource : "it"}, or `;
   return `${defaultNamespaceNote(access)}: ${fix}name the namespace in the target`;
 }

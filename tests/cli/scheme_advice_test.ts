@@ -117,7 +117,10 @@ Deno.test("check on a near miss of kubernetes ends in ok with a scheme step to r
   // A scheme chosen on purpose: a note in an ok step, and a plain ok at the end.
   const custom = await run(["check", "--kubeconfig", cluster.kubeconfig, "k8s:///echo.shop:grpc"]);
   assert.equal(custom.code, 0, custom.stdout);
-  assert.match(custom.stdout, /\nok +scheme +channels resolve scheme "k8s" once they ran register\(\{ scheme: "k8s" \}\)/);
+  assert.match(
+    custom.stdout,
+    /\nok +scheme +channels resolve scheme "k8s" once they ran register\(\{ scheme: "k8s" \}\)/,
+  );
   assert.doesNotMatch(custom.stdout, /\nunknown /);
   assert.match(custom.stdout, /\nok: k8s:\/\/\/echo\.shop:grpc resolves with these credentials\n$/);
   assert.equal(custom.stderr, "");
