@@ -97,8 +97,7 @@ function warnIfMistaken(
       [`no locality for ${name}`],
       `${name} prefers each client's own zone (${zones}), but this client's locality is unknown, so its calls go to ` +
         "every zone: set NODE_NAME from the Downward API (env: [{ name: NODE_NAME, valueFrom: { fieldRef: " +
-        "{ fieldPath: spec.nodeName } } }]), or ZONE, or the locality option (locality: {} turns topology-aware " +
-        "routing off without this warning)",
+        `{ fieldPath: spec.nodeName } } }]), or ZONE, or the locality option (${TOPOLOGY_OFF_ADVICE})`,
     );
   }
   if (zone === undefined || (zoneFrom !== "ZONE" && zoneFrom !== "locality.zone")) return;

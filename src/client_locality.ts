@@ -221,7 +221,7 @@ async function readLocality(
       throw error;
     }));
   if (current.zone === undefined && failure !== undefined) {
-    warnZoneUnread(access, current.node!, failure, explicit, TOPOLOGY_OFF_ADVICE);
+    warnZoneUnread(access, current.node!, failure, { explicit, offAdvice: TOPOLOGY_OFF_ADVICE });
   }
   const users = new Set<() => void>();
   // Every caller left during the first read: nobody uses this locality, and it reads no more.
@@ -282,7 +282,9 @@ async function readLocality(
         },
         (error) => {
           if (!waiting) return;
-          if (!nodeReadMayPass(error)) warnZoneUnread(access, node, error, explicit, TOPOLOGY_OFF_ADVICE);
+          if (!nodeReadMayPass(error)) {
+            warnZoneUnread(access, node, error, { explicit, offAdvice: TOPOLOGY_OFF_ADVICE });
+          }
           schedule(error);
         },
       );
@@ -323,22 +325,21 @@ async function readLocality(
  * @param access The cluster the Node was read from.
  * @param node The Node's name.
  * @param error Why its read failed: only a 403 or a 404 is said.
- * @param explicit `options.locality`, when the caller set it (the message then names it, else `NODE_NAME`).
- * @param offAdvice How to turn topology off, said last: the library's {@linkcode TOPOLOGY_OFF_ADVICE}; the CLI, which
- *   has no such option, leaves it out.
+ * @param options `explicit`: `options.locality`, when the caller set it (the message then names it, else
+ *   `NODE_NAME`); `offAdvice`: how to turn topology off, said last: the library's {@linkcode TOPOLOGY_OFF_ADVICE}; the
+ *   CLI, which has no such option, leaves it out.
  *
  * @example
  * ```ts ignore
  * import { warnZoneUnread } from "./client_locality.ts";
- * warnZoneUnread(access, "node-1", new KubeApiError("Forbidden", { status: 403 }), { node: "node-1" }, TOPOLOGY_OFF_ADVICE);
+ * warnZoneUnread(access, "node-1", new KubeApiError("Forbidden", { status: 403 }), { explicit: { node: "node-1" } });
  * ```
  */
 export function warnZoneUnread(
   access: ClusterAccess,
   node: string,
   error: unknown,
-  explicit: Locality | undefined,
-  offAdvice?: string,
+  { explicit, offAdvice }: { explicit?: Locality | undefined; offAdvice?: string } = {},
 ): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
   if (status !== 403 && status !== 404) return;

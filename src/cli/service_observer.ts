@@ -239,7 +239,7 @@ export async function observeService(
     } catch (error) {
       zoneFailure = error;
       // On standard error, once, with what to do (403, 404).
-      if (options.zoneWarning !== false) warnZoneUnread(access, node, error, options.locality);
+      if (options.zoneWarning !== false) warnZoneUnread(access, node, error, { explicit: options.locality });
       const status = error instanceof KubeApiError ? error.status : undefined;
       zoneNote = status === 404
         ? `node ${node} does not exist`
