@@ -11,6 +11,7 @@ const expected: Record<string, string> = {
   goaway: "watch: a,b, after: /after answered, refused: 2, /refused answered, sessions: 2",
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
     "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, then: open",
+  pingOwnClose: "failed: ECONNRESET, within 2 s: true",
   pingClockBack:
     "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection " +
     "silent for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, " +
@@ -37,6 +38,7 @@ const titles: Record<string, string> = {
   limit: "opens a second session for a third stream when the server allows two",
   goaway: "lets a stream finish after GOAWAY and sends a refused stream again on a new session",
   ping: "notices a server that stops answering PINGs, fails the watch as a broken connection, and resumes it",
+  pingOwnClose: "notices a hung server as early when we closed another stream of the session meanwhile",
   pingClockBack: "notices a server that stops answering PINGs though the wall clock was set back meanwhile",
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
   errors: "fails a wrong CA, a refused port and a wrong server name in the words of the HTTP/1.1 client",

@@ -32,6 +32,19 @@ const CUT = "the connection closed before the body ended";
 const unprocessedErrors = new WeakSet<object>();
 
 /**
+ * The streams we closed or destroyed ourselves (an abort, a cancelled body): the end Node and Bun then push is ours,
+ * not the server's word, and must not tell the health check the server is alive.
+ */
+const closedByUs = new WeakSet<http2.ClientHttp2Stream>();
+
+/** Closes `stream` from our side: cancelled (`NGHTTP2_CANCEL`) without a reason, else destroyed with it. */
+function closeOurs(stream: http2.ClientHttp2Stream, reason?: unknown): void {
+  closedByUs.add(stream);
+  if (reason === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
+  else stream.destroy(reason as Error);
+}
+
+/**
  * Whether `error` failed a request that the server never processed: its stream was refused (`REFUSED_STREAM`, as
  * after a GOAWAY), or it was not sent because its session had received GOAWAY (Node says so at once; Bun 1.4 fails
  * the streams above the GOAWAY's last stream id so).
@@ -85,15 +98,16 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
   stream.once("close", lease.release);
   // What the stream reads counts for the health check, seen where Node pushes it, as it comes off the connection:
   // the `data` listener of `bufferedBody` sees it only once the buffer has room, late behind a slow reader. Node has
-  // no session-wide event for a frame read.
+  // no session-wide event for a frame read. An end pushed after our own close is not read from the server: counted,
+  // every watch stopped by a stall timer or a re-read put the PING of a hung server off again (73 s, not 46, with 20).
   // The end of a body read after the connection ended is a cut, which Node and Bun report as an end (the server's
   // END_STREAM never came): it fails the body, as over HTTP/1.1, rather than end a LIST short. On Node the stream is
   // destroyed by then, and the body fails at its close (`pushed_body.ts`) in the same words.
   const push = stream.push;
   stream.push = function (this: http2.ClientHttp2Stream, ...args: Parameters<typeof push>) {
-    lease.use.lastRead = performance.now();
+    if (args[0] !== null || !closedByUs.has(stream)) lease.use.lastRead = performance.now();
     if (args[0] === null && lease.use.lost && !init.signal?.aborted) {
-      stream.destroy(Object.assign(new Error(CUT), { code: "ECONNRESET" }));
+      closeOurs(stream, Object.assign(new Error(CUT), { code: "ECONNRESET" }));
       return false;
     }
     return push.apply(this, args);
@@ -119,12 +133,12 @@ function answer(
       const reason = signal!.reason;
       reject(reason);
       if (!answered || !isStop(reason)) {
-        stream.destroy(reason);
+        closeOurs(stream, reason);
         return;
       }
       // As `node_http_client.ts`: a body pushed to a reader of the same signal has ended quietly by the next
       // microtask; the stream is then cancelled without an error.
-      queueMicrotask(() => stream.close(http2.constants.NGHTTP2_CANCEL));
+      queueMicrotask(() => closeOurs(stream));
     };
     const done = () => signal?.removeEventListener("abort", onAbort);
     // Attached for good: the errors that follow an abort are expected, not uncaught.
@@ -154,7 +168,7 @@ function answer(
       if (grpc !== undefined) {
         done();
         reject(grpc);
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        closeOurs(stream);
         return;
       }
       const plain: Record<string, string | string[] | undefined> = {};
@@ -219,7 +233,7 @@ function bufferedBody(
   });
   // A reader that cancels the body cancels the stream.
   body.once("close", () => {
-    if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_CANCEL);
+    if (!stream.destroyed) closeOurs(stream);
   });
   return body;
 }

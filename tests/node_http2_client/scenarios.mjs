@@ -391,6 +391,45 @@ const scenarios = {
     }
   },
 
+  /**
+   * A server that stops answering under two watches on one session, one of which we abort meanwhile: our own close of
+   * a stream is no word of the server's, and the PING comes as early as without it.
+   */
+  async pingOwnClose() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.write("open\n");
+    });
+    let forwarding = true;
+    const relay = net.createServer((downstream) => {
+      const upstream = net.connect(server.port, "127.0.0.1");
+      downstream.on("data", (chunk) => forwarding && upstream.write(chunk));
+      upstream.on("data", (chunk) => forwarding && downstream.write(chunk));
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+    });
+    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 1_000, pingTimeoutMs: 400, idleCloseMs: 4_000 });
+    const url = `https://127.0.0.1:${relay.address().port}`;
+    try {
+      const { reader } = await firstChunk(await client.fetch(`${url}/a`, { signal: signal() }));
+      const aborted = new AbortController();
+      await firstChunk(await client.fetch(`${url}/b`, { signal: aborted.signal }));
+      forwarding = false;
+      const stopped = performance.now();
+      // Stream B stopped by us (a stall timer, a re-read) while the server says nothing.
+      setTimeout(() => aborted.abort(), 800);
+      const failure = await reader.read().then(() => "read", (error) => error);
+      const ms = performance.now() - stopped;
+      // Silence of 1 s, then 400 ms for the PONG, checked every 250 ms: 1.4-1.7 s; 2.2 s or more had B's close counted.
+      return `failed: ${failure.code}, within 2 s: ${ms < 2_000}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
   /** The same with the wall clock set back as the server stops: the health check measures silence on a steady clock. */
   pingClockBack() {
     return scenarios.ping(true);
