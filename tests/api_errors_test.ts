@@ -1,7 +1,7 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
 import { inspect } from "node:util";
-import { brokenAnswerError, notJsonError, statusError } from "../src/api/api_errors.ts";
+import { brokenAnswerError, notJsonError, statusError, UnreachableError } from "../src/api/api_errors.ts";
 import { networkError } from "../src/api/_network_error.ts";
 import { KubeApiError } from "../src/base/errors.ts";
 import { takeBunRequestSlot } from "../src/runtime/bun_request_slots.ts";
@@ -162,6 +162,27 @@ Deno.test("networkError() says a server that took the TLS connection and never s
       "leave cluster.http2 off",
   );
   assert.equal(error.name, "KubeApiError");
+});
+
+Deno.test("networkError() says an API server that sent every new HTTP/2 connection away was reached", () => {
+  // cluster.http2: a restarting kube-apiserver, or one with --goaway-chance, refused the request on every session for
+  // the client's resend time. Was "cannot reach the API server ...; check that the address is right and the server is
+  // up", in Node's or Bun's words for the last refusal.
+  const refused = new Error("the API server refused new streams after GOAWAY on 7 connections in 5.1 s", {
+    cause: Object.assign(new Error("New streams cannot be created after receiving a GOAWAY"), {
+      code: "ERR_HTTP2_GOAWAY_SESSION",
+    }),
+  });
+  const error = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), refused);
+  assert.equal(
+    error.message,
+    "Cannot watch endpointslices: the API server at https://10.0.0.1:6443 from kubeconfig /k was reached but sent " +
+      "every new connection away (the API server refused new streams after GOAWAY on 7 connections in 5.1 s: New " +
+      "streams cannot be created after receiving a GOAWAY: ERR_HTTP2_GOAWAY_SESSION): it is restarting, shutting down " +
+      "or shedding connections (kube-apiserver's --goaway-chance); a watch tries again by itself: if this lasts, check " +
+      "the API server's health and logs, or leave cluster.http2 off",
+  );
+  assert.ok(error instanceof UnreachableError);
 });
 
 Deno.test("networkError() says a server that took the connection and never answered TLS was reached", () => {

@@ -9,6 +9,9 @@ const expected: Record<string, string> = {
   get: 'get: {"kind":"Status"}, long: 2097152, sessions: 1',
   limit: "answers: open open open, sessions: 2",
   goaway: "watch: a,b, after: /after answered, refused: 2, /refused answered, sessions: 2",
+  goawayStorm: "answered: 20 of 20, more than 8 sessions: true",
+  goawayAlways: "failed: the API server refused new streams after GOAWAY on N connections in S s, connections > 2: " +
+    "true, in 0.6-1.5 s: true",
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
     "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, then: open",
   pingOwnClose: "failed: ECONNRESET, within 2 s: true",
@@ -37,6 +40,8 @@ const titles: Record<string, string> = {
   get: "answers a GET and a long streamed body on one session",
   limit: "opens a second session for a third stream when the server allows two",
   goaway: "lets a stream finish after GOAWAY and sends a refused stream again on a new session",
+  goawayStorm: "sends GETs again until a session takes them when the server sends eight new sessions away in a row",
+  goawayAlways: "fails a GET that every new session refused after GOAWAY once the resend time is over, saying so",
   ping: "notices a server that stops answering PINGs, fails the watch as a broken connection, and resumes it",
   pingOwnClose: "notices a hung server as early when we closed another stream of the session meanwhile",
   pingClockBack: "notices a server that stops answering PINGs though the wall clock was set back meanwhile",

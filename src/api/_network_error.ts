@@ -118,6 +118,17 @@ export function networkError(
       options,
     );
   }
+  // The HTTP/2 client's (`cluster.http2`) for a server that sent new connections away (GOAWAY) for its whole resend
+  // time: reached, and up, but restarting, shutting down or shedding connections; the address is not at fault.
+  if (/refused new streams after GOAWAY on/.test(withoutUrls)) {
+    return new UnreachableError(
+      `Cannot ${verb} ${where}: the API server at ${access.server} from ${access.source} was reached but sent every ` +
+        `new connection away (${detail}): it is restarting, shutting down or shedding connections (kube-apiserver's ` +
+        "--goaway-chance); a watch tries again by itself: if this lasts, check the API server's health and logs, or " +
+        "leave cluster.http2 off",
+      options,
+    );
+  }
   // The HTTP/2 client's (`cluster.http2`) for a server that finished TLS, chose h2, and never sent its SETTINGS.
   if (/did not start HTTP\/2 \(no SETTINGS frame\) within/.test(withoutUrls)) {
     return new UnreachableError(

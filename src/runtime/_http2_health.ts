@@ -11,7 +11,7 @@
 import type { ClientHttp2Session } from "node:http2";
 import { unrefTimer } from "./unref_timer.ts";
 
-/** The times of the health check, in ms; tests shorten them. */
+/** The times of the health check, and of resends after GOAWAY, in ms; tests shorten them. */
 export interface Http2Timing {
   /** Silence on a session with streams open after which it is pinged: client-go's 30 s. */
   pingIdleMs: number;
@@ -19,6 +19,12 @@ export interface Http2Timing {
   pingTimeoutMs: number;
   /** How long a session with no stream open stays for the next request: 4 s, as `node_http_client.ts`'s sockets. */
   idleCloseMs: number;
+  /**
+   * How long a request the server refused unprocessed (after GOAWAY) is sent again on other sessions.
+   *
+   * @default {5000}
+   */
+  resendMs?: number;
 }
 
 /** client-go's times, and `node_http_client.ts`'s idle timeout. */

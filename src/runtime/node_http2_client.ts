@@ -2,7 +2,8 @@
  * The HTTP/2 client on `node:http2`, for Node and Bun when a cluster sets `http2: true` and no proxy is in the way
  * (`http_client.ts`): the watches of a cluster share a few TLS connections (one per 100 streams, the
  * kube-apiserver's limit; see `_http2_sessions.ts`) rather than one each, and a hung API server is noticed by PING
- * within about 46 s (`_http2_health.ts`). A request refused by a session going away is sent again on another.
+ * within about 46 s (`_http2_health.ts`). A request refused by a session going away is sent again on another, for up to
+ * 5 s: a restarting kube-apiserver, or one with `--goaway-chance`, may send several new sessions away in a row.
  *
  * The TLS hello offers `h2` and `http/1.1`: a server that picks HTTP/1.1 (a TLS-terminating gateway), or a plain
  * `http://` one (kube-apiserver serves no HTTP/2 without TLS), is served by `node_http_client.ts`, from then on for a
@@ -16,10 +17,13 @@
  */
 
 import { createSecureContext } from "node:tls";
+import type { ClientHttp2Session } from "node:http2";
+import { settledOnAbort } from "./abortable.ts";
 import type { HttpClient } from "./http_response.ts";
 import { nodeHttpClient } from "./node_http_client.ts";
 import { tlsOptions } from "./tls_options.ts";
 import type { TlsSettings } from "./types.ts";
+import { unrefTimer } from "./unref_timer.ts";
 import { HTTP2_TIMING, type Http2Timing } from "./_http2_health.ts";
 import { sendOnSession, unprocessed } from "./_http2_request.ts";
 import { http2Sessions } from "./_http2_sessions.ts";
@@ -27,8 +31,17 @@ import { http2Sessions } from "./_http2_sessions.ts";
 /** How long TCP and TLS may take, as `node_http_client.ts`'s (10 s); then as long again for the server's SETTINGS. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** How many times a request the server never processed is sent: after GOAWAY, a few sessions may refuse it in turn. */
-const UNPROCESSED_TRIES = 5;
+/** How long a request refused unprocessed (after GOAWAY) is sent again on other sessions, unless the timing says. */
+const RESEND_MS = 5_000;
+
+/** How many sends of a request go at once; a resend after them waits a random pause of `RESEND_PAUSE_MS`. */
+const SENDS_WITHOUT_PAUSE = 2;
+
+/**
+ * The bounds of the pause before a later resend, in ms: refused together, the requests waiting for a session would
+ * all move together onto the next new one, which the server may send away in turn; spread, they reach several.
+ */
+const RESEND_PAUSE_MS = [50, 250] as const;
 
 /**
  * Creates an HTTP client on `node:http2` whose sessions never keep the process alive; redirects are never
@@ -70,7 +83,10 @@ export function nodeHttp2Client(
     async fetch(url, init) {
       const target = new URL(url);
       if (target.protocol !== "https:" || http1Origins.has(target.origin)) return await overHttp1().fetch(url, init);
-      for (let tries = 1;; tries++) {
+      const started = performance.now();
+      /** The sessions that refused the request unprocessed. */
+      const refusedOn = new Set<ClientHttp2Session>();
+      for (let sends = 1;; sends++) {
         const lease = await sessions.take(target, init.signal);
         if (lease === "http/1.1") {
           http1Origins.add(target.origin);
@@ -79,7 +95,11 @@ export function nodeHttp2Client(
         try {
           return await sendOnSession(lease, target, init);
         } catch (error) {
-          if (tries >= UNPROCESSED_TRIES || init.signal?.aborted || !unprocessed(error)) throw error;
+          if (init.signal?.aborted || !unprocessed(error)) throw error;
+          refusedOn.add(lease.session);
+          const spent = performance.now() - started;
+          if (spent >= (timing.resendMs ?? RESEND_MS)) throw refusedTooLong(refusedOn.size, spent, error);
+          if (sends >= SENDS_WITHOUT_PAUSE) await resendPause(init.signal ?? undefined);
         }
       }
     },
@@ -88,4 +108,23 @@ export function nodeHttp2Client(
       http1?.close();
     },
   };
+}
+
+/** A random pause within `RESEND_PAUSE_MS`, which `signal` ends with its reason; it never keeps the process alive. */
+function resendPause(signal: AbortSignal | undefined): Promise<void> {
+  const [least, most] = RESEND_PAUSE_MS;
+  const ms = least + Math.random() * (most - least);
+  return settledOnAbort(new Promise<void>((resolve) => unrefTimer(setTimeout(resolve, ms))), signal);
+}
+
+/**
+ * The error of a request that sessions refused unprocessed (after GOAWAY) for the whole resend time: the server is
+ * reached, and sends every new connection away (the API errors read these words, `_network_error.ts`).
+ */
+function refusedTooLong(connections: number, ms: number, last: unknown): Error {
+  const count = connections === 1 ? "1 connection" : `${connections} connections`;
+  return new Error(
+    `the API server refused new streams after GOAWAY on ${count} in ${(ms / 1000).toFixed(1)} s`,
+    { cause: last },
+  );
 }

@@ -219,6 +219,62 @@ const scenarios = {
     }
   },
 
+  /**
+   * Twenty GETs on sessions that the server sends away at their first stream, eight in a row (a restarting
+   * kube-apiserver, or one with --goaway-chance, at start): every GET is sent again until a session takes it.
+   */
+  async goawayStorm() {
+    const server = await h2Server((stream) => {
+      const session = stream.session;
+      if (server.opened() <= 8 && !session.wentAway) {
+        session.wentAway = true;
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
+      }
+      if (session.wentAway) return stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      stream.respond({ ":status": 200 });
+      stream.end("ok");
+    });
+    const client = nodeHttp2Client(tls);
+    try {
+      const answers = await Promise.all(Array.from(
+        { length: 20 },
+        () => client.fetch(`${server.url}/a`, { signal: signal() }).then(text, (error) => `failed: ${error.message}`),
+      ));
+      const answered = answers.filter((answer) => answer === "ok").length;
+      const failed = [...new Set(answers.filter((answer) => answer !== "ok"))];
+      return `answered: ${answered} of 20, more than 8 sessions: ${server.opened() > 8}${
+        failed.map((f) => `, ${f}`).join("")
+      }`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
+  /** A server that sends away every session at its first stream: the GET fails after the resend time, saying so. */
+  async goawayAlways() {
+    const server = await h2Server((stream) => {
+      stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR, 0);
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    });
+    const timing = { pingIdleMs: 30_000, pingTimeoutMs: 15_000, idleCloseMs: 4_000, resendMs: 600 };
+    const client = nodeHttp2Client(tls, 10_000, timing);
+    try {
+      const failure = await client.fetch(`${server.url}/a`, { signal: signal() }).then(
+        () => "answered",
+        (error) => error,
+      );
+      const message = failure.message.replace(/on (\d+) connections in ([\d.]+) s/, "on N connections in S s");
+      const [, connections, seconds] = /on (\d+) connections in ([\d.]+) s/.exec(failure.message) ?? [];
+      return `failed: ${message}, connections > 2: ${connections > 2}, in 0.6-1.5 s: ${
+        seconds >= 0.6 && seconds < 1.5
+      }`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
   /** A session without streams closes after the idle time; the next request opens another. */
   async idle() {
     const server = await h2Server((stream) => {
