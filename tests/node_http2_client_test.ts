@@ -15,6 +15,7 @@ const expected: Record<string, string> = {
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
     "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, then: open",
   pingOwnClose: "failed: ECONNRESET, within 2 s: true",
+  pingAfterGoaway: "failed: ECONNRESET, within 3 s: true",
   pingClockBack:
     "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection " +
     "silent for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, " +
@@ -44,6 +45,7 @@ const titles: Record<string, string> = {
   goawayAlways: "fails a GET that every new session refused after GOAWAY once the resend time is over, saying so",
   ping: "notices a server that stops answering PINGs, fails the watch as a broken connection, and resumes it",
   pingOwnClose: "notices a hung server as early when we closed another stream of the session meanwhile",
+  pingAfterGoaway: "notices a server that stops answering under a watch it let run after GOAWAY",
   pingClockBack: "notices a server that stops answering PINGs though the wall clock was set back meanwhile",
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
   errors: "fails a wrong CA, a refused port and a wrong server name in the words of the HTTP/1.1 client",

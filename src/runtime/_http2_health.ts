@@ -3,7 +3,9 @@
  * `PingTimeout` 15 s): a session with streams open that has read nothing for `pingIdleMs` sends a PING, and one
  * whose PONG does not come within `pingTimeoutMs` is destroyed, which fails its streams as a broken connection does
  * (the watches resume on a new one). An API server that hangs, or a connection that dies without a word, is so
- * noticed within about 46 s of its last frame, bookmarks or not.
+ * noticed within about 46 s of its last frame, bookmarks or not. Node cancels every PING of a session closing after
+ * GOAWAY (`ERR_HTTP2_PING_CANCEL`), whose watches run on: such a session is destroyed once silent for as long as a
+ * PING and its answer would have taken.
  *
  * @module
  */
@@ -60,6 +62,8 @@ export interface SessionUse {
 export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing: Http2Timing): void {
   const { pingIdleMs, pingTimeoutMs, idleCloseMs } = timing;
   let pinging = false;
+  /** True once a PING was cancelled on the live session (Node, after GOAWAY): silence alone then decides. */
+  let pingless = false;
   let idleSince = performance.now();
   const tick = unrefTimer(setInterval(() => {
     const now = performance.now();
@@ -69,12 +73,19 @@ export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing
     }
     idleSince = now;
     if (pinging || now - use.lastRead < pingIdleMs) return;
+    if (pingless) {
+      if (now - use.lastRead >= pingIdleMs + pingTimeoutMs) {
+        session.destroy(silentAfterGoaway(pingIdleMs + pingTimeoutMs));
+      }
+      return;
+    }
     pinging = true;
     const timer = unrefTimer(setTimeout(() => session.destroy(pingTimeout(pingTimeoutMs)), pingTimeoutMs));
     const answered = (error: Error | null) => {
       clearTimeout(timer);
       pinging = false;
       if (!error) use.lastRead = performance.now();
+      else if (!session.destroyed) pingless = true;
     };
     if (!session.ping(answered)) { // Too many PINGs unanswered already: the next tick tries again.
       clearTimeout(timer);
@@ -82,6 +93,15 @@ export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing
     }
   }, Math.max(10, Math.min(pingIdleMs, idleCloseMs) / 4)));
   session.once("close", () => clearInterval(tick));
+}
+
+/** The error of a session that Node could not ping (closing after GOAWAY) and that stayed silent: as `pingTimeout`'s. */
+function silentAfterGoaway(ms: number): Error {
+  const error = new Error(
+    `the API server stopped answering: nothing read within ${ms} ms on a connection it had sent away with GOAWAY, ` +
+      "where Node sends no PING (a hung or stopped API server, or a connection lost on the way)",
+  );
+  return Object.assign(error, { code: "ECONNRESET" });
 }
 
 /** The error of a session whose PONG did not come: a reset connection's code, so that the watch resumes as after one. */

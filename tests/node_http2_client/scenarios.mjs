@@ -486,6 +486,42 @@ const scenarios = {
     }
   },
 
+  /**
+   * A watch the server lets run after GOAWAY, then the server stops answering: Node cancels the PINGs of such a
+   * session, which is then ended by silence alone; Bun pings it.
+   */
+  async pingAfterGoaway() {
+    const server = await h2Server((stream) => {
+      stream.respond({ ":status": 200 });
+      stream.write("open\n");
+      stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
+    });
+    let forwarding = true;
+    const relay = net.createServer((downstream) => {
+      const upstream = net.connect(server.port, "127.0.0.1");
+      downstream.on("data", (chunk) => forwarding && upstream.write(chunk));
+      upstream.on("data", (chunk) => forwarding && downstream.write(chunk));
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+    });
+    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 400, pingTimeoutMs: 400, idleCloseMs: 4_000 });
+    try {
+      const watch = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
+      const { reader } = await firstChunk(watch);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      forwarding = false;
+      const stopped = performance.now();
+      const failure = await reader.read().then(() => "read", (error) => error);
+      // 0.8 s of silence, checked every 100 ms: the request's own 10 s timeout before.
+      return `failed: ${failure.code}, within 3 s: ${performance.now() - stopped < 3_000}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
   /** The same with the wall clock set back as the server stops: the health check measures silence on a steady clock. */
   pingClockBack() {
     return scenarios.ping(true);
