@@ -185,6 +185,19 @@ Deno.test("networkError() says an API server that sent every new HTTP/2 connecti
   assert.ok(error instanceof UnreachableError);
 });
 
+Deno.test("networkError() promises no retry by itself for a list that every new HTTP/2 connection refused", () => {
+  // Was "...; a watch tries again by itself: ..." for a list and a get too, which the caller must retry.
+  const refused = new Error("the API server refused new streams after GOAWAY on 3 connections in 5.0 s");
+  const error = networkError("list", "endpointslices", accessTo("https://10.0.0.1:6443"), refused);
+  assert.equal(
+    error.message,
+    "Cannot list endpointslices: the API server at https://10.0.0.1:6443 from kubeconfig /k was reached but sent " +
+      "every new connection away (the API server refused new streams after GOAWAY on 3 connections in 5.0 s): it is " +
+      "restarting, shutting down or shedding connections (kube-apiserver's --goaway-chance): if this lasts, check " +
+      "the API server's health and logs, or leave cluster.http2 off",
+  );
+});
+
 Deno.test("networkError() says a server that took the connection and never answered TLS was reached", () => {
   // Was "cannot reach the API server ...; check that the address is right and the server is up", where kubectl says
   // "TLS handshake timeout": the address is right, and the server is hung.

@@ -124,8 +124,8 @@ export function networkError(
     return new UnreachableError(
       `Cannot ${verb} ${where}: the API server at ${access.server} from ${access.source} was reached but sent every ` +
         `new connection away (${detail}): it is restarting, shutting down or shedding connections (kube-apiserver's ` +
-        "--goaway-chance); a watch tries again by itself: if this lasts, check the API server's health and logs, or " +
-        "leave cluster.http2 off",
+        `--goaway-chance)${verb === "watch" ? "; a watch tries again by itself" : ""}: if this lasts, check the ` +
+        "API server's health and logs, or leave cluster.http2 off",
       options,
     );
   }
