@@ -10,8 +10,10 @@ const expected: Record<string, string> = {
   limit: "answers: open open open, sessions: 2",
   goaway: "watch: a,b, after: /after answered, refused: 2, /refused answered, sessions: 2",
   goawayStorm: "answered: 20 of 20, more than 8 sessions: true",
-  goawayAlways: "failed: the API server refused new streams after GOAWAY on N connections in S s, connections > 2: " +
-    "true, in 0.6-1.5 s: true",
+  goawayAlways: "failed: the API server refused new streams after GOAWAY on N connections in S s, all 20 so: true, " +
+    "connections > 2: true, in 0.6-1.5 s: true, opened <= 8: true, streams <= 200: true, sockets open after: 0",
+  closedEarly: "failed: the server closed the request's HTTP/2 stream before it answered (error code 0), sends: 5, " +
+    "within 1 s: true",
   ping: "failed: the API server stopped answering: no answer to an HTTP/2 PING within 400 ms on a connection silent " +
     "for longer (a hung or stopped API server, or a connection lost on the way) (ECONNRESET), within 5 s: true, then: open",
   pingOwnClose: "failed: ECONNRESET, within 2 s: true",
@@ -42,7 +44,10 @@ const titles: Record<string, string> = {
   limit: "opens a second session for a third stream when the server allows two",
   goaway: "lets a stream finish after GOAWAY and sends a refused stream again on a new session",
   goawayStorm: "sends GETs again until a session takes them when the server sends eight new sessions away in a row",
-  goawayAlways: "fails a GET that every new session refused after GOAWAY once the resend time is over, saying so",
+  goawayAlways: "fails GETs that every new session refused after GOAWAY once the resend time is over, saying so, " +
+    "on a few connections that it closes",
+  closedEarly:
+    "sends a GET closed with code 0 before its answer, without GOAWAY, 5 times, then fails it in those words",
   ping: "notices a server that stops answering PINGs, fails the watch as a broken connection, and resumes it",
   pingOwnClose: "notices a hung server as early when we closed another stream of the session meanwhile",
   pingAfterGoaway: "notices a server that stops answering under a watch it let run after GOAWAY",
@@ -69,6 +74,10 @@ const byRuntime: Record<string, Record<string, string>> = {
     resetWithLength: "first: open, then: failed: Stream closed with error code NGHTTP2_PROTOCOL_ERROR",
     gone: "first: open, then: failed: the connection closed before the body ended",
     goneWithLength: "first: open, then: failed: the connection closed before the body ended",
+    goawayQuiet:
+      "failed: the API server sent GOAWAY and then nothing for 2000 ms on the connection, where Node sends " +
+      "no PING: its watches move to a new connection (the server asked for it, or it hung, or the connection was lost " +
+      "on the way), not before 1.8 s: true",
   },
   Bun: {
     refusedPost: "failed: the server closed the request's HTTP/2 stream before it answered (error code 0), tries: 1",
@@ -76,6 +85,8 @@ const byRuntime: Record<string, Record<string, string>> = {
     resetWithLength: "first: open, then: failed: the body ended short of its content-length: 5 of 100 bytes came",
     gone: "first: open, then: ended",
     goneWithLength: "first: open, then: failed: the body ended short of its content-length: 5 of 100 bytes came",
+    // Bun pings a session that got GOAWAY, and the server answers: the watch runs on.
+    goawayQuiet: "open 3.6 s after GOAWAY",
   },
 };
 
@@ -84,6 +95,7 @@ const byRuntimeTitles: Record<string, string> = {
   resetWithLength: "fails a body the server reset with NO_ERROR short of its content-length",
   gone: "fails a body whose session the server destroyed mid-way, where the runtime tells it from an end",
   goneWithLength: "fails a body whose session the server destroyed short of its content-length",
+  goawayQuiet: "counts a GOAWAY as a frame read for a quiet watch on the session it sent away",
 };
 
 for (

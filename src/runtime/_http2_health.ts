@@ -3,9 +3,11 @@
  * `PingTimeout` 15 s): a session with streams open that has read nothing for `pingIdleMs` sends a PING, and one
  * whose PONG does not come within `pingTimeoutMs` is destroyed, which fails its streams as a broken connection does
  * (the watches resume on a new one). An API server that hangs, or a connection that dies without a word, is so
- * noticed within about 46 s of its last frame, bookmarks or not. Node cancels every PING of a session closing after
- * GOAWAY (`ERR_HTTP2_PING_CANCEL`), whose watches run on: such a session is destroyed once silent for as long as a
- * PING and its answer would have taken.
+ * noticed within 45-46 s of its last frame (30 s, up to 1 s to the next check, 15 s), bookmarks or not. Node cancels
+ * every PING of a session closing after GOAWAY (`ERR_HTTP2_PING_CANCEL`), whose watches run on: such a session is
+ * destroyed once silent for as long as a PING and its answer would have taken (45 s from the GOAWAY or the last frame
+ * read), so on Node the quiet watches of a session that got GOAWAY move to a new connection after 45 s, on a healthy
+ * server too.
  *
  * @module
  */
@@ -21,16 +23,33 @@ export interface Http2Timing {
   pingTimeoutMs: number;
   /** How long a session with no stream open stays for the next request: 4 s, as `node_http_client.ts`'s sockets. */
   idleCloseMs: number;
-  /**
-   * How long a request the server refused unprocessed (after GOAWAY) is sent again on other sessions.
-   *
-   * @default {5000}
-   */
+  /** How long a request the server refused unprocessed (after GOAWAY) is sent again on other sessions: 5 s. */
   resendMs?: number;
+  /**
+   * The bounds of the random pause before the third and later sends of a refused request: refused together, the
+   * requests would all move onto the next new session, which the server may send away in turn; spread, they reach
+   * several. 50-250 ms.
+   */
+  resendPauseMs?: readonly [number, number];
+  /**
+   * The least time between two new sessions to one server opened for resends: a server that refuses every stream
+   * gets a few connections a second from us, not hundreds. 200 ms.
+   */
+  reopenMs?: number;
+  /** The randomness of the pauses, a number in [0, 1): `Math.random`. */
+  random?: () => number;
 }
 
-/** client-go's times, and `node_http_client.ts`'s idle timeout. */
-export const HTTP2_TIMING: Http2Timing = { pingIdleMs: 30_000, pingTimeoutMs: 15_000, idleCloseMs: 4_000 };
+/** client-go's times, `node_http_client.ts`'s idle timeout, and the resend times after GOAWAY. */
+export const HTTP2_TIMING: Required<Http2Timing> = {
+  pingIdleMs: 30_000,
+  pingTimeoutMs: 15_000,
+  idleCloseMs: 4_000,
+  resendMs: 5_000,
+  resendPauseMs: [50, 250],
+  reopenMs: 200,
+  random: Math.random,
+};
 
 /** What the health check reads of a session's use. */
 export interface SessionUse {
@@ -40,6 +59,8 @@ export interface SessionUse {
   lastRead: number;
   /** True once its connection ended or closed: a body that ends after that was cut, not finished. */
   readonly lost?: boolean;
+  /** True once the server sent GOAWAY: a stream it then closed unanswered with code 0 was refused (Bun). */
+  readonly goneAway?: boolean;
 }
 
 /**
@@ -95,11 +116,14 @@ export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing
   session.once("close", () => clearInterval(tick));
 }
 
-/** The error of a session that Node could not ping (closing after GOAWAY) and that stayed silent: as `pingTimeout`'s. */
+/**
+ * The error of a session that Node could not ping (closing after GOAWAY) and that stayed silent: a reset connection's
+ * code, as `pingTimeout`'s, so that its watches resume on a new connection, which is what the GOAWAY asked for.
+ */
 function silentAfterGoaway(ms: number): Error {
   const error = new Error(
-    `the API server stopped answering: nothing read within ${ms} ms on a connection it had sent away with GOAWAY, ` +
-      "where Node sends no PING (a hung or stopped API server, or a connection lost on the way)",
+    `the API server sent GOAWAY and then nothing for ${ms} ms on the connection, where Node sends no PING: its ` +
+      "watches move to a new connection (the server asked for it, or it hung, or the connection was lost on the way)",
   );
   return Object.assign(error, { code: "ECONNRESET" });
 }

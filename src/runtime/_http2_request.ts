@@ -28,8 +28,11 @@ const CONNECTION_HEADERS = new Set([
 /** Why an answer whose connection ended before its body did fails: `pushed_body.ts`'s words, which Node gives. */
 const CUT = "the connection closed before the body ended";
 
-/** The errors of requests the server never processed (RFC 9113, 8.7): safe to send again, whatever the method. */
-const unprocessedErrors = new WeakSet<object>();
+/** The errors of requests the server refused unprocessed (RFC 9113, 8.7): safe to send again, whatever the method. */
+const refusedErrors = new WeakSet<object>();
+
+/** The errors of GETs closed before their answer with code 0 and no GOAWAY that covers them: sent again a few times. */
+const closedErrors = new WeakSet<object>();
 
 /**
  * The streams we closed or destroyed ourselves (an abort, a cancelled body): the end Node and Bun then push is ours,
@@ -45,23 +48,31 @@ function closeOurs(stream: http2.ClientHttp2Stream, reason?: unknown): void {
 }
 
 /**
- * Whether `error` failed a request that the server never processed: its stream was refused (`REFUSED_STREAM`, as
- * after a GOAWAY), or it was not sent because its session had received GOAWAY (Node says so at once; Bun 1.4 fails
- * the streams above the GOAWAY's last stream id so).
+ * Whether `error` failed a request that the server never processed, and how we know: `"refused"` when its stream was
+ * refused (`REFUSED_STREAM`, or closed with code 0 after a GOAWAY: Bun's word for it), or was not sent because its
+ * session had received GOAWAY (Node says so at once; Bun 1.4 fails the streams above the GOAWAY's last stream id so);
+ * `"closed"` for a GET or HEAD closed before its answer with code 0 and no GOAWAY (Bun's word for some refusals, but
+ * also a server that drops the request).
  *
  * @param error What {@linkcode sendOnSession} threw.
- * @returns True when the request may be sent again on another session.
+ * @returns The kind when the request may be sent again on another session, else `undefined`.
  *
  * @example A reset is not a refusal
  * ```ts
  * import { unprocessed } from "./_http2_request.ts";
- * console.log(unprocessed(new Error("reset"))); // false
+ * console.log(unprocessed(new Error("reset"))); // undefined
  * ```
  */
-export function unprocessed(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
+export function unprocessed(error: unknown): "refused" | "closed" | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  if (refusedErrors.has(error) || sessionGoneAway(error)) return "refused";
+  return closedErrors.has(error) ? "closed" : undefined;
+}
+
+/** Whether `error` says its session takes no new stream: it received GOAWAY (Bun), or was destroyed (Node). */
+function sessionGoneAway(error: object): boolean {
   const code = (error as { code?: unknown }).code;
-  return unprocessedErrors.has(error) || code === "ERR_HTTP2_GOAWAY_SESSION" || code === "ERR_HTTP2_INVALID_SESSION";
+  return code === "ERR_HTTP2_GOAWAY_SESSION" || code === "ERR_HTTP2_INVALID_SESSION";
 }
 
 /**
@@ -92,10 +103,16 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
   try {
     stream = lease.session.request(headers, { endStream: body === undefined });
   } catch (error) {
+    lease.retire();
     lease.release();
     return Promise.reject(error);
   }
   stream.once("close", lease.release);
+  // Bun fails a stream with "New streams cannot be created after receiving a GOAWAY" before its `goaway` event: the
+  // session, offered again meanwhile, took the resends of the requests waiting (81,533 streams in 5 s, pauses off).
+  stream.on("error", (error) => {
+    if (sessionGoneAway(error)) lease.retire();
+  });
   // What the stream reads counts for the health check, seen where Node pushes it, as it comes off the connection:
   // the `data` listener of `bufferedBody` sees it only once the buffer has room, late behind a slow reader. Node has
   // no session-wide event for a frame read. An end pushed after our own close is not read from the server: counted,
@@ -144,7 +161,7 @@ function answer(
     // Attached for good: the errors that follow an abort are expected, not uncaught.
     stream.on("error", (error) => {
       done();
-      if (!answered && stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) unprocessedErrors.add(error);
+      if (!answered && stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) refusedErrors.add(error);
       reject(error);
     });
     stream.once("close", () => {
@@ -157,8 +174,11 @@ function answer(
       );
       // Bun 1.4.5 reports a refused stream as one closed with no error (code 0, no answer): a GET or HEAD so closed
       // is sent again, as Go's transport sends an idempotent request again; another method is not, unknown there.
+      // After a GOAWAY it was refused; without one, the server may drop every send, so it is sent a few times only.
       const idempotent = ["GET", "HEAD"].includes(init.method ?? "GET");
-      if (code === http2.constants.NGHTTP2_REFUSED_STREAM || (code === 0 && idempotent)) unprocessedErrors.add(error);
+      if (code === http2.constants.NGHTTP2_REFUSED_STREAM || (code === 0 && idempotent && use.goneAway)) {
+        refusedErrors.add(error);
+      } else if (code === 0 && idempotent) closedErrors.add(error);
       reject(error);
     });
     stream.once("response", (headers) => {

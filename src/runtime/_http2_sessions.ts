@@ -42,15 +42,18 @@ export interface StreamLease {
   readonly use: SessionUse;
   /** Gives the place back; a second call does nothing. */
   release(): void;
+  /** Marks the session as taking no new stream: it failed to open one. */
+  retire(): void;
 }
 
 /** The sessions of one client. */
 export interface Http2Sessions {
   /**
    * A place for one stream to `target`'s origin, on a session set up and with room, or `"http/1.1"` when the server
-   * chose HTTP/1.1 in ALPN.
+   * chose HTTP/1.1 in ALPN. For a `resend` (a request refused after GOAWAY), a new session to the origin is opened no
+   * sooner than `timing.reopenMs` after the last one: the resends wait for it, and then share it.
    */
-  take(target: URL, signal?: AbortSignal | null): Promise<StreamLease | "http/1.1">;
+  take(target: URL, signal?: AbortSignal | null, resend?: boolean): Promise<StreamLease | "http/1.1">;
   /** Destroys every session. */
   close(): void;
 }
@@ -58,10 +61,15 @@ export interface Http2Sessions {
 /** A session and what the pool knows of it. */
 interface Entry {
   ready: Promise<http2.ClientHttp2Session | "http/1.1">;
-  use: { open: number; lastRead: number; lost: boolean };
+  use: { open: number; lastRead: number; lost: boolean; goneAway?: boolean };
   limit: number;
-  /** False once GOAWAY came, or the session was closed or destroyed. */
+  /** False once GOAWAY came, the session failed to open a stream, or was closed or destroyed. */
   usable: boolean;
+  /**
+   * Once the session is closing, marks it unusable; once it is destroyed, or closed without streams, destroys its
+   * socket and forgets it.
+   */
+  ended: () => void;
 }
 
 /**
@@ -81,9 +89,15 @@ interface Entry {
  * const lease = await pool.take(new URL("https://127.0.0.1:6443/version"));
  * ```
  */
-export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, timing: Http2Timing): Http2Sessions {
+export function http2Sessions(
+  tls: Http2TlsOptions,
+  connectTimeoutMs: number,
+  timing: Required<Http2Timing>,
+): Http2Sessions {
   const byOrigin = new Map<string, Entry[]>();
   const sessions = new Set<http2.ClientHttp2Session>();
+  /** When the last session to each origin was opened (`performance.now()`). */
+  const openedAt = new Map<string, number>();
   let closed = false;
 
   function forget(origin: string, entry: Entry): void {
@@ -96,8 +110,15 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
 
   function open(target: URL): Entry {
     const origin = target.origin;
-    const use = { open: 0, lastRead: performance.now(), lost: false };
-    const entry: Entry = { ready: Promise.resolve("http/1.1"), use, limit: ASSUMED_STREAMS, usable: true };
+    openedAt.set(origin, performance.now());
+    const use: Entry["use"] = { open: 0, lastRead: performance.now(), lost: false };
+    const entry: Entry = {
+      ready: Promise.resolve("http/1.1"),
+      use,
+      limit: ASSUMED_STREAMS,
+      usable: true,
+      ended: () => {},
+    };
     entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Entry["ready"] | "http/1.1" => {
       if (closed) {
         socket.destroy();
@@ -119,12 +140,22 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
       sessions.add(session);
       session.unref();
       session.on("error", () => {}); // Its streams get it, and report it.
-      session.on("goaway", () => entry.usable = false);
+      session.on("goaway", () => {
+        entry.usable = false;
+        use.goneAway = true;
+        use.lastRead = performance.now(); // A frame read: the server's silence is counted from it.
+      });
       session.on("remoteSettings", (settings) => entry.limit = streamLimit(settings.maxConcurrentStreams));
-      session.once("close", () => {
+      // Node destroys a session sent away once its last stream closes, and then waits for our socket (given by
+      // `createConnection`) to close, which it never does: its `close` never came, and the connection stayed open.
+      entry.ended = () => {
+        if (session.closed || session.destroyed) entry.usable = false;
+        if (!session.destroyed && !(session.closed && use.open === 0)) return;
+        socket.destroy();
         sessions.delete(session);
         forget(origin, entry);
-      });
+      };
+      session.once("close", entry.ended);
       checkHealth(session, entry.use, timing);
       return settingsOf(session, connectTimeoutMs);
     });
@@ -139,11 +170,22 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
     return byOrigin.get(origin)?.find((entry) => entry.usable && entry.use.open < entry.limit);
   }
 
+  /** How long a resend must wait before it may open a new session to `origin`. */
+  function reopenWait(origin: string): number {
+    return (openedAt.get(origin) ?? -Infinity) + timing.reopenMs - performance.now();
+  }
+
   return {
-    async take(target, signal) {
+    async take(target, signal, resend = false) {
       for (;;) {
         if (closed) throw new Error(CLOSED);
-        const entry = roomy(target.origin) ?? open(target);
+        const found = roomy(target.origin);
+        const wait = found === undefined && resend ? reopenWait(target.origin) : 0;
+        if (wait > 0) {
+          await settledOnAbort(pause(wait), signal ?? undefined);
+          continue;
+        }
+        const entry = found ?? open(target);
         // Counted at once, so that the requests made while a session is set up spread over enough sessions.
         entry.use.open++;
         let session: http2.ClientHttp2Session | "http/1.1";
@@ -160,12 +202,12 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
         }
         // The server allows fewer streams than assumed: the requests past its limit go to another session.
         if (entry.usable && !session.closed && !session.destroyed && entry.use.open <= entry.limit) {
-          return lease(session, entry.use);
+          return lease(session, entry);
         }
         entry.use.open--;
         // A session destroyed (a PING unanswered) or closing stays listed until its `close` event, a turn later: taken
         // again meanwhile, the loop never left the microtask queue, and no timer or I/O of the process ran again.
-        if (session.closed || session.destroyed) forget(target.origin, entry);
+        entry.ended();
       }
     },
     close() {
@@ -177,17 +219,28 @@ export function http2Sessions(tls: Http2TlsOptions, connectTimeoutMs: number, ti
   };
 }
 
-/** A place on `session`, given back once. */
-function lease(session: http2.ClientHttp2Session, use: Entry["use"]): StreamLease {
+/** A place on `session`, given back once; on a session sent away, its end is looked for a turn after. */
+function lease(session: http2.ClientHttp2Session, entry: Entry): StreamLease {
   let held = true;
   return {
     session,
-    use,
+    use: entry.use,
     release() {
-      if (held) use.open--;
+      if (held) {
+        entry.use.open--;
+        if (!entry.usable) unrefTimer(setTimeout(entry.ended, 0));
+      }
       held = false;
     },
+    retire() {
+      entry.usable = false;
+    },
   };
+}
+
+/** A pause of `ms` that never keeps the process alive. */
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => unrefTimer(setTimeout(resolve, ms)));
 }
 
 /** The streams a session may take for the server's `SETTINGS_MAX_CONCURRENT_STREAMS` (2^32 - 1 when unset). */

@@ -2,8 +2,9 @@
  * The HTTP/2 client on `node:http2`, for Node and Bun when a cluster sets `http2: true` and no proxy is in the way
  * (`http_client.ts`): the watches of a cluster share a few TLS connections (one per 100 streams, the
  * kube-apiserver's limit; see `_http2_sessions.ts`) rather than one each, and a hung API server is noticed by PING
- * within about 46 s (`_http2_health.ts`). A request refused by a session going away is sent again on another, for up to
- * 5 s: a restarting kube-apiserver, or one with `--goaway-chance`, may send several new sessions away in a row.
+ * within 45-46 s (`_http2_health.ts`). A request refused by a session going away is sent again on another, for up to
+ * 5 s: a restarting kube-apiserver, or one with `--goaway-chance`, may send several new sessions away in a row. The
+ * resends open at most one new session to a server each 200 ms (`_http2_sessions.ts`).
  *
  * The TLS hello offers `h2` and `http/1.1`: a server that picks HTTP/1.1 (a TLS-terminating gateway), or a plain
  * `http://` one (kube-apiserver serves no HTTP/2 without TLS), is served by `node_http_client.ts`, from then on for a
@@ -31,17 +32,14 @@ import { http2Sessions } from "./_http2_sessions.ts";
 /** How long TCP and TLS may take, as `node_http_client.ts`'s (10 s); then as long again for the server's SETTINGS. */
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** How long a request refused unprocessed (after GOAWAY) is sent again on other sessions, unless the timing says. */
-const RESEND_MS = 5_000;
-
-/** How many sends of a request go at once; a resend after them waits a random pause of `RESEND_PAUSE_MS`. */
+/** How many sends of a request go at once; a resend after them waits a random pause (`timing.resendPauseMs`). */
 const SENDS_WITHOUT_PAUSE = 2;
 
 /**
- * The bounds of the pause before a later resend, in ms: refused together, the requests waiting for a session would
- * all move together onto the next new one, which the server may send away in turn; spread, they reach several.
+ * How many times a GET closed before its answer without an error code, and without a GOAWAY that explains it, is
+ * sent: Bun's word for some refused streams, but also a server that drops the request, which more sends do not mend.
  */
-const RESEND_PAUSE_MS = [50, 250] as const;
+const CLOSED_TRIES = 5;
 
 /**
  * Creates an HTTP client on `node:http2` whose sessions never keep the process alive; redirects are never
@@ -51,7 +49,7 @@ const RESEND_PAUSE_MS = [50, 250] as const;
  * @param tls The cluster's TLS settings.
  * @param connectTimeoutMs How long a new connection may take to be set up, TLS included, before its request fails
  *   as one to an unreachable server; then as long again for the server's first SETTINGS frame.
- * @param timing The health check's times, client-go's by default; tests shorten them.
+ * @param timing The health check's and the resends' times, `HTTP2_TIMING`'s where not given; tests shorten them.
  * @returns The client.
  *
  * @example A client that trusts a private CA
@@ -66,8 +64,9 @@ const RESEND_PAUSE_MS = [50, 250] as const;
 export function nodeHttp2Client(
   tls: TlsSettings,
   connectTimeoutMs = CONNECT_TIMEOUT_MS,
-  timing: Http2Timing = HTTP2_TIMING,
+  given: Http2Timing = HTTP2_TIMING,
 ): HttpClient {
+  const timing = { ...HTTP2_TIMING, ...given };
   const { ca, cert, key, ...checks } = tlsOptions(tls);
   // One TLS context for all the client's connections, as `node_http_client.ts`.
   const sessions = http2Sessions(
@@ -87,7 +86,7 @@ export function nodeHttp2Client(
       /** The sessions that refused the request unprocessed. */
       const refusedOn = new Set<ClientHttp2Session>();
       for (let sends = 1;; sends++) {
-        const lease = await sessions.take(target, init.signal);
+        const lease = await sessions.take(target, init.signal, refusedOn.size > 0);
         if (lease === "http/1.1") {
           http1Origins.add(target.origin);
           return await overHttp1().fetch(url, init);
@@ -95,11 +94,16 @@ export function nodeHttp2Client(
         try {
           return await sendOnSession(lease, target, init);
         } catch (error) {
-          if (init.signal?.aborted || !unprocessed(error)) throw error;
+          const kind = unprocessed(error);
+          if (init.signal?.aborted || kind === undefined) throw error;
+          if (kind === "closed") {
+            if (sends >= CLOSED_TRIES) throw error;
+            continue;
+          }
           refusedOn.add(lease.session);
           const spent = performance.now() - started;
-          if (spent >= (timing.resendMs ?? RESEND_MS)) throw refusedTooLong(refusedOn.size, spent, error);
-          if (sends >= SENDS_WITHOUT_PAUSE) await resendPause(init.signal ?? undefined);
+          if (spent >= timing.resendMs) throw refusedTooLong(refusedOn.size, spent, error);
+          if (sends >= SENDS_WITHOUT_PAUSE) await resendPause(timing, init.signal ?? undefined);
         }
       }
     },
@@ -110,10 +114,10 @@ export function nodeHttp2Client(
   };
 }
 
-/** A random pause within `RESEND_PAUSE_MS`, which `signal` ends with its reason; it never keeps the process alive. */
-function resendPause(signal: AbortSignal | undefined): Promise<void> {
-  const [least, most] = RESEND_PAUSE_MS;
-  const ms = least + Math.random() * (most - least);
+/** A random pause within `resendPauseMs`, which `signal` ends with its reason; it never keeps the process alive. */
+function resendPause(timing: Required<Http2Timing>, signal: AbortSignal | undefined): Promise<void> {
+  const [least, most] = timing.resendPauseMs;
+  const ms = least + timing.random() * (most - least);
   return settledOnAbort(new Promise<void>((resolve) => unrefTimer(setTimeout(resolve, ms))), signal);
 }
 
