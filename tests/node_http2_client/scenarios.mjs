@@ -107,6 +107,20 @@ async function delayedRelay(port) {
   return relay;
 }
 
+/** A loopback relay to `port` that passes chunks on while its `forwarding` is true, and drops them meanwhile. */
+async function pausableRelay(port) {
+  const relay = net.createServer((downstream) => {
+    const upstream = net.connect(port, "127.0.0.1");
+    downstream.on("data", (chunk) => relay.forwarding && upstream.write(chunk));
+    upstream.on("data", (chunk) => relay.forwarding && downstream.write(chunk));
+    downstream.on("error", () => upstream.destroy());
+    upstream.on("error", () => downstream.destroy());
+  });
+  relay.forwarding = true;
+  await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  return relay;
+}
+
 /** The body of an answer, as text. */
 async function text(answer) {
   return await answer.response.text();
@@ -463,29 +477,21 @@ const scenarios = {
       stream.respond({ ":status": 200 });
       stream.write("open\n");
     });
-    let forwarding = true;
-    const relay = net.createServer((downstream) => {
-      const upstream = net.connect(server.port, "127.0.0.1");
-      downstream.on("data", (chunk) => forwarding && upstream.write(chunk));
-      upstream.on("data", (chunk) => forwarding && downstream.write(chunk));
-      downstream.on("error", () => upstream.destroy());
-      upstream.on("error", () => downstream.destroy());
-    });
-    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const relay = await pausableRelay(server.port);
     const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 400, pingTimeoutMs: 400, idleCloseMs: 4_000 });
     try {
       const watch = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
       const { reader } = await firstChunk(watch);
       // Alive while the relay forwards: PINGs come back.
       await new Promise((resolve) => setTimeout(resolve, 1_500));
-      forwarding = false;
+      relay.forwarding = false;
       // The wall clock set back an hour (NTP, a VM restored) as the server stops answering: the silence still counts.
       if (clockBack) Date.now = () => wallClock() - 3_600_000;
       const stopped = performance.now();
       const failure = await reader.read().then(() => "read", (error) => error);
       const ms = performance.now() - stopped;
       // The watch resumes on a new connection at once (the relay forwards again on it).
-      forwarding = true;
+      relay.forwarding = true;
       const resumed = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
       const { first } = await firstChunk(resumed);
       return `failed: ${failure.message} (${failure.code}), within 5 s: ${ms < 5_000}, then: ${first.trim()}`;
@@ -506,22 +512,14 @@ const scenarios = {
       stream.respond({ ":status": 200 });
       stream.write("open\n");
     });
-    let forwarding = true;
-    const relay = net.createServer((downstream) => {
-      const upstream = net.connect(server.port, "127.0.0.1");
-      downstream.on("data", (chunk) => forwarding && upstream.write(chunk));
-      upstream.on("data", (chunk) => forwarding && downstream.write(chunk));
-      downstream.on("error", () => upstream.destroy());
-      upstream.on("error", () => downstream.destroy());
-    });
-    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const relay = await pausableRelay(server.port);
     const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 1_000, pingTimeoutMs: 400, idleCloseMs: 4_000 });
     const url = `https://127.0.0.1:${relay.address().port}`;
     try {
       const { reader } = await firstChunk(await client.fetch(`${url}/a`, { signal: signal() }));
       const aborted = new AbortController();
       await firstChunk(await client.fetch(`${url}/b`, { signal: aborted.signal }));
-      forwarding = false;
+      relay.forwarding = false;
       const stopped = performance.now();
       // Stream B stopped by us (a stall timer, a re-read) while the server says nothing.
       setTimeout(() => aborted.abort(), 800);
@@ -546,21 +544,13 @@ const scenarios = {
       stream.write("open\n");
       stream.session.goaway(http2.constants.NGHTTP2_NO_ERROR, stream.id);
     });
-    let forwarding = true;
-    const relay = net.createServer((downstream) => {
-      const upstream = net.connect(server.port, "127.0.0.1");
-      downstream.on("data", (chunk) => forwarding && upstream.write(chunk));
-      upstream.on("data", (chunk) => forwarding && downstream.write(chunk));
-      downstream.on("error", () => upstream.destroy());
-      upstream.on("error", () => downstream.destroy());
-    });
-    await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+    const relay = await pausableRelay(server.port);
     const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 400, pingTimeoutMs: 400, idleCloseMs: 4_000 });
     try {
       const watch = await client.fetch(`https://127.0.0.1:${relay.address().port}/watch`, { signal: signal() });
       const { reader } = await firstChunk(watch);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      forwarding = false;
+      relay.forwarding = false;
       const stopped = performance.now();
       const failure = await reader.read().then(() => "read", (error) => error);
       // 0.8 s of silence, checked every 100 ms: the request's own 10 s timeout before.
