@@ -116,7 +116,7 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
   // What the stream reads counts for the health check, seen where Node pushes it, as it comes off the connection:
   // the `data` listener of `bufferedBody` sees it only once the buffer has room, late behind a slow reader. Node has
   // no session-wide event for a frame read. An end pushed after our own close is not read from the server: counted,
-  // every watch stopped by a stall timer or a re-read put the PING of a hung server off again (73 s, not 46, with 20).
+  // every watch stopped by a stall timer or a re-read put the PING of a hung server off again.
   // The end of a body read after the connection ended is a cut, which Node and Bun report as an end (the server's
   // END_STREAM never came): it fails the body, as over HTTP/1.1, rather than end a LIST short. On Node the stream is
   // destroyed by then, and the body fails at its close (`pushed_body.ts`) in the same words.
