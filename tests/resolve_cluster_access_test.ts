@@ -676,7 +676,11 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
       { server: "https://k", namespace: "Bad_NS" },
       fakeEnvironment({}, {}),
     ),
-    /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a lowercase RFC 1123 label/,
+    /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a lowercase RFC 1123 label[^?]*$/,
+  );
+  await rejectsConfig(
+    resolveClusterAccess({ server: "https://k", namespace: "Prod" }, fakeEnvironment({}, {})),
+    /^Cannot use namespace "Prod" from cluster.namespace: .*: Kubernetes names are lower case, did you mean "prod"\?$/,
   );
   // A context's or the pod's namespace fails only where it is read: targets that name their namespace never do.
   const fromContext = await resolveClusterAccess(

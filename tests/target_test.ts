@@ -369,7 +369,13 @@ const ERRORS: [string, string, string][] = [
   [
     "kubernetes:///svc.Ns",
     "an upper-case namespace",
-    "namespace must be a DNS-1123 label",
+    'namespace must be a DNS-1123 label (at most 63 of a-z, 0-9 and "-", starting and ending with a letter or digit): ' +
+    'current value is "Ns": Kubernetes names are lower case, did you mean "ns"?',
+  ],
+  [
+    "kubernetes:///ECHO.prod:grpc",
+    "an upper-case service that is a label in lower case",
+    'current value is "ECHO": Kubernetes names are lower case, did you mean "echo"?',
   ],
   [
     "kubernetes:///svc.ns_1",

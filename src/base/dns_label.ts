@@ -31,6 +31,27 @@ export function isDns1123Label(name: string): boolean {
 }
 
 /**
+ * The end of a message about a name that is no DNS-1123 label only because of its case: Kubernetes names are lower
+ * case, so `Shop` was meant to be `shop`.
+ *
+ * @param name The name refused.
+ * @returns `: Kubernetes names are lower case, did you mean "shop"?`, or `""` when lower case would not make a label.
+ *
+ * @example
+ * ```ts
+ * import { lowerCaseMeant } from "./dns_label.ts";
+ * console.log(lowerCaseMeant("Shop")); // ': Kubernetes names are lower case, did you mean "shop"?'
+ * console.log(lowerCaseMeant("My_Shop")); // ""
+ * ```
+ */
+export function lowerCaseMeant(name: string): string {
+  const lower = name.toLowerCase();
+  return lower !== name && isDns1123Label(lower)
+    ? `: Kubernetes names are lower case, did you mean ${JSON.stringify(lower)}?`
+    : "";
+}
+
+/**
  * Whether a name is an RFC 1123 subdomain, as most object names (an
  * EndpointSlice's) must be: at most 253 characters, dot-separated RFC 1123
  * labels.

@@ -35,7 +35,7 @@
  * @module
  */
 
-import { DNS_1123_LABEL_RULE, isDns1123Label } from "./dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label, lowerCaseMeant } from "./dns_label.ts";
 import { TargetError } from "./errors.ts";
 import { isRecord, kindOf, unknownField } from "./_util.ts";
 import { nearestName } from "./_nearest_name.ts";
@@ -452,22 +452,20 @@ function checkService(service: unknown, fail: Fail): void {
   if (service === "") {
     fail(`service must not be empty: name one, as in ${FORM}`);
   }
-  if (typeof service !== "string" || !isDns1123Label(service)) {
-    fail(
-      `service must be a DNS-1123 label (${DNS_1123_LABEL_RULE}): current value is ${JSON.stringify(service)}`,
-    );
-  }
+  if (typeof service !== "string" || !isDns1123Label(service)) fail(labelProblem("service", service));
 }
 
 function checkNamespace(namespace: unknown, fail: Fail): void {
   if (namespace === "") {
     fail(`namespace must not be empty: name one after the ".", as in ${FORM}`);
   }
-  if (typeof namespace !== "string" || !isDns1123Label(namespace)) {
-    fail(
-      `namespace must be a DNS-1123 label (${DNS_1123_LABEL_RULE}): current value is ${JSON.stringify(namespace)}`,
-    );
-  }
+  if (typeof namespace !== "string" || !isDns1123Label(namespace)) fail(labelProblem("namespace", namespace));
+}
+
+/** Why a service or namespace is no DNS-1123 label, with its lower-case form when that is one. */
+function labelProblem(part: "service" | "namespace", value: unknown): string {
+  const meant = typeof value === "string" ? lowerCaseMeant(value) : "";
+  return `${part} must be a DNS-1123 label (${DNS_1123_LABEL_RULE}): current value is ${JSON.stringify(value)}${meant}`;
 }
 
 function parsePort(text: string, fail: Fail): number | string {

@@ -7,7 +7,7 @@
  */
 
 import { ResolverError, TargetError } from "../base/errors.ts";
-import { DNS_1123_LABEL_RULE, isDns1123Label } from "../base/dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label, lowerCaseMeant } from "../base/dns_label.ts";
 import { parseTarget, type Target } from "../base/target.ts";
 import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../selection/subset.ts";
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
@@ -347,7 +347,7 @@ function clusterFlags(values: Map<string, string>): ClusterFlags {
       throw new UsageError(
         `Cannot use --namespace: it must be a namespace name (${DNS_1123_LABEL_RULE}): current value is ${
           JSON.stringify(value)
-        }`,
+        }${lowerCaseMeant(value)}`,
       );
     }
     flags[name] = value;

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { isDns1123Label } from "../base/dns_label.ts";
+import { isDns1123Label, lowerCaseMeant } from "../base/dns_label.ts";
 import { ConfigError } from "../base/errors.ts";
 
 /**
@@ -27,7 +27,7 @@ export function checkNamespace(namespace: string, from: string): string {
   if (!isDns1123Label(namespace)) {
     throw new ConfigError(
       `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
-        "(a-z, 0-9 and '-', at most 63 characters)",
+        "(a-z, 0-9 and '-', at most 63 characters)" + lowerCaseMeant(namespace),
       { field: from.startsWith("cluster.") ? from : "namespace" },
     );
   }

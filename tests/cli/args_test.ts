@@ -290,7 +290,7 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
     [
       ["-n", "Shop", TARGET],
       'Cannot use --namespace: it must be a namespace name (at most 63 of a-z, 0-9 and "-", starting and ending ' +
-      'with a letter or digit): current value is "Shop"',
+      'with a letter or digit): current value is "Shop": Kubernetes names are lower case, did you mean "shop"?',
     ],
     // A long flag with one dash is not -n and a value, as it would be for kubectl.
     [["-node", "n1", TARGET], 'Cannot use option "-node": write it with two dashes: --node'],
