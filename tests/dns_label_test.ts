@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { isDns1123Label } from "../src/base/dns_label.ts";
+import { isDns1123Label, lowerCaseMeant } from "../src/base/dns_label.ts";
 
 const LABELS: [string, boolean][] = [
   ["shop", true],
@@ -22,3 +22,11 @@ for (const [name, rfc1123] of LABELS) {
     assert.equal(isDns1123Label(name), rfc1123);
   });
 }
+
+Deno.test("lowerCaseMeant() names the lower-case form only when that is a label, and only when the case differs", () => {
+  assert.equal(lowerCaseMeant("Shop"), ': Kubernetes names are lower case, did you mean "shop"?');
+  assert.equal(lowerCaseMeant("KUBE-SYSTEM"), ': Kubernetes names are lower case, did you mean "kube-system"?');
+  assert.equal(lowerCaseMeant("shop"), "");
+  assert.equal(lowerCaseMeant("My_Shop"), "");
+  assert.equal(lowerCaseMeant("-Shop"), "");
+});
