@@ -11,14 +11,14 @@
  * @module
  */
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { childEnv } from "../_child_env.mjs";
-import { onExit } from "./lifeline.ts";
+import { onExit, spawnTied } from "./lifeline.ts";
 
 /** Versions of the binaries; kept in step with `scripts/control_plane/versions.env`. */
 const VERSIONS_FILE = new URL("../../scripts/control_plane/versions.env", import.meta.url);
@@ -237,18 +237,15 @@ export interface ControlPlaneOptions {
   log?: (line: string) => void;
 }
 
-/** Every process group we started, with the watchdog that kills it if this process dies. */
-const live = new Map<ChildProcess, ChildProcess>();
+/** Every process group we started that still runs. */
+const live = new Set<ChildProcess>();
 const signalHandlers = new Map<Deno.Signal, () => void>();
 /** Temp directories of running control planes, removed on exit. */
 const liveDirectories = new Set<string>();
 
 /** Kills every process group we started and removes their directories, synchronously (for unload and signals). */
 function killAllSync(): void {
-  for (const [child, watchdog] of live) {
-    killGroup(child, "SIGKILL");
-    watchdog.kill("SIGKILL");
-  }
+  for (const child of live) killGroup(child, "SIGKILL");
   live.clear();
   if (Deno.env.get("KGR_E2E_KEEP")) return;
   for (const dir of liveDirectories) {
@@ -314,16 +311,15 @@ export async function stopProcess(child: ChildProcess | undefined, graceMs: numb
 }
 
 /**
- * Starts a binary in its own process group, stdout and stderr appended to `logFile`.
- * A watchdog shell holds a pipe from us: should this process die without cleaning up
- * (SIGKILL, a crash, `deno test`'s own Ctrl-C handling), the pipe closes and the watchdog
- * kills the group.
+ * Starts a binary in its own process group, stdout and stderr appended to `logFile`, tied to this process from its
+ * start (lifeline `spawnTied()`): should this process die without cleaning up (SIGKILL, a crash, `deno test`'s own
+ * Ctrl-C handling), even before this function returns, the group is killed.
  */
 export async function startProcess(path: string, args: string[], logFile: string): Promise<ChildProcess> {
   installExitHooks();
   await appendFile(logFile, `\n===== ${new Date().toISOString()} ${path} ${args.join(" ")}\n`);
   const log = await Deno.open(logFile, { append: true, create: true });
-  const child = spawn(path, args, { env: childEnv(), detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawnTied(path, args, { env: childEnv(), stdio: ["ignore", "pipe", "pipe"] });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once("spawn", resolve);
@@ -334,15 +330,7 @@ export async function startProcess(path: string, args: string[], logFile: string
     removeExitHooksWhenIdle();
     throw error;
   }
-  // `read` returns at end of input, when our end of the pipe closes (dash's kill takes no "--").
-  const script = 'read -r _; kill -KILL "-$1" 2>/dev/null';
-  const watchdog = spawn("sh", ["-c", script, "sh", String(child.pid)], {
-    env: childEnv(),
-    detached: true,
-    stdio: ["pipe", "ignore", "ignore"],
-  });
-  watchdog.on("error", () => {});
-  live.set(child, watchdog);
+  live.add(child);
   // FsFile.write, not its writable: Deno 2.9's file writable buffers until it is closed, so `logs()` and a
   // test waiting for a line saw nothing of a running process.
   const writeAll = async (chunk: Uint8Array) => {
@@ -353,8 +341,6 @@ export async function startProcess(path: string, args: string[], logFile: string
   child.stdout!.on("data", write);
   child.stderr!.on("data", write);
   child.once("exit", () => {
-    // Our own stop: the watchdog must not fire (the group id could be reused later).
-    watchdog.kill("SIGKILL");
     live.delete(child);
     removeExitHooksWhenIdle();
     pending.then(() => log.close()).catch(() => {});

@@ -131,3 +131,38 @@ for (const [signal, file] of [["SIGINT", "ca.key"], ["SIGINT", "etcd.log"], ["SI
     },
   });
 }
+
+// A run can end between starting a process and tying it to its life: the control plane tied etcd one event-loop
+// turn after its start, and a run interrupted in between left etcd running for good, with its folder gone (the
+// "etcd.log" case above: 3 runs of 40 at load 1-9, 16 of 40 at load 6-20). Here the process SIGKILLs the run as its
+// first act (the old tie left it running in 3 runs of 3).
+Deno.test("a process the control plane starts dies with the run even when the run is killed as the process starts", async () => {
+  const folder = await Deno.makeTempDir({ prefix: "kgr-interrupt-" });
+  try {
+    // The folder names the process (its $0); it outlives the wait below, and ends by itself after 30 s.
+    const script = 'kill -KILL "$PPID"; for i in $(seq 30); do sleep 1; done';
+    const code = `import { startProcess } from ${JSON.stringify(new URL("./control_plane.ts", import.meta.url).href)};
+      await startProcess("sh", ${JSON.stringify(["-c", script, folder])}, ${JSON.stringify(`${folder}/process.log`)});
+      await new Promise((resolve) => setTimeout(resolve, 10_000));`;
+    const status = await new Deno.Command(Deno.execPath(), { args: ["eval", code], env: childEnv(), stdout: "null" })
+      .output();
+    const stderr = new TextDecoder().decode(status.stderr);
+    assert.equal(status.signal, "SIGKILL", `the process did not kill the run: ${stderr}`);
+    const processes = async () => (await run("pgrep", ["-f", folder]).catch(() => ({ stdout: "" }))).stdout;
+    let running = await processes();
+    for (const stop = Date.now() + LEFT_MS; running !== "" && Date.now() < stop;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      running = await processes();
+    }
+    for (const pid of running.split("\n").filter(Boolean)) {
+      try {
+        Deno.kill(Number(pid), "SIGKILL");
+      } catch {
+        // Gone meanwhile.
+      }
+    }
+    assert.equal(running, "", `processes left behind ${LEFT_MS / 1000} s after the run's end`);
+  } finally {
+    await Deno.remove(folder, { recursive: true });
+  }
+});
