@@ -24,6 +24,16 @@ async function running(pid: number): Promise<boolean> {
   return status !== "" && !/^State:\s+Z/m.test(status);
 }
 
+/**
+ * Whether `child` has exited, kept up to date: a run that fails before it can be interrupted must say so at once (with
+ * its output), not after the whole wait and then as "Child process has already terminated" from `kill()`.
+ */
+function exitState(child: Deno.ChildProcess): { exited: boolean } {
+  const state = { exited: false };
+  child.status.then(() => state.exited = true);
+  return state;
+}
+
 /** What of the interrupted run is still there after `ms`: running pids, the namespace, the link. */
 async function leftAfter(report: { pids: number[]; namespace: string; link: string }, ms: number) {
   const end = Date.now() + ms;
@@ -56,15 +66,17 @@ for (const signal of ["SIGINT", "SIGKILL"] as const) {
           stderr: "piped",
         }).spawn();
         const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+        const runState = exitState(child);
         const reportFile = `${folder}/report.json`;
         const end = Date.now() + 60_000;
         let text = "";
-        while (!(text = await Deno.readTextFile(reportFile).catch(() => "")) && Date.now() < end) {
+        while (!(text = await Deno.readTextFile(reportFile).catch(() => "")) && !runState.exited && Date.now() < end) {
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         if (!text) {
-          child.kill("SIGKILL");
-          assert.fail(`the run did not start its host and clients within 60 s:\n${(await output).join("\n")}`);
+          if (!runState.exited) child.kill("SIGKILL");
+          const what = runState.exited ? "ended before it started" : "did not start within 60 s";
+          assert.fail(`the run ${what} its host and clients:\n${(await output).join("\n")}`);
         }
         const report = JSON.parse(text);
         assert.ok(report.pids.length >= 3, `a backend and two clients at least: ${text}`);
@@ -105,6 +117,7 @@ for (const [signal, file] of [["SIGINT", "ca.key"], ["SIGINT", "etcd.log"], ["SI
           stderr: "piped",
         }).spawn();
         const output = new Response(child.stderr).text();
+        const runState = exitState(child);
         const end = Date.now() + 60_000;
         const written = async () => {
           for (const name of await controlPlaneFolders()) {
@@ -112,7 +125,10 @@ for (const [signal, file] of [["SIGINT", "ca.key"], ["SIGINT", "etcd.log"], ["SI
           }
           return false;
         };
-        while (!(await written()) && Date.now() < end) await new Promise((resolve) => setTimeout(resolve, 5));
+        while (!(await written()) && !runState.exited && Date.now() < end) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        if (runState.exited) assert.fail(`the run ended before its control plane wrote ${file}: ${await output}`);
         child.kill(signal);
         const status = await child.status;
         assert.ok(!status.success, `deno test ended with ${status.code}: ${await output}`);
