@@ -12,12 +12,12 @@
  * @module
  */
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
 import type { ControlPlane } from "./control_plane.ts";
 import { type KubeProxy, startKubeProxies } from "./kube_proxy.ts";
-import { addNamespace, tieProcess } from "./lifeline.ts";
+import { addNamespace, spawnTied } from "./lifeline.ts";
 import { childEnv } from "../_child_env.mjs";
 
 const run = promisify(execFile);
@@ -140,11 +140,11 @@ export async function startClusterIpNode(
         await ip("-n", podNamespace, "link", "set", "eth0", "up");
         await ip("-n", podNamespace, "link", "set", "lo", "up");
         await ip("-n", podNamespace, "route", "add", "default", "via", `10.251.${index}.1`);
-        const started = tieProcess(spawn(
+        const started = spawnTied(
           "ip",
           ["netns", "exec", podNamespace, "node", `${root}scripts/echo_backend.mjs`, name, address, String(port)],
           { env: childEnv(), stdio: ["ignore", "pipe", "inherit"] },
-        ));
+        );
         backend = started;
         await new Promise<void>((resolve, reject) => {
           started.stdout!.once("data", () => resolve());
@@ -169,7 +169,7 @@ export async function startClusterIpNode(
       return pod;
     },
     startCallLoop(label, target, { kubeconfig, seconds, deadlineMs, channels = 1 }) {
-      const child = tieProcess(spawn(
+      const child = spawnTied(
         "ip",
         [
           "netns",
@@ -184,7 +184,7 @@ export async function startClusterIpNode(
           String(channels),
         ],
         { env: childEnv(), cwd: root, stdio: ["pipe", "pipe", "inherit"] },
-      ));
+      );
       loops.push(child);
       const buckets: CallBucket[] = [];
       let buffer = "";

@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
@@ -18,7 +18,7 @@ import {
 } from "./kube_objects.ts";
 import type { TestCluster } from "./test_cluster.ts";
 import { childEnv } from "../_child_env.mjs";
-import { tieProcess } from "./lifeline.ts";
+import { spawnTied } from "./lifeline.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -78,7 +78,7 @@ export function startClient(
 ): EchoClient {
   const [command, ...args] = RUNTIMES[runtime];
   const script = join(root, "tests/e2e/echo_client.mjs");
-  const child: ChildProcess = tieProcess(spawn(
+  const child: ChildProcess = spawnTied(
     command,
     [...args, script, target, kubeconfig, String(options.deadlineMs ?? 5000), options.library ?? "grpc-js"],
     {
@@ -86,7 +86,7 @@ export function startClient(
       stdio: ["pipe", "pipe", "inherit"],
       env: childEnv({ ...Deno.env.toObject(), ...options.env }),
     },
-  ));
+  );
   let output = "";
   const waiters: ((line: string) => void)[] = [];
   child.stdout!.setEncoding("utf8");

@@ -4,7 +4,6 @@
 // no request. The watches run in children (tests/e2e/http2_watches.mjs, http2_goaway_watches.mjs, on the build);
 // only LIST and WATCH.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +11,7 @@ import { clientKubeconfig, RUNTIMES } from "./echo_clients.ts";
 import { applyEndpointSlice, deleteNamespace, requestToken } from "./kube_objects.ts";
 import { openTestCluster, readerSetup } from "./test_cluster.ts";
 import { childEnv } from "../_child_env.mjs";
-import { tieProcess } from "./lifeline.ts";
+import { spawnTied } from "./lifeline.ts";
 
 const log = (line: string) => console.log(`    [http2] ${line}`);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -101,13 +100,11 @@ function linesOf(
 ) {
   const command = RUNTIMES[runtime];
   const script = join(ROOT, "tests/e2e", name);
-  const child = tieProcess(
-    spawn(command[0], [...command.slice(1), script, ...args], {
-      env: childEnv(env),
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    }),
-  );
+  const child = spawnTied(command[0], [...command.slice(1), script, ...args], {
+    env: childEnv(env),
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   let stderr = "";
   let buffered = "";

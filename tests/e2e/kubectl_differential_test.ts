@@ -12,7 +12,6 @@
 // plain HTTP server, all started by this file, or loopback ports where nothing listens. Where kubectl would fall
 // back to http://localhost:8080, it runs in a network namespace of its own, with nothing to dial.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
@@ -41,7 +40,7 @@ import {
   requestToken,
 } from "./kube_objects.ts";
 import { childEnv } from "../_child_env.mjs";
-import { tieProcess } from "./lifeline.ts";
+import { spawnTied } from "./lifeline.ts";
 
 const log = (line: string) => console.log(`    [kubectl] ${line}`);
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -841,7 +840,7 @@ function runProgram(
   args: string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = tieProcess(spawn(command, args, { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] }));
+  const child = spawnTied(command, args, { env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);

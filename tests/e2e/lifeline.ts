@@ -5,14 +5,15 @@
  * our end when we exit, `read` returns, and the shell kills or deletes what it watches. Untying writes `untie` down
  * the pipe, and the shell ends without running its script: killing it instead raced with the pipe's close (Deno
  * closes a child's stdin as it kills it, and the script ran in 11 to 16 of 40 untie()s).
- * A Ctrl-C in a terminal also reaches our children directly (the terminal signals its whole foreground group), but
- * a SIGINT sent to `deno test` alone, as `kill -INT` or an editor's stop button sends it, does not.
+ * Child processes run in process groups of their own (`spawnTied()`): a Ctrl-C in a terminal, which signals its whole
+ * foreground group, does not reach them, and neither does a SIGINT sent to `deno test` alone, as `kill -INT` or an
+ * editor's stop button sends it; their watchdogs kill them when the run ends.
  *
  * @module
  */
 
-import { type ChildProcess, execFile, spawn, type StdioNull, type StdioPipe } from "node:child_process";
-import type { Writable } from "node:stream";
+import { type ChildProcessByStdio, execFile, spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { childEnv } from "../_child_env.mjs";
 
@@ -42,19 +43,6 @@ export function onExit(script: string, args: string[]): Tie {
 }
 
 /**
- * SIGKILLs `child` once this process is gone; untied when the child exits.
- *
- * @param child A child that is running (it has a pid).
- * @returns The child.
- */
-export function tieProcess<T extends ChildProcess>(child: T): T {
-  if (child.pid === undefined) return child;
-  const tie = onExit('kill -KILL "$1" 2>/dev/null', [String(child.pid)]);
-  child.once("exit", () => tie.untie());
-  return child;
-}
-
-/**
  * The shell that `spawnTied()` starts in place of a command: it starts the watchdog (in a session of its own, so that
  * signals to the command's group do not reach it) on fd 3, a pipe from us, and then becomes the command. The
  * watchdog kills the group unless it reads `untie`.
@@ -62,35 +50,48 @@ export function tieProcess<T extends ChildProcess>(child: T): T {
 const TIED_COMMAND = 'setsid sh -c \'read -r word; [ "$word" = untie ] || kill -KILL "-$1" 2>/dev/null\' sh "$$" ' +
   '<&3 >/dev/null 2>&1 & exec "$0" "$@" 3<&-';
 
+/** What `spawnTied()` connects a command's stdin, stdout or stderr to: a pipe from us, nothing, or our own. */
+export type TiedStdio = "pipe" | "ignore" | "inherit";
+
+/** The stream a child process has for a standard stream connected as `S`: a pipe's end, or `null`. */
+type StreamOf<S extends TiedStdio, T> = S extends "pipe" ? T : null;
+
+/** A child that `spawnTied()` started: its stdin, stdout and stderr are streams where they are pipes, else `null`. */
+export type TiedChild<I extends TiedStdio, O extends TiedStdio, E extends TiedStdio> = ChildProcessByStdio<
+  StreamOf<I, Writable>,
+  StreamOf<O, Readable>,
+  StreamOf<E, Readable>
+>;
+
 /**
  * Starts `command` in a process group of its own that is tied to this process from before the command's first
  * instruction: the group is SIGKILLed once this process is gone, however it ends; untied when the command exits.
- * Nothing separates the start from the tie, as it does in `tieProcess(spawn(...))`: the control plane tied etcd after
- * its "spawn" event, and a `deno test` run that ended on Ctrl-C in between left etcd running for good (3 runs of 40
- * interrupted as etcd started at load 1-9, 16 of 40 at load 6-20).
+ * Nothing separates the start from the tie, as it did when a child was tied after its spawn: the control plane tied
+ * etcd after its "spawn" event, and a `deno test` run that ended on Ctrl-C in between left etcd running for good (3
+ * runs of 40 interrupted as etcd started at load 1-9, 16 of 40 at load 6-20); test hosts, clients and CLI runs were
+ * tied by a second spawn right after theirs, and a child that ended the run as its first act outlived it in 19 runs
+ * of 20 at load 12.
  *
  * @param command The program (a missing one exits with code 127, saying so on standard error).
  * @param args Its arguments.
- * @param options Its environment and its stdin, stdout and stderr.
- * @returns The child; its pid is the command's.
+ * @param options Its environment, its working directory (default: ours) and its stdin, stdout and stderr.
+ * @returns The child, typed as `spawn()` types it for this stdio; its pid is the command's.
  */
-export function spawnTied(
+export function spawnTied<I extends TiedStdio, O extends TiedStdio, E extends TiedStdio>(
   command: string,
   args: string[],
-  options: {
-    env: Record<string, string>;
-    stdio: [StdioNull | StdioPipe, StdioNull | StdioPipe, StdioNull | StdioPipe];
-  },
-): ChildProcess {
+  options: { env: Record<string, string>; cwd?: string; stdio: [I, O, E] },
+): TiedChild<I, O, E> {
   const child = spawn("sh", ["-c", TIED_COMMAND, command, ...args], {
     env: options.env,
+    cwd: options.cwd,
     detached: true,
     stdio: [...options.stdio, "pipe"],
   });
   const tie = child.stdio[3] as Writable | null;
   tie?.on("error", () => {});
   child.once("exit", () => tie?.end("untie\n"));
-  return child;
+  return child as TiedChild<I, O, E>;
 }
 
 /**

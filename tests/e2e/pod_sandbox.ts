@@ -8,11 +8,11 @@
  * @module
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdir, rename, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { childEnv } from "../_child_env.mjs";
-import { tieProcess } from "./lifeline.ts";
+import { spawnTied } from "./lifeline.ts";
 
 /** Whether this machine lets us run a process in a mount namespace of its own (root and util-linux). */
 export async function canUnshareMounts(): Promise<boolean> {
@@ -91,5 +91,5 @@ export async function runInPod(volume: string, command: string[], env: Record<st
  */
 export function startInPod(volume: string, command: string[], env: Record<string, string>): ChildProcess {
   const { args, env: fullEnv } = podCommand(volume, command, env);
-  return tieProcess(spawn("unshare", args, { env: childEnv(fullEnv), stdio: ["pipe", "pipe", "pipe"] }));
+  return spawnTied("unshare", args, { env: childEnv(fullEnv), stdio: ["pipe", "pipe", "pipe"] });
 }

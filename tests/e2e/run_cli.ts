@@ -1,8 +1,7 @@
 // The CLI as the e2e tests run it: `deno run -A cli.ts` from the checkout, without colours or the caller's KUBECONFIG;
 // alone, or piped to the built kubectl.
-import { spawn } from "node:child_process";
 import { childEnv } from "../_child_env.mjs";
-import { tieProcess } from "./lifeline.ts";
+import { spawnTied } from "./lifeline.ts";
 import { kubectlBinary } from "./control_plane.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
@@ -33,10 +32,10 @@ export async function pipeToKubectl(args: string[], kubectlArgs: string[]): Prom
 
 /** Runs `command` with `NO_COLOR=1` and `KUBECONFIG` empty; killed after 60 s. */
 function run(command: string, args: string[]): Promise<CliRun> {
-  const child = tieProcess(spawn(command, args, {
+  const child = spawnTied(command, args, {
     env: childEnv({ ...Deno.env.toObject(), NO_COLOR: "1", KUBECONFIG: "" }),
     stdio: ["ignore", "pipe", "pipe"],
-  }));
+  });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => stdout += chunk);

@@ -7,11 +7,11 @@
  * @module
  */
 
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile } from "node:child_process";
 import process from "node:process";
 import { promisify } from "node:util";
 import { childEnv } from "../_child_env.mjs";
-import { addNamespace, tieProcess } from "./lifeline.ts";
+import { addNamespace, spawnTied } from "./lifeline.ts";
 
 const run = promisify(execFile);
 
@@ -112,11 +112,11 @@ export async function createTestHost(pod: string, port: number): Promise<TestHos
   const backendScript = new URL("../../scripts/echo_backend.mjs", import.meta.url).pathname;
   const stalls: Stall[] = [];
   const startBackend = async (): Promise<ChildProcess> => {
-    const child: ChildProcess = tieProcess(spawn(
+    const child: ChildProcess = spawnTied(
       "ip",
       ["netns", "exec", namespace, "node", backendScript, pod, address, String(port)],
       { env: childEnv(), stdio: ["ignore", "pipe", "inherit"] },
-    ));
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         // As long as a client is given to get ready (echo_clients.ts): a Node process that loads grpc-js while three

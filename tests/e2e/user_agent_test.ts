@@ -4,7 +4,6 @@
 // cluster_access_client.mjs, one LIST each) must do the same, with its runtime; kubectl runs with the same
 // kubeconfig for comparison. Only LIST: no address is dialed.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,14 +13,14 @@ import { clientKubeconfig, RUNTIMES } from "./echo_clients.ts";
 import { applyEndpointSlice, deleteNamespace, requestToken } from "./kube_objects.ts";
 import { openTestCluster, readerSetup } from "./test_cluster.ts";
 import { childEnv } from "../_child_env.mjs";
-import { tieProcess } from "./lifeline.ts";
+import { spawnTied } from "./lifeline.ts";
 
 const log = (line: string) => console.log(`    [user-agent] ${line}`);
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** Runs a program with this environment and no input; resolves to its exit code and output, never rejects. */
 function run(command: string, args: string[], env: Record<string, string>) {
-  const child = tieProcess(spawn(command, args, { env: childEnv(env), cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] }));
+  const child = spawnTied(command, args, { env: childEnv(env), cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout.setEncoding("utf8").on("data", (chunk) => output += chunk);
   child.stderr.setEncoding("utf8").on("data", (chunk) => output += chunk);
