@@ -115,6 +115,26 @@ export class FakeLoop {
     this.now = end;
   }
 
+  /**
+   * Runs the timers due now, as one pass of Node's and Deno's timers phase: a timer they set, even a zero timeout,
+   * waits for the next pass, which comes after the sockets are read.
+   */
+  runDueTimers(): void {
+    this.flushTicks();
+    const due = this.#timers.filter((timer) => timer.at <= this.now).sort((a, b) => a.at - b.at || a.id - b.id);
+    for (const timer of due) {
+      if (!this.#timers.includes(timer)) continue;
+      this.#timers = this.#timers.filter((other) => other !== timer);
+      this.onTimer(timer, timer.callback);
+      this.flushTicks();
+    }
+  }
+
+  /** The id of the last timer set, to tell the timers a callback sets. */
+  lastTimerId(): number {
+    return this.#nextId - 1;
+  }
+
   /** Moves time forward by `ms` without running a timer: the process was stopped (SIGSTOP, a frozen container). */
   pause(ms: number): void {
     this.now += ms;

@@ -26,7 +26,8 @@
 // - settling: once a READY child leaves READY (a GOAWAY), picks queue until 5 ms have passed (a child that leaves
 //   meanwhile does not extend it), so that a call its server refused, which grpc-js retries at once, waits for the
 //   GOAWAYs of the others that stop with it; meanwhile the state is READY if it would be, else CONNECTING. The
-//   failover bookkeeping goes on.
+//   failover bookkeeping goes on. The hold ends in a zero timeout that its 5 ms timer sets, after the sockets are
+//   read once more: an advance runs both; after a pause, a subchannel change comes between them (the socket read).
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type BalancedEndpoint, EMPTY_LIST_ERROR_ATTRIBUTE } from "../src/adapters/grpc_js_balancer.ts";
@@ -78,7 +79,10 @@ type Step =
   /** A subchannel of the host changes state: the shared one, those made fresh for one child, or all. */
   | { kind: "subchannel"; host: number; state: number; which?: "shared" | "fresh" }
   | { kind: "advance"; ms: number }
-  /** The process stops for `ms`, then its overdue timers run, before any subchannel change it missed is read. */
+  /**
+   * The process stops for `ms`, then one pass of its overdue timers runs, before any subchannel change it missed is
+   * read; the timers they set wait for the next step that moves time.
+   */
   | { kind: "pause"; ms: number }
   | { kind: "exitIdle" }
   | { kind: "resetBackoff" }
@@ -154,6 +158,8 @@ class Model implements WorldHooks {
   settling = false;
   /** When the settling ends. */
   settleUntil = 0;
+  /** The zero timeout that ends the settling, once the hold's timer has set it. */
+  settleEnd: number | undefined;
   deadline: number | undefined;
   /** The time that late firings of the failover timer gave since it started: at most the timeout in all. */
   granted = 0;
@@ -168,7 +174,16 @@ class Model implements WorldHooks {
     this.loop.perfStep = scenario.perfStep;
     this.loop.onTimer = (timer, run) => {
       if (timer.policy && timer.delay === SETTLE_MS) {
+        const before = this.loop.lastTimerId();
         run();
+        // The hold ends in the zero timeout its timer sets, once the sockets were read (see the module comment).
+        this.settleEnd = this.loop.lastTimerId() > before ? this.loop.lastTimerId() : undefined;
+        if (this.settleEnd === undefined && this.loop.now >= this.settleUntil) this.settling = false;
+        return this.update();
+      }
+      if (timer.id === this.settleEnd) {
+        run();
+        this.settleEnd = undefined;
         if (this.loop.now >= this.settleUntil) this.settling = false;
         return this.update();
       }
@@ -368,8 +383,7 @@ class Model implements WorldHooks {
         break;
       case "pause":
         this.loop.pause(step.ms);
-        this.loop.advance(0);
-        if (this.loop.now >= this.settleUntil) this.settling = false;
+        this.loop.runDueTimers();
         break;
       case "exitIdle":
         this.policy.exitIdle();
@@ -401,6 +415,7 @@ class Model implements WorldHooks {
         this.hasResult = false;
         this.reach = 0;
         this.settling = false;
+        this.settleEnd = undefined;
         this.deadline = undefined;
         if (failoverTimers(this.loop).length > 0) this.violations.push("destroy() left the failover timer running");
         this.#newPolicy();
@@ -836,6 +851,37 @@ Deno.test("a call refused by a pod that leaves also waits for a sibling whose GO
   const picker = model.reports.at(-1)!.picker;
   const picked = [0, 1].map(() => (picker.pick({}).subchannel as FakeSubchannel).real.address);
   assert.deepEqual(picked, ["10.0.0.3:8080", "10.0.0.3:8080"]);
+});
+
+Deno.test("a call refused by a pod that leaves waits for a sibling's GOAWAY that came while the process was stopped", () => {
+  // CI at load over 10: the client read 10.0.0.1's GOAWAY, then its process was descheduled past the 5 ms hold while
+  // 10.0.0.2's GOAWAY came. On resume the overdue hold timer ran before the socket was read, the calls 10.0.0.1 had
+  // refused, which grpc-js retried, went to 10.0.0.2, and it refused them too: 2 calls "Stream refused by server".
+  // The hold now ends in a zero timeout that its timer sets, after the sockets are read.
+  const update = (endpoints: StepEndpoint[]) => updateStep(endpoints, false);
+  const resumed: Step[] = [
+    update([{ shape: 0, preferred: true }, { shape: 1, preferred: true }, { shape: 2, preferred: false }]),
+    { kind: "advance", ms: 0 },
+    { kind: "subchannel", host: 0, state: IDLE },
+    { kind: "pause", ms: 20 },
+  ];
+  const scenario = (more: Step[]): Scenario => ({
+    initial: [READY, READY, READY, IDLE, IDLE],
+    perfStep: 0,
+    legacyWrappers: false,
+    poolRefs: false,
+    steps: [...resumed, ...more],
+  });
+  const pick = (model: Model) => model.reports.at(-1)!.picker.pick({}) as { pickResultType: number };
+  assert.equal(pick(runScenario(scenario([]))).pickResultType, QUEUE, "picks wait until the sockets are read");
+  const read: Step[] = [
+    { kind: "subchannel", host: 1, state: IDLE },
+    { kind: "advance", ms: 0 },
+    { kind: "subchannel", host: 0, state: TRANSIENT_FAILURE },
+    { kind: "subchannel", host: 1, state: TRANSIENT_FAILURE },
+  ];
+  const picked = pick(runScenario(scenario(read))) as unknown as { subchannel: FakeSubchannel };
+  assert.equal(picked.subchannel.real.address, "10.0.0.3:8080");
 });
 
 Deno.test("under PreferSameNode calls fail over to the client's zone, then the rest, each after its timeout, and come back", () => {

@@ -171,10 +171,10 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #drainScheduled = false;
     #destroyed = false;
     /**
-     * A READY child lost its connection (a GOAWAY, a reset) less than {@linkcode SETTLE_MS} ago: picks wait, so that
-     * the GOAWAYs of siblings that stop with it are read first. grpc-js retries a call that the leaving server refused
-     * once, at once: without the wait, the retry went to a sibling shutting down too, and failed with "Stream refused
-     * by server".
+     * A READY child lost its connection (a GOAWAY, a reset) less than {@linkcode SETTLE_MS} ago, or the I/O that came
+     * meanwhile has not been read yet: picks wait, so that the GOAWAYs of siblings that stop with it are read first.
+     * grpc-js retries a call that the leaving server refused once, at once: without the wait, the retry went to a
+     * sibling shutting down too, and failed with "Stream refused by server".
      */
     #settling = false;
     /** The state and tier last traced (see `#traceState`). */
@@ -388,14 +388,22 @@ function createBalancerClasses(grpc: BalancerGrpc) {
       this.#drain();
     }
 
-    /** Holds picks for {@linkcode SETTLE_MS} (see `#settling`); a child that leaves meanwhile does not extend it. */
+    /**
+     * Holds picks for {@linkcode SETTLE_MS} (see `#settling`), then until the sockets have been read once more: a
+     * process that was descheduled or blocked runs its overdue timers before it reads what came meanwhile, so the
+     * retries of the calls the first pod refused went to a sibling whose GOAWAY had come but was not read yet, and
+     * were refused again (2 calls "Stream refused by server" in CI, at load over 10). A child that leaves meanwhile
+     * does not extend it.
+     */
     #settle(): void {
       if (this.#settling || this.#destroyed) return;
       this.#settling = true;
-      unrefTimer(setTimeout(() => {
-        this.#settling = false;
-        if (!this.#destroyed) this.#update();
-      }, SETTLE_MS));
+      // A zero timeout set by a timer runs after the next read of the sockets (Node, Deno; Bun reads them first).
+      unrefTimer(setTimeout(() =>
+        unrefTimer(setTimeout(() => {
+          this.#settling = false;
+          if (!this.#destroyed) this.#update();
+        }, 0)), SETTLE_MS));
     }
 
     /** Fails over to the next tier once the timeout passes without an endpoint of the reach READY (see `#reach`). */
