@@ -121,7 +121,10 @@ Deno.test({
     const tiers = [{ preferred: true }, { preferred: false, sameZone: true }, { preferred: false }];
     resolution.set(hosts.map((host, i) => ({ addresses: [{ host, port }], ...tiers[i] })));
     const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
-    const call = echoCaller(client, 1000);
+    // 5 s, not 1, as in the first test: a process stopped for 1.2 s failed the calls it had sent just before with
+    // DEADLINE_EXCEEDED (their deadline timers ran before their answers were read). A failover held to the failover
+    // timeout (10 s) still fails settleOn(), which waits 5 s for the next tier's first answer.
+    const call = echoCaller(client, 5000);
     const load = startLoad(call, { intervalMs: 5, maxCalls: 4000 });
     /** The pods that answered the calls of the last 300 ms, once `name` answered. */
     const settleOn = async (name: string) => {
@@ -158,7 +161,7 @@ Deno.test({
     const { port, hosts, servers } = await backends(["x-1", "x-2", "x-3"]);
     resolution.set(hosts.slice(0, 2).map((host) => ({ addresses: [{ host, port }] })));
     const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
-    const call = echoCaller(client, 1000);
+    const call = echoCaller(client, 5000);
     try {
       const first = await spread(call, 40);
       assert.deepEqual(first, { "x-1": 20, "x-2": 20 });
@@ -305,7 +308,8 @@ Deno.test({
     const { port, hosts, servers } = await backends(["c-1", "c-2"]);
     resolution.set([{ addresses: [{ host: hosts[0], port }] }]);
     const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
-    const call = echoCaller(client, 1000);
+    // 5 s, not 1: a call sent just before a 1.2 s stall of the process failed with DEADLINE_EXCEEDED.
+    const call = echoCaller(client, 5000);
     try {
       assert.equal((await call("hi")).split(":")[0], "c-1");
       // Another copy of the package in the process, beside one grpc-js (Next.js's instrumentation bundle and a route's
