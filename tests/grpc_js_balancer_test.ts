@@ -56,10 +56,17 @@ async function backends(names: string[]) {
   return { port, hosts, servers };
 }
 
-/** Sequential calls once every backend had time to connect (queued calls all go to the first READY one). */
-async function spread(call: (message: string) => Promise<string>, count: number) {
-  await call("warm-up");
-  await sleep(200);
+/**
+ * Sequential calls once each of `names` has answered a warm-up call, so is READY (queued calls all go to the first
+ * READY one): a fixed wait for the others to connect (200 ms, once) can end first on a loaded machine.
+ */
+async function spread(call: (message: string) => Promise<string>, names: string[], count: number) {
+  const answered = new Set<string>();
+  const until = Date.now() + 5000;
+  while (names.some((name) => !answered.has(name)) && Date.now() < until) {
+    answered.add((await call("warm-up")).split(":")[0]);
+    await sleep(10);
+  }
   const answers: string[] = [];
   for (let i = 0; i < count; i++) answers.push(await call("hi"));
   return countBy(answers);
@@ -84,7 +91,7 @@ Deno.test({
     // answered. A failover slower than the 400 ms below, or held to the failover timeout, still fails "during".
     const call = echoCaller(client, 5000);
     try {
-      const before = await spread(call, 40);
+      const before = await spread(call, ["a-1", "a-2"], 40);
       assert.deepEqual(Object.keys(before).sort(), ["a-1", "a-2"]);
 
       const load = startLoad(call, { intervalMs: 5, maxCalls: 2000 });
@@ -163,11 +170,11 @@ Deno.test({
     const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
     const call = echoCaller(client, 5000);
     try {
-      const first = await spread(call, 40);
+      const first = await spread(call, ["x-1", "x-2"], 40);
       assert.deepEqual(first, { "x-1": 20, "x-2": 20 });
       resolution.set(hosts.slice(1).map((host) => ({ addresses: [{ host, port }] })));
       await sleep(300);
-      const second = await spread(call, 40);
+      const second = await spread(call, ["x-2", "x-3"], 40);
       assert.deepEqual(Object.keys(second).sort(), ["x-2", "x-3"]);
     } finally {
       client.close();
@@ -391,8 +398,10 @@ Deno.test({
         )
       );
     try {
-      await wait(0);
-      await sleep(200);
+      // Both pods answered, so both are READY and the four calls go two to each (a fixed wait could end first).
+      const seen = new Set([await wait(0)]);
+      const until = Date.now() + 5000;
+      while (seen.size < 2 && Date.now() < until) seen.add(await wait(0));
       const calls = [wait(10_500), wait(10_500), wait(10_500), wait(10_500)].map((call) =>
         call.catch((error) => error)
       );
