@@ -240,7 +240,12 @@ Deno.test({
     const { port, hosts, servers } = await backends(["old"]);
     const endpoint = { addresses: [{ host: hosts[0], port }] };
     resolution.set([endpoint]);
-    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure());
+    // A backoff of 20 s (16 to 24 s with grpc-js's jitter), not grpc-js's 1 s: "at once" is then a call answered
+    // within 4 s, which a loaded machine keeps (a 600 ms stall of the process failed the 500 ms bound this had),
+    // while a call that waited out the backoff, or failed for it, still fails the test.
+    const client = new EchoClient(`${SCHEME}:///echo`, grpc.credentials.createInsecure(), {
+      "grpc.initial_reconnect_backoff_ms": 20_000,
+    });
     const call = echoCaller(client, 5000);
     let back: Awaited<ReturnType<typeof startEchoServer>> | undefined;
     try {
@@ -256,7 +261,7 @@ Deno.test({
       await sleep(20);
       const started = Date.now();
       assert.equal((await call("hi")).split(":")[0], "new");
-      assert.ok(Date.now() - started < 500, `the call waited ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 4000, `the call waited ${Date.now() - started} ms`);
       // Listed again with nothing listening, the address fails calls at once, with the connection's error.
       await back.stop();
       await assert.rejects(call("while gone"), { code: grpc.status.UNAVAILABLE });
@@ -296,9 +301,11 @@ Deno.test({
       await hung.stopListening();
       back = await startEchoServer(grpc, { name: "new", host, port });
       resolution.set([endpoint]);
+      // The hung attempt never ends here (grpc-js has no connect timeout): a call that waited for it fails its 5 s
+      // deadline. 4 s, not 500 ms: a 600 ms stall of the process failed that bound.
       const started = Date.now();
-      assert.equal((await echoCaller(client, 2000)("hi")).split(":")[0], "new");
-      assert.ok(Date.now() - started < 500, `the call waited ${Date.now() - started} ms`);
+      assert.equal((await echoCaller(client, 5000)("hi")).split(":")[0], "new");
+      assert.ok(Date.now() - started < 4000, `the call waited ${Date.now() - started} ms`);
     } finally {
       client.close();
       await hung.stop();
