@@ -178,7 +178,9 @@ class Model implements WorldHooks {
         run();
         // The hold ends in the zero timeout its timer sets, once the sockets were read (see the module comment).
         this.settleEnd = this.loop.lastTimerId() > before ? this.loop.lastTimerId() : undefined;
-        if (this.settleEnd === undefined && this.loop.now >= this.settleUntil) this.settling = false;
+        if (this.settleEnd === undefined) {
+          this.violations.push("the hold's timer set no zero timeout: picks went on before the sockets were read");
+        }
         return this.update();
       }
       if (timer.id === this.settleEnd) {

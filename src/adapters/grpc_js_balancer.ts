@@ -398,7 +398,7 @@ function createBalancerClasses(grpc: BalancerGrpc) {
     #settle(): void {
       if (this.#settling || this.#destroyed) return;
       this.#settling = true;
-      // A zero timeout set by a timer runs after the next read of the sockets (Node, Deno; Bun reads them first).
+      // A zero timeout set by a timer runs after the next read of the sockets (measured on Node, Deno and Bun).
       unrefTimer(setTimeout(() =>
         unrefTimer(setTimeout(() => {
           this.#settling = false;
