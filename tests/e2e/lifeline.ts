@@ -48,7 +48,7 @@ export function onExit(script: string, args: string[]): Tie {
  * watchdog kills the group unless it reads `untie`.
  */
 const TIED_COMMAND = 'setsid sh -c \'read -r word; [ "$word" = untie ] || kill -KILL "-$1" 2>/dev/null\' sh "$$" ' +
-  '<&3 >/dev/null 2>&1 & exec "$0" "$@" 3<&-';
+  '<&3 >/dev/null 2>&1 & exec "$@" 3<&-';
 
 /** What `spawnTied()` connects a command's stdin, stdout or stderr to: a pipe from us, nothing, or our own. */
 export type TiedStdio = "pipe" | "ignore" | "inherit";
@@ -82,15 +82,17 @@ export function spawnTied<I extends TiedStdio, O extends TiedStdio, E extends Ti
   args: string[],
   options: { env: Record<string, string>; cwd?: string; stdio: [I, O, E] },
 ): TiedChild<I, O, E> {
-  const child = spawn("sh", ["-c", TIED_COMMAND, command, ...args], {
+  // "sh" as $0: a missing command is then told as "sh: 1: exec: <command>: not found".
+  const child = spawn("sh", ["-c", TIED_COMMAND, "sh", command, ...args], {
     env: options.env,
     cwd: options.cwd,
     detached: true,
     stdio: [...options.stdio, "pipe"],
   });
   const tie = child.stdio[3] as Writable | null;
-  tie?.on("error", () => {});
-  child.once("exit", () => tie?.end("untie\n"));
+  if (tie === null) throw new Error(`spawnTied(${command}): the runtime gave the child no pipe on fd 3 to tie it with`);
+  tie.on("error", () => {});
+  child.once("exit", () => tie.end("untie\n"));
   return child as TiedChild<I, O, E>;
 }
 
