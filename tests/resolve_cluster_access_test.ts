@@ -676,7 +676,7 @@ Deno.test("resolveClusterAccess() rejects a namespace that is not a DNS label", 
       { server: "https://k", namespace: "Bad_NS" },
       fakeEnvironment({}, {}),
     ),
-    /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a lowercase RFC 1123 label[^?]*$/,
+    /^Cannot use namespace "Bad_NS" from cluster.namespace: a namespace is a DNS-1123 label \(at most 63 of a-z[^?]*$/,
   );
   await rejectsConfig(
     resolveClusterAccess({ server: "https://k", namespace: "Prod" }, fakeEnvironment({}, {})),

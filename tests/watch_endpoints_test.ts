@@ -1225,7 +1225,7 @@ Deno.test("watchEndpoints() minds a context namespace that is not a DNS label on
     const unnamed = watchEndpoints("kubernetes:///echo:grpc", { cluster: { kubeconfig } });
     await assert.rejects(
       unnamed[Symbol.asyncIterator]().next(),
-      /Cannot use namespace "Prod_NS" from the context namespace of kubeconfig .*: a namespace is a lowercase RFC 1123 label/,
+      /Cannot use namespace "Prod_NS" from the context namespace of kubeconfig .*: a namespace is a DNS-1123 label/,
     );
   } finally {
     await named.stop();

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { isDns1123Label, lowerCaseMeant } from "../base/dns_label.ts";
+import { DNS_1123_LABEL_RULE, isDns1123Label, lowerCaseMeant } from "../base/dns_label.ts";
 import { ConfigError } from "../base/errors.ts";
 
 /**
- * Checks a default namespace: a lowercase RFC 1123 label.
+ * Checks a default namespace: a DNS-1123 label.
  *
  * @param namespace The namespace.
  * @param from Where it came from, e.g. `cluster.namespace` or `POD_NAMESPACE`.
@@ -26,8 +26,8 @@ import { ConfigError } from "../base/errors.ts";
 export function checkNamespace(namespace: string, from: string): string {
   if (!isDns1123Label(namespace)) {
     throw new ConfigError(
-      `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a lowercase RFC 1123 label ` +
-        "(a-z, 0-9 and '-', at most 63 characters)" + lowerCaseMeant(namespace),
+      `Cannot use namespace ${JSON.stringify(namespace)} from ${from}: a namespace is a DNS-1123 label ` +
+        `(${DNS_1123_LABEL_RULE})${lowerCaseMeant(namespace)}`,
       { field: from.startsWith("cluster.") ? from : "namespace" },
     );
   }
