@@ -40,7 +40,7 @@ export function connectionKey(access: ClusterAccess): string {
     serverName,
     insecureSkipVerify,
     access.userAgent,
-    access.http2,
+    access.http2 !== false,
   ]);
 }
 

@@ -159,7 +159,7 @@ Deno.test("networkError() says a server that took the TLS connection and never s
       "never started HTTP/2 (Connect Timeout Error (connected over TLS, but the server did not start HTTP/2 (no " +
       "SETTINGS frame) within 10000 ms): UND_ERR_CONNECT_TIMEOUT): the API server there is hung or overloaded, or the " +
       "port serves something else that accepts HTTP/2 in TLS and waits: check the server's health and the port, or " +
-      "leave cluster.http2 off",
+      "set cluster.http2: false",
   );
   assert.equal(error.name, "KubeApiError");
 });
@@ -180,7 +180,7 @@ Deno.test("networkError() says an API server that sent every new HTTP/2 connecti
       "every new connection away (the API server refused new streams after GOAWAY on 7 connections in 5.1 s: New " +
       "streams cannot be created after receiving a GOAWAY: ERR_HTTP2_GOAWAY_SESSION): it is restarting, shutting down " +
       "or shedding connections (kube-apiserver's --goaway-chance); a watch tries again by itself: if this lasts, check " +
-      "the API server's health and logs, or leave cluster.http2 off",
+      "the API server's health and logs, or set cluster.http2: false",
   );
   assert.ok(error instanceof UnreachableError);
 });
@@ -194,7 +194,7 @@ Deno.test("networkError() promises no retry by itself for a list that every new 
     "Cannot list endpointslices: the API server at https://10.0.0.1:6443 from kubeconfig /k was reached but sent " +
       "every new connection away (the API server refused new streams after GOAWAY on 3 connections in 5.0 s): it is " +
       "restarting, shutting down or shedding connections (kube-apiserver's --goaway-chance): if this lasts, check " +
-      "the API server's health and logs, or leave cluster.http2 off",
+      "the API server's health and logs, or set cluster.http2: false",
   );
 });
 

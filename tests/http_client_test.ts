@@ -551,14 +551,15 @@ for (const [via, proxy] of Object.entries(neverSetUp)) {
   });
 }
 
-Deno.test("createHttpClient() with http2 on Deno traces that it keeps HTTP/1.1", async () => {
+Deno.test("createHttpClient() with http2: true on Deno traces that it keeps HTTP/1.1, and by default it does not", async () => {
   const traces: string[] = [];
   const before = setTraceSink((text) => traces.push(text));
-  const client = await createHttpClient({ tls: { caSource: "none" }, http2: true });
   try {
-    assert.deepEqual(traces, ["cluster.http2 is set, but HTTP/1.1 is used on Deno"]);
+    for (const http2 of [true, undefined, false]) {
+      (await createHttpClient({ tls: { caSource: "none" }, ...(http2 === undefined ? {} : { http2 }) })).close();
+    }
+    assert.deepEqual(traces, ["cluster.http2 is true, but HTTP/1.1 is used on Deno"]);
   } finally {
-    client.close();
     setTraceSink(before ?? undefined);
   }
 });

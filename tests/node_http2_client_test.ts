@@ -1,4 +1,4 @@
-// The HTTP/2 client (`cluster.http2`) is for Node and Bun only (Deno's node:http2 loses answered bodies when a
+// The HTTP/2 client (Node's and Bun's default, `cluster.http2`) is for Node and Bun only (Deno's node:http2 loses answered bodies when a
 // session that got GOAWAY closes): its scenarios run in Node and Bun children, against the built package and
 // loopback servers that each child starts (tests/node_http2_client/scenarios.mjs).
 import assert from "node:assert/strict";
@@ -36,7 +36,7 @@ const expected: Record<string, string> = {
   cut: "first: open, then: failed: the connection closed before the body ended",
   // A known issue on both: a body the server resets with NO_ERROR and no content-length ends as if complete.
   reset: "first: open, then: ended",
-  cluster: "versions: 2.0 1.1 2.0",
+  cluster: "versions (default, http2: false, http2: true): 2.0 1.1 2.0, connections: 2",
 };
 
 const titles: Record<string, string> = {
@@ -64,7 +64,8 @@ const titles: Record<string, string> = {
   silentSettings: "fails a server that took TLS and never sent its SETTINGS, saying so, as a connect timeout",
   cut: "fails an answer whose connection the server ended mid-body, as a broken connection",
   reset: "ends a body the server reset mid-way with NO_ERROR as if complete when it has no content-length (known)",
-  cluster: "is the client of a cluster with http2: true, not of one without (HTTP/1.1)",
+  cluster: "is the client of a cluster by default and with http2: true, sharing one connection, not with " +
+    "http2: false (HTTP/1.1)",
 };
 
 /** What differs between the runtimes: Bun 1.4.5 reports a refused stream as one closed with no error code. */

@@ -57,8 +57,8 @@ Deno.test("resolveClusterAccess() says in origin where access came from, whateve
   assert.deepEqual(object.origin, { kind: "kubeconfig", files: [], context: "dev" });
 });
 
-Deno.test("resolveClusterAccess() carries cluster.http2: true, and nothing for false or left out", async () => {
-  for (const [http2, carried] of [[true, true], [false, undefined], [undefined, undefined]] as const) {
+Deno.test("resolveClusterAccess() carries cluster.http2 as set, and nothing when it is left out", async () => {
+  for (const [http2, carried] of [[true, true], [false, false], [undefined, undefined]] as const) {
     const access = await resolveClusterAccess({ server: "https://10.0.0.1:6443", http2 }, fakeEnvironment({}, {}));
     assert.equal(access.http2, carried);
   }

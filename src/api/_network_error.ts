@@ -82,7 +82,7 @@ export function networkError(
   // What undici and node:http (Node, Bun) say when the answer is not HTTP/1.1: an HTTP/2-only server, such
   // as the gRPC server the kubeconfig points at by mistake, is up and reachable. Over TLS, the server refuses the
   // HTTP/1.1 of the hello with a "no application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
-  // Over HTTP/2 (`cluster.http2`), such a server answers, in gRPC (`_http2_request.ts`'s words).
+  // Over HTTP/2 (Node and Bun, unless `cluster.http2` is false), such a server answers, in gRPC (`_http2_request.ts`'s words).
   if (
     access.proxyUrl === undefined &&
     /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol|answers in gRPC, not as/i.test(withoutUrls)
@@ -125,7 +125,7 @@ export function networkError(
       `Cannot ${verb} ${where}: the API server at ${access.server} from ${access.source} was reached but sent every ` +
         `new connection away (${detail}): it is restarting, shutting down or shedding connections (kube-apiserver's ` +
         `--goaway-chance)${verb === "watch" ? "; a watch tries again by itself" : ""}: if this lasts, check the ` +
-        "API server's health and logs, or leave cluster.http2 off",
+        "API server's health and logs, or set cluster.http2: false",
       options,
     );
   }
@@ -134,7 +134,7 @@ export function networkError(
     return new UnreachableError(
       `Cannot ${verb} ${where}: the server at ${access.server} from ${access.source} took the TLS connection but ` +
         `never started HTTP/2 (${detail}): the API server there is hung or overloaded, or the port serves something ` +
-        "else that accepts HTTP/2 in TLS and waits: check the server's health and the port, or leave cluster.http2 off",
+        "else that accepts HTTP/2 in TLS and waits: check the server's health and the port, or set cluster.http2: false",
       options,
     );
   }

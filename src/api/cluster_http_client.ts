@@ -67,7 +67,7 @@ export function createClusterHttpClient(access: ClusterAccess): HttpClient {
       tls,
       proxyUrl: access.proxyUrl,
       proxySource: access.proxySource,
-      ...(access.http2 ? { http2: true } : {}),
+      ...(access.http2 === undefined ? {} : { http2: access.http2 }),
     }).then((client) => {
       const next = { client, cert, ca };
       // Closed meanwhile: its share of the cluster's client is given back at once (its request fails on its signal).

@@ -135,7 +135,7 @@ export async function resolveClusterAccess(
   if (found.disableCompression) access.disableCompression = true;
   if (found.impersonate !== undefined) access.impersonate = found.impersonate;
   if (options.userAgent !== undefined) access.userAgent = options.userAgent;
-  if (options.http2 === true) access.http2 = true;
+  if (options.http2 !== undefined) access.http2 = options.http2;
   return access;
 }
 

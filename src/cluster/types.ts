@@ -213,8 +213,11 @@ export interface ClusterAccess {
   impersonate?: Impersonation;
   /** `cluster.userAgent`: the application's name, sent before the library's in every request's User-Agent. */
   userAgent?: string;
-  /** `cluster.http2`: the watches talk HTTP/2 to the API server, on Node and Bun without a proxy. */
-  http2?: true;
+  /**
+   * `cluster.http2` as set: `false` keeps the watches on HTTP/1.1; absent or `true`, they talk HTTP/2 to the API
+   * server on Node and Bun without a proxy (`true` traces where HTTP/1.1 is used all the same).
+   */
+  http2?: boolean;
 }
 
 /**
@@ -266,13 +269,13 @@ export interface ClusterOptions {
    */
   userAgent?: string | undefined;
   /**
-   * `true` talks HTTP/2 to the API server on Node and Bun, as client-go does: the watches share a few connections
-   * (one per 100 watches, the API server's limit) rather than one each, and a connection to a hung API server is
-   * replaced within about 46 s (PING), reported to `onError` only if the next one fails too. Worth it when one
-   * process watches many Services. A server that answers HTTP/1.1 in ALPN (a TLS-terminating gateway), a plain `http://` one,
-   * Deno (whose `node:http2` loses answered bodies when a session that got GOAWAY closes) and any proxy keep
-   * HTTP/1.1. Off by default while it is new.
-   * @default {false}
+   * Whether to talk HTTP/2 to the API server on Node and Bun, as client-go and kubectl do: the watches share a few
+   * connections (one per 100 watches, the API server's limit) rather than one each, and a connection to a hung API
+   * server is replaced within about 46 s (PING), reported to `onError` only if the next one fails too. A server
+   * that answers HTTP/1.1 in ALPN (a TLS-terminating gateway), a plain `http://` one, Deno (whose `node:http2` loses
+   * answered bodies when a session that got GOAWAY closes) and any proxy get HTTP/1.1 anyway. `false` keeps
+   * HTTP/1.1 (one connection per watch) everywhere.
+   * @default {true}
    */
   http2?: boolean | undefined;
 }

@@ -71,10 +71,11 @@ export interface HttpClientSettings {
    */
   connectTimeoutMs?: number;
   /**
-   * Talk HTTP/2 to the API server on Node and Bun when no proxy is in the way (`node_http2_client.ts`), offered in
-   * ALPN beside HTTP/1.1, which a server that picks it (or a plain `http://` one) still gets; HTTP/1.1 always on
-   * Deno and through a proxy.
-   * @default {false}
+   * Whether to talk HTTP/2 to the API server on Node and Bun when no proxy is in the way (`node_http2_client.ts`),
+   * offered in ALPN beside HTTP/1.1, which a server that picks it (or a plain `http://` one) still gets; HTTP/1.1
+   * always on Deno and through a proxy. `false` keeps HTTP/1.1 everywhere; `true` is the default, asked for
+   * explicitly (`cluster.http2: true`), which traces where HTTP/1.1 is used all the same.
+   * @default {undefined}
    */
   http2?: boolean;
 }
@@ -98,13 +99,13 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * ```
  */
 export async function createHttpClient(
-  { tls, proxyUrl, proxySource, connectTimeoutMs = CONNECT_TIMEOUT_MS, http2 = false }: HttpClientSettings,
+  { tls, proxyUrl, proxySource, connectTimeoutMs = CONNECT_TIMEOUT_MS, http2 }: HttpClientSettings,
 ): Promise<HttpClient> {
   const runtime = runtimeKey();
   // Not on Deno: its node:http2 loses answered bodies when a session that received GOAWAY closes (2.9.6).
-  if (http2 && runtime !== "deno" && proxyUrl === undefined) return nodeHttp2Client(tls, connectTimeoutMs);
-  // Documented, and no failure: traced only, for whoever wonders which protocol the watches speak.
-  if (http2) trace(`cluster.http2 is set, but HTTP/1.1 is used ${runtime === "deno" ? "on Deno" : "through a proxy"}`);
+  if (http2 !== false && runtime !== "deno" && proxyUrl === undefined) return nodeHttp2Client(tls, connectTimeoutMs);
+  // Documented, and no failure: traced only when asked for, for whoever wonders which protocol the watches speak.
+  if (http2) trace(`cluster.http2 is true, but HTTP/1.1 is used ${runtime === "deno" ? "on Deno" : "through a proxy"}`);
   if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource, connectTimeoutMs);
   if (proxyUrl === undefined) return nodeHttpClient(tls, connectTimeoutMs);
   return runtime === "bun"

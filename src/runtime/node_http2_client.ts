@@ -1,6 +1,6 @@
 /**
- * The HTTP/2 client on `node:http2`, for Node and Bun when a cluster sets `http2: true` and no proxy is in the way
- * (`http_client.ts`): the watches of a cluster share a few TLS connections (one per 100 streams, the
+ * The HTTP/2 client on `node:http2`, for Node and Bun when no proxy is in the way, unless a cluster sets
+ * `http2: false` (`http_client.ts`): the watches of a cluster share a few TLS connections (one per 100 streams, the
  * kube-apiserver's limit; see `_http2_sessions.ts`) rather than one each, and a hung API server is noticed by PING
  * within 45-46 s (`_http2_health.ts`). A request refused by a session going away is sent again on another, for up to
  * 5 s: a restarting kube-apiserver, or one with `--goaway-chance`, may send several new sessions away in a row. The

@@ -89,6 +89,6 @@ function settingsKey({ tls, proxyUrl, proxySource, connectTimeoutMs, http2 }: Ht
     proxyUrl,
     proxySource,
     connectTimeoutMs,
-    http2 === true,
+    http2 !== false,
   ]);
 }

@@ -1,7 +1,7 @@
-// `cluster.http2` against the real kube-apiserver (100 streams a connection): 120 watches from one Node process, and
-// 101 from Bun, resolve over a handful of connections where HTTP/1.1 takes one each, and a change to one Service
-// arrives; then, against a second API server with --goaway-chance, watches started and stopped by the hundred fail
-// no request. The watches run in children (tests/e2e/http2_watches.mjs, http2_goaway_watches.mjs, on the build);
+// HTTP/2 against the real kube-apiserver (100 streams a connection): 120 watches from one Node process, and 101 from
+// Bun, with the default options, resolve over a handful of connections where HTTP/1.1 takes one each, and a change
+// to one Service arrives; then, against a second API server with --goaway-chance, watches started and stopped by the
+// hundred fail no request. The watches run in children (tests/e2e/http2_watches.mjs, http2_goaway_watches.mjs, on the build);
 // only LIST and WATCH.
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -21,7 +21,7 @@ const COUNT = 120;
 
 Deno.test({
   name:
-    "cluster.http2 watches 120 Services over a few connections on Node and Bun, a change arrives, GOAWAY fails none",
+    "HTTP/2, the default on Node and Bun, watches 120 Services over a few connections, a change arrives, GOAWAY fails none",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {

@@ -1,8 +1,8 @@
 // Many watches over HTTP/2 on Node or Bun, for tests/e2e/http2_test.ts: `http2_watches.mjs COUNT NAMESPACE PORT`
-// watches `svc-0` … `svc-<COUNT-1>` in NAMESPACE (port 50051) with `cluster.http2` and the environment's KUBECONFIG,
-// prints `{ resolved, ms, connections }` once every Service has its first snapshot (connections: this process's
-// established ones to PORT, from `ss`), then `{ changed, ms }` once svc-0's snapshot has two endpoints. Gives up after
-// 60 s. Only LIST and WATCH: no address is dialed.
+// watches `svc-0` … `svc-<COUNT-1>` in NAMESPACE (port 50051) with the default options (HTTP/2 on Node and Bun) and
+// the environment's KUBECONFIG, prints `{ resolved, ms, connections }` once every Service has its first snapshot
+// (connections: this process's established ones to PORT, from `ss`), then `{ changed, ms }` once svc-0's snapshot has
+// two endpoints. Gives up after 60 s. Only LIST and WATCH: no address is dialed.
 import { execFileSync } from "node:child_process";
 import process from "node:process";
 import { watchEndpoints } from "@kgr/resolver";
@@ -23,9 +23,7 @@ for (let i = 0; i < count; i++) {
     let first = true;
     const target = `kubernetes:///svc-${i}.${namespace}:50051`;
     const onError = (error) => errors.push(error.message);
-    for await (
-      const snapshot of watchEndpoints(target, { cluster: { http2: true }, signal: controller.signal, onError })
-    ) {
+    for await (const snapshot of watchEndpoints(target, { signal: controller.signal, onError })) {
       if (first && ++resolved === count) report();
       first = false;
       if (i === 0 && snapshot.endpoints.length === 2) {

@@ -689,30 +689,28 @@ const scenarios = {
     }
   },
 
-  /** A cluster with `http2: true` talks HTTP/2, one without HTTP/1.1: their clients are not shared. */
+  /**
+   * A cluster talks HTTP/2 by default and with `http2: true`, and HTTP/1.1 with `http2: false`: the clients of the
+   * first two are one, that of the third is not shared with them.
+   */
   async cluster() {
     const { createClusterHttpClient } = await import("../../dist/src/api/cluster_http_client.js");
-    const { noCredentials } = await import("../../dist/src/cluster/credentials.js");
+    const { resolveClusterAccess } = await import("../../dist/src/cluster/resolve_cluster_access.js");
     const versions = [];
+    let connections = 0;
     const server = http2.createSecureServer({ ...serverTls, allowHTTP1: true }, (req, res) => {
       versions.push(req.httpVersion);
       res.end("{}");
     });
+    server.on("connection", () => connections++);
     await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
     const url = `https://127.0.0.1:${server.address().port}`;
-    const access = (http2) => ({
-      server: url,
-      namespace: "default",
-      tls,
-      credentials: noCredentials(),
-      identity: url,
-      source: "test",
-      ...(http2 ? { http2: true } : {}),
-    });
-    const clients = [access(true), access(false), access(true)].map(createClusterHttpClient);
+    const options = [{}, { http2: false }, { http2: true }];
+    const accesses = await Promise.all(options.map((set) => resolveClusterAccess({ server: url, ca: tls.ca, ...set })));
+    const clients = accesses.map(createClusterHttpClient);
     try {
       for (const client of clients) await text(await client.fetch(`${url}/version`, { signal: signal() }));
-      return `versions: ${versions.join(" ")}`;
+      return `versions (default, http2: false, http2: true): ${versions.join(" ")}, connections: ${connections}`;
     } finally {
       for (const client of clients) client.close();
       server.close();

@@ -1,6 +1,7 @@
 // Run by tests/node_http_client_test.ts on Node, against the built package: three cluster HTTP clients of one
-// cluster (three watches), one request each, the server closing every connection. Prints how many answered, how
-// many TLS contexts node:tls built for them, and how many of the server's handshakes resumed a session.
+// cluster (three watches) over HTTP/1.1 (`http2: false`: by default, the HTTP/2 client builds a context of its own
+// too), one request each, the server closing every connection. Prints how many answered, how many TLS contexts
+// node:tls built for them, and how many of the server's handshakes resumed a session.
 import { readFileSync } from "node:fs";
 import { createServer } from "node:https";
 import tls from "node:tls";
@@ -39,6 +40,7 @@ const access = () => ({
   credentials: noCredentials(),
   identity: url,
   source: "test",
+  http2: false,
 });
 const clients = [access(), access(), access()].map(createClusterHttpClient);
 try {
