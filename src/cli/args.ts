@@ -35,6 +35,8 @@ export interface ClusterFlags {
   context?: string;
   /** `--namespace NS`: the namespace of targets without one. */
   namespace?: string;
+  /** `--no-http2`: HTTP/1.1 to the API server, as the resolver's `cluster.http2: false`. */
+  http2?: false;
 }
 
 /** Follow a target (or print it once). */
@@ -86,7 +88,7 @@ const VALUE_FLAGS = new Set([
   "--subset-size",
   "--subset-seed",
 ]);
-const SWITCHES = new Set(["--once", "--json", "--yaml", "--no-protobuf", "-h", "--help", "--version"]);
+const SWITCHES = new Set(["--once", "--json", "--yaml", "--no-protobuf", "--no-http2", "-h", "--help", "--version"]);
 /** The commands, the default first. */
 const COMMANDS = ["watch", "check"];
 
@@ -246,7 +248,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
   const common = {
     input: targets[0],
     target,
-    cluster: clusterFlags(values),
+    cluster: { ...clusterFlags(values), ...(switches.has("--no-http2") ? { http2: false as const } : {}) },
     timeoutSeconds,
     ...localityOf(values),
     ...subsetOf(values),

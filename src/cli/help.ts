@@ -123,6 +123,8 @@ Options:
                        and kubectl then fails: no objects passed to apply
   --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
                        as the resolver reads them)
+  --no-http2           talk HTTP/1.1 to the API server, as the resolver's
+                       cluster.http2: false (default: HTTP/2 on Node and Bun)
   -h, --help, help     show this help
   --version, version   print the version
 

@@ -51,6 +51,17 @@ Deno.test("parseArgs() reads --no-protobuf, for watch and check, as the resolver
   }
 });
 
+Deno.test("parseArgs() reads --no-http2, for watch and check, as the resolver's cluster.http2: false", () => {
+  const plain = parseArgs([TARGET]);
+  assert.ok(plain.kind === "watch");
+  assert.equal("http2" in plain.cluster, false);
+  for (const args of [["--no-http2", "-n", "prod", TARGET], ["check", "--no-http2", TARGET]]) {
+    const command = parseArgs(args);
+    assert.ok(command.kind === "watch" || command.kind === "check");
+    assert.equal(command.cluster.http2, false);
+  }
+});
+
 Deno.test("parseArgs() takes watch as the name of the default command, as check names its own", () => {
   assert.deepEqual(parseArgs(["watch", "--once", TARGET]), parseArgs(["--once", TARGET]));
   assert.throws(
