@@ -15,7 +15,7 @@
  *
  * `--create` only creates the namespace, the Services and their slices (with `--kubectl`, default the control
  * plane's `~/.cache/kgr-resolver/kubectl-v1.36.3`); `--per-turn K` starts the loops K a turn rather than all in one;
- * `--http2` sets `cluster.http2` (HTTP/2 on Node and Bun).
+ * `--http1` sets `cluster.http2: false` (HTTP/1.1 on Node and Bun too, where HTTP/2 is the default).
  *
  * @module
  */
@@ -64,7 +64,7 @@ await new Promise((done) => setTimeout(done, 300));
 longestGapMs = 0;
 
 const controller = new AbortController();
-const cluster = { kubeconfig: args.kubeconfig, ...("http2" in args ? { http2: true } : {}) };
+const cluster = { kubeconfig: args.kubeconfig, ...("http1" in args ? { http2: false } : {}) };
 const cpuBefore = process.cpuUsage();
 const started = performance.now();
 let resolved = 0;
@@ -100,10 +100,12 @@ const cpu = process.cpuUsage(cpuBefore);
 const port = new URL(apiServer(args.kubeconfig)).port;
 const connections = execFileSync("ss", ["-tnpH", "state", "established", `( dport = :${port} )`], { encoding: "utf8" })
   .split("\n").filter((line) => line.includes(`pid=${process.pid},`)).length;
+const runtime = typeof Deno !== "undefined" ? "deno" : process.versions.bun ? "bun" : "node";
 const result = {
-  runtime: typeof Deno !== "undefined" ? "deno" : process.versions.bun ? "bun" : "node",
+  runtime,
   module: args.module,
-  http2: "http2" in args,
+  // HTTP/2 unless --http1, but never on Deno (a kubeconfig's proxy-url would keep HTTP/1.1 too).
+  http2: runtime !== "deno" && !("http1" in args),
   count,
   stallUntilResolvedMs: Math.round(stallUntilResolvedMs),
   stallMs: Math.round(longestGapMs),
