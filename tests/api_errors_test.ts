@@ -164,6 +164,22 @@ Deno.test("networkError() says a server that took the TLS connection and never s
   assert.equal(error.name, "KubeApiError");
 });
 
+Deno.test("networkError() says a server that answered HTTP/2 in gRPC answers in gRPC, not that it lacks HTTP/1.1", () => {
+  // HTTP/2, the default on Node and Bun: a kubeconfig pointing at a gRPC server's TLS port. Was "does not answer in
+  // HTTP/1.1 (the server answers in gRPC, ...)", though the request went over HTTP/2.
+  const grpc = new Error(
+    "the server answers in gRPC, not as a Kubernetes API server (HTTP/2 status 200, grpc-status 12)",
+  );
+  const error = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), grpc);
+  assert.equal(
+    error.message,
+    "Cannot watch endpointslices: the server at https://10.0.0.1:6443 answers in gRPC (the server answers in gRPC, " +
+      "not as a Kubernetes API server (HTTP/2 status 200, grpc-status 12)): it is not a Kubernetes API server (a " +
+      "gRPC server's port): check the port in kubeconfig /k",
+  );
+  assert.equal(error.name, "KubeApiError");
+});
+
 Deno.test("networkError() says an API server that sent every new HTTP/2 connection away was reached", () => {
   // cluster.http2: a restarting kube-apiserver, or one with --goaway-chance, refused the request on every session for
   // the client's resend time. Was "cannot reach the API server ...; check that the address is right and the server is

@@ -24,7 +24,10 @@ const expected: Record<string, string> = {
     "then: open",
   alpn: 'answers: {"over":"http/1.1"} {"over":"http/1.1"} {"over":"http/1.1"}, connections: 2',
   errors: "ca: same, refused: same, name: same, wrong name: same",
-  grpc: "grpc: same",
+  grpc: 'http2: false: KubeApiError: Cannot watch endpointslices of service "echo" in namespace "default": the ' +
+    "server at https://127.0.0.1:PORT does not answer in HTTP/1.1 (...): check the port in cluster options; by " +
+    'default: KubeApiError: Cannot watch endpointslices of service "echo" in namespace "default": the server at ' +
+    "https://127.0.0.1:PORT answers in gRPC (...): check the port in cluster options",
   idle: "open after the idle time: 0, sessions: 2",
   lifetime: "watching: open, then exited",
   window: "body: 4194304, within 6 s: true",
@@ -54,7 +57,7 @@ const titles: Record<string, string> = {
   pingClockBack: "notices a server that stops answering PINGs though the wall clock was set back meanwhile",
   alpn: "talks HTTP/1.1 to an https server that picks it in ALPN, with one attempt at HTTP/2",
   errors: "fails a wrong CA, a refused port and a wrong server name in the words of the HTTP/1.1 client",
-  grpc: "names a gRPC server's port as no API server, in the words of the HTTP/1.1 client",
+  grpc: "names a gRPC server's port as no API server by default (it answers in gRPC) as with http2: false",
   idle: "closes a session without streams after the idle time",
   lifetime: "lets a process with a watch nobody closed exit",
   window: "reads a 4 MiB body over a 200 ms round trip in a few round trips, not one per 64 KiB",

@@ -79,13 +79,21 @@ export function networkError(
   // A TLS record for an answer (a rustls server's alert to plain HTTP), which the HTTP/1.1 parsers refuse below too.
   const tlsAnswer = tlsAnswerToPlainHttpError(verb, where, access, cause, detail, options);
   if (tlsAnswer) return tlsAnswer;
+  // Over HTTP/2 (Node and Bun, unless `cluster.http2` is false), the gRPC server the kubeconfig points at by mistake
+  // answers, in gRPC (`_http2_request.ts`'s words): we spoke HTTP/2 to it, so not "does not answer in HTTP/1.1".
+  if (access.proxyUrl === undefined && /answers in gRPC, not as/.test(withoutUrls)) {
+    return new KubeApiError(
+      `Cannot ${verb} ${where}: the server at ${access.server} answers in gRPC (${detail}): it is not a Kubernetes ` +
+        `API server (a gRPC server's port): check ${settingPlace(access, "the port", "KUBERNETES_SERVICE_PORT")}`,
+      options,
+    );
+  }
   // What undici and node:http (Node, Bun) say when the answer is not HTTP/1.1: an HTTP/2-only server, such
-  // as the gRPC server the kubeconfig points at by mistake, is up and reachable. Over TLS, the server refuses the
-  // HTTP/1.1 of the hello with a "no application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
-  // Over HTTP/2 (Node and Bun, unless `cluster.http2` is false), such a server answers, in gRPC (`_http2_request.ts`'s words).
+  // as a gRPC server, is up and reachable. Over TLS, the server refuses the HTTP/1.1 of the hello with a "no
+  // application protocol" alert (OpenSSL's words, and rustls' NoApplicationProtocol).
   if (
     access.proxyUrl === undefined &&
-    /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol|answers in gRPC, not as/i.test(withoutUrls)
+    /Expected HTTP\/|HPE_INVALID_CONSTANT|no.?application.?protocol/i.test(withoutUrls)
   ) {
     return new KubeApiError(
       `Cannot ${verb} ${where}: the server at ${access.server} does not answer in HTTP/1.1 (${detail}): it is not a ` +
