@@ -75,7 +75,7 @@ export type TiedChild<I extends TiedStdio, O extends TiedStdio, E extends TiedSt
  * @param command The program (a missing one exits with code 127, saying so on standard error).
  * @param args Its arguments.
  * @param options Its environment, its working directory (default: ours) and its stdin, stdout and stderr.
- * @returns The child, typed as `spawn()` types it for this stdio; its pid is the command's.
+ * @returns The child, typed as node:child_process types a spawned one for this stdio; its pid is the command's.
  */
 export function spawnTied<I extends TiedStdio, O extends TiedStdio, E extends TiedStdio>(
   command: string,
@@ -84,7 +84,7 @@ export function spawnTied<I extends TiedStdio, O extends TiedStdio, E extends Ti
 ): TiedChild<I, O, E> {
   // "sh" as $0: a missing command is then told as "sh: 1: exec: <command>: not found".
   const child = spawn("sh", ["-c", TIED_COMMAND, "sh", command, ...args], {
-    env: options.env,
+    env: childEnv(options.env),
     cwd: options.cwd,
     detached: true,
     stdio: [...options.stdio, "pipe"],
