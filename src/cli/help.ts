@@ -124,7 +124,10 @@ Options:
   --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
                        as the resolver reads them)
   --no-http2           talk HTTP/1.1 to the API server, as the resolver's
-                       cluster.http2: false (default: HTTP/2 on Node and Bun)
+                       cluster.http2: false (default: HTTP/2 on Node and Bun;
+                       Deno and proxies always HTTP/1.1): to see what such a
+                       channel sees, or to rule HTTP/2 out when something on
+                       the way mishandles it
   -h, --help, help     show this help
   --version, version   print the version
 
