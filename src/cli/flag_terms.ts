@@ -41,6 +41,8 @@ const TERMS: [RegExp, string][] = [
   ],
   // An option the CLI has no flag for: its name would send the user looking for one.
   [/ \(stallTimeoutMs\)/g, ""],
+  // HTTP/1.1 instead of HTTP/2 (a hung or GOAWAY-sending server): the CLI's flag for the library's option.
+  [/\bset cluster\.http2: false\b/g, "pass --no-http2"],
   // A Node that cannot be read: the CLI reads it once, where a library's client reads it again every 5 minutes.
   [option("locality.node"), "--node"],
   [/check locality\.node, or set locality\.zone too/g, "check --node, or pass --zone too"],
@@ -74,10 +76,10 @@ const TERMS: [RegExp, string][] = [
 /**
  * Rewrites a message of the library for a user of the CLI.
  *
- * @param message A message that may name `cluster.kubeconfig`, `cluster.context`, `cluster.namespace` or
- *   `stallTimeoutMs`.
- * @returns The message naming `--kubeconfig`, `--context` and `--namespace` instead, no `stallTimeoutMs` (the CLI
- *   has no flag for it), and "run kgr-resolver again" where it says to restart the process.
+ * @param message A message that may name `cluster.kubeconfig`, `cluster.context`, `cluster.namespace`,
+ *   `cluster.http2` or `stallTimeoutMs`.
+ * @returns The message naming `--kubeconfig`, `--context`, `--namespace` and `--no-http2` instead, no
+ *   `stallTimeoutMs` (the CLI has no flag for it), and "run kgr-resolver again" where it says to restart the process.
  *
  * @example
  * ```ts

@@ -140,3 +140,25 @@ Deno.test("inFlagTerms() tells a CLI user with an unknown node under internalTra
   const shown = inFlagTerms(message);
   assert.ok(shown.endsWith("as kube-proxy would send them: pass --node with the client's node"), shown);
 });
+
+Deno.test("inFlagTerms() tells a CLI user to pass --no-http2 where the library says to set cluster.http2: false", () => {
+  // Was "... or set cluster.http2: false", an option the CLI's user cannot set (a TLS server that chose h2 and never
+  // sent SETTINGS, seen with kgr-resolver --once; the GOAWAY message ends the same way).
+  const access = {
+    server: "https://10.0.0.1:6443",
+    source: "kubeconfig /k",
+    origin: { kind: "kubeconfig", files: ["/k"], context: "" },
+  } as unknown as ClusterAccess;
+  const silent = Object.assign(
+    new Error(
+      "Connect Timeout Error (connected over TLS, but the server did not start HTTP/2 (no SETTINGS frame) within 10000 ms)",
+    ),
+    { code: "UND_ERR_CONNECT_TIMEOUT" },
+  );
+  const goaway = new Error("the API server refused new streams after GOAWAY on 7 connections in 5.1 s");
+  for (const cause of [silent, goaway]) {
+    const shown = inFlagTerms(networkError("watch", "endpointslices", access, cause).message);
+    assert.ok(shown.endsWith(", or pass --no-http2"), shown);
+    assert.doesNotMatch(shown, /cluster\.http2/, shown);
+  }
+});
