@@ -1,12 +1,13 @@
 /**
  * The choice of an HTTP client per runtime, the only runtime-specific part of
  * talking HTTP: TLS settings (our own CA, client certificates,
- * `tls-server-name`) and proxies. On Node and Bun, `node:http` and
- * `node:https` (`node_http_client.ts`); through a proxy, an undici `Agent` on
- * Node (`ProxyAgent` for HTTP(S) proxies, our connector for SOCKS5 ones) and
- * Bun's `fetch(..., { tls, proxy })` on Bun. On Deno, undici always. With
- * `http2`, on Node and Bun without a proxy, `node:http2` (`node_http2_client.ts`).
- * Everything above this file is plain `fetch`.
+ * `tls-server-name`) and proxies. On Node and Bun without a proxy,
+ * `node:http2` (`node_http2_client.ts`) by default, which hands a server that
+ * picks HTTP/1.1, or a plain `http://` one, to `node:http` and `node:https`
+ * (`node_http_client.ts`), as `http2: false` does with every server. Through
+ * a proxy, an undici `Agent` on Node (`ProxyAgent` for HTTP(S) proxies, our
+ * connector for SOCKS5 ones) and Bun's `fetch(..., { tls, proxy })` on Bun.
+ * On Deno, undici always. Everything above this file is plain `fetch`.
  *
  * Node's own client costs less than undici's `request()`: measured with the
  * benchmark's 5,000-endpoint Service (one slice of 100 endpoints changed at a

@@ -1,15 +1,17 @@
 /**
- * The HTTP client on `node:http` and `node:https`, for Node and Bun when no
- * proxy is in the way. On Node it costs less CPU per watch event than undici
- * (see `http_client.ts`). On Bun, its `fetch` cannot let a pending request
- * not hold the process (README, "Process lifetime"), so a watch behind a gRPC
- * channel nobody closed kept a Bun script alive until the channel went idle;
- * a `node:http` socket can be unref'd, as undici's are on Deno. Bun's
- * `node:http` asks for no content encoding and, unlike its `fetch`, sent a
- * loopback request directly with `HTTP_PROXY` set: the proxy, if any, was
- * chosen when the cluster was loaded, and a proxied cluster goes through
- * Bun's `fetch` (`http_client.ts`): Bun ignores a `createConnection` that
- * answers through its callback, which a tunnel through a proxy needs.
+ * The HTTP/1.1 client on `node:http` and `node:https`, for Node and Bun when no
+ * proxy is in the way and HTTP/2 is not spoken: with `http2: false`, and under
+ * `node_http2_client.ts` for a server that picks HTTP/1.1 in the TLS hello or a
+ * plain `http://` one. On Node it costs less CPU per watch event than undici
+ * (see `http_client.ts`). On Bun, its `fetch` cannot let a pending request not
+ * hold the process (README, "Process lifetime"), so a watch behind a gRPC
+ * channel nobody closed kept a Bun script alive until the channel went idle; a
+ * `node:http` socket can be unref'd, as undici's are on Deno. Bun's `node:http`
+ * asks for no content encoding and, unlike its `fetch`, sent a loopback request
+ * directly with `HTTP_PROXY` set: the proxy, if any, was chosen when the
+ * cluster was loaded, and a proxied cluster goes through Bun's `fetch`
+ * (`http_client.ts`): Bun ignores a `createConnection` that answers through its
+ * callback, which a tunnel through a proxy needs.
  *
  * @module
  */

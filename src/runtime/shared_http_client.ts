@@ -1,10 +1,11 @@
 /**
  * One HTTP client per cluster and credentials, shared by all its watches, as client-go's informers share one
  * transport: built once for the same TLS settings (CA, client certificate and key, server name, verification) and
- * proxy, and closed when the last user has closed its handle. Each watch still gets a connection of its own while it
- * runs (HTTP/1.1), but the TLS context, the pool of idle connections and the TLS sessions to resume are the
- * cluster's: a client per watch builds a TLS context per watch, and for 500 watches starting at once that stops
- * Node's loop for 0.7–1.2 s.
+ * proxy, and closed when the last user has closed its handle. Over HTTP/2 (the default on Node and Bun) the
+ * watches share a few connections; over HTTP/1.1 (Deno, a proxy, `http2: false`, a server that picks HTTP/1.1)
+ * each still gets a connection of its own while it runs, but the TLS context, the pool of idle connections and the
+ * TLS sessions to resume are the cluster's: a client per watch builds a TLS context per watch, and for 500 watches
+ * starting at once that stops Node's loop for 0.7–1.2 s.
  *
  * New credentials (a rotated client certificate or CA) are other settings, hence another client: no connection or
  * TLS session set up with the old ones serves a request made with the new ones.
