@@ -64,6 +64,22 @@ Deno.test("resolveClusterAccess() carries cluster.http2 as set, and nothing when
   }
 });
 
+Deno.test("resolveClusterAccess() with http2: true on Deno traces once per access that HTTP/1.1 is kept", async () => {
+  // Was traced by createHttpClient(), once per client built: not at all for a channel whose client a default one
+  // had built first, again after each rotation.
+  const traces: string[] = [];
+  const before = setTraceSink((text) => traces.push(text));
+  try {
+    for (const http2 of [true, undefined, false, true]) {
+      await resolveClusterAccess({ server: "https://10.0.0.1:6443", http2 }, fakeEnvironment({}, {}));
+    }
+    const kept = "cluster.http2 is true, but HTTP/1.1 is used on Deno for https://10.0.0.1:6443";
+    assert.deepEqual(traces, [kept, kept]);
+  } finally {
+    setTraceSink(before ?? undefined);
+  }
+});
+
 Deno.test("resolveClusterAccess() brackets an IPv6 KUBERNETES_SERVICE_HOST", async () => {
   const access = await resolveClusterAccess(
     {},

@@ -136,6 +136,12 @@ export async function resolveClusterAccess(
   if (found.impersonate !== undefined) access.impersonate = found.impersonate;
   if (options.userAgent !== undefined) access.userAgent = options.userAgent;
   if (options.http2 !== undefined) access.http2 = options.http2;
+  // Documented, and no failure: traced only when asked for, once per access (not per HTTP client, which a default
+  // channel of the same cluster may have built), for whoever wonders which protocol the watches speak.
+  if (options.http2 === true && (runtimeKey() === "deno" || proxy !== undefined)) {
+    const how = proxy === undefined ? "on Deno" : "through a proxy";
+    trace(`cluster.http2 is true, but HTTP/1.1 is used ${how} for ${server}`);
+  }
   return access;
 }
 

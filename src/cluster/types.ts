@@ -215,7 +215,8 @@ export interface ClusterAccess {
   userAgent?: string;
   /**
    * `cluster.http2` as set: `false` keeps the watches on HTTP/1.1; absent or `true`, they talk HTTP/2 to the API
-   * server on Node and Bun without a proxy (`true` traces where HTTP/1.1 is used all the same).
+   * server on Node and Bun without a proxy (an explicit `true` traces, once per access, that HTTP/1.1 is used all the
+   * same on Deno or through a proxy).
    */
   http2?: boolean;
 }

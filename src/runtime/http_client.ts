@@ -40,7 +40,6 @@ import { type HttpClient, type HttpResponse, readableResponse } from "./http_res
 import { nodeHttpClient } from "./node_http_client.ts";
 import { nodeHttp2Client } from "./node_http2_client.ts";
 import { runtimeKey } from "./runtime.ts";
-import { trace } from "./trace.ts";
 import { type ConnectOptions, type Connector, socks5Connector } from "./socks5_connector.ts";
 import { undiciKeepAlive } from "./tcp_keepalive.ts";
 import { tlsOptions } from "./tls_options.ts";
@@ -74,9 +73,10 @@ export interface HttpClientSettings {
   /**
    * Whether to talk HTTP/2 to the API server on Node and Bun when no proxy is in the way (`node_http2_client.ts`),
    * offered in ALPN beside HTTP/1.1, which a server that picks it (or a plain `http://` one) still gets; HTTP/1.1
-   * always on Deno and through a proxy. `false` keeps HTTP/1.1 everywhere; `true` is the default, asked for
-   * explicitly (`cluster.http2: true`), which traces where HTTP/1.1 is used all the same.
-   * @default {undefined}
+   * always on Deno and through a proxy. `false` keeps HTTP/1.1 everywhere; absent, as `true`, HTTP/2 where it can
+   * (an explicit `cluster.http2: true` that cannot have it is traced once per cluster access, by
+   * `resolve_cluster_access.ts`, not here).
+   * @default {true}
    */
   http2?: boolean;
 }
@@ -105,8 +105,6 @@ export async function createHttpClient(
   const runtime = runtimeKey();
   // Not on Deno: its node:http2 loses answered bodies when a session that received GOAWAY closes (2.9.6).
   if (http2 !== false && runtime !== "deno" && proxyUrl === undefined) return nodeHttp2Client(tls, connectTimeoutMs);
-  // Documented, and no failure: traced only when asked for, for whoever wonders which protocol the watches speak.
-  if (http2) trace(`cluster.http2 is true, but HTTP/1.1 is used ${runtime === "deno" ? "on Deno" : "through a proxy"}`);
   if (runtime === "deno") return await undiciClient(tls, proxyUrl, proxySource, connectTimeoutMs);
   if (proxyUrl === undefined) return nodeHttpClient(tls, connectTimeoutMs);
   return runtime === "bun"
