@@ -15,7 +15,8 @@
  *
  * `--create` only creates the namespace, the Services and their slices (with `--kubectl`, default the control
  * plane's `~/.cache/kgr-resolver/kubectl-v1.36.3`); `--per-turn K` starts the loops K a turn rather than all in one;
- * `--http1` sets `cluster.http2: false` (HTTP/1.1 on Node and Bun too, where HTTP/2 is the default).
+ * `--http1` sets `cluster.http2: false` (HTTP/1.1 on Node and Bun too, where HTTP/2 is the default); `--settle-ms N`
+ * waits N ms, not 2,000, between the last first snapshot and counting the connections.
  *
  * @module
  */
@@ -94,8 +95,9 @@ for (let i = 0; i < count; i++) {
 await allResolved;
 const allResolvedMs = performance.now() - started;
 const stallUntilResolvedMs = longestGapMs;
-// The watches' own requests go out after the lists: wait for them to be answered too.
-await new Promise((done) => setTimeout(done, 2_000));
+// The watches' own requests go out after the lists: wait for them to be answered too (`--settle-ms`; over HTTP/1.1
+// the connections of requests just answered are still open after 2 s, and only the watches' after 10 s).
+await new Promise((done) => setTimeout(done, Number(args["settle-ms"] ?? 2_000)));
 const cpu = process.cpuUsage(cpuBefore);
 const port = new URL(apiServer(args.kubeconfig)).port;
 const connections = execFileSync("ss", ["-tnpH", "state", "established", `( dport = :${port} )`], { encoding: "utf8" })
