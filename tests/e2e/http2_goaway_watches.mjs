@@ -1,6 +1,6 @@
 // Watches started and stopped over HTTP/2 against an API server that sends GOAWAY at random (`--goaway-chance`), for
 // tests/e2e/http2_test.ts: `http2_goaway_watches.mjs ROUNDS COUNT NAMESPACE` starts COUNT watches (`svc-0` …, port
-// 50051, `cluster.http2`, the environment's KUBECONFIG) in each of ROUNDS rounds, waits for each one's first
+// 50051, HTTP/2 as by default, the environment's KUBECONFIG) in each of ROUNDS rounds, waits for each one's first
 // snapshot and stops them, then prints `{ resolved, failures, connections }`: failures are the requests the resolver saw fail
 // (its traces that start with "Cannot"), which a GOAWAY must not cause. Only LIST and WATCH: no address is dialed.
 import process from "node:process";
@@ -29,7 +29,7 @@ for (let round = 0; round < rounds; round++) {
   const controller = new AbortController();
   await Promise.all(Array.from({ length: count }, async (_, i) => {
     const target = `kubernetes:///svc-${i}.${namespace}:50051`;
-    for await (const _ of watchEndpoints(target, { cluster: { http2: true }, signal: controller.signal })) {
+    for await (const _ of watchEndpoints(target, { signal: controller.signal })) {
       resolved++;
       break;
     }
