@@ -173,9 +173,8 @@ Deno.test("networkError() says a server that answered HTTP/2 in gRPC answers in 
   const error = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), grpc);
   assert.equal(
     error.message,
-    "Cannot watch endpointslices: the server at https://10.0.0.1:6443 answers in gRPC (the server answers in gRPC, " +
-      "not as a Kubernetes API server (HTTP/2 status 200, grpc-status 12)): it is not a Kubernetes API server (a " +
-      "gRPC server's port): check the port in kubeconfig /k",
+    "Cannot watch endpointslices: the server at https://10.0.0.1:6443 answers in gRPC, not as a Kubernetes API " +
+      "server (HTTP/2 status 200, grpc-status 12): check the port in kubeconfig /k",
   );
   assert.equal(error.name, "KubeApiError");
 });

@@ -27,7 +27,7 @@ const expected: Record<string, string> = {
   grpc: 'http2: false: KubeApiError: Cannot watch endpointslices of service "echo" in namespace "default": the ' +
     "server at https://127.0.0.1:PORT does not answer in HTTP/1.1 (...): check the port in cluster options; by " +
     'default: KubeApiError: Cannot watch endpointslices of service "echo" in namespace "default": the server at ' +
-    "https://127.0.0.1:PORT answers in gRPC (...): check the port in cluster options",
+    "https://127.0.0.1:PORT answers in gRPC, not as a Kubernetes API server (...): check the port in cluster options",
   idle: "open after the idle time: 0, sessions: 2",
   lifetime: "watching: open, then exited",
   window: "body: 4194304, within 6 s: true",

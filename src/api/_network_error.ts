@@ -82,9 +82,12 @@ export function networkError(
   // Over HTTP/2 (Node and Bun, unless `cluster.http2` is false), the gRPC server the kubeconfig points at by mistake
   // answers, in gRPC (`_http2_request.ts`'s words): we spoke HTTP/2 to it, so not "does not answer in HTTP/1.1".
   if (access.proxyUrl === undefined && /answers in gRPC, not as/.test(withoutUrls)) {
+    // Its words say it all but where: said once, with the server's address in place of "the server".
+    const answer = /^the server (answers in gRPC, not as a Kubernetes API server .*)$/s.exec(detail)?.[1] ??
+      `answers in gRPC (${detail})`;
     return new KubeApiError(
-      `Cannot ${verb} ${where}: the server at ${access.server} answers in gRPC (${detail}): it is not a Kubernetes ` +
-        `API server (a gRPC server's port): check ${settingPlace(access, "the port", "KUBERNETES_SERVICE_PORT")}`,
+      `Cannot ${verb} ${where}: the server at ${access.server} ${answer}: check ` +
+        settingPlace(access, "the port", "KUBERNETES_SERVICE_PORT"),
       options,
     );
   }
