@@ -1784,7 +1784,9 @@ Deno.test({
               }
               return outcomes;
             };
-            assert.deepEqual(await printed(fakeConfig), await printed(controlPlane.adminKubeconfigPath));
+            const fakeOutcomes = await printed(fakeConfig);
+            await dropClusterIpRepairEvents(controlPlane, NAMESPACE);
+            assert.deepEqual(fakeOutcomes, await printed(controlPlane.adminKubeconfigPath));
           } finally {
             await tlsFake.server.close();
             await Deno.remove(home, { recursive: true });
@@ -2212,4 +2214,22 @@ function allocationLabels(): (answer: Json) => Json {
     return value;
   };
   return walk;
+}
+
+/**
+ * Deletes the real server's `ClusterIPNotAllocated` warnings in `namespace`: kube-apiserver's IP allocator repair
+ * loop sometimes reads a Service created with a cluster IP before that IP's allocation, warns "is not allocated;
+ * repairing" and allocates it (once in CI 475, under load: `kubectl describe service`, `kubectl events` and `get
+ * events` then showed an event the fake, which has no repair loop, never makes).
+ */
+async function dropClusterIpRepairEvents(controlPlane: ControlPlane, namespace: string): Promise<void> {
+  const listed = await controlPlane.adminFetch(`/api/v1/namespaces/${namespace}/events`);
+  assert.equal(listed.status, 200);
+  const { items } = await listed.json() as { items: { metadata: { name: string }; reason?: string }[] };
+  for (const event of items.filter((event) => event.reason === "ClusterIPNotAllocated")) {
+    const deleted = await controlPlane.adminFetch(`/api/v1/namespaces/${namespace}/events/${event.metadata.name}`, {
+      method: "DELETE",
+    });
+    assert.equal(deleted.status, 200, await deleted.text());
+  }
 }
