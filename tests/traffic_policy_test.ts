@@ -80,6 +80,50 @@ Deno.test("selectForClient() under Local gives no endpoint on a node without a p
   );
 });
 
+// Seen on kube-proxy v1.36.3: f-b1, ready but without the admin port, was told to be made ready, and kubectl showed
+// it ready; a terminating pod was not named either.
+Deno.test("selectForClient() under Local says what is wrong with the node's own pods: a port missing, terminating", () => {
+  const withAdmin = agentSlice([{ node: "n2" }, { node: "n3" }, {
+    node: "n1",
+    ready: false,
+    serving: false,
+    terminating: true,
+  }]);
+  withAdmin.ports = [{ name: "admin", port: 9000 }];
+  const withoutAdmin: EndpointSlice = {
+    metadata: { name: "agent-y", namespace: "prod" },
+    addressType: "IPv4",
+    ports: [{ name: "grpc", port: 4317 }],
+    endpoints: [{ addresses: ["10.4.1.1"], nodeName: "n1", targetRef: { kind: "Pod", name: "f-b1" } }],
+  };
+  const slices = new Map([[withAdmin.metadata.name!, withAdmin], [withoutAdmin.metadata.name!, withoutAdmin]]);
+  const options = { memo: createClientSelectionMemo(), service: "fb", namespace: "prod" } as const;
+  const local = selectForClient(slices, "admin", {
+    ...options,
+    locality: { node: "n1" },
+    internalTrafficPolicy: "Local",
+  });
+  assert.deepEqual(local.endpoints, []);
+  assert.equal(
+    local.emptyReason,
+    "no usable pod of Service fb on node n1 (internalTrafficPolicy: Local), where kube-proxy drops the calls too: " +
+      "its pod agent-n1-2 is terminating, no longer serving (calls resume once a new pod of it is ready on this " +
+      "node: kubectl get pods -n prod -o wide --field-selector spec.nodeName=n1); its pod f-b1 has no port named " +
+      '"admin" (give the pods the container port the Service\'s targetPort names, or change the targetPort: kubectl ' +
+      "get service fb -n prod -o yaml); 2 pods run on other nodes (n2, n3): fix the pods on this node, or set the " +
+      "Service's internalTrafficPolicy to Cluster",
+  );
+  const unready = { ready: false, serving: false };
+  const notReady = agentSlice([{ node: "n2" }, { node: "n1", ...unready }, { node: "n1", ...unready }]);
+  assert.equal(
+    select(notReady, "n1", "Local").emptyReason,
+    "no usable pod of Service agent on node n1 (internalTrafficPolicy: Local), where kube-proxy drops the calls " +
+      "too: its pods agent-n1-1, agent-n1-2 are not ready (kubectl describe pod POD -n prod shows why, such as a " +
+      "failing readiness probe); 1 pod runs on other nodes (n2): fix the pods on this node, or set the " +
+      "Service's internalTrafficPolicy to Cluster",
+  );
+});
+
 Deno.test("selectForClient() under Local with no usable pod anywhere gives the Service's own reason", () => {
   const local = select(agentSlice([{ node: "n1", ready: false, serving: false }]), "n1", "Local");
   assert.deepEqual(local.endpoints, []);

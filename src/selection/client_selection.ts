@@ -20,6 +20,7 @@ import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 import { noTopologyReason } from "./topology_reason.ts";
+import { noLocalPodReason } from "./_local_pod_reason.ts";
 
 /** Options of {@linkcode selectForClient}. */
 export interface ClientSelectionOptions {
@@ -121,7 +122,7 @@ export function selectForClient(
     const emptyReason = endpoints.length > 0
       ? undefined
       : usable.length > 0
-      ? noLocalPodReason(usable, node, service, namespace)
+      ? noLocalPodReason(slices.values(), port, { node, service, namespace, usable })
       : `${noEndpointsReason(slices.values(), port, service, namespace, known)} (internalTrafficPolicy: Local: only ` +
         `pods on node ${node} are used)`;
     const topologyReason = undefined;
@@ -133,18 +134,4 @@ export function selectForClient(
     : noEndpointsReason(slices.values(), port, service, namespace, known);
   const topologyReason = topology === "none" ? noTopologyReason(usable, locality) : undefined;
   return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
-}
-
-/**
- * Why a client under `internalTrafficPolicy: Local` gets no endpoint while other nodes have usable pods: what
- * kube-proxy does then (drops the node's traffic), where the pods are, and what to change.
- */
-function noLocalPodReason(usable: readonly ResolvedEndpoint[], node: string, service: string, namespace: string) {
-  const nodes = [...new Set(usable.map((endpoint) => endpoint.nodeName ?? "(no node)"))].sort();
-  const shown = nodes.length > 3 ? `${nodes.slice(0, 3).join(", ")} and ${nodes.length - 3} more` : nodes.join(", ");
-  const pods = usable.length === 1 ? "1 pod runs" : `${usable.length} pods run`;
-  return `no ready pod of Service ${service} on node ${node} (internalTrafficPolicy: Local), where kube-proxy ` +
-    `drops the calls too; ${pods} on other nodes (${shown}): check that a pod of it runs and is ready on this node ` +
-    `(kubectl get pods -n ${namespace} -o wide --field-selector spec.nodeName=${node}), or set the Service's ` +
-    "internalTrafficPolicy to Cluster";
 }
