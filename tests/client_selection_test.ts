@@ -89,3 +89,34 @@ Deno.test("selectForClient() keeps its port note while the slices' ports stay, a
   slices.set("echo-a", { ...echoA, addressType: "FQDN" });
   assert.equal(selectWithMemo(80), undefined);
 });
+
+// Seen on kube-proxy v1.36.3: the only ready pod lacked the admin port, and the reason said that no pod was ready.
+Deno.test("selectForClient() says the fallback has no topology for want of a ready pod with the port, when one lacks it", () => {
+  const leaving = { conditions: { ready: false, serving: true, terminating: true } };
+  const slices = new Map<string, EndpointSlice>([
+    ["fb-a", {
+      metadata: { name: "fb-a", namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "admin", port: 9000 }, { name: "grpc", port: 8080 }],
+      endpoints: [{ ...pod("f-a1", "10.1.0.1", "eu-1a"), ...leaving }],
+    }],
+    ["fb-b", {
+      metadata: { name: "fb-b", namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "grpc", port: 8080 }],
+      endpoints: [pod("f-b1", "10.1.0.2", "eu-1b")],
+    }],
+  ]);
+  const admin = select(slices, "admin", { zone: "eu-1a" });
+  assert.deepEqual(admin.endpoints.map((endpoint) => endpoint.podName), ["f-a1"]);
+  assert.equal(
+    admin.topologyReason,
+    'no pod with a port named "admin" is ready; the serving-terminating fallback has no topology',
+  );
+  // Without the pod that lacks the port, no pod is ready at all: the old words.
+  const alone = new Map([["fb-a", slices.get("fb-a")!]]);
+  assert.equal(
+    select(alone, "admin", { zone: "eu-1a" }).topologyReason,
+    "no pod is ready; the serving-terminating fallback has no topology",
+  );
+});

@@ -87,6 +87,31 @@ Deno.test("explainEndpoints() shows the serving-terminating fallback as used", (
   ]);
 });
 
+// Seen on kube-proxy v1.36.3: f-b1 was ready but without the admin port, and the rows said that no pod was ready.
+Deno.test("explainEndpoints() says the fallback is for want of a ready pod with the port, when a ready one lacks it", () => {
+  const leaving = { conditions: { ready: false, serving: true, terminating: true } };
+  const slices = [
+    slice("fb-a", [pod("f-a1", "10.0.0.1", { ...leaving, nodeName: "n1" })], {
+      ports: [{ name: "admin", port: 9000 }],
+    }),
+    slice("fb-b", [pod("f-b1", "10.0.0.2", { nodeName: "n1" })]),
+  ];
+  assert.deepEqual(summary(explainEndpoints(slices, "admin", {}).pods), [
+    'f-a1: used: serving while terminating, as no pod with a port named "admin" is ready',
+    'f-b1: not used: in an EndpointSlice with no port named "admin"',
+  ]);
+  assert.deepEqual(summary(explainEndpoints(slices, "admin", {}, { localNode: "n1" }).pods), [
+    'f-a1: used: serving while terminating, as no pod on this node with a port named "admin" is ready ' +
+    "(internalTrafficPolicy: Local)",
+    'f-b1: not used: in an EndpointSlice with no port named "admin"',
+  ]);
+  // The ready pod on another node does not count under Local: no pod there is ready at all.
+  assert.deepEqual(summary(explainEndpoints(slices, "admin", {}, { localNode: "n2" }).pods), [
+    "f-a1: not used: on node n1, not this client's (internalTrafficPolicy: Local)",
+    'f-b1: not used: in an EndpointSlice with no port named "admin"',
+  ]);
+});
+
 Deno.test("explainEndpoints() shows pods of another zone as failover, not unused", () => {
   const { pods, topology } = explainEndpoints(
     [

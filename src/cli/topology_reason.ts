@@ -28,7 +28,7 @@ import { hintedZones, noTopologyReason, zoneMeant } from "../selection/topology_
  * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones)"
  * ```
  */
-export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceView): string | undefined {
+export function topologyReason({ snapshot, pods, locality, zoneNote, port }: ServiceView): string | undefined {
   if (snapshot?.topology !== "none" || !pods) return undefined;
   if (snapshot.internalTrafficPolicy === "Local") {
     return "internalTrafficPolicy: Local: only this node's pods, no hints";
@@ -36,7 +36,9 @@ export function topologyReason({ snapshot, pods, locality, zoneNote }: ServiceVi
   // The pods the mode was decided on: the usable ones (a subset draws from them too).
   const usable = pods.filter((pod) => pod.use !== "unused" || pod.reason === "outside-subset")
     .map(({ ready, hints, pod, addresses }) => ({ ready, hints, podName: pod, addresses }));
-  const reason = noTopologyReason(usable, locality, zoneNote);
+  // A ready pod listed without the target's port (its row says why it is not used).
+  const lacked = typeof port === "string" && pods.some((pod) => pod.reason === "no-port" && pod.ready);
+  const reason = noTopologyReason(usable, locality, { zoneNote, portReadyPodsLack: lacked ? port : undefined });
   const meant = locality.zone === undefined ? undefined : zoneMeant(locality.zone, hintedZones(usable));
   return meant === undefined ? reason : `${reason}; did you mean ${meant}?`;
 }

@@ -21,6 +21,7 @@ import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
 import { noTopologyReason } from "./topology_reason.ts";
 import { noLocalPodReason } from "./_local_pod_reason.ts";
+import { slicePortNumber } from "./_slice_entries.ts";
 
 /** Options of {@linkcode selectForClient}. */
 export interface ClientSelectionOptions {
@@ -132,6 +133,28 @@ export function selectForClient(
   const emptyReason = endpoints.length > 0
     ? undefined
     : noEndpointsReason(slices.values(), port, service, namespace, known);
-  const topologyReason = topology === "none" ? noTopologyReason(usable, locality) : undefined;
+  const topologyReason = topology === "none"
+    ? noTopologyReason(usable, locality, { portReadyPodsLack: portReadyPodsLack(slices.values(), port, usable) })
+    : undefined;
   return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
+}
+
+/**
+ * The target's port name when the usable pods are the serving-terminating fallback and a ready pod is listed in a
+ * slice without that port (checked only then: the fallback is rare, the scan reads every endpoint).
+ */
+function portReadyPodsLack(
+  slices: Iterable<EndpointSlice>,
+  port: number | string,
+  usable: readonly ResolvedEndpoint[],
+): string | undefined {
+  if (typeof port === "number" || usable.length === 0 || usable.some((endpoint) => endpoint.ready)) return undefined;
+  for (const slice of slices) {
+    if (slice.addressType === "FQDN" || slicePortNumber(slice, port) !== undefined) continue;
+    const ready = (slice.endpoints ?? []).some((endpoint) =>
+      endpoint.addresses?.length > 0 && endpoint.conditions?.ready !== false
+    );
+    if (ready) return port;
+  }
+  return undefined;
 }

@@ -25,6 +25,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
+import { portWords } from "./topology_reason.ts";
 import { podKey, slicePortNumber } from "./_slice_entries.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
@@ -185,6 +186,9 @@ export function explainEndpoints(
   const anyReady = usable.some(({ row }) =>
     eligible(row) && row.ready && (!row.terminating || row.addresses.some((address) => !holders.has(idOf(address))))
   );
+  // A ready pod listed without the target's port: the fallback is for want of a ready pod with it, which says so.
+  const portLacked = typeof port === "string" &&
+    sorted.some(({ kind, row }) => kind === "no-port" && eligible(row) && row.ready);
   const others = localNode === undefined ? "others" : "others on this node";
   const owners = new Map<string, string>();
   const wanted: PodExplanation[] = [];
@@ -228,6 +232,8 @@ export function explainEndpoints(
     }
   }
   const topology = localNode === undefined ? topologyMode(wanted, locality) : "none";
+  const where = localNode === undefined ? "" : " on this node";
+  const noReady = portLacked ? `no pod${where} with ${portWords(port)} is ready` : `no pod${where} is ready`;
   // Under node preference, the pods kube-proxy would pick in zone mode are the first failover (`sameZone`).
   const zoneTier = topology === "node" && topologyMode(wanted, { zone: locality.zone }) === "zone";
   const candidates = wanted.map((row) => {
@@ -239,7 +245,7 @@ export function explainEndpoints(
   for (const candidate of candidates) {
     const { row, preferred, sameZone } = candidate;
     if (!kept.has(candidate)) unused(row, "outside-subset", `outside this client's subset of ${subset!.size}`);
-    else if (preferred) used(row, topology, anyReady, localNode !== undefined);
+    else if (preferred) used(row, topology, anyReady ? undefined : noReady, localNode !== undefined);
     else failover(row, topology, sameZone ? locality.zone : undefined);
   }
   markCopies(sorted.map((group) => group.row), wanted);
@@ -346,17 +352,17 @@ function unused(row: PodExplanation, reason: UnusedReason, why: string): void {
 /**
  * A pod that gets calls; hinted for the client's node or zone, said so: the controller may hint a pod of another zone
  * for the client's (whose pods are down), and 'hinted for this zone' on its row read as its own. The header names the
- * client's zone, which would make the row's reason as long again (a narrow USED column wraps it).
+ * client's zone, which would make the row's reason as long again (a narrow USED column wraps it). `noReady`, when the
+ * pods used are the serving-terminating fallback: why (`no pod is ready`).
  */
-function used(row: PodExplanation, topology: TopologyMode, anyReady: boolean, local: boolean): void {
+function used(row: PodExplanation, topology: TopologyMode, noReady: string | undefined, local: boolean): void {
   row.use = "used";
   if (topology === "node") row.message = "used: hinted for the client's node";
   else if (topology === "zone") row.message = "used: hinted for the client's zone";
-  else if (local) {
-    row.message = anyReady
-      ? "used: on this node (internalTrafficPolicy: Local)"
-      : "used: serving while terminating, as no pod on this node is ready (internalTrafficPolicy: Local)";
-  } else row.message = anyReady ? "used" : "used: serving while terminating, as no pod is ready";
+  else if (noReady === undefined) row.message = local ? "used: on this node (internalTrafficPolicy: Local)" : "used";
+  else {
+    row.message = `used: serving while terminating, as ${noReady}${local ? " (internalTrafficPolicy: Local)" : ""}`;
+  }
 }
 
 /** A pod that gets calls only on failover; `sameZone`, the client's zone when it is among the first to get them. */

@@ -1,8 +1,8 @@
 /**
  * Why topology-aware routing does not apply (mode `none`) to a client, in the words of kube-proxy's rule (see
- * `topology.ts`): its locality is unknown, no pod is ready, not every ready pod has a hint, or no hint names its node
- * or zone; and which hinted zone a client's zone that no hint names was likely meant to be. One text for the CLI's
- * table and reports and for the resolver's trace.
+ * `topology.ts`): its locality is unknown, no pod (with the target's port) is ready, not every ready pod has a hint,
+ * or no hint names its node or zone; and which hinted zone a client's zone that no hint names was likely meant to be.
+ * One text for the CLI's table and reports and for the resolver's trace.
  *
  * @module
  */
@@ -18,12 +18,23 @@ export interface TopologyCandidate extends HintedEndpoint {
   readonly addresses: readonly { readonly host: string }[];
 }
 
+/** Options of {@linkcode noTopologyReason}: what the caller knows beyond the usable pods. */
+export interface NoTopologyReasonOptions {
+  /** Why the client's zone is unknown, when the caller knows (the CLI: its Node has no zone label). */
+  zoneNote?: string | undefined;
+  /**
+   * The target's port name when a ready pod is listed in a slice without it: the serving-terminating fallback is
+   * then for want of a ready pod with that port, and the reason says so (kubectl shows the pod ready).
+   */
+  portReadyPodsLack?: string | undefined;
+}
+
 /**
  * Why topology applies to none of a Service's usable pods for a client, when the mode they give is `none`.
  *
  * @param usable The pods the mode was decided on: the usable ones (a subset draws from them too).
  * @param locality The client's node and zone.
- * @param zoneNote Why the client's zone is unknown, when the caller knows (the CLI: its Node has no zone label).
+ * @param options Why the client's zone is unknown, and the port that ready pods lack, when the caller knows.
  * @returns The reason, or `undefined` when no pod is usable (the empty set's reason says why).
  *
  * @example A client in a zone that no hint names
@@ -36,14 +47,18 @@ export interface TopologyCandidate extends HintedEndpoint {
 export function noTopologyReason(
   usable: readonly TopologyCandidate[],
   locality: Locality,
-  zoneNote?: string,
+  options: NoTopologyReasonOptions = {},
 ): string | undefined {
   const { zone, node } = locality;
+  const { zoneNote, portReadyPodsLack } = options;
   if (zone === undefined && node === undefined) return "client locality unknown";
   // No usable pod: the snapshot's empty reason says why, topology has nothing to add.
   if (usable.length === 0) return undefined;
   const ready = usable.filter((pod) => pod.ready);
-  if (ready.length === 0) return "no pod is ready; the serving-terminating fallback has no topology";
+  if (ready.length === 0) {
+    const pod = portReadyPodsLack === undefined ? "pod" : `pod with ${portWords(portReadyPodsLack)}`;
+    return `no ${pod} is ready; the serving-terminating fallback has no topology`;
+  }
   if (ready.every((pod) => pod.hints === undefined)) {
     // The controller drops the hints of topology-mode Auto when a zone would get too few endpoints, or a Node
     // lacks a zone or CPU: the annotation alone does not mean hints.
@@ -141,4 +156,20 @@ const NAMED_PODS = 3;
 function podNames(pods: readonly TopologyCandidate[]): string {
   const names = pods.slice(0, NAMED_PODS).map((pod) => pod.podName ?? pod.addresses[0].host);
   return pods.length > NAMED_PODS ? `${names.join(", ")} and ${pods.length - NAMED_PODS} more` : names.join(", ");
+}
+
+/**
+ * A port as a reason names it: `a port named "admin"`, or the Service's port for `""` (its single unnamed one).
+ *
+ * @param port The target's port name.
+ * @returns The words.
+ *
+ * @example
+ * ```ts
+ * import { portWords } from "./topology_reason.ts";
+ * console.log(portWords("admin")); // 'a port named "admin"'
+ * ```
+ */
+export function portWords(port: string): string {
+  return port === "" ? "the Service's port" : `a port named "${port}"`;
 }

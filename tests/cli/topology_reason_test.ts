@@ -7,6 +7,7 @@ import type { EndpointSlice, SliceEndpoint } from "../../src/base/endpoint_slice
 import type { ServiceView } from "../../src/cli/service_observer.ts";
 import type { Locality } from "../../src/selection/topology.ts";
 import { serviceViewOf } from "./_service_view.ts";
+import { explainEndpoints } from "../../src/selection/endpoint_explanation.ts";
 
 /** A view of one slice for a client at `locality`, as the observer makes it. */
 function viewOf(endpoints: SliceEndpoint[], locality: Locality): ServiceView {
@@ -55,6 +56,30 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
   for (const [endpoints, locality, reason] of cases) {
     assert.equal(topologyReason(viewOf(endpoints, locality)), reason, JSON.stringify([endpoints, locality]));
   }
+});
+
+// Seen on kube-proxy v1.36.3: the only ready pod lacked the admin port, and the reason said that no pod was ready.
+Deno.test("topologyReason() says the fallback is for want of a ready pod with the port, when a ready one lacks it", () => {
+  const slices: EndpointSlice[] = [
+    {
+      metadata: { name: "fb-a", namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "admin", port: 9000 }],
+      endpoints: [pod(9, ["a"], false)],
+    },
+    {
+      metadata: { name: "fb-b", namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "grpc", port: 8080 }],
+      endpoints: [pod(1, ["a"])],
+    },
+  ];
+  const view = serviceViewOf(slices, { zone: "a" });
+  const { pods } = explainEndpoints(slices, "admin", { zone: "a" });
+  assert.equal(
+    topologyReason({ ...view, port: "admin", snapshot: { ...view.snapshot!, topology: "none" }, pods }),
+    'no pod with a port named "admin" is ready; the serving-terminating fallback has no topology',
+  );
 });
 
 Deno.test("topologyReason() names the hinted zone that the client's zone was likely meant to be", () => {
