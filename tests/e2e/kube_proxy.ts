@@ -5,7 +5,7 @@
  * {@link ./socket_bridge.mjs} (loopback in its namespace → a Unix socket → loopback of the
  * root namespace), with the admin kubeconfig as it is. `destinations()` reads its ruleset
  * (`nft -j list table ip kube-proxy` in the namespace) and says where it would DNAT a new
- * connection to a ClusterIP and port.
+ * connection to a ClusterIP and port (each endpoint's IP and port: a named targetPort can give each pod its own).
  *
  * Needs root, `ip` (iproute2) and `nft` (Debian's `nftables`; `.ci/run` installs it).
  *
@@ -32,8 +32,8 @@ export interface KubeProxy {
   /** The network namespace it runs in. */
   readonly namespace: string;
   /**
-   * Where it sends a new TCP connection to `clusterIP:port`: the endpoint IPs, sorted; `[]` when it rejects
-   * the connection (no usable endpoint); `undefined` when it has not programmed the Service (yet).
+   * Where it sends a new TCP connection to `clusterIP:port`: the endpoints as `ip:port`, sorted; `[]` when it
+   * rejects the connection (no usable endpoint); `undefined` when it has not programmed the Service (yet).
    */
   destinations(clusterIP: string, port: number): Promise<string[] | undefined>;
   /** The tail of its log, for failure reports. */
@@ -224,7 +224,7 @@ type NftObject = Record<string, unknown>;
  * @param ruleset `nft -j list table ip kube-proxy`, parsed.
  * @param clusterIP The Service's ClusterIP.
  * @param port The Service port.
- * @returns The endpoint IPs, sorted; `[]` when rejected; `undefined` when the Service is in neither map.
+ * @returns The endpoints as `ip:port`, sorted; `[]` when rejected; `undefined` when the Service is in neither map.
  */
 export function nftDestinations(
   ruleset: { nftables: NftObject[] },
@@ -249,24 +249,31 @@ export function nftDestinations(
     if (visited.has(chain)) return;
     visited.add(chain);
     for (const item of items) {
-      if (get(get(item, "rule"), "chain") === chain) walk(get(item.rule, "expr"), false);
+      if (get(get(item, "rule"), "chain") === chain) walk(get(item.rule, "expr"));
     }
   };
-  // Follows goto/jump verdicts; inside a dnat, every IPv4 string is a destination (the numgen key holds none).
-  const walk = (node: unknown, inDnat: boolean): void => {
-    if (typeof node === "string") {
-      if (inDnat && isIPv4(node)) found.add(node);
-    } else if (Array.isArray(node)) {
-      for (const child of node) walk(child, inDnat);
+  // Follows goto/jump verdicts to the dnat rules: `dnat to ip:port` (an endpoint's chain), or a numgen map whose
+  // values are `ip . port` concats. A dnat without a port would keep the Service port.
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const child of node) walk(child);
     } else if (node !== null && typeof node === "object") {
       for (const [key, value] of Object.entries(node)) {
         const target = get(value, "target");
         if ((key === "goto" || key === "jump") && typeof target === "string") visit(target);
-        else if (key === "dnat") walk(get(value, "addr"), true);
-        else walk(value, inDnat);
+        else if (key === "dnat") dnat(get(value, "addr"), get(value, "port") ?? port);
+        else walk(value);
       }
     }
   };
-  walk(entry[1], false);
+  const dnat = (addr: unknown, to: unknown): void => {
+    const concat = get(addr, "concat");
+    if (typeof addr === "string" && isIPv4(addr)) found.add(`${addr}:${to}`);
+    else if (Array.isArray(concat) && typeof concat[0] === "string" && isIPv4(concat[0])) {
+      found.add(`${concat[0]}:${concat[1]}`);
+    } else if (Array.isArray(addr)) { for (const child of addr) dnat(child, to); }
+    else if (addr !== null && typeof addr === "object") { for (const child of Object.values(addr)) dnat(child, to); }
+  };
+  walk(entry[1]);
   return [...found].sort();
 }

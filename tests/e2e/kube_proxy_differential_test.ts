@@ -5,8 +5,9 @@
 // runs beside it. In every situation (PreferSameZone, PreferSameNode, a zone
 // without a ready pod, pods not ready, no trafficDistribution, topology-mode Auto
 // hinting a pod for another zone, pods terminating, every pod terminating, none
-// left), the pods a client prefers must be exactly the pods kube-proxy on its Node
-// DNATs a new ClusterIP connection to, internalTrafficPolicy: Local too. The differences are the documented ones:
+// left, a named targetPort that gives pods different numbers), the pods a client prefers, and their ports, must be
+// exactly those kube-proxy on its Node DNATs a new ClusterIP connection to, internalTrafficPolicy: Local too. The
+// differences are the documented ones:
 // we keep the other usable pods for failover, and keep the zone a client started with.
 // kube-proxy's rules only get read: nothing is sent through them, and no pod
 // address is dialed.
@@ -52,7 +53,22 @@ const PODS = [
 ];
 /** A pod that comes and goes, on a Node without a zone label. */
 const E1_POD = "10.213.224.2";
-const podOf = new Map([...PODS.map((pod): [string, string] => [pod.ip, pod.name]), [E1_POD, "e-1"]]);
+/**
+ * Pods of the last step, whose container port named grpc (the Service's targetPort) has a number of its own: the
+ * controller writes one slice per number. Addresses never dialed.
+ */
+const NAMED_PODS = [
+  { name: "n-a1", node: "a1", ip: "10.213.225.2", port: 8080 },
+  { name: "n-b1", node: "b1", ip: "10.213.226.2", port: 9090 },
+  { name: "n-c1", node: "c1", ip: "10.213.227.2", port: PORT },
+];
+const podOf = new Map([
+  ...[...PODS, ...NAMED_PODS].map((pod): [string, string] => [pod.ip, pod.name]),
+  [E1_POD, "e-1"],
+]);
+
+/** An endpoint as both sides are compared: the pod's name, and its port unless it is {@linkcode PORT}. */
+const label = (name: string, port: number) => port === PORT ? name : `${name}:${port}`;
 
 /**
  * Nodes with a kube-proxy (and a client of ours with the same locality): one with a pod in zone a, one without
@@ -67,7 +83,7 @@ function follow(target: string, kubeconfig: string, locality: Locality) {
   const recorder = recordEndpoints(target, { cluster: { kubeconfig }, locality });
   const names = (preferred: boolean) =>
     (recorder.snapshots.at(-1)?.snapshot.endpoints ?? []).filter((e) => e.preferred === preferred)
-      .map((e) => e.podName).sort().join(",");
+      .map((e) => label(e.podName ?? e.addresses[0].host, e.addresses[0].port)).sort().join(",");
   return {
     /** The pods calls go to while any of them is up. */
     preferred: () => names(true),
@@ -135,9 +151,10 @@ await kubeProxyTest(
           await Promise.all(running.proxies.map(async (proxy, index) => {
             const short = PROXIED[index];
             const destinations = await proxy.destinations(spec.clusterIP, SERVICE_PORT);
-            const kubeProxy = destinations === undefined
-              ? "(not programmed)"
-              : destinations.map((ip) => podOf.get(ip) ?? ip).join(",");
+            const kubeProxy = destinations === undefined ? "(not programmed)" : destinations.map((destination) => {
+              const [ip, port] = destination.split(":");
+              return label(podOf.get(ip) ?? ip, Number(port));
+            }).sort().join(",");
             const client = clients[short];
             const nodeOnly = nodeOnlyClients[short].preferred();
             return [short, { kubeProxy, ours: client.preferred(), nodeOnly, reserve: client.others() }];
@@ -363,6 +380,32 @@ await kubeProxyTest(
         a3: "",
         b1: "",
         d1: "",
+      });
+
+      // A named targetPort whose pods give the name different numbers: each pod is dialed on its own port, as
+      // kube-proxy DNATs to it, with the zone hints of the slice of each number. Local goes: clients started after
+      // the change move the running ones too.
+      await applySelectorService(fetch, ns, {
+        name: "kp",
+        ports: [{ name: "grpc", port: SERVICE_PORT, targetPort: "grpc" }],
+        trafficDistribution: "PreferSameZone",
+      });
+      ({ clients, nodeOnlyClients } = startClients());
+      for (const pod of NAMED_PODS) {
+        await createReadyPod(fetch, ns, {
+          name: pod.name,
+          app: "kp",
+          node: nodeName(pod.node),
+          ip: pod.ip,
+          ports: [{ name: "grpc", containerPort: pod.port }],
+        });
+      }
+      const named = "n-a1:8080,n-b1:9090,n-c1";
+      await compare("named targetPort, pods on 8080, 9090 and 50051: each on its own port, in its zone", named, {
+        a1: "n-a1:8080",
+        a3: "n-a1:8080",
+        b1: "n-b1:9090",
+        d1: named,
       });
       log(`done in ${Date.now() - started} ms`);
     } finally {

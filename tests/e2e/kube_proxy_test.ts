@@ -5,7 +5,8 @@ import { nftDestinations } from "./kube_proxy.ts";
 
 const SERVICE = "service-HIU6PJVX-kp/s/tcp/grpc";
 const A = "endpoint-674M3Z74-kp/s/tcp/grpc__10.213.200.2/50051";
-const B = "endpoint-K7W2KJNG-kp/s/tcp/grpc__10.213.201.2/50051";
+// A named targetPort: each pod its own number.
+const B = "endpoint-K7W2KJNG-kp/s/tcp/grpc__10.213.201.2/8080";
 const l4proto = { match: { op: "==", left: { meta: { key: "l4proto" } }, right: "tcp" } };
 const serviceIps = {
   map: {
@@ -39,7 +40,7 @@ const numgen = {
             map: {
               key: { numgen: { mode: "random", mod: 2, offset: 0 } },
               data: {
-                set: [[0, { concat: ["10.213.201.2", 50051] }], [1, { concat: ["10.213.200.2", 50051] }]],
+                set: [[0, { concat: ["10.213.201.2", 8080] }], [1, { concat: ["10.213.200.2", 50051] }]],
               },
             },
           },
@@ -54,7 +55,7 @@ const affinity = {
   nftables: [
     serviceIps,
     noEndpointServices,
-    ...[[A, "10.213.200.2"], [B, "10.213.201.2"]].flatMap(([chain, ip]) => [
+    ...([[A, "10.213.200.2", 50051], [B, "10.213.201.2", 8080]] as const).flatMap(([chain, ip, port]) => [
       {
         rule: {
           chain,
@@ -63,7 +64,7 @@ const affinity = {
           }],
         },
       },
-      { rule: { chain, expr: [l4proto, { dnat: { addr: ip, port: 50051 } }] } },
+      { rule: { chain, expr: [l4proto, { dnat: { addr: ip, port } }] } },
     ]),
     ...[A, B].map((chain) => ({
       rule: {
@@ -88,12 +89,12 @@ const affinity = {
   ],
 };
 
-Deno.test("nftDestinations() reads the endpoints of a numgen dnat map", () => {
-  assert.deepEqual(nftDestinations(numgen, "10.96.59.244", 80), ["10.213.200.2", "10.213.201.2"]);
+Deno.test("nftDestinations() reads the endpoints and ports of a numgen dnat map", () => {
+  assert.deepEqual(nftDestinations(numgen, "10.96.59.244", 80), ["10.213.200.2:50051", "10.213.201.2:8080"]);
 });
 
-Deno.test("nftDestinations() follows session affinity's per-endpoint chains", () => {
-  assert.deepEqual(nftDestinations(affinity, "10.96.59.244", 80), ["10.213.200.2", "10.213.201.2"]);
+Deno.test("nftDestinations() follows session affinity's per-endpoint chains to their endpoints and ports", () => {
+  assert.deepEqual(nftDestinations(affinity, "10.96.59.244", 80), ["10.213.200.2:50051", "10.213.201.2:8080"]);
 });
 
 Deno.test("nftDestinations() returns [] for a Service that kube-proxy rejects or drops", () => {

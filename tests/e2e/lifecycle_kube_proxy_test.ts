@@ -92,9 +92,11 @@ await kubeProxyTest(
         }
         const { spec } = await response.json() as { spec: { clusterIP: string } };
         const destinations = await running.proxies[0].destinations(spec.clusterIP, SERVICE_PORT);
-        return destinations === undefined
-          ? "(not programmed)"
-          : destinations.map((ip) => podOf.get(ip) ?? ip).join(",");
+        return destinations === undefined ? "(not programmed)" : destinations.map((destination) => {
+          // `ip:port`: a pod by name on its container port, with the port when kube-proxy sends elsewhere.
+          const [ip, port] = destination.split(":");
+          return port === "50051" ? podOf.get(ip) ?? ip : destination;
+        }).join(",");
       };
 
       /**
