@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { endpointSlice, startFakeApiServer } from "@kgr/resolver/testing";
 import { freePort, startEchoServer } from "../scripts/echo_service.mjs";
 import { childEnv } from "./_child_env.mjs";
-import { DENO, denoOutput, denoStreams } from "./_deno_output.ts";
+import { DENO, denoAnsweringNo, denoOutput, denoStreams, denoStreamsWithoutTerminal } from "./_deno_output.ts";
 
 const CHILD = new URL("./deno_permissions/find_cluster_child.ts", import.meta.url).pathname;
 const WATCH_CHILD = new URL("./deno_permissions/watch_child.ts", import.meta.url).pathname;
@@ -238,6 +238,114 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
   }
 });
 
+Deno.test("Deno that may not ask refuses a variable: the advice grants it, not a --deny-env never given", async () => {
+  // Once Deno refuses a variable it could have asked for (no terminal, as in CI, or "n" at the prompt), it reports
+  // the variable and every variable as denied, as --deny-env without a list does: each message below blamed such a
+  // --deny-env. The other tests pass --no-prompt, which leaves the state as it was.
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const kubeconfig = join(dir, "config");
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443" } }],
+        contexts: [{ name: "c", context: { cluster: "c" } }],
+      }),
+    );
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
+    const withoutKubeconfig = listed.replace(",KUBECONFIG", "");
+    assert.notEqual(withoutKubeconfig, listed);
+    const env = { HOME: join(dir, "absent"), KUBECONFIG: kubeconfig };
+    // Only resolves the cluster's access: the server is never dialed.
+    const child = new URL("./deno_permissions/denied_env_child.ts", import.meta.url).pathname;
+    const run = async (permissions: string[], extra: Record<string, string> = {}) => {
+      const { stdout, stderr } = await denoStreamsWithoutTerminal(
+        ["run", "--allow-read", ...permissions, child],
+        { ...env, ...extra },
+      );
+      return `${stdout}\n${stderr}`.trim();
+    };
+    // The README's words.
+    const kubeconfigRefused = "failed Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, " +
+      "and kubectl uses the kubeconfig it names whenever it is set: run it with --allow-env, or add KUBECONFIG to its " +
+      "list (--allow-env=KUBECONFIG,...), or pass cluster.kubeconfig or cluster.server";
+    assert.equal(await run([withoutKubeconfig]), kubeconfigRefused);
+    assert.ok(
+      (await run(["--allow-env=KUBECONFIG"])).startsWith(
+        `failed Cannot load kubeconfig ${kubeconfig}: the YAML parser reads LOG_TOKENS and LOG_STREAM from the ` +
+          "environment, which this Deno process may not: run it with --allow-env, or add them to its list\n",
+      ),
+    );
+    const proxied = { HTTPS_PROXY: "http://proxy.corp:3128", NODE_NAME: "n", ZONE: "z" };
+    assert.equal(
+      await run([listed.replace(",NODE_NAME,ZONE", "")], proxied),
+      `found kubeconfig ${kubeconfig} (context "c")\n` +
+        "@kgr/resolver: this Deno process may not read NODE_NAME or ZONE, so topology-aware routing cannot use " +
+        "them: run it with --allow-env, or add NODE_NAME and ZONE to its list (or set the locality option: {} turns " +
+        "topology-aware routing off)",
+    );
+    // A variable --deny-env names still reads as denied by it, beside one refused for want of a prompt
+    // (https_proxy, ZONE's warning comes after it), as with --no-prompt.
+    assert.equal(
+      await run(["--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM,NODE_NAME", "--deny-env=HTTPS_PROXY,ZONE"], proxied),
+      `found kubeconfig ${kubeconfig} (context "c")\n` +
+        "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
+        "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop HTTPS_PROXY from " +
+        "--deny-env, which denies it, and add HTTPS_PROXY and https_proxy to --allow-env's list unless they are there " +
+        "(--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
+        "@kgr/resolver: this Deno process may not read ZONE, so topology-aware routing cannot use it: drop it from " +
+        "--deny-env, which denies it, and add it to --allow-env's list unless it is there (--allow-env=ZONE,...) (or " +
+        "set the locality option: {} turns topology-aware routing off)",
+    );
+    // --deny-env without a list, which denies before anything is read, keeps its words.
+    assert.ok(
+      (await run(["--allow-env=HOME", "--deny-env"])).includes(
+        "may not read KUBECONFIG, and kubectl uses the kubeconfig it names whenever it is set: --deny-env, without a " +
+          "list, denies every variable that --allow-env's list does not name: add it to that list",
+      ),
+    );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "Deno answered n at its prompt for KUBECONFIG: the advice grants it, not a --deny-env never given",
+  // A pseudo-terminal from util-linux's script, whose options differ elsewhere.
+  ignore: Deno.build.os !== "linux",
+  async fn() {
+    const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+    const withoutKubeconfig = /`(--allow-env=[^`]+)`/.exec(readme)![1].replace(",KUBECONFIG", "");
+    const printed = await denoAnsweringNo(["run", "--allow-read", withoutKubeconfig, CHILD], {
+      KUBECONFIG: "/absent/config",
+    });
+    assert.match(printed, /Allow\?/);
+    // The README's words.
+    assert.equal(
+      /^failed .*$/m.exec(printed)?.[0],
+      "failed Cannot tell which cluster to use: this Deno process may not read KUBECONFIG, and kubectl uses the " +
+        "kubeconfig it names whenever it is set: run it with --allow-env, or add KUBECONFIG to its list " +
+        "(--allow-env=KUBECONFIG,...), or pass cluster.kubeconfig or cluster.server",
+      printed,
+    );
+  },
+});
+
+Deno.test("Deno that may not ask refuses the HTTP client a variable: the watch's error grants it, not a --deny-env", async () => {
+  const api = await echoApi();
+  try {
+    const { stdout } = await denoStreamsWithoutTerminal(
+      ["run", "--allow-net", WATCH_CHILD, JSON.stringify(api.kubeconfig())],
+    );
+    assert.match(stdout, /Requires env access to "JEST_WORKER_ID"/);
+    assert.match(stdout, /: run it with --allow-env, or add the variable to its list$/);
+  } finally {
+    await api.close();
+  }
+});
+
 Deno.test("Deno without the proxy variables in its --allow-env list: a warning names them and the flag, never the proxy URL", async () => {
   const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
@@ -456,6 +564,15 @@ Deno.test("Deno without a permission an exec plugin needs: the error names the f
     // The README's list of variables: enough for everything but a plugin, which inherits the environment.
     assert.equal(
       await run(["--allow-run", "--allow-env=KUBECONFIG,HOME"]),
+      `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
+        `(it needs --allow-env): ${advice}`,
+    );
+    // Without --no-prompt or a terminal, Deno's refusal of the environment read as --deny-env without a list.
+    const unprompted = await denoStreamsWithoutTerminal(
+      ["run", `--allow-read=${REPO}`, "--allow-run", "--allow-env=KUBECONFIG,HOME", EXEC_CHILD, plugin],
+    );
+    assert.equal(
+      unprompted.stdout,
       `failed Cannot get credentials for user "u" from exec plugin "${plugin}": this Deno process may not start it ` +
         `(it needs --allow-env): ${advice}`,
     );

@@ -132,6 +132,51 @@ function envState(variable?: string): string | undefined {
 }
 
 /**
+ * Deno's state for reading every variable when this module loaded, before the package read any. Once Deno refuses a
+ * variable it could have asked for (no terminal to ask on, as in CI, or the answer "n"), it reports that variable,
+ * and every variable, as `denied`, which is otherwise what `--deny-env` without a list does: only the state from
+ * before tells the flag apart (`--no-prompt` leaves the state as it was).
+ */
+const envStateAtLoad = envState();
+
+/** Deno's state for reading each variable the package read, as it was before the package first read it. */
+const envStatesBeforeRead = new Map<string, string | undefined>();
+
+/**
+ * Notes Deno's state for reading a variable, to call before the package first reads it: a refusal then cannot make
+ * a variable that no `--deny-env` names read as denied by one.
+ *
+ * @param variable The variable about to be read.
+ *
+ * @example
+ * ```ts
+ * import { noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
+ * noteEnvStateBeforeRead("KUBECONFIG");
+ * ```
+ */
+export function noteEnvStateBeforeRead(variable: string): void {
+  if (runtimeKey() === "deno" && !envStatesBeforeRead.has(variable)) {
+    envStatesBeforeRead.set(variable, envState(variable));
+  }
+}
+
+/** Whether `--deny-env` without a list was given: every variable was denied before any was read. */
+function everyEnvDeniedByFlag(): boolean {
+  return envStateAtLoad === "denied";
+}
+
+/**
+ * Whether a `--deny-env` denies `variable`, not a refusal at run time: until Deno refuses one, every variable reads
+ * `denied` only by a flag. After, a variable the package read is judged by its state from before; one it did not read
+ * (the HTTP client's, the YAML parser's) counts as refused, the likelier case.
+ */
+function envDeniedByFlag(variable: string): boolean {
+  if (envState(variable) !== "denied") return false;
+  if (everyEnvDeniedByFlag() || envState() === envStateAtLoad) return true;
+  return envStatesBeforeRead.get(variable) === "denied";
+}
+
+/**
  * Whether Deno grants every permission but env, as -A does (no flag says so itself): Deno then takes no other
  * `--allow-` flag beside it.
  *
@@ -167,13 +212,14 @@ function denyEnvFlag(): string {
  * ```
  */
 export function everyEnvDeniedAdvice(): string | undefined {
-  return envState() === "denied" ? `drop ${denyEnvFlag()}, which denies every variable when it has no list` : undefined;
+  return everyEnvDeniedByFlag() ? `drop ${denyEnvFlag()}, which denies every variable when it has no list` : undefined;
 }
 
 /**
  * What to do about variables that Deno refused to read when `--deny-env` names some of them. Deno's own error reads
  * the same for a denied variable as for one no `--allow-env` grants ("Requires env access to ..., run again with the
- * --allow-env flag"); its permission state tells them apart (`denied`, not `prompt`).
+ * --allow-env flag"); its permission state tells them apart (`denied`, not `prompt`), as it was before Deno refused
+ * one at run time (`envDeniedByFlag()`).
  *
  * @param names The variables Deno refused to read.
  * @returns Advice such as `drop it from --deny-env, which denies it` (for one without a list, which `--allow-env`'s
@@ -189,11 +235,11 @@ export function everyEnvDeniedAdvice(): string | undefined {
  * ```
  */
 export function deniedEnvAdvice(names: readonly string[]): string | undefined {
-  const denied = names.filter((name) => envState(name) === "denied");
+  const denied = names.filter(envDeniedByFlag);
   if (denied.length === 0) return undefined;
   const flag = denyEnvFlag();
   const pronoun = (items: readonly string[]) => items.length > 1 ? "them" : "it";
-  if (envState() === "denied") {
+  if (everyEnvDeniedByFlag()) {
     // --deny-env without a list still lets --allow-env's list grant the variables it names (Deno 2.9): naming them
     // there is enough, and dropping the deny alone is not, without --allow-env. Deno refuses -A beside an --allow-env
     // flag: there, dropping the deny, or giving it a list, is the way.

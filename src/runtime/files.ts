@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
-import { denoHolder, grantAdvice } from "./deno_permission_advice.ts";
+import { denoHolder, grantAdvice, noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
 import { runAliasNote } from "./_run_alias.ts";
 
 /**
@@ -217,6 +217,7 @@ export function refusedToRead(name: string): boolean {
       return refusedByRuntime(error);
     }
   }
+  noteEnvStateBeforeRead(name);
   try {
     void process.env[name];
     return false;
@@ -239,6 +240,7 @@ export function refusedToRead(name: string): boolean {
  * ```
  */
 export function environmentVariable(name: string): string | undefined {
+  noteEnvStateBeforeRead(name);
   try {
     return process.env[name];
   } catch {
