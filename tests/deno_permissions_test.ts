@@ -100,6 +100,47 @@ Deno.test("Deno without a permission: the error names the flag to add, not an un
   }
 });
 
+Deno.test("Deno that may read the kubeconfig but not the files it names: one error names them all, in one list", async () => {
+  // Each run named one file (the CA, then the client certificate, then its key): three runs to learn the grant.
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const [kubeconfig, ca, cert, key] = ["config", "ca.crt", "client.crt", "client.key"].map((name) => join(dir, name));
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "certificate-authority": "ca.crt" } }],
+        users: [{ name: "u", user: { "client-certificate": "client.crt", "client-key": "client.key" } }],
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+      }),
+    );
+    for (const file of [ca, cert, key]) await writeFile(file, "-----BEGIN CERTIFICATE-----\n");
+    const run = (readable: string[]) =>
+      findCluster(["--allow-env", `--allow-read=${[kubeconfig, ...readable].join(",")}`], { KUBECONFIG: kubeconfig });
+    const failed = `failed Cannot load kubeconfig ${kubeconfig}: `;
+    assert.equal(
+      await run([]),
+      `${failed}clusters[0].cluster.certificate-authority names ${ca}, which cannot be read by this Deno process, ` +
+        `and neither can ${cert} (users[0].user.client-certificate) or ${key} (users[0].user.client-key): run it ` +
+        `with --allow-read, or add them to its list (--allow-read=${ca},${cert},${key},...)`,
+    );
+    assert.equal(
+      await run([ca]),
+      `${failed}users[0].user.client-certificate names ${cert}, which cannot be read by this Deno process, and ` +
+        `neither can ${key} (users[0].user.client-key): run it with --allow-read, or add them to its list ` +
+        `(--allow-read=${cert},${key},...)`,
+    );
+    // One file: as before.
+    assert.equal(
+      await run([ca, cert]),
+      `${failed}users[0].user.client-key names ${key}, which cannot be read by this Deno process: run it with ` +
+        "--allow-read, or add the file to its list",
+    );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 Deno.test("Deno with POD_NAMESPACE in --deny-env, in a pod: the error says to drop it there, not to grant --allow-env", async () => {
   // Deno's own error reads "run again with the --allow-env flag" for a denied variable too; the advice said the same
   // to a process run with --allow-env, which has it.

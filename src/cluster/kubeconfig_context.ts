@@ -7,6 +7,7 @@
 
 import { trace } from "../runtime/trace.ts";
 import { kubeconfigError, optionalString, quoteList } from "./_kubeconfig_fields.ts";
+import { namedPemFiles, withEveryRefusedFile } from "./_refused_kubeconfig_files.ts";
 import { noCredentials } from "./credentials.ts";
 import { readKubeconfigCluster } from "./kubeconfig_cluster.ts";
 import { kubeconfigSource } from "./kubeconfig_origin.ts";
@@ -154,11 +155,18 @@ export async function accessFromKubeconfig(
         `add it to clusters or fix the name (clusters: ${quoteList([...merged.clusters.keys()])})`,
     );
   }
-  const cluster = await readKubeconfigCluster(
-    clusterName,
-    clusterEntry,
-    options.readFile,
-  );
+  const hasUser = userName !== "" || merged.users.has("");
+  const userEntry = hasUser ? merged.users.get(userName) : undefined;
+  // Deno refusing one of these names every other one it may not read either: one run tells the whole grant.
+  const pemFiles = [
+    ...namedPemFiles(clusterEntry, ["certificate-authority"]),
+    ...(userEntry ? namedPemFiles(userEntry, ["client-certificate", "client-key"]) : []),
+  ];
+  const throwNamingEveryRefusedFile = (error: unknown): never => {
+    throw withEveryRefusedFile(error, pemFiles);
+  };
+  const cluster = await readKubeconfigCluster(clusterName, clusterEntry, options.readFile)
+    .catch(throwNamingEveryRefusedFile);
 
   const origin = { kind: "kubeconfig", files: [...merged.files], context: contextName } as const;
   const source = kubeconfigSource(origin);
@@ -169,8 +177,7 @@ export async function accessFromKubeconfig(
   let certFiles: KubeconfigAccess["certFiles"];
   let execCluster: KubeconfigAccess["execCluster"];
   let impersonate: KubeconfigAccess["impersonate"];
-  if (userName !== "" || merged.users.has("")) {
-    const userEntry = merged.users.get(userName);
+  if (hasUser) {
     if (!userEntry) {
       throw kubeconfigError(
         contextEntry.file,
@@ -179,7 +186,8 @@ export async function accessFromKubeconfig(
           `add it to users or fix the name (users: ${quoteList([...merged.users.keys()])})`,
       );
     }
-    const read = await readKubeconfigUser(userName, userEntry, cluster.execInfo, options);
+    const read = await readKubeconfigUser(userName, userEntry, cluster.execInfo, options)
+      .catch(throwNamingEveryRefusedFile);
     // The name alone is not an identity: two kubeconfigs may name different credentials alike.
     user = `user ${JSON.stringify(userName)}${userEntry.file !== undefined ? ` of ${userEntry.file}` : ""} ` +
       `(${read.fingerprint})`;

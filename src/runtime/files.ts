@@ -13,7 +13,9 @@ import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
 import { denoHolder, grantAdvice, noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
+import { denoReadGranted } from "./_deno_read_granted.ts";
 import { runAliasNote } from "./_run_alias.ts";
+import { runtimeKey } from "./runtime.ts";
 
 /**
  * The most that a configuration file (a kubeconfig, a token, a certificate, a
@@ -191,6 +193,23 @@ export function readRefusal(error: unknown): { problem: string; fix: string } | 
     };
   }
   return undefined;
+}
+
+/**
+ * The files among `paths` that this Deno process may not read without asking, found by a permission query (nothing
+ * is read): what a message about one refused file can name beside it, so that one run tells every grant.
+ *
+ * @param paths The files.
+ * @returns Those Deno does not grant read access to, in their order; none off Deno.
+ *
+ * @example Files a kubeconfig names
+ * ```ts
+ * import { ungrantedReads } from "./files.ts";
+ * console.log(ungrantedReads(["/k/ca.crt", "/k/client.key"])); // both, under --allow-read=/k/config
+ * ```
+ */
+export function ungrantedReads(paths: readonly string[]): string[] {
+  return runtimeKey() === "deno" ? paths.filter((path) => !denoReadGranted(path)) : [];
 }
 
 /**
