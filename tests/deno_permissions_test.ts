@@ -503,6 +503,11 @@ Deno.test("Deno Web Worker without a permission: the error names its Worker's de
       noRead,
       /this Deno worker: give it read in its Worker's deno\.permissions \(and run the process with /,
     );
+    // Deno refuses a worker without env as one it could have asked for: that read as the process's --deny-env.
+    assert.match(
+      await inWorker(file, { net: true, env: false, read: [dir] }),
+      /which this Deno worker may not: give it env in its Worker's deno\.permissions \(and run the process with --allow-env\), or add them to its list$/,
+    );
     const withPlugin = api.kubeconfig();
     withPlugin.users = [{
       name: "plugin",
