@@ -3,9 +3,11 @@
  * goes on a session with room under the server's `SETTINGS_MAX_CONCURRENT_STREAMS`, and another session is opened
  * when every one is full. kube-apiserver allows 100 streams a connection, and a stream past that is queued in the
  * client and never sent (a watch that never starts, without an error): so the limit is 100 until the server's
- * SETTINGS frame says otherwise (Bun reports 2^32 - 1 before it), and a session is used only once that frame has
- * come. A session that received GOAWAY takes no new stream (those under way finish); one without streams closes
- * after a few seconds; each has the health check of `_http2_health.ts`, and none keeps the process alive.
+ * SETTINGS frame says otherwise (Bun reports 2^32 - 1 before it). The first stream of a session goes at once, with
+ * our own SETTINGS, as Go's transport sends it (waiting for the server's cost every new connection a round trip); the
+ * others wait for that frame, so that none goes past the server's limit. A session that received GOAWAY takes no new
+ * stream (those under way finish); one without streams closes after a few seconds; each has the health check of
+ * `_http2_health.ts`, and none keeps the process alive.
  *
  * @module
  */
@@ -44,6 +46,12 @@ export interface StreamLease {
   release(): void;
   /** Marks the session as taking no new stream: it failed to open one. */
   retire(): void;
+  /**
+   * Settles once the server's first SETTINGS frame has come; rejects when it never came (a connect timeout that says
+   * so, the server closed the connection, or the client was closed). A stream that fails on a session not yet started
+   * fails for this reason.
+   */
+  readonly started: Promise<void>;
 }
 
 /** The sessions of one client. */
@@ -60,7 +68,12 @@ export interface Http2Sessions {
 
 /** A session and what the pool knows of it. */
 interface Entry {
+  /** The session once TLS is done (`"http/1.1"` when the server chose it in ALPN). */
   ready: Promise<http2.ClientHttp2Session | "http/1.1">;
+  /** Settles once the server's first SETTINGS frame has come, as {@linkcode StreamLease.started}. */
+  started: Promise<void>;
+  /** Whether a stream went before the server's SETTINGS came: only one does. */
+  sentEarly: boolean;
   use: { open: number; lastRead: number; lost: boolean; goneAway?: boolean };
   limit: number;
   /** False once GOAWAY came, the session failed to open a stream, or was closed or destroyed. */
@@ -114,12 +127,14 @@ export function http2Sessions(
     const use: Entry["use"] = { open: 0, lastRead: performance.now(), lost: false };
     const entry: Entry = {
       ready: Promise.resolve("http/1.1"),
+      started: Promise.resolve(),
+      sentEarly: false,
       use,
       limit: ASSUMED_STREAMS,
       usable: true,
       ended: () => {},
     };
-    entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Entry["ready"] | "http/1.1" => {
+    entry.ready = secureConnection(target, tls, connectTimeoutMs).then((socket): Awaited<Entry["ready"]> => {
       if (closed) {
         socket.destroy();
         throw new Error(CLOSED);
@@ -157,7 +172,13 @@ export function http2Sessions(
       };
       session.once("close", entry.ended);
       checkHealth(session, entry.use, timing);
-      return settingsOf(session, connectTimeoutMs);
+      entry.started = settingsOf(session, connectTimeoutMs).then(() => {}, (error) => {
+        forget(origin, entry);
+        // A session destroyed by `close()` before its SETTINGS came fails as one the server closed: it was not.
+        throw closed ? new Error(CLOSED) : error;
+      });
+      entry.started.catch(() => {}); // Its streams get it, and report it.
+      return session;
     });
     entry.ready.catch(() => forget(origin, entry));
     const list = byOrigin.get(origin) ?? [];
@@ -191,6 +212,11 @@ export function http2Sessions(
         let session: http2.ClientHttp2Session | "http/1.1";
         try {
           session = await settledOnAbort(entry.ready, signal ?? undefined);
+          if (session !== "http/1.1") {
+            // One stream goes before the server's SETTINGS; the others wait for them, and for its stream limit.
+            if (entry.sentEarly) await settledOnAbort(entry.started, signal ?? undefined);
+            entry.sentEarly = true;
+          }
         } catch (error) {
           entry.use.open--;
           // A session destroyed by `close()` before its SETTINGS came fails as one the server closed: it was not.
@@ -225,6 +251,7 @@ function lease(session: http2.ClientHttp2Session, entry: Entry): StreamLease {
   return {
     session,
     use: entry.use,
+    started: entry.started,
     release() {
       if (held) {
         entry.use.open--;

@@ -94,8 +94,11 @@ export function nodeHttp2Client(
         try {
           return await sendOnSession(lease, target, init);
         } catch (error) {
+          if (init.signal?.aborted) throw error;
+          // A request sent before the server's SETTINGS fails with its session when they never come: that says why.
+          await lease.started;
           const kind = unprocessed(error);
-          if (init.signal?.aborted || kind === undefined) throw error;
+          if (kind === undefined) throw error;
           if (kind === "closed") {
             if (sends >= CLOSED_TRIES) throw error;
             continue;
