@@ -38,6 +38,7 @@ import { type WatchMetrics, watchMetrics } from "./metrics.ts";
 import type { Target } from "./base/target.ts";
 import type { Locality } from "./selection/topology.ts";
 import { trace } from "./runtime/trace.ts";
+import { warnUnattended } from "./_unattended_failure.ts";
 import { outsideCallerContext } from "./runtime/outside_caller_context.ts";
 
 export type { EndpointSnapshot } from "./endpoint_snapshot.ts";
@@ -63,6 +64,12 @@ export interface EndpointListener {
    * its calls go to every zone; for one that only shows endpoints (`watchEndpoints()`) it is traced.
    */
   routesCalls?: boolean;
+  /**
+   * Whether the subscriber's caller handles failures itself (`watchEndpoints()` with `onError`): while no subscriber
+   * of the watch does, one that the watch cannot get over by itself is said on standard error, once per cluster and
+   * kind (see `_unattended_failure.ts`).
+   */
+  handlesErrors?: boolean;
 }
 
 interface Subscriber {
@@ -91,6 +98,8 @@ interface SharedWatch extends SelectionSource {
   failingSince?: number;
   /** The last failure of the port lookup counted in the metrics: one per failed read, however many it reached. */
   portFailure?: ResolverError;
+  /** The API server and where its access came from: a failure nobody handles is said once for each. */
+  cluster: string;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
   /** How many slices the last delivery saw. */
@@ -256,6 +265,7 @@ function startWatch(
     subscribers: new Set(),
     version: 0,
     selections: new Map(),
+    cluster: `${access.server} with the credentials from ${access.source}`,
     delivery: createCoalescedDelivery({
       deliverAll: (holdEmpty) => deliverAll(watch, holdEmpty),
       prepare: (step) => prepare(watch, step),
@@ -314,9 +324,19 @@ function startWatch(
       watch.failure = error;
       showFailing(watch);
       const since = watch.failingSince ??= Date.now();
-      for (const subscriber of [...watch.subscribers]) notify(() => subscriber.listener.onError(error, false, since));
+      const subscribers = [...watch.subscribers];
+      for (const subscriber of subscribers) notify(() => subscriber.listener.onError(error, false, since));
+      if (!subscribers.some(({ listener }) => listener.handlesErrors)) {
+        const routesCalls = subscribers.some(({ listener }) => listener.routesCalls === true);
+        warnUnattended(error, { cluster: watch.cluster, routesCalls });
+      }
     },
     onRecovered() {
+      // Only traced, after a failure said on standard error too: that is said once per process, so a line for its end
+      // would stand alone at the next outage.
+      trace(
+        `service ${service} in namespace ${namespace} at ${access.server}: the watch works again after its failures`,
+      );
       watch.failure = watch.failingSince = undefined;
       showFailing(watch);
       // A subscriber whose port cannot be read yet is still failing: its recovery comes with the port.
@@ -408,7 +428,10 @@ function deliver(
       subscriber.portError = error;
       showFailing(watch);
       const report = () => {
-        if (watch.subscribers.has(subscriber)) notify(() => subscriber.listener.onError(error, false));
+        if (!watch.subscribers.has(subscriber)) return;
+        notify(() => subscriber.listener.onError(error, false));
+        const { handlesErrors, routesCalls = false } = subscriber.listener;
+        if (!handlesErrors) warnUnattended(error, { cluster: watch.cluster, routesCalls });
       };
       if (synchronous) report();
       else queueMicrotask(report);

@@ -6,7 +6,7 @@ import { connect, createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { register, watchEndpoints } from "@kgr/resolver";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
-import { setTraceSink } from "../src/runtime/trace.ts";
+import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
 
 type Listener = (endpoints: unknown, attributes: unknown, serviceConfig: unknown, note: string) => boolean;
 interface ResolverClass {
@@ -461,42 +461,59 @@ Deno.test("the listener is never called after destroy(), even for a bad target",
   });
 });
 
+/** Runs `body` with the warnings kept from standard error; returns them. */
+async function warningsOf(body: () => Promise<void>): Promise<string[]> {
+  const warnings: string[] = [];
+  const previous = setWarningSink((text) => warnings.push(text));
+  try {
+    await body();
+  } finally {
+    setWarningSink(previous);
+  }
+  return warnings;
+}
+
 Deno.test("API failures before any success are UNAVAILABLE with advice; after a success they keep the endpoints, noted as maybe stale until the watch recovers", async () => {
-  await withService(async (api, Resolver) => {
-    // A missing grant: the streaming list, then the LIST it falls back to once, are forbidden.
-    api.failNext(2, { status: 403 });
-    const { reports, listener, call } = recorder();
-    const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.length === 2, "an error, then the endpoints");
-    assert.equal(reports[0].endpoints.ok, false);
-    assert.equal(reports[0].endpoints.error!.code, grpc.status.UNAVAILABLE);
-    assert.match(
-      reports[0].endpoints.error!.details,
-      /grant "(list|watch)" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
-    );
-    assert.equal(reports[1].endpoints.ok, true);
-    api.failNext(5, { status: 500 });
-    api.dropWatches();
-    await eventually(() => api.requests.filter((request) => request.status === 500).length === 5, "failures");
-    await eventually(() => api.openWatches === 1, "the watch again");
-    assert.notEqual(reports.at(-1)!.note, "", "a watch that merely opens may still break: no recovery yet");
-    // A change that leaves the endpoints as they are: the watch delivers an event, so it works again.
-    const [slice] = api.slices("prod");
-    api.applySlice({ ...slice, metadata: { ...slice.metadata, annotations: { touched: "yes" } } });
-    await eventually(() => reports.at(-1)!.note === "", "the note cleared once the watch works again");
-    assert.equal(api.requests.filter((request) => request.status === 500).length, 5);
-    // Failures after a success are notes on the same endpoints (one per new reason, the time the failures began
-    // in each), not errors.
-    const notes = reports.slice(2, -1).map((report) => report.note);
-    assert.ok(notes.some((note) => /answered 500/.test(note)), notes.join("\n"));
-    const since = notes[0].match(/^these endpoints may be stale: updates have failed since (\S+Z): /);
-    assert.ok(since, notes[0]);
-    for (const note of notes) assert.ok(note.startsWith(since[0]), note);
-    assert.equal(new Set(notes).size, notes.length, "a note is not repeated");
-    for (const report of reports.slice(2)) assert.deepEqual(report.endpoints, reports[1].endpoints);
-    call(() => resolver.destroy());
-  });
+  const warnings = await warningsOf(() =>
+    withService(async (api, Resolver) => {
+      // A missing grant: the streaming list, then the LIST it falls back to once, are forbidden.
+      api.failNext(2, { status: 403 });
+      const { reports, listener, call } = recorder();
+      const resolver = new Resolver(uri("kubernetes:///echo.prod:grpc"), listener, {});
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.length === 2, "an error, then the endpoints");
+      assert.equal(reports[0].endpoints.ok, false);
+      assert.equal(reports[0].endpoints.error!.code, grpc.status.UNAVAILABLE);
+      assert.match(
+        reports[0].endpoints.error!.details,
+        /grant "(list|watch)" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
+      );
+      assert.equal(reports[1].endpoints.ok, true);
+      api.failNext(5, { status: 500 });
+      api.dropWatches();
+      await eventually(() => api.requests.filter((request) => request.status === 500).length === 5, "failures");
+      await eventually(() => api.openWatches === 1, "the watch again");
+      assert.notEqual(reports.at(-1)!.note, "", "a watch that merely opens may still break: no recovery yet");
+      // A change that leaves the endpoints as they are: the watch delivers an event, so it works again.
+      const [slice] = api.slices("prod");
+      api.applySlice({ ...slice, metadata: { ...slice.metadata, annotations: { touched: "yes" } } });
+      await eventually(() => reports.at(-1)!.note === "", "the note cleared once the watch works again");
+      assert.equal(api.requests.filter((request) => request.status === 500).length, 5);
+      // Failures after a success are notes on the same endpoints (one per new reason, the time the failures began
+      // in each), not errors.
+      const notes = reports.slice(2, -1).map((report) => report.note);
+      assert.ok(notes.some((note) => /answered 500/.test(note)), notes.join("\n"));
+      const since = notes[0].match(/^these endpoints may be stale: updates have failed since (\S+Z): /);
+      assert.ok(since, notes[0]);
+      for (const note of notes) assert.ok(note.startsWith(since[0]), note);
+      assert.equal(new Set(notes).size, notes.length, "a note is not repeated");
+      for (const report of reports.slice(2)) assert.deepEqual(report.endpoints, reports[1].endpoints);
+      call(() => resolver.destroy());
+    })
+  );
+  // The 403, which no onError hears and no retry gets over, is said once on standard error; the 500s are not.
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /forbidden \(403\).*\(channels go on calling the endpoints they had/);
 });
 
 Deno.test("a Service without ready pods fails calls with why again once the watch recovers from a failure", async () => {
@@ -644,29 +661,33 @@ Deno.test("a channel that joins a failing watch dates its stale note from when t
 });
 
 Deno.test("a stale note from a Service read that failed goes once the read succeeds, with the same endpoints", async () => {
-  await withService(async (api, Resolver) => {
-    const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
-    api.applyService({
-      metadata: { namespace: "prod", name: "echo" },
-      spec: { ports: [{ name: "grpc", port: 80 }, { name: "http", port: 81 }] },
-    });
-    api.setAccess({ username: "u", rules: [slices] });
-    const { reports, listener, call } = recorder();
-    const resolver = new Resolver(uri("kubernetes:///echo.prod"), listener, {});
-    call(() => resolver.updateResolution());
-    await eventually(() => reports.at(-1)?.endpoints.ok === true, "the endpoints of the slices' one port");
-    // A second port name appears: the Service must be read for its first port, and may not be.
-    const [slice] = api.slices("prod");
-    api.applySlice({
-      ...slice,
-      metadata: { ...slice.metadata, name: "echo-http" },
-      ports: [{ name: "http", port: 81 }],
-    });
-    await eventually(() => reports.at(-1)!.note.includes("may be stale"), "the note");
-    api.setAccess({ username: "u", rules: [slices, { verbs: ["get"], apiGroups: [""], resources: ["services"] }] });
-    await eventually(() => reports.at(-1)!.note === "", "the note gone once the Service was read");
-    call(() => resolver.destroy());
-  });
+  const warnings = await warningsOf(() =>
+    withService(async (api, Resolver) => {
+      const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+      api.applyService({
+        metadata: { namespace: "prod", name: "echo" },
+        spec: { ports: [{ name: "grpc", port: 80 }, { name: "http", port: 81 }] },
+      });
+      api.setAccess({ username: "u", rules: [slices] });
+      const { reports, listener, call } = recorder();
+      const resolver = new Resolver(uri("kubernetes:///echo.prod"), listener, {});
+      call(() => resolver.updateResolution());
+      await eventually(() => reports.at(-1)?.endpoints.ok === true, "the endpoints of the slices' one port");
+      // A second port name appears: the Service must be read for its first port, and may not be.
+      const [slice] = api.slices("prod");
+      api.applySlice({
+        ...slice,
+        metadata: { ...slice.metadata, name: "echo-http" },
+        ports: [{ name: "http", port: 81 }],
+      });
+      await eventually(() => reports.at(-1)!.note.includes("may be stale"), "the note");
+      api.setAccess({ username: "u", rules: [slices, { verbs: ["get"], apiGroups: [""], resources: ["services"] }] });
+      await eventually(() => reports.at(-1)!.note === "", "the note gone once the Service was read");
+      call(() => resolver.destroy());
+    })
+  );
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /^Cannot choose a port for service "echo".*forbidden \(403\)/);
 });
 
 Deno.test("a bad target is reported as an error naming the target", async () => {
@@ -1022,7 +1043,8 @@ Deno.test("register() refuses bad options at once, naming them", () => {
       [
         { onError: () => {} },
         "Cannot use option 'onError': it is unknown: it is watchEndpoints()'s: a channel's calls carry the watch's " +
-        "failures in their errors, and GRPC_TRACE=kubernetes_resolver traces each",
+        "failures in their errors, GRPC_TRACE=kubernetes_resolver traces each, and one the watch cannot get over by " +
+        "itself (a token refused, a missing grant) is said once on standard error",
       ],
       [
         { onRecovered: () => {} },

@@ -18,7 +18,7 @@ import { refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
-import { UnreachableError } from "./api_errors.ts";
+import { TlsVerificationError, UnreachableError } from "./api_errors.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { settingPlace } from "./_setting_place.ts";
 import { tlsAnswerToPlainHttpError } from "./_plain_http_to_tls.ts";
@@ -167,7 +167,7 @@ export function networkError(
         "kube-apiserver), or, if it is still valid there, set this machine's clock right"
       : "set this machine's clock right if it is behind, or reissue the API server's certificate with a start " +
         "date that has come";
-    return new KubeApiError(
+    return new TlsVerificationError(
       `Cannot ${verb} ${where}: the TLS certificate of the API server at ${access.server}${proxy} ${period} ` +
         `(local time ${new Date().toISOString()}; ${detail}): ${fix}`,
       options,
@@ -178,7 +178,7 @@ export function networkError(
   const cutShort = /\b(ECONNRESET|EPIPE|ECONNREFUSED)\b/.test(withoutUrls);
   if (!cutShort && /cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
     const settings = access.tls.caSettings ?? "certificate-authority and tls-server-name";
-    return new KubeApiError(
+    return new TlsVerificationError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
         `check ${settingPlace(access, settings, settings)}; ` +
         // A CA rotated under a running process is the other cause: only a CA file is read again.

@@ -385,6 +385,17 @@ export class UnreachableError extends KubeApiError {
 }
 
 /**
+ * A request whose TLS verification failed: the API server's certificate is not trusted with the configured CA, names
+ * another host, or is outside its validity period. The watch cannot get over it by itself (see
+ * `_unattended_failure.ts`). Logged as the documented `KubeApiError` it is.
+ */
+export class TlsVerificationError extends KubeApiError {
+  static {
+    Object.defineProperty(this, "name", { value: KubeApiError.name });
+  }
+}
+
+/**
  * The error for an answer whose body broke off after the API server began to send it (status and headers came): the
  * server was reached, so the advice is not that of `networkError()` (`_network_error.ts`). kubectl says "unexpected
  * error when reading response body". A cause that quotes the proxy's credentials is dropped.

@@ -1,0 +1,75 @@
+/**
+ * Says on standard error, once per cluster and kind, a failure of a watch that nobody handles (no `onError`) and that
+ * the watch cannot get over by itself: credentials refused (401, after they were read again) or not granted (403), a
+ * proxy's login refused (407), a failed TLS verification, a kubeconfig or token that cannot be read. Without it, a
+ * channel goes on with the last endpoints it had and nothing is printed unless traces are on. A server down or
+ * restarting (unreachable, 5xx, 429) recovers by itself and is only traced: an API-server upgrade must not fill logs.
+ *
+ * @module
+ */
+
+import { ConfigError, KubeApiError, type ResolverError } from "./base/errors.ts";
+import { TlsVerificationError } from "./api/api_errors.ts";
+import { warnOnce } from "./runtime/trace.ts";
+
+/** The HTTP statuses of failures that only the user can end, by their kind in the warning's key. */
+const STATUS_KINDS: Readonly<Record<number, string>> = { 401: "credentials", 403: "forbidden", 407: "proxy login" };
+
+/**
+ * The kind of a failure that the watch cannot get over by itself, or `undefined` for one that ends by itself.
+ *
+ * @param error A failure reported to the subscribers (a first 401 or 403 that a retry may fix never is).
+ * @returns `credentials`, `forbidden`, `proxy login`, `tls` or `config`; `undefined` otherwise.
+ *
+ * @example
+ * ```ts
+ * import { KubeApiError } from "./base/errors.ts";
+ * import { unattendedKind } from "./_unattended_failure.ts";
+ * console.log(unattendedKind(new KubeApiError("Cannot watch endpointslices: ...", { status: 401 }))); // "credentials"
+ * console.log(unattendedKind(new KubeApiError("Cannot watch endpointslices: ...", { status: 503 }))); // undefined
+ * ```
+ */
+export function unattendedKind(error: ResolverError): string | undefined {
+  if (error instanceof ConfigError) return "config";
+  if (error instanceof TlsVerificationError) return "tls";
+  if (error instanceof KubeApiError && error.status !== undefined) return STATUS_KINDS[error.status];
+  return undefined;
+}
+
+/** Who hears of a failure, for {@linkcode warnUnattended}. */
+export interface FailureAudience {
+  /** The cluster and credentials (the API server and where its access came from): the warning is said once for each. */
+  cluster: string;
+  /** Whether a channel routes calls with the endpoints kept meanwhile (else only `watchEndpoints()` loops follow them). */
+  routesCalls: boolean;
+}
+
+/**
+ * Says `error` on standard error once per cluster and kind when the watch cannot get over it by itself (see
+ * {@linkcode unattendedKind}), ending with what happens meanwhile and how to hear of each one (`onError`, traces);
+ * else does nothing. For a failure that no subscriber's caller handles (no `onError`): others are theirs to say.
+ *
+ * @param error The failure, whose message says what to do and holds no secret.
+ * @param audience The cluster, and whether a channel routes calls.
+ *
+ * @example
+ * ```ts
+ * import { KubeApiError } from "./base/errors.ts";
+ * import { warnUnattended } from "./_unattended_failure.ts";
+ * const error = new KubeApiError("Cannot watch endpointslices of service echo: ... (401 Unauthorized): renew ...", {
+ *   status: 401,
+ * });
+ * warnUnattended(error, { cluster: "https://10.0.0.1:6443 kubeconfig", routesCalls: false }); // on standard error
+ * ```
+ */
+export function warnUnattended(error: ResolverError, { cluster, routesCalls }: FailureAudience): void {
+  const kind = unattendedKind(error);
+  if (kind === undefined) return;
+  // A channel has no onError: its user reads standard error, or the traces.
+  const meanwhile = routesCalls
+    ? "channels go on calling the endpoints they had, which may be stale, and retry; said once for this cluster and " +
+      "kind of failure: GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG traces each one"
+    : "the watch keeps the last endpoints and retries; said once for this cluster and kind of failure: pass onError " +
+      "to watchEndpoints() to handle such failures in code";
+  warnOnce([`unattended ${kind} failure\u0000${cluster}`], `${error.message} (${meanwhile})`);
+}

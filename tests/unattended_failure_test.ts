@@ -1,0 +1,232 @@
+// A failure the watch cannot get over by itself, which no onError handles: said once on standard error.
+import assert from "node:assert/strict";
+import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
+import { watchEndpoints, type WatchEndpointsOptions } from "@kgr/resolver";
+import { ConfigError, KubeApiError } from "../src/base/errors.ts";
+import { TlsVerificationError, UnreachableError } from "../src/api/api_errors.ts";
+import { unattendedKind } from "../src/_unattended_failure.ts";
+import { networkError } from "../src/api/_network_error.ts";
+import type { ClusterAccess } from "../src/cluster/types.ts";
+import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
+import { eventually } from "./_watch_helpers.ts";
+import { createRequire } from "node:module";
+import * as grpc from "@grpc/grpc-js";
+import { register } from "../mod.ts";
+
+/** The resolver class register() hands grpc-js, as grpc-js uses it. */
+interface ResolverClass {
+  new (uri: unknown, listener: (result: { ok: boolean; value?: unknown[] }) => boolean, options: object): {
+    updateResolution(): void;
+    destroy(): void;
+  };
+}
+
+// The target as grpc-js hands it to a resolver.
+const { parseUri } = createRequire(import.meta.url)("@grpc/grpc-js/build/src/uri-parser") as {
+  parseUri(uri: string): unknown;
+};
+
+function apply(api: FakeApiServer, service: string) {
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service,
+    name: `${service}-a`,
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.2.1.1", pod: "a" }],
+  }));
+}
+
+/** The warnings and traces said while `body` runs (the traces kept from standard error). */
+async function capture(body: (said: { warnings: string[]; traces: string[] }) => Promise<void>): Promise<string[]> {
+  const said = { warnings: [] as string[], traces: [] as string[] };
+  const previousWarning = setWarningSink((text) => said.warnings.push(text));
+  const previousTrace = setTraceSink((text) => said.traces.push(text));
+  try {
+    await body(said);
+  } finally {
+    setWarningSink(previousWarning);
+    setTraceSink(previousTrace);
+  }
+  return said.warnings;
+}
+
+/** Follows `service` in prod until stopped; resolves once its first snapshot came. */
+async function follow(api: FakeApiServer, service: string, options: WatchEndpointsOptions = {}) {
+  const controller = new AbortController();
+  let snapshots = 0;
+  const loop = (async () => {
+    const iterable = watchEndpoints(`kubernetes:///${service}.prod:grpc`, {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+      backoff: { initialMs: 10, maxMs: 40 },
+      ...options,
+    });
+    for await (const _ of iterable) snapshots++;
+  })();
+  await eventually(() => snapshots > 0, `the first snapshot of ${service}`);
+  return async () => {
+    controller.abort();
+    await loop;
+  };
+}
+
+/** Waits until the fake has refused `more` further requests after this call. */
+async function refusedMore(api: FakeApiServer, more: number): Promise<void> {
+  const before = api.requests.length;
+  await eventually(() => api.requests.length >= before + more, `${more} more requests`);
+}
+
+Deno.test("unattendedKind() names failures only the user can end, and none that end by themselves", () => {
+  const table: [Error, string | undefined][] = [
+    [new KubeApiError("x", { status: 401 }), "credentials"],
+    [new KubeApiError("x", { status: 403 }), "forbidden"],
+    [new KubeApiError("x", { status: 407 }), "proxy login"],
+    [new TlsVerificationError("x"), "tls"],
+    [new ConfigError("x"), "config"],
+    [new KubeApiError("x", { status: 503 }), undefined],
+    [new KubeApiError("x", { status: 429 }), undefined],
+    [new KubeApiError("x", { status: 404 }), undefined],
+    [new UnreachableError("x"), undefined],
+    [new KubeApiError("x"), undefined],
+  ];
+  for (const [error, kind] of table) assert.equal(unattendedKind(error as KubeApiError), kind, error.message);
+});
+
+Deno.test("unattendedKind() names a failed TLS verification and a certificate out of its dates as networkError() words them", () => {
+  const access = {
+    server: "https://10.0.0.1:6443",
+    source: "kubeconfig /k",
+    origin: { kind: "kubeconfig", files: ["/k"], context: "" },
+    credentials: {},
+    tls: { caSource: "the CA of kubeconfig /k" },
+  } as unknown as ClusterAccess;
+  for (const code of ["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "CERT_HAS_EXPIRED", "ERR_TLS_CERT_ALTNAME_INVALID"]) {
+    const refused = Object.assign(new Error(`TLS refused: ${code}`), { code });
+    assert.equal(unattendedKind(networkError("watch", "endpointslices", access, refused)), "tls", code);
+  }
+  const reset = Object.assign(
+    new Error("Client network socket disconnected before secure TLS connection was established"),
+    {
+      code: "ECONNRESET",
+    },
+  );
+  assert.equal(unattendedKind(networkError("watch", "endpointslices", access, reset)), undefined, "a reset");
+});
+
+Deno.test("a grpc-js channel without onError says a token refused for good once, and keeps calling its pods", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo");
+  let Resolver: ResolverClass | undefined;
+  const experimental = {
+    ...grpc.experimental,
+    registerResolver: (_: string, found: ResolverClass) => Resolver = found,
+  };
+  const backoff = { initialMs: 10, maxMs: 40 };
+  register({ cluster: { kubeconfig: api.kubeconfig() }, backoff, grpc: { ...grpc, experimental } as never });
+  const lists: number[] = [];
+  const listener = (result: { ok: boolean; value?: unknown[] }) => {
+    if (result.ok) lists.push(result.value!.length);
+    return true;
+  };
+  const resolver = new Resolver!(parseUri("kubernetes:///echo.prod:grpc"), listener, {});
+  const warnings = await capture(async (said) => {
+    try {
+      resolver.updateResolution();
+      await eventually(() => lists.length > 0, "the first list");
+      api.setToken("revoked");
+      api.dropWatches();
+      await eventually(() => said.warnings.length > 0, "the warning");
+      await refusedMore(api, 10);
+    } finally {
+      resolver.destroy();
+    }
+  });
+  await api.close();
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /rejected the credentials from .* \(401 Unauthorized\)/);
+  assert.match(
+    warnings[0],
+    /\(channels go on calling the endpoints they had, which may be stale, and retry; said once for this cluster and kind of failure: GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG traces each one\)$/,
+  );
+  assert.ok(lists.every((length) => length === 1), `every list has the pod: ${lists}`);
+});
+
+Deno.test("watchEndpoints() without onError says a token refused for good once per cluster, however many Services and retries", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo");
+  apply(api, "other");
+  const warnings = await capture(async (said) => {
+    const stops = [await follow(api, "echo"), await follow(api, "other")];
+    try {
+      api.setToken("revoked");
+      api.dropWatches();
+      await eventually(() => said.warnings.length > 0, "the warning");
+      await refusedMore(api, 10);
+    } finally {
+      for (const stop of stops) await stop();
+    }
+  });
+  await api.close();
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  assert.match(warnings[0], /rejected the credentials from .* \(401 Unauthorized\)/);
+  assert.match(
+    warnings[0],
+    /\(the watch keeps the last endpoints and retries; said once for this cluster and kind of failure: pass onError to watchEndpoints\(\) to handle such failures in code\)$/,
+  );
+});
+
+Deno.test("watchEndpoints() without onError says nothing of a first 401 that fresh credentials get over", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo");
+  const warnings = await capture(async () => {
+    const stop = await follow(api, "echo");
+    try {
+      api.failNext(1, { status: 401, path: "watch" });
+      api.dropWatches();
+      await eventually(() => api.pendingFailures === 0 && api.openWatches === 1, "the watch again after the 401");
+    } finally {
+      await stop();
+    }
+  });
+  await api.close();
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("watchEndpoints() with onError leaves a refused token to it, and says nothing", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo");
+  const errors: string[] = [];
+  const warnings = await capture(async () => {
+    const stop = await follow(api, "echo", { onError: (error) => errors.push(error.message) });
+    try {
+      api.setToken("revoked");
+      api.dropWatches();
+      await eventually(() => errors.length > 0, "the error");
+      await refusedMore(api, 5);
+    } finally {
+      await stop();
+    }
+  });
+  await api.close();
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("watchEndpoints() without onError says nothing of a server that answers 503 or cannot be reached", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo");
+  const warnings = await capture(async ({ traces }) => {
+    const stop = await follow(api, "echo");
+    try {
+      api.failNext(20, { status: 503 });
+      api.dropWatches();
+      await eventually(() => api.pendingFailures === 0, "every 503");
+      await eventually(() => api.openWatches === 1, "the watch again");
+      await api.close();
+      await eventually(() => traces.some((line) => /cannot reach the API server/.test(line)), "an unreachable server");
+      await eventually(() => traces.filter((line) => /cannot reach the API server/.test(line)).length > 2, "retries");
+    } finally {
+      await stop();
+    }
+  });
+  assert.deepEqual(warnings, []);
+});
