@@ -105,8 +105,9 @@ export const REGISTER_OPTIONS: readonly string[] = entryPointOptions<RegisterOpt
 export const WATCH_ONLY_OPTION_ADVICE: Readonly<Record<string, string>> = {
   signal: "it is watchEndpoints()'s: a channel watches until it is closed; close it (client.close(), or nice-grpc's " +
     "channel.close()) to stop",
-  onError: "it is watchEndpoints()'s: a channel's calls carry the watch's failures in their errors, and " +
-    "GRPC_TRACE=kubernetes_resolver traces each",
+  onError: "it is watchEndpoints()'s: a channel's calls carry the watch's failures in their errors, " +
+    "GRPC_TRACE=kubernetes_resolver traces each, and one the watch cannot get over by itself (a token refused, a " +
+    "missing grant) is said once on standard error",
   onRecovered: "it is watchEndpoints()'s: a channel's calls succeed again once the watch works, and the metric " +
     "grpc.resolver.kubernetes.watch.failing goes back to 0",
 };
