@@ -30,6 +30,25 @@ const onDeno = typeof globalThis.Deno === "object";
 const grpcJsVersion = () => createRequire(import.meta.url)("@grpc/grpc-js/package.json").version;
 const onBun = typeof globalThis.Bun === "object";
 
+/**
+ * Runs `body` with the resolver's warnings (`@kgr/resolver: ...` on standard error, through console.warn) kept from
+ * standard error; resolves to them.
+ */
+async function warningsOf(body) {
+  const warnings = [];
+  const { warn } = console;
+  console.warn = (text, ...rest) => {
+    if (typeof text === "string" && text.startsWith("@kgr/resolver: ")) warnings.push(text);
+    else warn(text, ...rest);
+  };
+  try {
+    await body();
+  } finally {
+    console.warn = warn;
+  }
+  return warnings;
+}
+
 /** The first snapshot of a Service, or the first error. */
 async function firstResult(cluster) {
   const controller = new AbortController();
@@ -655,19 +674,24 @@ export const scenarios = {
     // Forbidden for about one second, then granted.
     k8s.api.failNext(6, { status: 403, reason: "Forbidden", message: "forbidden by test" });
     const { client, call } = grpcClient("k8s-rbac");
-    try {
-      const error = await call("hi").then(() => null, (error) => error);
-      assert.equal(error?.code, grpc.status.UNAVAILABLE);
-      assert.match(
-        error.details,
-        /grant "(list|watch)" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
-      );
-      assert.doesNotMatch(error.details, /e2e-token/);
-      await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed after the grant");
-    } finally {
-      client.close();
-      await k8s.close();
-    }
+    const warnings = await warningsOf(async () => {
+      try {
+        const error = await call("hi").then(() => null, (error) => error);
+        assert.equal(error?.code, grpc.status.UNAVAILABLE);
+        assert.match(
+          error.details,
+          /grant "(list|watch)" on "endpointslices" in API group "discovery\.k8s\.io" \(a resolver needs "list" and "watch"\)/,
+        );
+        assert.doesNotMatch(error.details, /e2e-token/);
+        await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed after the grant");
+      } finally {
+        client.close();
+        await k8s.close();
+      }
+    });
+    // No onError hears a channel's failures: the 403, which no retry gets over, is said once on standard error.
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /forbidden \(403\).*\(channels go on calling the endpoints they had/);
   },
 
   async "TLS: the API server is checked against the CA and tls-server-name, and a mismatch names the CA"() {
@@ -802,19 +826,23 @@ export const scenarios = {
     k8s.api.failNext(2, { status: 403, path: "get" });
     const client = new EchoClient(`k8s-portless:///echo.${NAMESPACE}`, grpc.credentials.createInsecure());
     const call = echoCaller(client);
-    try {
-      const error = await call("hi").then(() => null, (error) => error);
-      assert.equal(error?.code, grpc.status.UNAVAILABLE);
-      assert.match(error.details, /its EndpointSlices have the ports "grpc" \(\d+\), "http" \(\d+\)/);
-      assert.match(error.details, /grant "get" on "services" in the core API group/);
-      assert.match(error.details, /name a port in the target, e\.g\. kubernetes:\/\/\/echo\.e2e:grpc$/);
-      await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed once readable");
-      assert.equal(await call("hi"), "echo-0:hi");
-      assert.equal(k8s.api.requests.filter((request) => request.kind === "get").length, 3);
-    } finally {
-      client.close();
-      await k8s.close();
-    }
+    const warnings = await warningsOf(async () => {
+      try {
+        const error = await call("hi").then(() => null, (error) => error);
+        assert.equal(error?.code, grpc.status.UNAVAILABLE);
+        assert.match(error.details, /its EndpointSlices have the ports "grpc" \(\d+\), "http" \(\d+\)/);
+        assert.match(error.details, /grant "get" on "services" in the core API group/);
+        assert.match(error.details, /name a port in the target, e\.g\. kubernetes:\/\/\/echo\.e2e:grpc$/);
+        await eventually(() => call("hi").then(() => true, () => false), 10000, "calls to succeed once readable");
+        assert.equal(await call("hi"), "echo-0:hi");
+        assert.equal(k8s.api.requests.filter((request) => request.kind === "get").length, 3);
+      } finally {
+        client.close();
+        await k8s.close();
+      }
+    });
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /^@kgr\/resolver: Cannot choose a port for service "echo".*forbidden \(403\)/);
   },
 
   async "a client certificate and key are checked at load: a key of another certificate is refused, naming both"() {
