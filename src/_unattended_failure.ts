@@ -1,9 +1,10 @@
 /**
  * Says on standard error, once per cluster and kind, a failure of a watch that nobody handles (no `onError`) and that
  * the watch cannot get over by itself: credentials refused (401, after they were read again) or not granted (403), a
- * proxy's login refused (407), a failed TLS verification, a kubeconfig or token that cannot be read. Without it, a
- * channel goes on with the last endpoints it had and nothing is printed unless traces are on. A server down or
- * restarting (unreachable, 5xx, 429) recovers by itself and is only traced: an API-server upgrade must not fill logs.
+ * proxy's login refused (407), a failed TLS verification, credentials that cannot be got (an exec plugin that fails: a
+ * `ConfigError`). Without it, a channel goes on with the last endpoints it had and nothing is printed unless traces
+ * are on. A server down or restarting (unreachable, 5xx, 429) recovers by itself and is only traced: an API-server
+ * upgrade must not fill logs.
  *
  * @module
  */

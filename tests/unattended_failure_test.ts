@@ -8,7 +8,10 @@ import { unattendedKind } from "../src/_unattended_failure.ts";
 import { networkError } from "../src/api/_network_error.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
-import { eventually } from "./_watch_helpers.ts";
+import { eventually, sleep } from "./_watch_helpers.ts";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import * as grpc from "@grpc/grpc-js";
 import { register } from "../mod.ts";
@@ -173,6 +176,45 @@ Deno.test("watchEndpoints() without onError says a token refused for good once p
     warnings[0],
     /\(the watch keeps the last endpoints and retries; said once for this cluster and kind of failure: pass onError to watchEndpoints\(\) to handle such failures in code\)$/,
   );
+});
+
+Deno.test("watchEndpoints() without onError says once that a token file that is gone needs a valid token", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  apply(api, "echo");
+  const directory = await mkdtemp(join(tmpdir(), "kgr-"));
+  const tokenFile = join(directory, "token");
+  await writeFile(tokenFile, "t\n");
+  const warnings = await capture(async (said) => {
+    const controller = new AbortController();
+    let snapshots = 0;
+    const loop = (async () => {
+      const options = { signal: controller.signal, backoff: { initialMs: 10, maxMs: 40 } };
+      for await (
+        const _ of watchEndpoints("kubernetes:///echo.prod:grpc", {
+          cluster: { server: api.url, tokenFile },
+          ...options,
+        })
+      ) {
+        snapshots++;
+      }
+    })();
+    try {
+      await eventually(() => snapshots > 0, "the first snapshot");
+      // A 401 makes the watch read the token again, and the file is gone.
+      await rm(directory, { recursive: true });
+      api.setToken("rotated");
+      api.dropWatches();
+      await eventually(() => said.warnings.length > 0, "the warning");
+      await sleep(300);
+    } finally {
+      controller.abort();
+      await loop;
+    }
+  });
+  await api.close();
+  assert.equal(warnings.length, 1, warnings.join("\n"));
+  // The token read before stays in use: the file's path is where the fix goes.
+  assert.ok(warnings[0].includes(`(401 Unauthorized): write a valid token into ${tokenFile}`), warnings[0]);
 });
 
 Deno.test("watchEndpoints() without onError says nothing of a first 401 that fresh credentials get over", async () => {
