@@ -20,6 +20,19 @@ function findCluster(permissions: string[], env: Record<string, string>): Promis
   return denoOutput(["run", "--no-prompt", ...permissions, CHILD], env);
 }
 
+/**
+ * What a process run with `--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM,NODE_NAME --deny-env=HTTPS_PROXY,ZONE` and
+ * HTTPS_PROXY, NODE_NAME and ZONE set warns, after its kubeconfig's line: the same whether Deno may prompt or not.
+ */
+const DENIED_PROXY_AND_ZONE =
+  "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
+  "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop HTTPS_PROXY from " +
+  "--deny-env, which denies it, and add HTTPS_PROXY and https_proxy to --allow-env's list unless they are there " +
+  "(--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
+  "@kgr/resolver: this Deno process may not read ZONE, so topology-aware routing cannot use it: drop it from " +
+  "--deny-env, which denies it, and add it to --allow-env's list unless it is there (--allow-env=ZONE,...) (or " +
+  "set the locality option: {} turns topology-aware routing off)";
+
 Deno.test("Deno without a permission: the error names the flag to add, not an unset variable or a missing file", async () => {
   const home = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
@@ -265,14 +278,7 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
     assert.equal(
       await run(["--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM,NODE_NAME", "--deny-env=HTTPS_PROXY,ZONE"], proxied),
       `found kubeconfig ${kubeconfig} (context "c")\n` +
-        "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
-        "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop HTTPS_PROXY from " +
-        "--deny-env, which denies it, and add HTTPS_PROXY and https_proxy to --allow-env's list unless they are there " +
-        "(--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
-        "@kgr/resolver: this Deno process may not read ZONE, so topology-aware routing cannot use it: drop it from " +
-        "--deny-env, which denies it, and add it to --allow-env's list unless it is there (--allow-env=ZONE,...) (or " +
-        "set the locality option: {} turns " +
-        "topology-aware routing off)",
+        DENIED_PROXY_AND_ZONE,
     );
   } finally {
     await rm(dir, { recursive: true });
@@ -332,13 +338,7 @@ Deno.test("Deno that may not ask refuses a variable: the advice grants it, not a
     assert.equal(
       await run(["--allow-env=KUBECONFIG,LOG_TOKENS,LOG_STREAM,NODE_NAME", "--deny-env=HTTPS_PROXY,ZONE"], proxied),
       `found kubeconfig ${kubeconfig} (context "c")\n` +
-        "@kgr/resolver: this Deno process may not read HTTPS_PROXY or https_proxy, so the API server at " +
-        "https://10.0.0.1:6443 is reached directly, though they may name a proxy: drop HTTPS_PROXY from " +
-        "--deny-env, which denies it, and add HTTPS_PROXY and https_proxy to --allow-env's list unless they are there " +
-        "(--allow-env=HTTPS_PROXY,https_proxy,...)\n" +
-        "@kgr/resolver: this Deno process may not read ZONE, so topology-aware routing cannot use it: drop it from " +
-        "--deny-env, which denies it, and add it to --allow-env's list unless it is there (--allow-env=ZONE,...) (or " +
-        "set the locality option: {} turns topology-aware routing off)",
+        DENIED_PROXY_AND_ZONE,
     );
     // --deny-env without a list, which denies before anything is read, keeps its words.
     assert.ok(
