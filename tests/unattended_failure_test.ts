@@ -6,6 +6,7 @@ import { ConfigError, KubeApiError } from "../src/base/errors.ts";
 import { TlsVerificationError, UnreachableError } from "../src/api/api_errors.ts";
 import { unattendedKind } from "../src/_unattended_failure.ts";
 import { networkError } from "../src/api/_network_error.ts";
+import { connectTimeoutText } from "../src/runtime/_connect_timeout_text.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
 import { setTraceSink, setWarningSink } from "../src/runtime/trace.ts";
 import { eventually, sleep } from "./_watch_helpers.ts";
@@ -114,6 +115,71 @@ Deno.test("unattendedKind() names a failed TLS verification and a certificate ou
     },
   );
   assert.equal(unattendedKind(networkError("watch", "endpointslices", access, reset)), undefined, "a reset");
+});
+
+Deno.test("unattendedKind() names a proxy's refused login as networkError() words it: a CONNECT's 407, SOCKS5's refusal", () => {
+  const access = {
+    server: "https://10.0.0.1:6443",
+    source: "kubeconfig /k",
+    origin: { kind: "kubeconfig", files: ["/k"], context: "" },
+    credentials: {},
+    tls: { caSource: "the CA of kubeconfig /k" },
+    proxySource: "HTTPS_PROXY",
+  } as unknown as ClusterAccess;
+  const failed = (message: string) => new TypeError("fetch failed", { cause: new Error(message) });
+  const cases: [string, string, string | undefined][] = [
+    ["http://127.0.0.1:3128", "Proxy response (407) !== 200 when HTTP Tunneling", "proxy login"],
+    [
+      "socks5://u:p@127.0.0.1:1080",
+      "the SOCKS5 proxy 127.0.0.1:1080 refused the user name and password in HTTPS_PROXY",
+      "proxy login",
+    ],
+    [
+      "socks5://127.0.0.1:1080",
+      "the SOCKS5 proxy 127.0.0.1:1080 asks for a login: put ... in HTTPS_PROXY",
+      "proxy login",
+    ],
+    ["http://127.0.0.1:3128", "connect ECONNREFUSED 127.0.0.1:3128", undefined],
+  ];
+  for (const [proxyUrl, said, kind] of cases) {
+    const error = networkError("watch", "endpointslices", { ...access, proxyUrl } as ClusterAccess, failed(said));
+    assert.equal(unattendedKind(error), kind, said);
+  }
+});
+
+Deno.test("unattendedKind() names no TLS failure that verified nothing: a handshake through a proxy that did not finish", () => {
+  const access = {
+    server: "https://10.0.0.1:6443",
+    source: "kubeconfig /k",
+    origin: { kind: "kubeconfig", files: ["/k"], context: "" },
+    credentials: {},
+    tls: { caSource: "the CA of kubeconfig /k" },
+  } as unknown as ClusterAccess;
+  const proxied = { ...access, proxyUrl: "http://127.0.0.1:3128", proxySource: "HTTPS_PROXY" } as ClusterAccess;
+  const failed = (message: string, code?: string) =>
+    new TypeError("fetch failed", { cause: Object.assign(new Error(message), code ? { code } : {}) });
+  const transient: [ClusterAccess, Error][] = [
+    [proxied, failed(connectTimeoutText(true, 10_000), "UND_ERR_CONNECT_TIMEOUT")],
+    [access, failed("peer closed connection without sending TLS close_notify")],
+  ];
+  for (const [where, cause] of transient) {
+    const error = networkError("watch", "endpointslices", where, cause);
+    assert.equal(unattendedKind(error), undefined, error.message);
+    assert.doesNotMatch(error.message, /TLS verification/);
+  }
+  // What Deno (rustls), Bun and Node (OpenSSL) say of a certificate they refuse, and a server of ours.
+  const verdicts = [
+    "invalid peer certificate: UnknownIssuer",
+    "invalid peer certificate: NotValidForName",
+    "self signed certificate in certificate chain",
+    "unable to verify the first certificate",
+    "Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: ",
+    "error:0A000412:SSL routines::sslv3 alert bad certificate",
+    "received fatal alert: HandshakeFailure",
+  ];
+  for (const said of verdicts) {
+    assert.equal(unattendedKind(networkError("watch", "endpointslices", access, failed(said))), "tls", said);
+  }
 });
 
 Deno.test("a grpc-js channel without onError says a token refused for good once, and keeps calling its pods", async () => {

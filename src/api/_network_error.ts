@@ -176,7 +176,14 @@ export function networkError(
   // A connection closed or reset before TLS was set up (Node: "Client network socket disconnected before secure TLS
   // connection was established"; a restarting API server, a load balancer without a backend) verified nothing.
   const cutShort = /\b(ECONNRESET|EPIPE|ECONNREFUSED)\b/.test(withoutUrls);
-  if (!cutShort && /cert|tls|ssl|UnknownIssuer|self.signed|altname|handshake/i.test(withoutUrls)) {
+  // Only a verdict on a certificate: OpenSSL's codes and words (Node, Bun: UNABLE_TO_VERIFY_LEAF_SIGNATURE,
+  // DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID, "self signed certificate"), rustls' (Deno: "invalid
+  // peer certificate: UnknownIssuer", NotValidForName), and a server's alert refusing ours ("alert bad certificate",
+  // "alert unknown ca", "handshake failure"). A handshake that did not finish (through a proxy, our connect timeout's
+  // "the TLS handshake did not finish") verified nothing: it is out of reach below, and ends by itself.
+  const verdict =
+    /cert|UNABLE_TO_VERIFY|unknown.?(issuer|ca)\b|self.signed|altname|NotValidForName|handshake.?failure/i;
+  if (!cutShort && verdict.test(withoutUrls)) {
     const settings = access.tls.caSettings ?? "certificate-authority and tls-server-name";
     return new TlsVerificationError(
       `Cannot ${verb} ${where}: TLS verification of ${access.server} failed with ${access.tls.caSource} (${detail}); ` +
@@ -196,10 +203,13 @@ export function networkError(
   if (access.proxyUrl !== undefined) {
     // 407 Proxy Authentication Required, in undici's words ("Proxy response (407)") and Bun's; a SOCKS5 proxy's
     // refusal or request of a login, in our connector's words (`socks5_connector.ts`).
-    const login = /\b407\b/.test(withoutUrls)
-      ? proxyLoginAdvice(access.proxyUrl, "407")
+    const refused = /\b407\b/.test(withoutUrls)
+      ? "407"
       : /SOCKS5 proxy \S+ (refused the user name and password|asks for a login)/.test(withoutUrls)
-      ? proxyLoginAdvice(access.proxyUrl, "SOCKS5")
+      ? "SOCKS5"
+      : undefined;
+    const login = refused !== undefined
+      ? proxyLoginAdvice(access.proxyUrl, refused)
       : /Cannot log in to the SOCKS5 proxy/.test(withoutUrls)
       ? "the proxy's user name or password is longer than SOCKS5 can send: shorten it in its URL, or use an HTTP proxy"
       // undici's wait for the answer to the CONNECT, bounded in `http_client.ts` (an API answer's is never reached).
@@ -210,7 +220,8 @@ export function networkError(
       `Cannot ${verb} ${where}: cannot reach the API server at ${access.server} from ${access.source} through ` +
         `the proxy ${proxyForDisplay(access.proxyUrl)} from ${access.proxySource} (${detail}); ` +
         (login ?? "check that the proxy is up and lets this server through, and that the server is up"),
-      options,
+      // A refused login has the status of a 407 (SOCKS5's too), as a proxy's answer has: only the user can end it.
+      refused !== undefined ? { ...options, status: 407 } : options,
     );
   }
   // kube-apiserver answers plain HTTP on its TLS port with a 400 and closes at once, which often resets the
