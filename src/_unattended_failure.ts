@@ -1,10 +1,11 @@
 /**
- * Says on standard error, once per cluster and kind, a failure of a watch that nobody handles (no `onError`) and that
- * the watch cannot get over by itself: credentials refused (401, after they were read again) or not granted (403), a
- * proxy's login refused (407), a failed TLS verification, credentials that cannot be got (an exec plugin that fails: a
- * `ConfigError`). Without it, a channel goes on with the last endpoints it had and nothing is printed unless traces
- * are on. A server down or restarting (unreachable, 5xx, 429) recovers by itself and is only traced: an API-server
- * upgrade must not fill logs.
+ * Says on standard error, once per cluster, credentials and kind (and namespace, for a 403: a grant fixes one at a
+ * time), a failure of a watch that nobody handles (no `onError`) and that the watch cannot get over by itself:
+ * credentials refused (401, after they were read again) or not granted (403), a proxy's login refused (407, SOCKS5's
+ * too), a failed TLS verification of a certificate, credentials that cannot be got (an exec plugin that fails: a
+ * `ConfigError`). Without it, a channel goes on with the last endpoints it had (or none, before the first) and nothing
+ * is printed unless traces are on. A server down or restarting (unreachable, 5xx, 429, a TLS handshake that did not
+ * finish) recovers by itself and is only traced: an API-server upgrade must not fill logs.
  *
  * @module
  */
@@ -39,19 +40,28 @@ export function unattendedKind(error: ResolverError): string | undefined {
 
 /** Who hears of a failure, for {@linkcode warnUnattended}. */
 export interface FailureAudience {
-  /** The cluster and credentials (the API server and where its access came from): the warning is said once for each. */
+  /**
+   * The API server and the credentials, as an identity that tells two sets of credentials apart (`access.identity`):
+   * the warning is said once for each. Only a key: never printed.
+   */
   cluster: string;
+  /** The namespace watched: a 403 is said once for each, as a grant fixes one namespace at a time. */
+  namespace: string;
   /** Whether a channel routes calls with the endpoints kept meanwhile (else only `watchEndpoints()` loops follow them). */
   routesCalls: boolean;
+  /** Whether the watch delivered endpoints before: only then are there last endpoints that calls go on with. */
+  delivered: boolean;
 }
 
 /**
- * Says `error` on standard error once per cluster and kind when the watch cannot get over it by itself (see
- * {@linkcode unattendedKind}), ending with what happens meanwhile and how to hear of each one (`onError`, traces);
- * else does nothing. For a failure that no subscriber's caller handles (no `onError`): others are theirs to say.
+ * Says `error` on standard error once per cluster, credentials and kind (and namespace, for a 403) when the watch
+ * cannot get over it by itself (see {@linkcode unattendedKind}), ending with what happens meanwhile and how to hear of
+ * each one (`onError`, traces); else does nothing. For a failure that no subscriber's caller handles (no `onError`):
+ * others are theirs to say.
  *
  * @param error The failure, whose message says what to do and holds no secret.
- * @param audience The cluster, and whether a channel routes calls.
+ * @param audience The cluster and credentials, the namespace, whether a channel routes calls, and whether endpoints
+ * were delivered.
  *
  * @example
  * ```ts
@@ -60,17 +70,25 @@ export interface FailureAudience {
  * const error = new KubeApiError("Cannot watch endpointslices of service echo: ... (401 Unauthorized): renew ...", {
  *   status: 401,
  * });
- * warnUnattended(error, { cluster: "https://10.0.0.1:6443 kubeconfig", routesCalls: false }); // on standard error
+ * const cluster = 'https://10.0.0.1:6443 user "dev" of /root/.kube/config (token ...)';
+ * warnUnattended(error, { cluster, namespace: "prod", routesCalls: false, delivered: true }); // on standard error
  * ```
  */
-export function warnUnattended(error: ResolverError, { cluster, routesCalls }: FailureAudience): void {
+export function warnUnattended(error: ResolverError, audience: FailureAudience): void {
   const kind = unattendedKind(error);
   if (kind === undefined) return;
+  const { cluster, namespace, routesCalls, delivered } = audience;
+  const once = "said once for this cluster, credentials and kind of failure" +
+    (kind === "forbidden" ? ` in namespace ${namespace}` : "");
   // A channel has no onError: its user reads standard error, or the traces.
   const meanwhile = routesCalls
-    ? "channels go on calling the endpoints they had, which may be stale, and retry; said once for this cluster and " +
-      "kind of failure: GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG traces each one"
-    : "the watch keeps the last endpoints and retries; said once for this cluster and kind of failure: pass onError " +
-      "to watchEndpoints() to handle such failures in code";
-  warnOnce([`unattended ${kind} failure\u0000${cluster}`], `${error.message} (${meanwhile})`);
+    ? (delivered
+      ? "channels go on calling the endpoints they had, which may be stale, and retry"
+      : "channels have no endpoints to call yet, and retry") +
+      `; ${once}: GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG traces each one`
+    : (delivered ? "the watch keeps the last endpoints and retries" : "the watch retries") +
+      `; ${once}: pass onError to watchEndpoints() to handle such failures in code`;
+  // A grant fixes one namespace at a time: a 403 in another is news.
+  const where = kind === "forbidden" ? `\u0000${namespace}` : "";
+  warnOnce([`unattended ${kind} failure\u0000${cluster}${where}`], `${error.message} (${meanwhile})`);
 }

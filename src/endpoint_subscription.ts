@@ -66,8 +66,8 @@ export interface EndpointListener {
   routesCalls?: boolean;
   /**
    * Whether the subscriber's caller handles failures itself (`watchEndpoints()` with `onError`): while no subscriber
-   * of the watch does, one that the watch cannot get over by itself is said on standard error, once per cluster and
-   * kind (see `_unattended_failure.ts`).
+   * of the watch does, one that the watch cannot get over by itself is said on standard error, once per cluster,
+   * credentials and kind (see `_unattended_failure.ts`).
    */
   handlesErrors?: boolean;
 }
@@ -98,7 +98,7 @@ interface SharedWatch extends SelectionSource {
   failingSince?: number;
   /** The last failure of the port lookup counted in the metrics: one per failed read, however many it reached. */
   portFailure?: ResolverError;
-  /** The API server and where its access came from: a failure nobody handles is said once for each. */
+  /** The API server and credentials (`access.identity`): a failure nobody handles is said once for each. */
   cluster: string;
   /** The port of subscribers without one. */
   servicePort: ServicePortLookup;
@@ -265,7 +265,8 @@ function startWatch(
     subscribers: new Set(),
     version: 0,
     selections: new Map(),
-    cluster: `${access.server} with the credentials from ${access.source}`,
+    // Not the source's words: two kubeconfig objects with one context name may hold different credentials.
+    cluster: access.identity,
     delivery: createCoalescedDelivery({
       deliverAll: (holdEmpty) => deliverAll(watch, holdEmpty),
       prepare: (step) => prepare(watch, step),
@@ -328,7 +329,8 @@ function startWatch(
       for (const subscriber of subscribers) notify(() => subscriber.listener.onError(error, false, since));
       if (!subscribers.some(({ listener }) => listener.handlesErrors)) {
         const routesCalls = subscribers.some(({ listener }) => listener.routesCalls === true);
-        warnUnattended(error, { cluster: watch.cluster, routesCalls });
+        const delivered = subscribers.some((subscriber) => subscriber.delivered !== undefined);
+        warnUnattended(error, { cluster: watch.cluster, namespace, routesCalls, delivered });
       }
     },
     onRecovered() {
@@ -431,7 +433,10 @@ function deliver(
         if (!watch.subscribers.has(subscriber)) return;
         notify(() => subscriber.listener.onError(error, false));
         const { handlesErrors, routesCalls = false } = subscriber.listener;
-        if (!handlesErrors) warnUnattended(error, { cluster: watch.cluster, routesCalls });
+        if (!handlesErrors) {
+          const delivered = subscriber.delivered !== undefined;
+          warnUnattended(error, { cluster: watch.cluster, namespace: watch.namespace, routesCalls, delivered });
+        }
       };
       if (synchronous) report();
       else queueMicrotask(report);

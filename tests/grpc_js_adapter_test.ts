@@ -513,7 +513,7 @@ Deno.test("API failures before any success are UNAVAILABLE with advice; after a 
   );
   // The 403, which no onError hears and no retry gets over, is said once on standard error; the 500s are not.
   assert.equal(warnings.length, 1, warnings.join("\n"));
-  assert.match(warnings[0], /forbidden \(403\).*\(channels go on calling the endpoints they had/);
+  assert.match(warnings[0], /forbidden \(403\).*\(channels have no endpoints to call yet, and retry; /);
 });
 
 Deno.test("a Service without ready pods fails calls with why again once the watch recovers from a failure", async () => {

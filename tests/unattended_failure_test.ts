@@ -4,7 +4,7 @@ import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/reso
 import { watchEndpoints, type WatchEndpointsOptions } from "@kgr/resolver";
 import { ConfigError, KubeApiError } from "../src/base/errors.ts";
 import { TlsVerificationError, UnreachableError } from "../src/api/api_errors.ts";
-import { unattendedKind } from "../src/_unattended_failure.ts";
+import { unattendedKind, warnUnattended } from "../src/_unattended_failure.ts";
 import { networkError } from "../src/api/_network_error.ts";
 import { connectTimeoutText } from "../src/runtime/_connect_timeout_text.ts";
 import type { ClusterAccess } from "../src/cluster/types.ts";
@@ -182,6 +182,96 @@ Deno.test("unattendedKind() names no TLS failure that verified nothing: a handsh
   }
 });
 
+Deno.test("warnUnattended() says the last endpoints are kept only when endpoints were delivered", async () => {
+  const error = new KubeApiError("Cannot watch endpointslices: ... (401 Unauthorized): renew the token", {
+    status: 401,
+  });
+  const warnings = await capture(() => {
+    for (const routesCalls of [false, true]) {
+      for (const delivered of [false, true]) {
+        const cluster = `https://10.0.0.1:6443 routes ${routesCalls} delivered ${delivered}`;
+        warnUnattended(error, { cluster, namespace: "prod", routesCalls, delivered });
+      }
+    }
+    return Promise.resolve();
+  });
+  assert.equal(warnings.length, 4, warnings.join("\n"));
+  assert.match(
+    warnings[0],
+    /\(the watch retries; said once for this cluster, credentials and kind of failure: pass onError/,
+  );
+  assert.match(warnings[1], /\(the watch keeps the last endpoints and retries; said once/);
+  assert.match(warnings[2], /\(channels have no endpoints to call yet, and retry; said once/);
+  assert.match(
+    warnings[3],
+    /\(channels go on calling the endpoints they had, which may be stale, and retry; said once/,
+  );
+});
+
+/** Loops over `target` without onError until stopped, not waiting for a snapshot (none may come). */
+function loop(target: string, cluster: WatchEndpointsOptions["cluster"]) {
+  const controller = new AbortController();
+  const done = (async () => {
+    const options = { cluster, signal: controller.signal, backoff: { initialMs: 10, maxMs: 40 } };
+    for await (const _ of watchEndpoints(target, options));
+  })();
+  return async () => {
+    controller.abort();
+    await done;
+  };
+}
+
+Deno.test("watchEndpoints() without onError says a 403 once per namespace: a grant fixes one at a time", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  api.setAccess({ username: "u", rules: [] });
+  const warnings = await capture(async (said) => {
+    const cluster = { kubeconfig: api.kubeconfig() };
+    const stops = [loop("kubernetes:///echo.a:grpc", cluster), loop("kubernetes:///echo.b:grpc", cluster)];
+    try {
+      await eventually(() => said.warnings.length >= 2, "a warning for each namespace");
+      await refusedMore(api, 10);
+    } finally {
+      for (const stop of stops) await stop();
+    }
+  });
+  await api.close();
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  assert.deepEqual(
+    warnings.map((warning) => /kind of failure in namespace (\w+):/.exec(warning)?.[1]).sort(),
+    ["a", "b"],
+    warnings.join("\n"),
+  );
+  // No endpoints were ever delivered: none are kept.
+  for (const warning of warnings) assert.match(warning, /\(the watch retries; /);
+});
+
+Deno.test("watchEndpoints() without onError says refused credentials once per set: two kubeconfigs with one context name", async () => {
+  const api = await startFakeApiServer({ token: "t" });
+  const withToken = (token: string) => {
+    const kubeconfig = api.kubeconfig();
+    kubeconfig.users![0].user = { token };
+    return { kubeconfig };
+  };
+  const warnings = await capture(async (said) => {
+    const stops = [
+      loop("kubernetes:///echo.prod:grpc", withToken("wrong-a")),
+      loop("kubernetes:///other.prod:grpc", withToken("wrong-b")),
+    ];
+    try {
+      await eventually(() => said.warnings.length >= 2, "a warning for each set of credentials");
+      await refusedMore(api, 10);
+    } finally {
+      for (const stop of stops) await stop();
+    }
+  });
+  await api.close();
+  assert.equal(warnings.length, 2, warnings.join("\n"));
+  for (const warning of warnings) {
+    assert.match(warning, /\(401 Unauthorized\)/);
+    assert.doesNotMatch(warning, /wrong-[ab]/);
+  }
+});
+
 Deno.test("a grpc-js channel without onError says a token refused for good once, and keeps calling its pods", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, "echo");
@@ -215,7 +305,7 @@ Deno.test("a grpc-js channel without onError says a token refused for good once,
   assert.match(warnings[0], /rejected the credentials from .* \(401 Unauthorized\)/);
   assert.match(
     warnings[0],
-    /\(channels go on calling the endpoints they had, which may be stale, and retry; said once for this cluster and kind of failure: GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG traces each one\)$/,
+    /\(channels go on calling the endpoints they had, which may be stale, and retry; said once for this cluster, credentials and kind of failure: GRPC_TRACE=kubernetes_resolver GRPC_VERBOSITY=DEBUG traces each one\)$/,
   );
   assert.ok(lists.every((length) => length === 1), `every list has the pod: ${lists}`);
 });
@@ -240,7 +330,7 @@ Deno.test("watchEndpoints() without onError says a token refused for good once p
   assert.match(warnings[0], /rejected the credentials from .* \(401 Unauthorized\)/);
   assert.match(
     warnings[0],
-    /\(the watch keeps the last endpoints and retries; said once for this cluster and kind of failure: pass onError to watchEndpoints\(\) to handle such failures in code\)$/,
+    /\(the watch keeps the last endpoints and retries; said once for this cluster, credentials and kind of failure: pass onError to watchEndpoints\(\) to handle such failures in code\)$/,
   );
 });
 

@@ -691,7 +691,7 @@ export const scenarios = {
     });
     // No onError hears a channel's failures: the 403, which no retry gets over, is said once on standard error.
     assert.equal(warnings.length, 1, warnings.join("\n"));
-    assert.match(warnings[0], /forbidden \(403\).*\(channels go on calling the endpoints they had/);
+    assert.match(warnings[0], /forbidden \(403\).*\(channels have no endpoints to call yet, and retry; /);
   },
 
   async "TLS: the API server is checked against the CA and tls-server-name, and a mismatch names the CA"() {
