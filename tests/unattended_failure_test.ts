@@ -54,24 +54,31 @@ async function capture(body: (said: { warnings: string[]; traces: string[] }) =>
   return said.warnings;
 }
 
-/** Follows `service` in prod until stopped; resolves once its first snapshot came. */
-async function follow(api: FakeApiServer, service: string, options: WatchEndpointsOptions = {}) {
+/** Loops over `target` until stopped, counting its snapshots, without waiting for one (none may come). */
+function loop(target: string, options: WatchEndpointsOptions) {
   const controller = new AbortController();
   let snapshots = 0;
-  const loop = (async () => {
-    const iterable = watchEndpoints(`kubernetes:///${service}.prod:grpc`, {
-      cluster: { kubeconfig: api.kubeconfig() },
-      signal: controller.signal,
-      backoff: { initialMs: 10, maxMs: 40 },
-      ...options,
-    });
-    for await (const _ of iterable) snapshots++;
+  const done = (async () => {
+    const backoff = { initialMs: 10, maxMs: 40 };
+    for await (const _ of watchEndpoints(target, { signal: controller.signal, backoff, ...options })) snapshots++;
   })();
-  await eventually(() => snapshots > 0, `the first snapshot of ${service}`);
-  return async () => {
-    controller.abort();
-    await loop;
+  return {
+    snapshots: () => snapshots,
+    async stop() {
+      controller.abort();
+      await done;
+    },
   };
+}
+
+/** Follows `service` in prod until stopped; resolves once its first snapshot came. */
+async function follow(api: FakeApiServer, service: string, options: WatchEndpointsOptions = {}) {
+  const watching = loop(`kubernetes:///${service}.prod:grpc`, {
+    cluster: { kubeconfig: api.kubeconfig() },
+    ...options,
+  });
+  await eventually(() => watching.snapshots() > 0, `the first snapshot of ${service}`);
+  return watching.stop;
 }
 
 /** Waits until the fake has refused `more` further requests after this call. */
@@ -208,25 +215,15 @@ Deno.test("warnUnattended() says the last endpoints are kept only when endpoints
   );
 });
 
-/** Loops over `target` without onError until stopped, not waiting for a snapshot (none may come). */
-function loop(target: string, cluster: WatchEndpointsOptions["cluster"]) {
-  const controller = new AbortController();
-  const done = (async () => {
-    const options = { cluster, signal: controller.signal, backoff: { initialMs: 10, maxMs: 40 } };
-    for await (const _ of watchEndpoints(target, options));
-  })();
-  return async () => {
-    controller.abort();
-    await done;
-  };
-}
-
 Deno.test("watchEndpoints() without onError says a 403 once per namespace: a grant fixes one at a time", async () => {
   const api = await startFakeApiServer({ token: "t" });
   api.setAccess({ username: "u", rules: [] });
   const warnings = await capture(async (said) => {
     const cluster = { kubeconfig: api.kubeconfig() };
-    const stops = [loop("kubernetes:///echo.a:grpc", cluster), loop("kubernetes:///echo.b:grpc", cluster)];
+    const stops = [
+      loop("kubernetes:///echo.a:grpc", { cluster }).stop,
+      loop("kubernetes:///echo.b:grpc", { cluster }).stop,
+    ];
     try {
       await eventually(() => said.warnings.length >= 2, "a warning for each namespace");
       await refusedMore(api, 10);
@@ -254,8 +251,8 @@ Deno.test("watchEndpoints() without onError says refused credentials once per se
   };
   const warnings = await capture(async (said) => {
     const stops = [
-      loop("kubernetes:///echo.prod:grpc", withToken("wrong-a")),
-      loop("kubernetes:///other.prod:grpc", withToken("wrong-b")),
+      loop("kubernetes:///echo.prod:grpc", { cluster: withToken("wrong-a") }).stop,
+      loop("kubernetes:///other.prod:grpc", { cluster: withToken("wrong-b") }).stop,
     ];
     try {
       await eventually(() => said.warnings.length >= 2, "a warning for each set of credentials");
@@ -341,21 +338,9 @@ Deno.test("watchEndpoints() without onError says once that a token file that is 
   const tokenFile = join(directory, "token");
   await writeFile(tokenFile, "t\n");
   const warnings = await capture(async (said) => {
-    const controller = new AbortController();
-    let snapshots = 0;
-    const loop = (async () => {
-      const options = { signal: controller.signal, backoff: { initialMs: 10, maxMs: 40 } };
-      for await (
-        const _ of watchEndpoints("kubernetes:///echo.prod:grpc", {
-          cluster: { server: api.url, tokenFile },
-          ...options,
-        })
-      ) {
-        snapshots++;
-      }
-    })();
+    const watching = loop("kubernetes:///echo.prod:grpc", { cluster: { server: api.url, tokenFile } });
     try {
-      await eventually(() => snapshots > 0, "the first snapshot");
+      await eventually(() => watching.snapshots() > 0, "the first snapshot");
       // A 401 makes the watch read the token again, and the file is gone.
       await rm(directory, { recursive: true });
       api.setToken("rotated");
@@ -363,8 +348,7 @@ Deno.test("watchEndpoints() without onError says once that a token file that is 
       await eventually(() => said.warnings.length > 0, "the warning");
       await sleep(300);
     } finally {
-      controller.abort();
-      await loop;
+      await watching.stop();
     }
   });
   await api.close();
