@@ -33,6 +33,20 @@ const DENIED_PROXY_AND_ZONE =
   "--deny-env, which denies it, and add it to --allow-env's list unless it is there (--allow-env=ZONE,...) (or " +
   "set the locality option: {} turns topology-aware routing off)";
 
+/** Writes `dir`/config, a kubeconfig whose one context names only a server (never dialed), and returns its path. */
+async function serverOnlyKubeconfig(dir: string): Promise<string> {
+  const kubeconfig = join(dir, "config");
+  await writeFile(
+    kubeconfig,
+    JSON.stringify({
+      "current-context": "c",
+      clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443" } }],
+      contexts: [{ name: "c", context: { cluster: "c" } }],
+    }),
+  );
+  return kubeconfig;
+}
+
 Deno.test("Deno without a permission: the error names the flag to add, not an unset variable or a missing file", async () => {
   const home = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
@@ -187,15 +201,7 @@ Deno.test("Deno with variables in --deny-env: each message says to drop them the
   // did every message but POD_NAMESPACE's, to a process run with --allow-env, which has it.
   const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
-    const kubeconfig = join(dir, "config");
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        "current-context": "c",
-        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443" } }],
-        contexts: [{ name: "c", context: { cluster: "c" } }],
-      }),
-    );
+    const kubeconfig = await serverOnlyKubeconfig(dir);
     const child = new URL("./deno_permissions/denied_env_child.ts", import.meta.url).pathname;
     // Only resolves the cluster's access: the server is never dialed.
     const run = async (permissions: string[], env: Record<string, string>) => {
@@ -291,15 +297,7 @@ Deno.test("Deno that may not ask refuses a variable: the advice grants it, not a
   // --deny-env. The other tests pass --no-prompt, which leaves the state as it was.
   const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
   try {
-    const kubeconfig = join(dir, "config");
-    await writeFile(
-      kubeconfig,
-      JSON.stringify({
-        "current-context": "c",
-        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443" } }],
-        contexts: [{ name: "c", context: { cluster: "c" } }],
-      }),
-    );
+    const kubeconfig = await serverOnlyKubeconfig(dir);
     const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
     const listed = /`(--allow-env=[^`]+)`/.exec(readme)![1];
     const withoutKubeconfig = listed.replace(",KUBECONFIG", "");
