@@ -113,6 +113,17 @@ Deno.test("selectForClient() under Local says what is wrong with the node's own 
       "get service fb -n prod -o yaml); 2 pods run on other nodes (n2, n3): fix the pods on this node, or set the " +
       "Service's internalTrafficPolicy to Cluster",
   );
+  // Its slice names the port but gives it no number a client can dial: said in the words of the pod's row.
+  withoutAdmin.ports = [{ name: "admin", port: 0 }];
+  const undialable = selectForClient(slices, "admin", {
+    ...options,
+    locality: { node: "n1" },
+    internalTrafficPolicy: "Local",
+  });
+  assert.match(
+    undialable.emptyReason ?? "",
+    /; its pod f-b1 is in an EndpointSlice that gives port "admin" no number a client can dial \(1-65535\) \(kubectl get endpointslices -n prod -l kubernetes.io\/service-name=fb -o yaml shows its ports\); 2 pods run/,
+  );
   const unready = { ready: false, serving: false };
   const notReady = agentSlice([{ node: "n2" }, { node: "n1", ...unready }, { node: "n1", ...unready }]);
   assert.equal(

@@ -1,14 +1,14 @@
 /**
  * Why a client under `internalTrafficPolicy: Local` gets no endpoint while other nodes have usable pods: what is
- * wrong on its node (no pod of the Service runs there, or each one there lacks the target's port, is not ready, or
- * is terminating and no longer serving), that kube-proxy drops the node's calls too, where the usable pods run, and
- * what to change. Private to `client_selection.ts`.
+ * wrong on its node (no pod of the Service runs there, or each one there lacks the target's port, is in a slice that
+ * gives it no number a client can dial, is not ready, or is terminating and no longer serving), that kube-proxy
+ * drops the node's calls too, where the usable pods run, and what to change. Private to `client_selection.ts`.
  *
  * @module
  */
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
-import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
+import { explainEndpoints, type PodExplanation, undialablePortWords } from "./endpoint_explanation.ts";
 
 /** The client and Service a reason is for, and the usable pods (all on other nodes). */
 export interface LocalPodContext {
@@ -89,6 +89,10 @@ function problemOf(
   port: number | string,
   { service, namespace, podsHere }: { service: string; namespace: string; podsHere: string },
 ): string {
+  if (row.undialable) {
+    return `is ${undialablePortWords(String(port))} (kubectl get endpointslices -n ${namespace} -l ` +
+      `kubernetes.io/service-name=${service} -o yaml shows its ports)`;
+  }
   if (row.reason === "no-port") {
     const lacks = port === "" ? "has no port for the Service's port" : `has no port named "${port}"`;
     return `${lacks} (give the pods the container port the Service's targetPort names, or change the targetPort: ` +

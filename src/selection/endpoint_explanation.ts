@@ -92,6 +92,8 @@ export interface PodExplanation {
   use: PodUse;
   /** Why it is `failover` or `unused`. */
   reason?: FailoverReason | UnusedReason;
+  /** A `no-port` pod whose slice names the target's port without a number a client can dial (1-65535). */
+  undialable?: true;
   /**
    * A `failover` pod in the client's zone under node preference: calls fail over to these first (see
    * `ResolvedEndpoint.sameZone`).
@@ -199,9 +201,10 @@ export function explainEndpoints(
         : portless
         ? "in an EndpointSlice with no port"
         : undialable
-        ? `in an EndpointSlice that gives port "${port}" no number a client can dial (1-65535)`
+        ? undialablePortWords(String(port))
         : `in an EndpointSlice with no port named "${port}"`;
       unused(row, kind, why);
+      if (undialable) row.undialable = true;
     } else if (!eligible(row)) {
       const where = row.nodeName === undefined ? "on no node" : `on node ${row.nodeName}`;
       unused(row, "other-node-local", `${where}, not this client's (internalTrafficPolicy: Local)`);
@@ -250,6 +253,24 @@ export function explainEndpoints(
   }
   markCopies(sorted.map((group) => group.row), wanted);
   return { pods: sorted.map((group) => group.row), topology };
+}
+
+/**
+ * Why a pod is not used whose slice names the target's port without a number a client can dial: one text for its
+ * row and for the reasons that name it.
+ *
+ * @param port The target's port name.
+ * @returns The words, after `not used: ` on a row.
+ *
+ * @example
+ * ```ts
+ * import { undialablePortWords } from "./endpoint_explanation.ts";
+ * console.log(undialablePortWords("grpc"));
+ * // 'in an EndpointSlice that gives port "grpc" no number a client can dial (1-65535)'
+ * ```
+ */
+export function undialablePortWords(port: string): string {
+  return `in an EndpointSlice that gives port "${port}" no number a client can dial (1-65535)`;
 }
 
 /**
