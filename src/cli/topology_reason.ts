@@ -8,6 +8,7 @@
 
 import type { ServiceView } from "./service_observer.ts";
 import { hintedZones, noTopologyReason, zoneMeant } from "../selection/topology_reason.ts";
+import { readyWithoutPort } from "../selection/endpoint_explanation.ts";
 
 /**
  * Why a view's topology is `none`, with the hinted zone that the client's zone was likely meant to be, as the
@@ -37,7 +38,7 @@ export function topologyReason({ snapshot, pods, locality, zoneNote, port }: Ser
   const usable = pods.filter((pod) => pod.use !== "unused" || pod.reason === "outside-subset")
     .map(({ ready, hints, pod, addresses }) => ({ ready, hints, podName: pod, addresses }));
   // A ready pod listed without the target's port (its row says why it is not used).
-  const lacked = typeof port === "string" && pods.some((pod) => pod.reason === "no-port" && pod.ready);
+  const lacked = typeof port === "string" && readyWithoutPort(pods).length > 0;
   const reason = noTopologyReason(usable, locality, { zoneNote, portReadyPodsLack: lacked ? port : undefined });
   const meant = locality.zone === undefined ? undefined : zoneMeant(locality.zone, hintedZones(usable));
   return meant === undefined ? reason : `${reason}; did you mean ${meant}?`;

@@ -22,6 +22,7 @@ import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts
 import { noTopologyReason } from "./topology_reason.ts";
 import { noLocalPodReason } from "./_local_pod_reason.ts";
 import { slicePortNumber } from "./_slice_entries.ts";
+import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
 
 /** Options of {@linkcode selectForClient}. */
 export interface ClientSelectionOptions {
@@ -141,7 +142,8 @@ export function selectForClient(
 
 /**
  * The target's port name when the usable pods are the serving-terminating fallback and a ready pod is listed in a
- * slice without that port (checked only then: the fallback is rare, the scan reads every endpoint).
+ * slice without that port (checked only then: the fallback is rare). Only the slices without a port a client can
+ * dial are explained: their pods are few, where explaining every slice would cost each update a full pass.
  */
 function portReadyPodsLack(
   slices: Iterable<EndpointSlice>,
@@ -149,12 +151,6 @@ function portReadyPodsLack(
   usable: readonly ResolvedEndpoint[],
 ): string | undefined {
   if (typeof port === "number" || usable.length === 0 || usable.some((endpoint) => endpoint.ready)) return undefined;
-  for (const slice of slices) {
-    if (slice.addressType === "FQDN" || slicePortNumber(slice, port) !== undefined) continue;
-    const ready = (slice.endpoints ?? []).some((endpoint) =>
-      endpoint.addresses?.length > 0 && endpoint.conditions?.ready !== false
-    );
-    if (ready) return port;
-  }
-  return undefined;
+  const lacking = [...slices].filter((slice) => slicePortNumber(slice, port) === undefined);
+  return readyWithoutPort(explainEndpoints(lacking, port, {}).pods).length > 0 ? port : undefined;
 }

@@ -188,9 +188,6 @@ export function explainEndpoints(
   const anyReady = usable.some(({ row }) =>
     eligible(row) && row.ready && (!row.terminating || row.addresses.some((address) => !holders.has(idOf(address))))
   );
-  // A ready pod listed without the target's port: the fallback is for want of a ready pod with it, which says so.
-  const portLacked = typeof port === "string" &&
-    sorted.some(({ kind, row }) => kind === "no-port" && eligible(row) && row.ready);
   const others = localNode === undefined ? "others" : "others on this node";
   const owners = new Map<string, string>();
   const wanted: PodExplanation[] = [];
@@ -235,6 +232,8 @@ export function explainEndpoints(
     }
   }
   const topology = localNode === undefined ? topologyMode(wanted, locality) : "none";
+  // A ready pod listed without the target's port: the fallback is for want of a ready pod with it, which says so.
+  const portLacked = typeof port === "string" && readyWithoutPort(sorted.map(({ row }) => row)).some(eligible);
   const where = localNode === undefined ? "" : " on this node";
   const noReady = portLacked ? `no pod${where} with ${portWords(port)} is ready` : `no pod${where} is ready`;
   // Under node preference, the pods kube-proxy would pick in zone mode are the first failover (`sameZone`).
@@ -253,6 +252,28 @@ export function explainEndpoints(
   }
   markCopies(sorted.map((group) => group.row), wanted);
   return { pods: sorted.map((group) => group.row), topology };
+}
+
+/**
+ * The ready pods that a Service lists without the target's port (in a slice with no port of its name, or none a
+ * client can dial): kubectl shows them ready, so a reason for the fallback or for an unused zone names them. One
+ * test for the rows, the CLI and the client's selection.
+ *
+ * @param pods The rows of {@linkcode explainEndpoints}.
+ * @returns Those that are ready and `no-port`.
+ *
+ * @example A ready pod in a slice without the admin port
+ * ```ts
+ * import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
+ * const { pods } = explainEndpoints([{
+ *   metadata: { name: "echo-abc" }, addressType: "IPv4", ports: [{ name: "grpc", port: 50051 }],
+ *   endpoints: [{ addresses: ["10.1.0.7"], targetRef: { name: "echo-0" } }],
+ * }], "admin", {});
+ * console.log(readyWithoutPort(pods).map((row) => row.pod)); // ["echo-0"]
+ * ```
+ */
+export function readyWithoutPort(pods: readonly PodExplanation[]): PodExplanation[] {
+  return pods.filter((row) => row.reason === "no-port" && row.ready);
 }
 
 /**
