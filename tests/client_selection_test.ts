@@ -120,3 +120,26 @@ Deno.test("selectForClient() says the fallback has no topology for want of a rea
     "no pod is ready; the serving-terminating fallback has no topology",
   );
 });
+
+// The pod hinted for the client's zone is ready, but its slice lacks the target's port: kubectl shows it ready, and
+// the trace said only that no ready pod was hinted for the zone.
+Deno.test("selectForClient() names the ready pod hinted for the client's zone that lacks the port", () => {
+  const slices = new Map<string, EndpointSlice>([
+    ["fb-a", {
+      metadata: { name: "fb-a", namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "admin", port: 9000 }],
+      endpoints: [pod("f-b1", "10.1.0.2", "eu-1b")],
+    }],
+    ["fb-b", {
+      metadata: { name: "fb-b", namespace: "prod" },
+      addressType: "IPv4",
+      ports: [{ name: "grpc", port: 8080 }],
+      endpoints: [pod("f-a1", "10.1.0.1", "eu-1a")],
+    }],
+  ]);
+  const admin = select(slices, "admin", { zone: "eu-1a" });
+  assert.deepEqual(admin.endpoints.map((endpoint) => endpoint.podName), ["f-b1"]);
+  assert.equal(admin.topologyReason, 'the ready pod hinted for zone eu-1a (f-a1) has no port named "admin"');
+  assert.equal(select(slices, "admin", { zone: "eu-1c" }).topologyReason, "no ready pod is hinted for zone eu-1c");
+});

@@ -37,9 +37,12 @@ export function topologyReason({ snapshot, pods, locality, zoneNote, port }: Ser
   // The pods the mode was decided on: the usable ones (a subset draws from them too).
   const usable = pods.filter((pod) => pod.use !== "unused" || pod.reason === "outside-subset")
     .map(({ ready, hints, pod, addresses }) => ({ ready, hints, podName: pod, addresses }));
-  // A ready pod listed without the target's port (its row says why it is not used).
-  const lacked = typeof port === "string" && readyWithoutPort(pods).length > 0;
-  const reason = noTopologyReason(usable, locality, { zoneNote, portReadyPodsLack: lacked ? port : undefined });
-  const meant = locality.zone === undefined ? undefined : zoneMeant(locality.zone, hintedZones(usable));
+  // The ready pods listed without the target's port (their rows say why they are not used).
+  const lacking = readyWithoutPort(pods);
+  const withoutPort = typeof port === "string" ? { port, pods: lacking } : undefined;
+  const reason = noTopologyReason(usable, locality, { zoneNote, withoutPort });
+  // A zone hinted only on such pods is not mistaken: the reason says what they lack.
+  const hinted = hintedZones([...usable, ...lacking]);
+  const meant = locality.zone === undefined ? undefined : zoneMeant(locality.zone, hinted);
   return meant === undefined ? reason : `${reason}; did you mean ${meant}?`;
 }

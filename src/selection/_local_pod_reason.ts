@@ -8,7 +8,8 @@
  */
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
-import { explainEndpoints, type PodExplanation, undialablePortWords } from "./endpoint_explanation.ts";
+import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
+import { inPlural, lacksPortWords, undialablePortWords } from "./topology_reason.ts";
 
 /** The client and Service a reason is for, and the usable pods (all on other nodes). */
 export interface LocalPodContext {
@@ -66,7 +67,7 @@ export function noLocalPodReason(slices: Iterable<EndpointSlice>, port: number |
     groups.set(what, [...groups.get(what) ?? [], row.pod ?? row.addresses[0].host]);
   }
   const problems = [...groups].map(([what, names]) =>
-    `its ${names.length === 1 ? "pod" : "pods"} ${named(names)} ${names.length === 1 ? what : plural(what)}`
+    `its ${names.length === 1 ? "pod" : "pods"} ${named(names)} ${names.length === 1 ? what : inPlural(what)}`
   );
   return `no usable pod of Service ${service} on node ${node} (internalTrafficPolicy: Local), where kube-proxy ` +
     `drops the calls too: ${problems.join("; ")}; ${elsewhere}: fix the pods on this node, or set the Service's ` +
@@ -94,7 +95,7 @@ function problemOf(
       `kubernetes.io/service-name=${service} -o yaml shows its ports)`;
   }
   if (row.reason === "no-port") {
-    const lacks = port === "" ? "has no port for the Service's port" : `has no port named "${port}"`;
+    const lacks = lacksPortWords(String(port));
     return `${lacks} (give the pods the container port the Service's targetPort names, or change the targetPort: ` +
       `kubectl get service ${service} -n ${namespace} -o yaml)`;
   }
@@ -105,11 +106,6 @@ function problemOf(
     return `is not ready (kubectl describe pod POD -n ${namespace} shows why, such as a failing readiness probe)`;
   }
   return `is ${row.message}`;
-}
-
-/** A problem said of several pods: `has` and `is` become `have` and `are`. */
-function plural(what: string): string {
-  return what.replace(/^has /, "have ").replace(/^is /, "are ");
 }
 
 /** The first few names, then how many more. */

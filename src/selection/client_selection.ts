@@ -19,7 +19,7 @@ import type { TrafficPolicyState } from "./traffic_policy.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
-import { noTopologyReason } from "./topology_reason.ts";
+import { noTopologyReason, type NoTopologyReasonOptions } from "./topology_reason.ts";
 import { noLocalPodReason } from "./_local_pod_reason.ts";
 import { slicePortNumber } from "./_slice_entries.ts";
 import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
@@ -135,22 +135,21 @@ export function selectForClient(
     ? undefined
     : noEndpointsReason(slices.values(), port, service, namespace, known);
   const topologyReason = topology === "none"
-    ? noTopologyReason(usable, locality, { portReadyPodsLack: portReadyPodsLack(slices.values(), port, usable) })
+    ? noTopologyReason(usable, locality, { withoutPort: readyPodsWithoutPort(slices.values(), port) })
     : undefined;
   return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
 }
 
 /**
- * The target's port name when the usable pods are the serving-terminating fallback and a ready pod is listed in a
- * slice without that port (checked only then: the fallback is rare). Only the slices without a port a client can
- * dial are explained: their pods are few, where explaining every slice would cost each update a full pass.
+ * The target's port name and the ready pods listed in slices without it, for the reason why topology is `none`.
+ * Only the slices without a port a client can dial are explained: their pods are few, where explaining every slice
+ * would cost each update a full pass.
  */
-function portReadyPodsLack(
+function readyPodsWithoutPort(
   slices: Iterable<EndpointSlice>,
   port: number | string,
-  usable: readonly ResolvedEndpoint[],
-): string | undefined {
-  if (typeof port === "number" || usable.length === 0 || usable.some((endpoint) => endpoint.ready)) return undefined;
+): NoTopologyReasonOptions["withoutPort"] {
+  if (typeof port === "number") return undefined;
   const lacking = [...slices].filter((slice) => slicePortNumber(slice, port) === undefined);
-  return readyWithoutPort(explainEndpoints(lacking, port, {}).pods).length > 0 ? port : undefined;
+  return lacking.length === 0 ? undefined : { port, pods: readyWithoutPort(explainEndpoints(lacking, port, {}).pods) };
 }

@@ -25,7 +25,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
-import { portWords } from "./topology_reason.ts";
+import { type PodWithoutPort, portWords, undialablePortWords } from "./topology_reason.ts";
 import { podKey, slicePortNumber } from "./_slice_entries.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
@@ -233,7 +233,8 @@ export function explainEndpoints(
   }
   const topology = localNode === undefined ? topologyMode(wanted, locality) : "none";
   // A ready pod listed without the target's port: the fallback is for want of a ready pod with it, which says so.
-  const portLacked = typeof port === "string" && readyWithoutPort(sorted.map(({ row }) => row)).some(eligible);
+  const portLacked = typeof port === "string" &&
+    readyWithoutPort(sorted.map(({ row }) => row).filter(eligible)).length > 0;
   const where = localNode === undefined ? "" : " on this node";
   const noReady = portLacked ? `no pod${where} with ${portWords(port)} is ready` : `no pod${where} is ready`;
   // Under node preference, the pods kube-proxy would pick in zone mode are the first failover (`sameZone`).
@@ -260,7 +261,7 @@ export function explainEndpoints(
  * test for the rows, the CLI and the client's selection.
  *
  * @param pods The rows of {@linkcode explainEndpoints}.
- * @returns Those that are ready and `no-port`.
+ * @returns Those that are ready and `no-port`, as the reasons name them.
  *
  * @example A ready pod in a slice without the admin port
  * ```ts
@@ -269,29 +270,12 @@ export function explainEndpoints(
  *   metadata: { name: "echo-abc" }, addressType: "IPv4", ports: [{ name: "grpc", port: 50051 }],
  *   endpoints: [{ addresses: ["10.1.0.7"], targetRef: { name: "echo-0" } }],
  * }], "admin", {});
- * console.log(readyWithoutPort(pods).map((row) => row.pod)); // ["echo-0"]
+ * console.log(readyWithoutPort(pods).map((pod) => pod.podName)); // ["echo-0"]
  * ```
  */
-export function readyWithoutPort(pods: readonly PodExplanation[]): PodExplanation[] {
-  return pods.filter((row) => row.reason === "no-port" && row.ready);
-}
-
-/**
- * Why a pod is not used whose slice names the target's port without a number a client can dial: one text for its
- * row and for the reasons that name it.
- *
- * @param port The target's port name.
- * @returns The words, after `not used: ` on a row.
- *
- * @example
- * ```ts
- * import { undialablePortWords } from "./endpoint_explanation.ts";
- * console.log(undialablePortWords("grpc"));
- * // 'in an EndpointSlice that gives port "grpc" no number a client can dial (1-65535)'
- * ```
- */
-export function undialablePortWords(port: string): string {
-  return `in an EndpointSlice that gives port "${port}" no number a client can dial (1-65535)`;
+export function readyWithoutPort(pods: readonly PodExplanation[]): PodWithoutPort[] {
+  return pods.filter((row) => row.reason === "no-port" && row.ready)
+    .map(({ ready, hints, pod, addresses, undialable }) => ({ ready, hints, podName: pod, addresses, undialable }));
 }
 
 /**

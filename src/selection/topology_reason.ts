@@ -1,8 +1,9 @@
 /**
  * Why topology-aware routing does not apply (mode `none`) to a client, in the words of kube-proxy's rule (see
  * `topology.ts`): its locality is unknown, no pod (with the target's port) is ready, not every ready pod has a hint,
- * or no hint names its node or zone; and which hinted zone a client's zone that no hint names was likely meant to be.
- * One text for the CLI's table and reports and for the resolver's trace.
+ * or no hint names its node or zone (or only a ready pod's that lacks the target's port); and which hinted zone a
+ * client's zone that no hint names was likely meant to be. One text for the CLI's table and reports and for the
+ * resolver's trace.
  *
  * @module
  */
@@ -18,15 +19,22 @@ export interface TopologyCandidate extends HintedEndpoint {
   readonly addresses: readonly { readonly host: string }[];
 }
 
+/** A ready pod listed in a slice without the target's port, as {@linkcode noTopologyReason} names it. */
+export interface PodWithoutPort extends TopologyCandidate {
+  /** Its slice names the port, but gives it no number a client can dial (1-65535). */
+  readonly undialable?: boolean | undefined;
+}
+
 /** Options of {@linkcode noTopologyReason}: what the caller knows beyond the usable pods. */
 export interface NoTopologyReasonOptions {
   /** Why the client's zone is unknown, when the caller knows (the CLI: its Node has no zone label). */
   zoneNote?: string | undefined;
   /**
-   * The target's port name when a ready pod is listed in a slice without it: the serving-terminating fallback is
-   * then for want of a ready pod with that port, and the reason says so (kubectl shows the pod ready).
+   * The target's port name and the ready pods listed without it (kubectl shows them ready): the serving-terminating
+   * fallback is then for want of a ready pod with that port, and a zone or node hinted only on such pods gets none
+   * for want of the port, and the reason says so.
    */
-  portReadyPodsLack?: string | undefined;
+  withoutPort?: { readonly port: string; readonly pods: readonly PodWithoutPort[] } | undefined;
 }
 
 /**
@@ -50,13 +58,14 @@ export function noTopologyReason(
   options: NoTopologyReasonOptions = {},
 ): string | undefined {
   const { zone, node } = locality;
-  const { zoneNote, portReadyPodsLack } = options;
+  const { zoneNote, withoutPort } = options;
+  const lacking = withoutPort !== undefined && withoutPort.pods.length > 0 ? withoutPort : undefined;
   if (zone === undefined && node === undefined) return "client locality unknown";
   // No usable pod: the snapshot's empty reason says why, topology has nothing to add.
   if (usable.length === 0) return undefined;
   const ready = usable.filter((pod) => pod.ready);
   if (ready.length === 0) {
-    const pod = portReadyPodsLack === undefined ? "pod" : `pod with ${portWords(portReadyPodsLack)}`;
+    const pod = lacking === undefined ? "pod" : `pod with ${portWords(lacking.port)}`;
     return `no ${pod} is ready; the serving-terminating fallback has no topology`;
   }
   if (ready.every((pod) => pod.hints === undefined)) {
@@ -69,8 +78,10 @@ export function noTopologyReason(
   // Node hints are rare (PreferSameNode): their rule is named only when some pod has one.
   const nodeHints = ready.some((pod) => (pod.hints?.forNodes.length ?? 0) > 0);
   return [
-    ...(node !== undefined && nodeHints ? [hintReason(ready, "node", node)] : []),
-    zone === undefined ? `client zone unknown${zoneNote ? ` (${zoneNote})` : ""}` : hintReason(ready, "zone", zone),
+    ...(node !== undefined && nodeHints ? [hintReason(ready, "node", node, lacking)] : []),
+    zone === undefined
+      ? `client zone unknown${zoneNote ? ` (${zoneNote})` : ""}`
+      : hintReason(ready, "zone", zone, lacking),
   ].join("; ");
 }
 
@@ -137,16 +148,39 @@ export function clientWhereabouts({ zone, node }: Locality): string | undefined 
   return where.length > 0 ? `client ${where.join(", ")}` : undefined;
 }
 
-/** Why the ready pods' hints of one kind do not name ours: not every one has such a hint, or none names ours. */
-function hintReason(ready: readonly TopologyCandidate[], kind: "node" | "zone", ours: string): string {
+/**
+ * Why the ready pods' hints of one kind do not name ours: not every one has such a hint, none names ours, or only
+ * ready pods listed without the target's port (`lacking`) are hinted for ours.
+ */
+function hintReason(
+  ready: readonly TopologyCandidate[],
+  kind: "node" | "zone",
+  ours: string,
+  lacking: NoTopologyReasonOptions["withoutPort"],
+): string {
   const names = (pod: TopologyCandidate) => (kind === "node" ? pod.hints?.forNodes : pod.hints?.forZones) ?? [];
   const unhinted = ready.filter((pod) => names(pod).length === 0);
   if (unhinted.length > 0) {
     const have = unhinted.length === 1 ? "has" : "have";
     return `${unhinted.length} of ${ready.length} ready pods ${have} no ${kind} hint (${podNames(unhinted)})`;
   }
+  const ourPods = lacking?.pods.filter((pod) => names(pod).includes(ours)) ?? [];
+  if (lacking !== undefined && ourPods.length > 0) return withoutPortReason(ourPods, `${kind} ${ours}`, lacking.port);
   // Ready, as only ready pods count (and the controller drops the hints of the others).
   return `no ready pod is hinted for ${kind} ${ours}`;
+}
+
+/** What is wrong with the ready pods hinted for the client's node or zone (`hintedFor`): they lack the target's port. */
+function withoutPortReason(pods: readonly PodWithoutPort[], hintedFor: string, port: string): string {
+  const said = (group: readonly PodWithoutPort[], what: string) =>
+    group.length === 0 ? [] : [
+      `the ready ${group.length === 1 ? "pod" : "pods"} hinted for ${hintedFor} (${podNames(group)}) ` +
+      (group.length === 1 ? what : inPlural(what)),
+    ];
+  return [
+    ...said(pods.filter((pod) => !pod.undialable), lacksPortWords(port)),
+    ...said(pods.filter((pod) => pod.undialable), `is ${undialablePortWords(port)}`),
+  ].join("; ");
 }
 
 /** The most pods a reason names: the rest are counted. */
@@ -172,4 +206,54 @@ function podNames(pods: readonly TopologyCandidate[]): string {
  */
 export function portWords(port: string): string {
   return port === "" ? "the Service's port" : `a port named "${port}"`;
+}
+
+/**
+ * What a pod listed without the target's port lacks, in the singular: one text for the reasons that name it.
+ *
+ * @param port The target's port name (`""` for a Service's single unnamed port).
+ * @returns `has no port named "admin"`, or `has no port for the Service's port`.
+ *
+ * @example
+ * ```ts
+ * import { lacksPortWords } from "./topology_reason.ts";
+ * console.log(lacksPortWords("admin")); // 'has no port named "admin"'
+ * ```
+ */
+export function lacksPortWords(port: string): string {
+  return port === "" ? "has no port for the Service's port" : `has no port named "${port}"`;
+}
+
+/**
+ * Why a pod is not used whose slice names the target's port without a number a client can dial: one text for its
+ * row and for the reasons that name it.
+ *
+ * @param port The target's port name.
+ * @returns The words, after `not used: ` on a row, or `is ` in a reason.
+ *
+ * @example
+ * ```ts
+ * import { undialablePortWords } from "./topology_reason.ts";
+ * console.log(undialablePortWords("grpc"));
+ * // 'in an EndpointSlice that gives port "grpc" no number a client can dial (1-65535)'
+ * ```
+ */
+export function undialablePortWords(port: string): string {
+  return `in an EndpointSlice that gives port "${port}" no number a client can dial (1-65535)`;
+}
+
+/**
+ * Words said of one pod, said of several: a leading `has` or `is` becomes `have` or `are`.
+ *
+ * @param what The words, in the singular.
+ * @returns The same in the plural.
+ *
+ * @example
+ * ```ts
+ * import { inPlural } from "./topology_reason.ts";
+ * console.log(inPlural("is not ready")); // "are not ready"
+ * ```
+ */
+export function inPlural(what: string): string {
+  return what.replace(/^has /, "have ").replace(/^is /, "are ");
 }

@@ -82,6 +82,43 @@ Deno.test("topologyReason() says the fallback is for want of a ready pod with th
   );
 });
 
+// The pod hinted for the client's zone is ready, but its slice lacks the target's port: kubectl shows it ready.
+Deno.test("topologyReason() names the ready pod hinted for the client's zone that lacks the target's port", () => {
+  const sliceOf = (name: string, ports: EndpointSlice["ports"], endpoints: SliceEndpoint[]): EndpointSlice => ({
+    metadata: { name, namespace: "prod" },
+    addressType: "IPv4",
+    ports,
+    endpoints,
+  });
+  const reasonFor = (slices: EndpointSlice[], zone: string) => {
+    const view = serviceViewOf(slices, { zone });
+    const { pods } = explainEndpoints(slices, "grpc", { zone });
+    return topologyReason({ ...view, port: "grpc", snapshot: { ...view.snapshot!, topology: "none" }, pods });
+  };
+  const withPort = sliceOf("echo-a", [{ name: "grpc", port: 8080 }], [pod(1, ["b"])]);
+  const withoutPort = sliceOf("echo-b", [{ name: "admin", port: 9000 }], [pod(2, ["a"])]);
+  assert.equal(
+    reasonFor([withPort, withoutPort], "a"),
+    'the ready pod hinted for zone a (echo-2) has no port named "grpc"',
+  );
+  // A near name is no typo when the zone is hinted on such a pod: no "did you mean".
+  const nearMiss = sliceOf("echo-b", [{ name: "admin", port: 9000 }], [pod(2, ["zone-A"])]);
+  const hintedB = sliceOf("echo-a", [{ name: "grpc", port: 8080 }], [pod(1, ["zone-a"])]);
+  assert.equal(
+    reasonFor([hintedB, nearMiss], "zone-A"),
+    'the ready pod hinted for zone zone-A (echo-2) has no port named "grpc"',
+  );
+  // Its slice names the port without a number a client can dial: said in its row's words.
+  const undialable = sliceOf("echo-b", [{ name: "grpc", port: 0 }], [pod(2, ["a"]), pod(3, ["a"])]);
+  assert.equal(
+    reasonFor([withPort, undialable], "a"),
+    'the ready pods hinted for zone a (echo-2, echo-3) are in an EndpointSlice that gives port "grpc" no number ' +
+      "a client can dial (1-65535)",
+  );
+  // A zone that no pod is hinted for, with or without the port: the old words.
+  assert.equal(reasonFor([withPort, withoutPort], "c"), "no ready pod is hinted for zone c");
+});
+
 Deno.test("topologyReason() names the hinted zone that the client's zone was likely meant to be", () => {
   assert.equal(
     topologyReason(viewOf([pod(1, ["zone-a"]), pod(2, ["zone-b"])], { zone: "zone-A" })),
