@@ -1130,6 +1130,48 @@ export const scenarios = {
     }
   },
 
+  // A proxy that asks for a login refuses every request: check printed its 407 once per step (user, each grant,
+  // resolve). Bun's fetch hands its 407 over as the answer, undici makes it an error: both are said once.
+  async "check through a proxy that asks for a login says so once, at the server step"(cli) {
+    const cluster = await startCluster();
+    let requests = 0;
+    const proxy = createHttpServer((_request, response) => {
+      requests++;
+      response.writeHead(407, { "proxy-authenticate": 'Basic realm="corp"', connection: "close" }).end();
+    });
+    proxy.on("connect", (_request, socket) => {
+      requests++;
+      socket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n' +
+          "Content-Length: 0\r\nConnection: close\r\n\r\n",
+      );
+    });
+    await new Promise((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+    try {
+      const config = cluster.api.kubeconfig();
+      config.clusters[0].cluster["proxy-url"] = `http://127.0.0.1:${proxy.address().port}`;
+      const kubeconfig = `${cluster.kubeconfig}.login-proxy.json`;
+      await writeFile(kubeconfig, JSON.stringify(config));
+      const { code, stdout, stderr } = await runCli(cli, [
+        "check",
+        "--timeout",
+        "5",
+        "--kubeconfig",
+        kubeconfig,
+        TARGET,
+      ]);
+      assert.equal(code, 1, stdout + stderr);
+      assert.equal(stdout.match(/the proxy asks for a login \(407\)/g)?.length, 1, stdout);
+      assert.match(stdout, /\nFAILED {3}server {4}Cannot create a SelfSubjectReview: /, stdout);
+      assert.match(stdout, /\nFAILED: the proxy to the API server refuses its login; fix the step marked above\n$/);
+      assert.equal(requests, 1, stdout);
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((resolve) => proxy.close(resolve));
+      await cluster.close();
+    }
+  },
+
   async "--timeout bounds --once and check against a server that accepts and never answers (TLS or HTTP)"(cli) {
     const cluster = await startCluster();
     const silent = await silentServer(cluster);

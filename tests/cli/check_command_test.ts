@@ -5,7 +5,9 @@ import { wordWrap } from "../../src/cli/terminal.ts";
 import type { CliOutput, CliProcess } from "../../src/runtime/cli_process.ts";
 import { parseAllDocuments } from "yaml";
 import { endpointSlice } from "../../testing.ts";
-import { startFakeCluster } from "./_cluster.mjs";
+import { startCluster, startFakeCluster } from "./_cluster.mjs";
+import { createServer } from "node:http";
+import { readFile, writeFile } from "node:fs/promises";
 
 /** A colour's escape sequence. */
 const COLOUR = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
@@ -340,4 +342,39 @@ Deno.test("check --yaml writes only the Role and RoleBinding on standard output,
     granted.stderr,
     /\nok: kubernetes:\/\/\/cart\.shop:grpc resolves with these credentials\nNothing to apply: no grant is missing, so standard output is empty \(kubectl apply -f - then says "error: no objects passed to apply" and exits 1\)\n$/,
   );
+});
+
+// Through a proxy that asked for a login, check printed its 407 five times: for the user, each grant and resolve.
+Deno.test("check through a proxy that refuses its login says so once, at the server step, and asks nothing more", async () => {
+  await using cluster = await startCluster();
+  let requests = 0;
+  const refusal = 'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="corp"\r\n' +
+    "Content-Length: 0\r\nConnection: close\r\n\r\n";
+  const proxy = createServer((_request, response) => {
+    requests++;
+    response.writeHead(407, { "proxy-authenticate": 'Basic realm="corp"', connection: "close" }).end();
+  });
+  proxy.on("connect", (_request, socket) => {
+    requests++;
+    socket.end(refusal);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
+  try {
+    const config = JSON.parse(await readFile(cluster.kubeconfig, "utf8"));
+    config.clusters[0].cluster["proxy-url"] = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const kubeconfig = `${cluster.kubeconfig}.refusing-proxy.json`;
+    await writeFile(kubeconfig, JSON.stringify(config));
+    const { code, stdout } = await check(kubeconfig, "kubernetes:///echo.e2e:grpc", ["--timeout", "5"]);
+    assert.equal(code, 1, stdout);
+    assert.equal(stdout.match(/the proxy asks for a login/g)?.length, 1, stdout);
+    assert.match(
+      stdout,
+      /\nFAILED {3}server {4}Cannot create a SelfSubjectReview: .* the proxy asks for a login \(407\)/,
+    );
+    assert.match(stdout, /\nFAILED: the proxy to the API server refuses its login; fix the step marked above\n$/);
+    assert.equal(requests, 1);
+  } finally {
+    proxy.closeAllConnections();
+    await new Promise((resolve) => proxy.close(resolve));
+  }
 });
