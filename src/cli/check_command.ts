@@ -16,7 +16,6 @@ import { ConfigError, KubeApiError, ResolverError } from "../base/errors.ts";
 import { CHECK_ADVICE } from "../api/api_errors.ts";
 import { defaultNamespaceNote, missingNamespaceFix } from "../cluster/namespace_note.ts";
 import { declaredLocality } from "../selection/locality.ts";
-import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
 import {
@@ -35,7 +34,7 @@ import { topologyReason } from "./topology_reason.ts";
 import { clientWhereabouts } from "../selection/topology_reason.ts";
 import { namespacePresence } from "./namespace_presence.ts";
 import { inFlagTerms } from "./flag_terms.ts";
-import { byCountThenText } from "./pod_reasons.ts";
+import { podSummary } from "./pod_reasons.ts";
 import { unusedByZone } from "./unused_zones.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 import { wordList } from "../base/_word_list.ts";
@@ -329,13 +328,13 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     } else if (noPod) {
       // Each pod's own reason, unless they all have the same one (a port name the slices lack).
       const reasons = new Set(resolved.pods!.map((pod) => pod.message));
-      const pods = reasons.size > 1 ? ` (${podList(resolved)})` : "";
+      const pods = reasons.size > 1 ? ` (${podSummary(resolved.pods!)})` : "";
       say(
         "FAILED",
         "resolve",
         `no usable pod, so calls fail with UNAVAILABLE: ${serviceSays ?? `${resolved.snapshot!.emptyReason}${pods}`}`,
       );
-    } else say("ok", "resolve", podList(resolved));
+    } else say("ok", "resolve", podSummary(resolved.pods!));
     // Pods may listen on a port the Service does not list: a doubt, not a failure.
     const portNote = resolved instanceof ResolverError ? undefined : resolved.snapshot!.portNote;
     if (portNote) say("unknown", "port", portNote);
@@ -543,58 +542,4 @@ function topologyStep(view: ServiceView): { verdict: Verdict; detail: string } |
     verdict: "unknown",
     detail: `none, so calls go to the used pods in every zone${reason ? `: ${reason}` : ""} (${client})`,
   };
-}
-
-function podList(view: ServiceView): string {
-  const pods = view.pods!;
-  const name = (pod: (typeof pods)[number]) => pod.pod ?? pod.addresses[0].host;
-  // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so once, as the
-  // not used say why (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
-  const used = pods.filter((pod) => pod.use === "used");
-  const usedList = used.every((pod) => pod.ready) ? first(used.map(name)) : byReason(used, name);
-  // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
-  const failover = pods.filter((pod) => pod.use === "failover").map(name);
-  const unused = pods.filter((pod) => pod.use === "unused");
-  return [
-    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${usedList})` : ""}`,
-    ...(failover.length > 0 ? [`${failover.length} failover (${first(failover)})`] : []),
-    ...(unused.length > 0 ? [`${unused.length} not used (${byReason(unused, name)})`] : []),
-  ].join(", ");
-}
-
-/**
- * Pods of one use, grouped by reason, the most common first (of the same count, by the reason's text), each reason
- * with its count and the names of its pods among the first {@linkcode NAMED_PODS}: `410 not ready: web-0, web-1,
- * web-101, web-102, web-104, web-105, web-106, web-107 and 402 more; 97 terminating while others are ready: web-10,
- * web-100 and 95 more; 3 terminating, no longer serving` (the ten named are the first of all the pods, whatever their
- * reason). Thousands of pods not used are counted by why, not only the first ten, and a reason shared by many is said
- * once.
- */
-function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
-  const named = new Set(pods.slice(0, NAMED_PODS));
-  const groups = new Map<string, PodExplanation[]>();
-  for (const pod of pods) {
-    const why = pod.message.replace(/^(not used|used): /, "");
-    const members = groups.get(why);
-    if (members) members.push(pod);
-    else groups.set(why, [pod]);
-  }
-  // Ordered as the live table orders its counts.
-  const order = ([whyA, a]: [string, unknown[]], [whyB, b]: [string, unknown[]]) =>
-    byCountThenText([whyA, a.length], [whyB, b.length]);
-  return [...groups].sort(order).map(([why, members]) => {
-    const names = members.filter((pod) => named.has(pod)).map(name);
-    const more = members.length - names.length;
-    const list = names.length === 0 ? "" : `: ${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
-    return `${members.length} ${why}${list}`;
-  }).join("; ");
-}
-
-/** The most pods a step names of each kind: a Service of hundreds would make its line a page. */
-const NAMED_PODS = 10;
-
-/** The first {@linkcode NAMED_PODS} of `names`, joined with commas, and how many more there are, as `byReason` does. */
-function first(names: readonly string[]): string {
-  const shown = names.slice(0, NAMED_PODS).join(", ");
-  return names.length > NAMED_PODS ? `${shown} and ${names.length - NAMED_PODS} more` : shown;
 }

@@ -116,3 +116,74 @@ export function reasonCounts(
 export function byCountThenText([whyA, a]: readonly [string, number], [whyB, b]: readonly [string, number]): number {
   return b - a || (whyA < whyB ? -1 : whyA > whyB ? 1 : 0);
 }
+
+/**
+ * The pods of a Service by use, for `kgr-resolver check`'s resolve step: the used ones named (grouped by reason when
+ * some are the serving-terminating fallback), the failover ones, and the ones not used grouped by why, each list cut
+ * after the first {@linkcode NAMED_PODS} names: `3 pods used (web-0, web-1, web-2), 1 not used (1 not ready: web-3)`.
+ *
+ * @param pods The rows of `explainEndpoints()`.
+ * @returns One line.
+ *
+ * @example
+ * ```ts
+ * import { podSummary } from "./pod_reasons.ts";
+ * const row = { addresses: [{ host: "10.1.0.7" }], ready: true, serving: true, terminating: false };
+ * console.log(podSummary([
+ *   { ...row, pod: "web-0", use: "used" as const, message: "used" },
+ *   { ...row, pod: "web-1", ready: false, use: "unused" as const, message: "not used: not ready" },
+ * ])); // "1 pod used (web-0), 1 not used (1 not ready: web-1)"
+ * ```
+ */
+export function podSummary(pods: readonly PodExplanation[]): string {
+  const name = (pod: PodExplanation) => pod.pod ?? pod.addresses[0].host;
+  // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so once, as the
+  // not used say why (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
+  const used = pods.filter((pod) => pod.use === "used");
+  const usedList = used.every((pod) => pod.ready) ? first(used.map(name)) : byReason(used, name);
+  // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
+  const failover = pods.filter((pod) => pod.use === "failover").map(name);
+  const unused = pods.filter((pod) => pod.use === "unused");
+  return [
+    `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${usedList})` : ""}`,
+    ...(failover.length > 0 ? [`${failover.length} failover (${first(failover)})`] : []),
+    ...(unused.length > 0 ? [`${unused.length} not used (${byReason(unused, name)})`] : []),
+  ].join(", ");
+}
+
+/**
+ * Pods of one use, grouped by reason, the most common first (of the same count, by the reason's text), each reason
+ * with its count and the names of its pods among the first {@linkcode NAMED_PODS}: `410 not ready: web-0, web-1,
+ * web-101, web-102, web-104, web-105, web-106, web-107 and 402 more; 97 terminating while others are ready: web-10,
+ * web-100 and 95 more; 3 terminating, no longer serving` (the ten named are the first of all the pods, whatever their
+ * reason). Thousands of pods not used are counted by why, not only the first ten, and a reason shared by many is said
+ * once.
+ */
+function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) => string): string {
+  const named = new Set(pods.slice(0, NAMED_PODS));
+  const groups = new Map<string, PodExplanation[]>();
+  for (const pod of pods) {
+    const why = pod.message.replace(/^(not used|used): /, "");
+    const members = groups.get(why);
+    if (members) members.push(pod);
+    else groups.set(why, [pod]);
+  }
+  // Ordered as the live table orders its counts.
+  const order = ([whyA, a]: [string, unknown[]], [whyB, b]: [string, unknown[]]) =>
+    byCountThenText([whyA, a.length], [whyB, b.length]);
+  return [...groups].sort(order).map(([why, members]) => {
+    const names = members.filter((pod) => named.has(pod)).map(name);
+    const more = members.length - names.length;
+    const list = names.length === 0 ? "" : `: ${names.join(", ")}${more > 0 ? ` and ${more} more` : ""}`;
+    return `${members.length} ${why}${list}`;
+  }).join("; ");
+}
+
+/** The most pods a step names of each kind: a Service of hundreds would make its line a page. */
+const NAMED_PODS = 10;
+
+/** The first {@linkcode NAMED_PODS} of `names`, joined with commas, and how many more there are, as `byReason` does. */
+function first(names: readonly string[]): string {
+  const shown = names.slice(0, NAMED_PODS).join(", ");
+  return names.length > NAMED_PODS ? `${shown} and ${names.length - NAMED_PODS} more` : shown;
+}
