@@ -82,7 +82,9 @@ Deno.test("watchEndpoints() on a Service whose selector matches no pod names the
     assert.equal(
       echo.reason(),
       "its selector app=echo matches no pod that has an IP: none exists (scaled to zero?), none has started yet, or " +
-        "namespace prod is being deleted (kubectl get pods -n prod -l app=echo lists them)",
+        "namespace prod is being deleted (kubectl get pods -n prod -l app=echo lists them; if it lists running pods with " +
+        "IPs, the EndpointSlice controller left them out, and kubectl describe service echo -n prod shows why in its " +
+        "events)",
     );
     // A pod created later, not ready: the controller lists it; the reason says so, with the same selector.
     api.applySlice(endpointSlice({
@@ -177,7 +179,9 @@ Deno.test("watchEndpoints() gives a client whose node is unknown no empty first 
     // Was "its EndpointSlices list no pod: the Service selects none, ..." first, which grpc-js gave the first calls.
     assert.deepEqual(echo.reasons(), [
       "its selector app=echo matches no pod that has an IP: none exists (scaled to zero?), none has started yet, or " +
-      "namespace prod is being deleted (kubectl get pods -n prod -l app=echo lists them)",
+      "namespace prod is being deleted (kubectl get pods -n prod -l app=echo lists them; if it lists running pods with " +
+      "IPs, the EndpointSlice controller left them out, and kubectl describe service echo -n prod shows why in its " +
+      "events)",
     ]);
   } finally {
     await echo.stop();

@@ -139,9 +139,12 @@ function unescapedReason(
         `them and write its EndpointSlices by hand (${listSlices})`;
     }
     if (shape?.selector) {
+      // Seen on v1.36.3: the controller leaves out a pod whose node does not exist, with a Warning event on the
+      // Service (FailedToUpdateEndpointSlices), while kubectl shows the pod Running with its IP.
       return `its selector ${shape.selector} matches no pod that has an IP: none exists (scaled to zero?), none has ` +
         `started yet, or namespace ${namespace} is being deleted (kubectl get pods -n ${namespace} -l ` +
-        `${shape.selector} lists them)`;
+        `${shape.selector} lists them; if it lists running pods with IPs, the EndpointSlice controller left them out, ` +
+        `and kubectl describe service ${service} -n ${namespace} shows why in its events)`;
     }
     // A namespace being deleted takes its pods first (v1.36.3: its Service stayed until they were gone).
     return "its EndpointSlices list no pod: the Service selects none, it is scaled to zero, or namespace " +

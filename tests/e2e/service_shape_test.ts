@@ -70,7 +70,9 @@ Deno.test({
         assert.ok(
           seen.includes(
             `its selector app=echo matches no pod that has an IP: none exists (scaled to zero?), none has started ` +
-              `yet, or namespace ${ns} is being deleted (kubectl get pods -n ${ns} -l app=echo lists them)`,
+              `yet, or namespace ${ns} is being deleted (kubectl get pods -n ${ns} -l app=echo lists them; if it ` +
+              `lists running pods with IPs, the EndpointSlice controller left them out, and kubectl describe service ` +
+              `echo -n ${ns} shows why in its events)`,
           ),
           seen.join("\n"),
         );
