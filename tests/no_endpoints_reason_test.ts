@@ -337,6 +337,12 @@ Deno.test("noEndpointsReason() with the Service's spec says what an ExternalName
     noEndpointsReason([], "grpc", "echo", "prod", { shape: selected }),
     /^it has no EndpointSlice, though its selector app=echo makes the EndpointSlice controller write one even /,
   );
+  // A namespace being deleted lost its slices while its Service stayed (v1.36.3, a ConfigMap's finalizer holding the
+  // namespace): the reason named only a deleted Service and the controller.
+  assert.match(
+    noEndpointsReason([], "grpc", "echo", "prod", { shape: selected }),
+    /, namespace prod is being deleted, or .* kubectl get namespace prod whether it is Terminating, /,
+  );
 });
 
 Deno.test("noEndpointsReason() with the Service's spec keeps the slices' words for pods listed without a port", () => {
@@ -397,7 +403,10 @@ Deno.test("noEndpointsReason() escapes DEL, C1 controls and bidi characters in a
   });
   const selector = noEndpointsReason([empty], 8080, "echo", "prod", { shape: shape("app=\u202eohce", []) });
   assert.doesNotMatch(selector, unprintable);
-  assert.match(selector, /^its selector app=\\u202eohce matches no pod .* -l app=\\u202eohce lists them\)$/);
+  assert.match(
+    selector,
+    /^its selector app=\\u202eohce matches no pod .* -l app=\\u202eohce lists them; .* in its events\)$/,
+  );
   const ports = noEndpointsReason([empty], "http", "echo", "prod", {
     shape: shape("app=echo", ["g\x7frpc", "m\x85\u2066x"]),
   });

@@ -263,12 +263,14 @@ function unslicedReason(shape: ServiceShape, port: number | string, service: str
       `(kubectl get endpoints ${service} -n ${namespace})`;
   }
   // v1.36.3: the controller writes a slice within a second, one without endpoints for a selector that matches none;
-  // a Service deleted since it was read takes its slices with it, and is read again then (its 404 follows).
+  // a Service deleted since it was read takes its slices with it, and is read again then (its 404 follows). A
+  // namespace being deleted loses its slices while its Service may stay (seen with content that a finalizer holds).
   return `it has no EndpointSlice, though its selector ${shape.selector} makes the EndpointSlice controller write ` +
-    "one even without pods: the Service was deleted since it was read, or the controller has not written it yet, or " +
-    "does not run (kube-controller-manager's endpointslice-controller): kubectl get service " +
-    `${service} -n ${namespace} says whether it exists, and kubectl get endpointslices -n ${namespace} -l ` +
-    `kubernetes.io/service-name=${service} lists its EndpointSlices`;
+    `one even without pods: the Service was deleted since it was read, namespace ${namespace} is being deleted, or ` +
+    "the controller has not written it yet, or does not run (kube-controller-manager's endpointslice-controller): " +
+    `kubectl get service ${service} -n ${namespace} says whether it exists, kubectl get namespace ${namespace} ` +
+    `whether it is Terminating, and kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=` +
+    `${service} lists its EndpointSlices`;
 }
 
 /** `has no port named "grpc" (it has "http"): ...` when the Service lacks the target's port name; else `undefined`. */
