@@ -378,6 +378,11 @@ const ERRORS: [string, string, string][] = [
     'current value is "ECHO": Kubernetes names are lower case, did you mean "echo"?',
   ],
   [
+    "kubernetes:///echo.prod:GRPC",
+    "an upper-case port name that is a port name in lower case",
+    'current value is "GRPC": Kubernetes names are lower case, did you mean "grpc"?',
+  ],
+  [
     "kubernetes:///svc.ns_1",
     "a namespace with an underscore",
     'current value is "ns_1"',

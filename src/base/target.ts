@@ -492,7 +492,7 @@ function checkPortName(name: unknown, fail: Fail): void {
     fail(
       `port must be a number 1-65535 or a port name (at most 63 of a-z, 0-9 and "-", not all digits, no "-" at either end): current value is ${
         JSON.stringify(name)
-      }`,
+      }${typeof name === "string" ? lowerCaseMeant(name) : ""}`,
     );
   }
 }
