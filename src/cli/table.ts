@@ -414,9 +414,14 @@ function tableLines(
   let unusable: MessageSpan | undefined;
   if (emptyReason) {
     const text = `no usable pod: ${emptyReason}`;
-    const cutHere = maxLines(4) < wholeLines(text);
+    // The lines the screen leaves above a blank line, the headings, a row with its USED, '... and N more pods' and
+    // the counts, four at least: held to four, it was cut at its third line over nine empty ones at 80x24.
+    const firstRow = (rows!.usedBelow ? 1 : 0) + rows!.used(rows!.byConcern[0]).length;
+    const below = 2 + firstRow + (view.pods.length > 1 ? 1 : 0) + gap.length + foot;
+    const max = maxLines(Math.max(4, context.rows - 1 - lines.length - below));
+    const cutHere = max < wholeLines(text);
     const from = lines.length;
-    pushWrapped(text, cutHere ? 3 : maxLines(4), "red");
+    pushWrapped(text, cutHere ? max - 1 : max, "red");
     unusable = { from, to: lines.length, state: stateAt, ...(cutHere ? { pointer: lines.length } : {}) };
     if (cutHere) lines.push(fit([{ text: WHOLE_MESSAGE, style: "dim" }]));
     lines.push("");

@@ -308,3 +308,33 @@ Deno.test("renderTable() on a short terminal ends why no pod is usable, cut, wit
     whole.join("\n"),
   );
 });
+
+Deno.test("renderTable() gives why no pod is usable the lines the screen has left", () => {
+  // Was, at 80x24 with one pod terminating and no longer serving: three lines of the reason, cut with '…' over
+  // '--once prints it all', and nine empty lines under the frame.
+  const leaving: EndpointSlice = {
+    ...SLICE,
+    endpoints: [{
+      addresses: ["10.1.0.50"],
+      targetRef: { name: "echo-old" },
+      conditions: { serving: false, terminating: true },
+    }],
+  };
+  const base = serviceViewOf([leaving], {});
+  const emptyReason = "every pod it lists is terminating, none still serving: calls resume once new pods are ready " +
+    "(it was scaled to zero, a rollout stops old pods before new ones are ready, as strategy Recreate does, or " +
+    "namespace prod is being deleted, which kubectl get namespace prod says) " +
+    "(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)";
+  const view = { ...base, snapshot: { ...base.snapshot!, emptyReason } };
+  const lines = tableAt(view, 80, { rows: 24 });
+  const frame = lines.join("\n");
+  assert.ok(lines.length <= 23, frame);
+  assert.ok(!lines.includes("--once prints it all"), frame);
+  assert.ok(lines.includes("(kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)"), frame);
+  assert.ok(lines.some((line) => line.startsWith("echo-old ")), frame);
+  // Cut still where the screen has no room for it, and the row kept.
+  const short = tableAt(view, 80, { rows: 14 });
+  assert.ok(short.length <= 13, short.join("\n"));
+  assert.ok(short.includes("--once prints it all"), short.join("\n"));
+  assert.ok(short.some((line) => line.startsWith("echo-old ")), short.join("\n"));
+});
