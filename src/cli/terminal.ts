@@ -227,10 +227,11 @@ export function fitLine(segments: readonly Segment[], width: number, paint: Pain
 /** Options of {@linkcode wordWrap}. */
 export interface WordWrapOptions {
   /**
-   * Whether a kubectl command (from `kubectl` to the word that ends in `)`, or up to `lists`, `shows` or `says`)
-   * stays on one line, as one word, so that it can be copied whole. A command wider than `width`, which the terminal
-   * would break anywhere, is wrapped at its spaces instead, each of its lines but the last ending in ` \`, so that
-   * its lines, copied, still run as one command (unless one of its words is too wide for a line even so).
+   * Whether a kubectl command (from `kubectl` and a subcommand such as `get` to the word that ends in `)`, `,`, `;` or
+   * `:`, or up to `lists`, `shows` or `says`) stays on one line, as one word, so that it can be copied whole. A command
+   * wider than `width`, which the terminal would break anywhere, is wrapped at its spaces instead, each of its lines
+   * but the last ending in ` \`, so that its lines, copied, still run as one command (unless one of its words is too
+   * wide for a line even so). `kubectl` before any other word is prose (`as kubectl does`), wrapped as such.
    *
    * @default {false}
    */
@@ -311,22 +312,44 @@ function wrapWords(words: readonly WrappedWord[], width: number): string[] {
 const AFTER_COMMAND = new Set(["lists", "shows", "says"]);
 
 /**
+ * The kubectl subcommands that start a command in a message: after any other word, `kubectl` is prose (`as kubectl
+ * does`, `kubectl reads an empty one`). `explain` and `proxy` are left out: the messages name them in prose only.
+ */
+const KUBECTL_SUBCOMMANDS = new Set([
+  "annotate",
+  "api-resources",
+  "apply",
+  "auth",
+  "config",
+  "create",
+  "delete",
+  "describe",
+  "get",
+  "label",
+  "logs",
+  "patch",
+  "rollout",
+  "scale",
+  "top",
+]);
+
+/**
  * The words, with each kubectl command's words joined into one where it fits in `width`; a command wider, its words
  * but the last continued (kept joined where one of them is too wide for a line even so).
  */
 function commandsAsWords(words: readonly string[], width: number): WrappedWord[] {
   const groups: string[][] = [];
   let inCommand = false;
-  for (const word of words) {
+  words.forEach((word, i) => {
     inCommand &&= !AFTER_COMMAND.has(word);
     if (inCommand) groups[groups.length - 1].push(word);
     else {
       groups.push([word]);
-      inCommand = word === "kubectl" || word === "(kubectl";
+      inCommand = (word === "kubectl" || word === "(kubectl") && KUBECTL_SUBCOMMANDS.has(words[i + 1]);
     }
-    // A word that ends a clause ends the command: `(kubectl get endpoints cart -n shop)`.
-    inCommand &&= !/[),;]$/.test(word);
-  }
+    // A word that ends a clause ends the command: `(kubectl get endpoints cart -n shop)`, `kubectl get pods: ...`.
+    inCommand &&= !/[),;:]$/.test(word);
+  });
   return groups.flatMap((command) => {
     const whole = command.join(" ");
     if (cellWidth(whole) <= width || command.some((word) => cellWidth(word) + 2 > width)) return [{ word: whole }];

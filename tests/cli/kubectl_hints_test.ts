@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import type { EndpointSlice } from "../../src/base/endpoint_slice.ts";
 import type { ServiceView } from "../../src/cli/service_observer.ts";
 import { noEndpointsReason } from "../../src/selection/no_endpoints_reason.ts";
+import { wordWrap } from "../../src/cli/terminal.ts";
 import { serviceViewOf, tableAt } from "./_service_view.ts";
 
 const SELECTED = {
@@ -61,4 +62,30 @@ Deno.test("renderTable() shows the kubectl commands of why a Service has no Endp
       { before: "", command: "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo" },
     ], `${columns} columns:\n${lines.join("\n")}`);
   }
+});
+
+Deno.test("wordWrap() wraps a sentence that names kubectl as prose, with no ' \\' at its lines' ends", () => {
+  // Was, at 80 columns: '~/.kube/config (skipped because KUBECONFIG is set, as kubectl does): point \'; at 70:
+  // 'kgr-resolver: Cannot use --context: it must not be empty (kubectl \' over 'reads an empty one as none given):
+  // leave it out to use the \'.
+  const noCluster = "kgr-resolver: Cannot find a Kubernetes cluster to talk to: tried KUBECONFIG=/tmp/nope.yaml (no " +
+    "listed file exists); in-cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set); " +
+    "~/.kube/config (skipped because KUBECONFIG is set, as kubectl does): point KUBECONFIG at a kubeconfig that " +
+    "exists (or unset it to use ~/.kube/config), pass --kubeconfig, or run in a pod with a service account token";
+  const emptyContext = "kgr-resolver: Cannot use --context: it must not be empty (kubectl reads an empty one as none " +
+    "given): leave it out to use the kubeconfig's current-context";
+  for (const [text, columns] of [[noCluster, 80], [emptyContext, 70]] as const) {
+    const lines = wordWrap(text, columns, { keepCommands: true });
+    assert.deepEqual(lines, wordWrap(text, columns), lines.join("\n"));
+  }
+});
+
+Deno.test("wordWrap() ends a kubectl command at a word that ends in ':'", () => {
+  const text = "if it fails, run kubectl get pods -n prod -l app=echo: a pod not ready says why in its events";
+  assert.deepEqual(wordWrap(text, 30, { keepCommands: true }), [
+    "if it fails, run kubectl get \\",
+    "pods -n prod -l app=echo: a",
+    "pod not ready says why in its",
+    "events",
+  ]);
 });
