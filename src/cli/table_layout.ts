@@ -23,7 +23,10 @@ const SERVING = HEADINGS.indexOf("SERVING");
  * which USED says too ("not used: terminating while others are ready").
  */
 const DROPPED_FIRST = [NODE, ZONE, TERMINATING, SERVING];
-/** {@linkcode DROPPED_FIRST} where topology applies: ZONE, where topology sends calls, outlasts TERMINATING and SERVING. */
+/**
+ * {@linkcode DROPPED_FIRST} where topology applies: ZONE, where topology sends calls, outlasts TERMINATING, SERVING
+ * and READY while USED keeps {@linkcode MIN_USED_WIDTH} cells beside it (see {@linkcode columnsThatFit}).
+ */
 const DROPPED_FIRST_WITH_TOPOLOGY = [NODE, TERMINATING, SERVING, ZONE];
 /** The narrowest a long pod name is shortened to: a Deployment's ReplicaSet hash and random suffix take 16. */
 const MIN_POD_WIDTH = 24;
@@ -63,7 +66,8 @@ export interface TableLayout {
 
 /**
  * Lays the table out for a terminal: every column when the widest row fits, else fewer (NODE, then ZONE,
- * TERMINATING and SERVING, ZONE last of them where topology applies, then READY, see {@linkcode columnsThatFit}) and
+ * TERMINATING and SERVING; where topology applies, TERMINATING, SERVING and READY, ZONE staying beside whole names
+ * while USED keeps 24 cells, wrapped; then READY, see {@linkcode columnsThatFit}) and
  * long pod names shortened, never for any of those columns: whole names tell the pods apart, to `kubectl describe` or
  * `logs` one (a wider terminal would else cut names that a narrower one shows whole); USED, where its
  * longest reason does not fit, wraps in its column; when that column would be too narrow for a few words a line, USED
@@ -84,6 +88,8 @@ export interface TableLayout {
  * console.log(tableLayout(widths, 160)); // { shown: [0, 1, 2, 4, 5, 6, 7], podWidth: 34, usedBelow: false }
  * console.log(tableLayout(widths, 50)); // { shown: [0, 1, 4], podWidth: 26, usedBelow: true }
  * console.log(tableLayout(widths, 30)); // { shown: [0], podWidth: 30, usedBelow: true }
+ * // Where topology applies, ZONE stays while USED keeps 24 cells: here 35 of its 44, wrapped.
+ * console.log(tableLayout(widths, 100, { topology: true })); // { shown: [0, 1, 2, 7], podWidth: 34, usedBelow: false }
  * ```
  */
 export function tableLayout(
@@ -92,7 +98,9 @@ export function tableLayout(
   options: TableLayoutOptions = {},
 ): TableLayout {
   const { usedLinesAt, topology = false } = options;
-  const shown = columnsThatFit(widths, columns, topology);
+  const { shown, zoneWraps } = columnsThatFit(widths, columns, topology);
+  // ZONE kept where USED wraps costs no name a cell: USED takes what whole names leave it.
+  if (zoneWraps) return { shown, podWidth: widths[POD], usedBelow: false };
   const below = usedBelowLayout(widths, columns, topology);
   // A USED column that leaves out a column the row shows with USED below costs the name nothing either: at 67 to 75
   // columns a Deployment's names were cut to make room for it, where 60 to 66 showed them whole with USED below. Nor
@@ -113,7 +121,7 @@ export function tableLayout(
 /** The layout with USED under each row: the columns that then fit, POD alone when the address does not. */
 function usedBelowLayout(widths: readonly number[], columns: number, topology: boolean): TableLayout {
   // Without USED: a column of width 0 that its gap of two more columns pays for.
-  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2, topology)
+  const above = columnsThatFit(widths.map((width, i) => i === USED ? 0 : width), columns + 2, topology).shown
     .filter((i) => i !== USED);
   const shortened = Math.min(widths[POD], MIN_POD_WIDTH);
   if (above.length === 2 && above[1] === ADDRESS && shortened + 2 + widths[ADDRESS] > columns) above.pop();
@@ -159,19 +167,32 @@ function rowWidth(shown: readonly number[], widths: readonly number[], podWidth:
  * The indices of the columns shown: all of them when the widest row fits in `columns`, else fewer: those of
  * {@linkcode DROPPED_FIRST} (or {@linkcode DROPPED_FIRST_WITH_TOPOLOGY}) until the row fits with whole pod names, then
  * READY when even names cut to {@linkcode MIN_POD_WIDTH} leave USED too little room (USED says it too: "not used: not
- * ready").
+ * ready"). Where topology applies, READY goes before ZONE, which stays while whole names leave USED
+ * {@linkcode MIN_USED_WIDTH} cells, where it wraps (`zoneWraps`): at 80 columns, ZONE went for a 44-cell reason.
  */
-function columnsThatFit(widths: readonly number[], columns: number, topology: boolean): number[] {
-  const shown = widths.map((_, i) => i);
-  const width = (pod = widths[0]) =>
-    shown.reduce((sum, i, at) => sum + (i === 0 ? pod : widths[i]) + (at === shown.length - 1 ? 0 : 2), 0);
-  const shortened = Math.min(widths[0], MIN_POD_WIDTH);
+function columnsThatFit(
+  widths: readonly number[],
+  columns: number,
+  topology: boolean,
+): { shown: number[]; zoneWraps: boolean } {
+  let shown = widths.map((_, i) => i);
+  const width = (pod = widths[POD], used = widths[USED]) =>
+    shown.reduce((sum, i, at) => sum + (i === POD ? pod : i === USED ? used : widths[i]) + (at === 0 ? 0 : 2), 0);
+  const shortened = Math.min(widths[POD], MIN_POD_WIDTH);
+  const wrapped = Math.min(widths[USED], MIN_USED_WIDTH);
   for (const column of topology ? DROPPED_FIRST_WITH_TOPOLOGY : DROPPED_FIRST) {
     if (width() <= columns) break;
+    if (column === ZONE) {
+      const withReady = shown;
+      shown = shown.filter((i) => i !== READY);
+      if (width() <= columns) return { shown, zoneWraps: false };
+      if (width(widths[POD], wrapped) <= columns) return { shown, zoneWraps: true };
+      shown = withReady;
+    }
     shown.splice(shown.indexOf(column), 1);
   }
   if (width(shortened) > columns) shown.splice(shown.indexOf(READY), 1);
-  return shown;
+  return { shown, zoneWraps: false };
 }
 
 /**

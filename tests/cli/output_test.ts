@@ -142,7 +142,9 @@ Deno.test("renderTable() live on a terminal too short for its header keeps withi
   ]);
 });
 
-Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING, SERVING, READY before it cuts USED", () => {
+Deno.test("renderTable() with topology leaves out NODE, TERMINATING, SERVING, READY, then ZONE where USED would get under 24 cells", () => {
+  // Was, at 69 columns: READY kept and ZONE, where topology sends calls, left out; at 60, ZONE left out for a USED
+  // column that fit its longest reason whole.
   const at = (columns: number) => tableRows(renderTable(viewOf([SLICE], "a"), { ...context, columns }));
   assert.deepEqual(at(96), [
     "POD     ADDRESS        ZONE  READY  SERVING  TERMINATING  USED",
@@ -150,14 +152,20 @@ Deno.test("renderTable() on a narrow terminal leaves out NODE, ZONE, TERMINATING
     "echo-1  10.0.0.2:8080  b     yes    yes      no           failover: hinted for zone b",
   ]);
   assert.deepEqual(at(69), [
-    "POD     ADDRESS        READY  USED",
-    "echo-0  10.0.0.1:8080  yes    used: hinted for the client's zone",
-    "echo-1  10.0.0.2:8080  yes    failover: hinted for zone b",
+    "POD     ADDRESS        ZONE  USED",
+    "echo-0  10.0.0.1:8080  a     used: hinted for the client's zone",
+    "echo-1  10.0.0.2:8080  b     failover: hinted for zone b",
   ]);
+  // USED wraps in its column rather than ZONE goes, while it keeps 24 cells.
   assert.deepEqual(at(60), [
+    "POD     ADDRESS        ZONE  USED",
+    "echo-0  10.0.0.1:8080  a     used: hinted for the client's",
+    "                             zone",
+  ]);
+  assert.deepEqual(at(50), [
     "POD     ADDRESS        USED",
-    "echo-0  10.0.0.1:8080  used: hinted for the client's zone",
-    "echo-1  10.0.0.2:8080  failover: hinted for zone b",
+    "echo-0  10.0.0.1:8080  used: hinted for the",
+    "                       client's zone",
   ]);
 });
 
@@ -181,10 +189,20 @@ Deno.test("renderTable() keeps long pod names whole over ZONE, and ZONE over SER
     "payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  yes    used: hinted for the client's zone",
     "payments-gateway-canary-deployment-7f9c8d6b5c-x2k91  10.4.2.1:8080  eu-west-1b  yes    failover: hinted for zone eu-west-1b",
   ]);
-  // One column less, and ZONE goes rather than a name is cut.
+  // One column less, and READY goes (USED says it too) rather than ZONE or a name.
   const narrower = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 122 }));
-  assert.equal(narrower[0], "POD                                                  ADDRESS        READY  USED");
+  assert.equal(narrower[0], "POD                                                  ADDRESS        ZONE        USED");
   assert.ok(narrower[1].startsWith("payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  "), narrower.join("\n"));
+  // ZONE stays beside whole names while USED keeps 24 cells, wrapped; below that, ZONE goes rather than a name is cut.
+  const wrapped = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 104 }));
+  assert.deepEqual(wrapped, [
+    "POD                                                  ADDRESS        ZONE        USED",
+    "payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  10.4.1.0:8080  eu-west-1a  used: hinted for the",
+    "                                                                                client's zone",
+  ]);
+  const zoneless = tableRows(renderTable(viewOf([slice], "eu-west-1a"), { ...context, columns: 103 }));
+  assert.equal(zoneless[0], "POD                                                  ADDRESS        READY  USED");
+  assert.ok(zoneless[1].startsWith("payments-gateway-canary-deployment-7f9c8d6b5c-x2k90  "), zoneless.join("\n"));
   // Without topology, ZONE tells nothing of where calls go: it goes first.
   assert.deepEqual(tableRows(renderTable(viewOf([slice]), { ...context, columns: 105 })), [
     "POD                                                  ADDRESS        READY  SERVING  TERMINATING  USED",
