@@ -383,10 +383,17 @@ export interface LiveFrame {
    */
   pause(): void;
   /**
-   * Leaves the last block on screen and shows the cursor, for another to write below it (an exec plugin that asks
-   * for a password): the next draw hides the cursor again and starts below what they wrote.
+   * Leaves the last block on screen and shows the cursor, for another to write below it (the shell, after Ctrl-Z):
+   * the next draw hides the cursor again and starts below what they wrote.
    */
   release(): void;
+  /**
+   * Erases the last block and shows the cursor, for another to write where it was (an exec plugin's login
+   * instructions or prompt, which the block drawn before it would leave stale above them): the next draw hides the
+   * cursor again and starts below what they wrote. Where the terminal's size changed since, the block, maybe
+   * rewrapped, is left as {@linkcode LiveFrame.release} leaves it.
+   */
+  erase(): void;
 }
 
 /**
@@ -457,6 +464,12 @@ export function createLiveFrame(output: FrameOutput): LiveFrame {
       drawn = 0;
       released = true;
       output.write(SHOW_CURSOR);
+    },
+    erase() {
+      const up = drawn > 0 && JSON.stringify(output.size()) === size ? `${ESC}${drawn}A\r${ESC}J` : "";
+      drawn = 0;
+      released = true;
+      output.write(`${up}${SHOW_CURSOR}`);
     },
   };
 }

@@ -103,9 +103,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   };
   const connection = await connectCluster(command.cluster, (use) => {
     // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
-    // cached login renewed: below, each renewal would leave a copy of the table).
+    // cached login renewed: below, each renewal would leave a copy of the table). What the plugin writes takes the
+    // place of the last frame: left above it, the first frame's 'listing EndpointSlices...' stayed on screen, stale.
     if (use === "wrote") {
-      if (live) frame?.release();
+      if (live) frame?.erase();
       return;
     }
     pluginsOnTerminal += use === "start" ? 1 : -1;

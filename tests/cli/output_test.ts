@@ -857,6 +857,30 @@ Deno.test("createLiveFrame() leaves a released frame on screen and draws the nex
   ]);
 });
 
+Deno.test("createLiveFrame() erases a frame for what another writes there, and draws the next one below that", () => {
+  // Was: an exec plugin's login instructions went below the first frame ('listing EndpointSlices...'), which stayed
+  // on screen above them, stale, with the table below.
+  const writes: string[] = [];
+  let columns = 80;
+  const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => ({ columns, rows: 24 }) });
+  frame.draw(["a", "b"]);
+  frame.erase();
+  frame.erase();
+  frame.draw(["c"]);
+  columns = 100;
+  frame.erase();
+  assert.deepEqual(writes.slice(2), [
+    // Up to the frame's top, cleared to the end of the screen, the cursor shown for the plugin's prompt.
+    "\x1b[2A\r\x1b[J\x1b[?25h",
+    // Nothing left to erase.
+    "\x1b[?25h",
+    // Below what was written there, the cursor hidden again.
+    "\x1b[?25l\x1b[Kc\n\x1b[J",
+    // The terminal's size changed: where the frame is, rewrapped, is not known; it stays, as a released one does.
+    "\x1b[?25h",
+  ]);
+});
+
 Deno.test("createLiveFrame() prints lines above the frame, which it draws again below them", () => {
   const writes: string[] = [];
   const frame = createLiveFrame({ write: (text) => writes.push(text), size: () => ({ columns: 80, rows: 24 }) });

@@ -419,8 +419,36 @@ Deno.test({
     // The live table goes on below the prompt, which stays.
     assert.ok(screen.indexOf("Password:") < screen.indexOf("POD "), screen);
     await sleep(1_500);
-    assert.equal(count(pane.screen(), "POD "), 1, "one table, redrawn in place");
+    const after = pane.screen();
+    // The frame drawn before the plugin wrote (the header over 'listing EndpointSlices...') is gone, not left above.
+    assert.equal(count(after, TARGET), 1, `one table, redrawn in place, no frame left above the prompt:\n${after}`);
     assert.ok(!pane.cursorVisible(), "the cursor is hidden again while the table is live");
+  },
+});
+
+Deno.test({
+  name: "kgr-resolver's live table leaves no stale frame above what an exec plugin with the terminal writes",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using cluster = await startCluster();
+    await using folder = await tempDir("kgr-tty-plugin-");
+    // A device-code login with the terminal (interactiveMode IfAvailable): says where to sign in, waits, answers.
+    const signIn = "To sign in, open https://login.example.invalid/device and enter code ABCD-EFGH";
+    const path = terminalPluginKubeconfig(cluster, folder.path, "device-login", [
+      `echo "${signIn}" >&2`,
+      "sleep 1",
+      `printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"cli-test-token"}}'`,
+    ]);
+    using pane = startPane("plugin-stale", `${RUNTIMES.Deno} --kubeconfig ${path} -n e2e ${TARGET}`, 24, 80);
+    await screenShowing(pane, "3 used, 2 not used");
+    await sleep(1_200); // a tick's redraw after it
+    const screen = pane.screen();
+    console.log(`--- after the login:\n${screen}`);
+    // Was: the header and 'listing EndpointSlices...' of the first frame, then the plugin's line, then the table.
+    assert.ok(!screen.includes("listing EndpointSlices"), `a stale frame is left:\n${screen}`);
+    assert.equal(count(screen, TARGET), 1, `one table:\n${screen}`);
+    assert.ok(screen.startsWith(signIn), `the plugin's line first, then the table:\n${screen}`);
   },
 });
 
