@@ -101,7 +101,7 @@ Deno.test("withResolverOptions() refuses a create that is no function or returns
 Deno.test("withResolverOptions() without options, or with its arguments swapped, says what to pass first", () => {
   // Said before: "... or left out for the defaults" (they cannot be left out here), and for the swapped arguments only
   // "current type is function".
-  const create = (channelOptions: Record<string, string>) =>
+  const create = (channelOptions: Record<string, string | number>) =>
     new Echo("kubernetes:///cart:grpc", grpc.credentials.createInsecure(), channelOptions);
   const needed =
     "Cannot create the client: the first argument must be the resolver options, such as { grpc, cluster: " +
@@ -119,14 +119,45 @@ Deno.test("withResolverOptions() without options, or with its arguments swapped,
 
 Deno.test("withResolverOptions() registers its scheme with the copy of grpc-js when not yet, and hands the option on", () => {
   const recording = recordingGrpc();
-  const given: Record<string, string>[] = [];
+  const given: Record<string, string | number>[] = [];
   const created = withResolverOptions({ grpc: recording.grpc, scheme: "k8s-own-register" }, (options) => {
     given.push(options);
     return { options };
   });
   assert.deepEqual(recording.schemes, ["k8s-own-register"]);
-  assert.deepEqual(Object.keys(given[0]), ["kgr_resolver.channel_options"]);
+  assert.deepEqual(Object.keys(given[0]), ["grpc.enable_http_proxy", "kgr_resolver.channel_options"]);
   assert.equal(created.options, given[0]);
   withResolverOptions({ grpc: recording.grpc, scheme: "k8s-own-register" }, (options) => ({ options }));
   assert.deepEqual(recording.schemes, ["k8s-own-register"], "registered once");
+});
+
+Deno.test("withResolverOptions() keeps grpc-js's proxy variables off its channels: a target with a port number still resolves", async () => {
+  // With https_proxy set, grpc-js sent kubernetes:///cart:PORT to the proxy by DNS, past the resolver: "Failed to
+  // connect to proxy", and a call's status without a resolution note. Nothing listens on the proxy's loopback port.
+  const scheme = "k8s-proxy-env";
+  const saved = process.env.https_proxy;
+  process.env.https_proxy = "http://127.0.0.1:9";
+  await using api = await startFakeApiServer();
+  const backend = await startEchoServer(grpc, { name: "cart-0", host: "127.0.0.1", port: 0 });
+  try {
+    api.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "cart",
+      port: { name: "grpc", port: backend.port },
+      endpoints: [{ ip: "127.0.0.1", pod: "cart-0" }],
+    }));
+    const client = withResolverOptions(
+      { grpc, scheme, cluster: { kubeconfig: api.kubeconfig({ namespace: "shop" }) } },
+      (options) => new Echo(`${scheme}:///cart:${backend.port}`, grpc.credentials.createInsecure(), options),
+    );
+    try {
+      assert.match((await echoCaller(client)("hi")) as string, /^cart-0:/);
+    } finally {
+      client.close();
+    }
+  } finally {
+    if (saved === undefined) delete process.env.https_proxy;
+    else process.env.https_proxy = saved;
+    await backend.stop();
+  }
 });

@@ -20,7 +20,11 @@ import { isOptionsObject, typeName } from "../base/_util.ts";
  * constructor or `new grpc.Channel()`, at once. The scheme (`options.scheme`,
  * `kubernetes` by default) is registered with that copy of grpc-js when it is
  * not yet, with the options of the last `register()`, else none; those stay
- * the ones of every client created without this function.
+ * the ones of every client created without this function. The channel
+ * options also turn grpc-js's proxy environment variables off
+ * (`"grpc.enable_http_proxy": 0`), as `@kgr/resolver/nice-grpc` does: pod
+ * addresses are never reached through an HTTP proxy, and grpc-js would send a
+ * target with a port number or none to the proxy instead of this resolver.
  *
  * @param options Resolver options, as `register()` takes them: `grpc` (your grpc-js module), `cluster`, ...
  * @param create Creates the client or channel with the channel options it is given added to its own.
@@ -44,7 +48,7 @@ import { isOptionsObject, typeName } from "../base/_util.ts";
  */
 export function withResolverOptions<Created extends object>(
   options: RegisterOptions,
-  create: (channelOptions: Record<string, string>) => Created,
+  create: (channelOptions: Record<string, string | number>) => Created,
 ): Created {
   checkOptionsFirst(options);
   const { scheme, grpc } = checkResolverOptions(options);
@@ -57,8 +61,8 @@ export function withResolverOptions<Created extends object>(
   }
   // Registered without these options, so that they never become another client's (register()'s are kept).
   if (!isRegistered(grpc, scheme)) register({ ...lastRegisteredOptions(scheme), scheme, grpc });
-  return createWithResolverOptions({ ...options, scheme, grpc }, (channelOptions) => {
-    const created = create(channelOptions);
+  return createWithResolverOptions({ ...options, scheme, grpc }, (resolverOption) => {
+    const created = create({ "grpc.enable_http_proxy": 0, ...resolverOption });
     if (created === null || (typeof created !== "object" && typeof created !== "function")) {
       throw new TypeError(
         "Cannot create the client: the function must return the client or channel it created with the channel " +
