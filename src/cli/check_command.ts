@@ -39,6 +39,7 @@ import { unusedByZone } from "./unused_zones.ts";
 import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason } from "./service_presence.ts";
 import { wordList } from "../base/_word_list.ts";
 import { customSchemeNote, schemeAdvice } from "./scheme_advice.ts";
+import { grpcProxyAdvice } from "./grpc_proxy_advice.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -167,6 +168,9 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const scheme = schemeAdvice(command.input, command.target);
     const schemeNote = scheme ?? customSchemeNote(command.target);
     if (schemeNote !== undefined) say(scheme === undefined ? "ok" : "unknown", "scheme", schemeNote);
+    // A proxy variable makes grpc-js skip the resolver for some targets: a doubt, as the clients' environment may differ.
+    const proxy = grpcProxyAdvice(command.input, cli.env);
+    if (proxy !== undefined) say("unknown", "proxy", proxy);
 
     let username: string | undefined;
     let credentialsObtained = false;
@@ -350,6 +354,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     if (topology) say(topology.verdict, "topology", topology.detail);
     const doubts = [
       ...(scheme ? ["scheme"] : []),
+      ...(proxy ? ["proxy"] : []),
       ...(portNote ? ["port"] : []),
       ...(external ? ["service"] : []),
       ...(topology?.verdict === "unknown" ? ["topology"] : []),

@@ -21,6 +21,7 @@ async function check(
   target: string,
   flags: string[] = [],
   columns?: number,
+  env: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
   let stderr = "";
@@ -31,7 +32,7 @@ async function check(
   });
   const cli: CliProcess = {
     args: ["check", "--kubeconfig", kubeconfig, ...flags, target],
-    env: () => undefined,
+    env: (name) => env[name],
     stdout: output((text) => stdout += text),
     stderr: output((text) => stderr += text),
     onInterrupt: () => () => {},
@@ -377,4 +378,27 @@ Deno.test("check through a proxy that refuses its login says so once, at the ser
     proxy.closeAllConnections();
     await new Promise((resolve) => proxy.close(resolve));
   }
+});
+
+// With https_proxy set, a grpc-js channel to a target with a port number went to the proxy, past the resolver, while
+// check said "ok: ... resolves".
+Deno.test("check doubts a target with a port number that grpc-js would send to the environment's proxy", async () => {
+  await using cluster = await startFakeCluster();
+  cluster.api.applySlice(endpointSlice({
+    namespace: "e2e",
+    service: "echo",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.1.0.1", pod: "echo-0" }],
+  }));
+  const env = { https_proxy: "http://user:s3cret@127.0.0.1:9" };
+  const numeric = await check(cluster.kubeconfig, "kubernetes:///echo.e2e:50051", [], undefined, env);
+  assert.equal(numeric.code, 0, numeric.stdout);
+  assert.match(
+    numeric.stdout,
+    /\nunknown +proxy +https_proxy is set: grpc-js sends a channel to kubernetes:\/\/\/echo\.e2e:50051 /,
+  );
+  assert.match(numeric.stdout, /resolves with these credentials; see the proxy step above\n/);
+  assert.doesNotMatch(numeric.stdout, /s3cret/);
+  const named = await check(cluster.kubeconfig, "kubernetes:///echo.e2e:grpc", [], undefined, env);
+  assert.doesNotMatch(named.stdout, /proxy/);
 });
