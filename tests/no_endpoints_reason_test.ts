@@ -341,7 +341,7 @@ Deno.test("noEndpointsReason() with the Service's spec says what an ExternalName
   // namespace): the reason named only a deleted Service and the controller.
   assert.match(
     noEndpointsReason([], "grpc", "echo", "prod", { shape: selected }),
-    /, namespace prod is being deleted, or .* kubectl get namespace prod whether it is Terminating, /,
+    /, namespace prod is being deleted, or .* kubectl get namespace prod says whether it is Terminating, /,
   );
 });
 

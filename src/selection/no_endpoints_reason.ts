@@ -269,7 +269,7 @@ function unslicedReason(shape: ServiceShape, port: number | string, service: str
     `one even without pods: the Service was deleted since it was read, namespace ${namespace} is being deleted, or ` +
     "the controller has not written it yet, or does not run (kube-controller-manager's endpointslice-controller): " +
     `kubectl get service ${service} -n ${namespace} says whether it exists, kubectl get namespace ${namespace} ` +
-    `whether it is Terminating, and kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=` +
+    `says whether it is Terminating, and kubectl get endpointslices -n ${namespace} -l kubernetes.io/service-name=` +
     `${service} lists its EndpointSlices`;
 }
 

@@ -59,6 +59,7 @@ Deno.test("renderTable() shows the kubectl commands of why a Service has no Endp
     const lines = tableAt(viewWhy([]), columns, { rows: 24 });
     assert.deepEqual(commandsOn(lines), [
       { before: "", command: "kubectl get service echo -n prod" },
+      { before: "", command: "kubectl get namespace prod" },
       { before: "", command: "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo" },
     ], `${columns} columns:\n${lines.join("\n")}`);
   }
