@@ -116,12 +116,13 @@ export async function connectCluster(
 }
 
 /**
- * Whether the watch is listing (since when, on `displayClock`), watching, or waiting to retry after a failure.
+ * Whether the watch is listing (since when, on `displayClock`), watching, or waiting to retry after failures (the
+ * last one, and since when it has failed, on `displayClock`).
  */
 export type WatchState =
   | { state: "listing"; since: number }
   | { state: "watching" }
-  | { state: "retrying"; error: ResolverError };
+  | { state: "retrying"; error: ResolverError; since: number };
 
 /** What is known about the Service at one moment. */
 export interface ServiceView {
@@ -498,7 +499,11 @@ export async function observeService(
     },
     onList: () => state && reads.relisted(),
     onWatchEnd: (reason) => reads.watchEnded(reason),
-    onError: (error) => publish({ watch: { state: "retrying", error } }),
+    onError(error) {
+      // Failures in a row, until the watch works again, are one outage: it has lasted since the first.
+      const since = view.watch.state === "retrying" ? view.watch.since : displayClock.now();
+      publish({ watch: { state: "retrying", error, since } });
+    },
   });
 }
 

@@ -1,6 +1,6 @@
 /**
  * The live table's state line: the time since the last change and the watch's
- * state (`watching`, `listing for 7s`, `retrying (see below)`); and, before the
+ * state (`watching`, `listing for 7s`, `retrying for 12s (see below)`); and, before the
  * first pods, what the table's last line says it waits for, which agrees with it.
  *
  * @module
@@ -9,8 +9,8 @@
 import type { ServiceView } from "./service_observer.ts";
 import type { Segment } from "./terminal.ts";
 
-/** How long a live table says only "listing" before it says for how long. */
-const LISTING_SHOWN_AFTER_MS = 5_000;
+/** How long a table says only "listing" or "retrying" before it says for how long. */
+const DURATION_SHOWN_AFTER_MS = 5_000;
 
 /** Where and when the table is drawn, as far as the state line cares (see `TableContext` in `table.ts`). */
 export interface StateLineContext {
@@ -46,7 +46,8 @@ export function changeText({ changedAt, changes }: ServiceView, now: number): st
  *
  * @param view The view; its `watch` and whether it has a `snapshot` tell.
  * @param context Whether the table is live, stopped by Ctrl-C or printed once, and the time.
- * @returns `watching`, `listed` (printed once), `listing`, `listing for 7s` (after 5 s) or `retrying (see below)`.
+ * @returns `watching`, `listed` (printed once), `listing`, `listing for 7s` (after 5 s), `retrying (see below)` or
+ *   `retrying for 12s (see below)` (after 5 s).
  *
  * @example
  * ```ts
@@ -62,11 +63,16 @@ export function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, 
   if (watch.state === "listing" && snapshot && once) return { text: "listed", style: "green" };
   // A server that accepts the request and never answers leaves it listing until stallTimeoutMs (150 s): the time
   // shows that the CLI is waiting, not stuck (and, in the last frame, how long it waited).
-  if (watch.state === "listing" && !once && now - watch.since >= LISTING_SHOWN_AFTER_MS) {
+  if (watch.state === "listing" && !once && now - watch.since >= DURATION_SHOWN_AFTER_MS) {
     return { text: `listing for ${ago(now - watch.since)}`, style: "yellow" };
   }
   if (watch.state === "listing") return { text: "listing", style: "yellow" };
-  return { text: "retrying (see below)", style: "red" };
+  // An API server down for minutes: how long the last endpoints have gone without updates.
+  const failing = now - watch.since;
+  return {
+    text: `retrying${failing >= DURATION_SHOWN_AFTER_MS ? ` for ${ago(failing)}` : ""} (see below)`,
+    style: "red",
+  };
 }
 
 /**
@@ -80,7 +86,7 @@ export function watchSegment({ watch, snapshot }: ServiceView, { live, stopped, 
  * import { waitingText } from "./state_line.ts";
  * import { KubeApiError } from "../base/errors.ts";
  * const error = new KubeApiError("Cannot list endpointslices: connection refused", { status: 0 });
- * const view = { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying" as const, error } };
+ * const view = { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying" as const, error, since: 0 } };
  * console.log(waitingText(view)); // "no pods listed yet: retrying"
  * ```
  */

@@ -106,7 +106,7 @@ Deno.test("renderTable() finds the kubeconfig's path whole when a folder's name 
         `https://127.0.0.1:1 from ${from.source} (connect ECONNREFUSED 127.0.0.1:1); check that the address is ` +
         "right and the server is up",
     );
-    const view = { ...serviceViewOf([], {}), watch: { state: "retrying" as const, error } };
+    const view = { ...serviceViewOf([], {}), watch: { state: "retrying" as const, error, since: 0 } };
     const lines = tableAt(view, 40, from);
     const message = lines.slice(lines.findIndex((line) => line.startsWith("Cannot")), lines.indexOf("")).join(" ");
     assert.ok(message.includes(`from kubeconfig ${shown} (context "sa") (connect ECONNREFUSED`), message);
@@ -156,7 +156,7 @@ Deno.test("renderTable() shows a failing watch's kubeconfig by its file name whe
       `https://127.0.0.1:1 from ${from.source} (connect ECONNREFUSED 127.0.0.1:1); check that the address is right and ` +
       "the server is up",
   );
-  const view = { ...serviceViewOf([], {}), watch: { state: "retrying" as const, error } };
+  const view = { ...serviceViewOf([], {}), watch: { state: "retrying" as const, error, since: 0 } };
   const message = (columns: number) => {
     const lines = tableAt(view, columns, from);
     return lines.slice(lines.findIndex((line) => line.startsWith("Cannot")), lines.indexOf("")).join(" ");
@@ -186,7 +186,7 @@ Deno.test("renderTable() shows a failing watch's cause and what to do on a narro
   };
   // Before the first list (no pods yet), and after one (a watch that failed later).
   for (const slices of [[], [slice]]) {
-    const view = { ...serviceViewOf(slices, {}), watch: { state: "retrying" as const, error } };
+    const view = { ...serviceViewOf(slices, {}), watch: { state: "retrying" as const, error, since: 0 } };
     if (slices.length === 0) delete view.pods;
     for (const columns of [30, 40, 60]) {
       const lines = tableAt(view, columns, { ...from, rows: 30 });
@@ -227,7 +227,7 @@ Deno.test("renderTable() gives a failing watch's message the lines a pod's row t
         : { ready: false },
     })),
   };
-  const view = { ...serviceViewOf([slice], { zone: "a" }), watch: { state: "retrying" as const, error } };
+  const view = { ...serviceViewOf([slice], { zone: "a" }), watch: { state: "retrying" as const, error, since: 0 } };
   for (const [columns, rows] of [[40, 24], [40, 26], [50, 20]]) {
     const lines = tableAt(view, columns, { ...from, rows });
     const where = `${columns}x${rows}:\n${lines.join("\n")}`;

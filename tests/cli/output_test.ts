@@ -437,7 +437,7 @@ Deno.test("renderTable() on a short terminal shows the pods outside the client's
 Deno.test("renderTable() shows a failing watch's message, and what it waits for", () => {
   const error = new KubeApiError('Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403)');
   const lines = renderTable(
-    { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
+    { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error, since: 66_000 } },
     { ...context, columns: 60 },
   );
   // The port is not known yet: the first line would be too wide with it.
@@ -454,7 +454,7 @@ Deno.test("renderTable() shows a failing watch's message, and what it waits for"
     "no pods listed yet: retrying  Ctrl-C to quit",
   ]);
   const once = renderTable(
-    { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error } },
+    { namespace: "prod", service: "echo", locality: {}, watch: { state: "retrying", error, since: 66_000 } },
     { ...context, live: false },
   );
   assert.equal(once.at(-1), "no pods listed yet: retrying", "a table printed once has no Ctrl-C hint");
@@ -489,7 +489,7 @@ Deno.test("renderTable() printed once (--once on a terminal) keeps every line of
   assert.ok(!printed.some((line) => line.endsWith("…")), printed.join("\n"));
   assert.ok(text(printed).endsWith(`no pods: ${emptyReason}`), printed.join("\n"));
   assert.ok(text(printed).includes(`${emptyReason} no pods:`), "the port note whole too");
-  const failing = renderTable({ ...view, watch: { state: "retrying", error } }, once);
+  const failing = renderTable({ ...view, watch: { state: "retrying", error, since: 66_000 } }, once);
   assert.ok(text(failing).includes(error.message), failing.join("\n"));
   // A live one keeps to the screen: four lines for a note, the last cut with '…'; why there are no pods, last, has
   // the lines that the screen has left, which a pod would have taken.
@@ -511,7 +511,7 @@ Deno.test("renderTable() names the CLI's flags where the library names its optio
     'Cannot list endpointslices of service "echo" in namespace "prod": forbidden (403) for the credentials from ' +
       'kubeconfig /k (context "kind") with cluster.namespace: grant "list"',
   );
-  const view: ServiceView = { ...viewOf([SLICE]), watch: { state: "retrying", error } };
+  const view: ServiceView = { ...viewOf([SLICE]), watch: { state: "retrying", error, since: 66_000 } };
   const source = 'kubeconfig /k (context "kind") with cluster.namespace';
   const lines = renderTable(view, { ...context, source, columns: 64 });
   assert.deepEqual(lines.slice(1, 8), [

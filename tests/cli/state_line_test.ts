@@ -17,7 +17,7 @@ function stateLines(view: ServiceView, columns: number): string[] {
 function retryingView(): ServiceView {
   const view = serviceViewOf([], {}, "123456789");
   const error = new KubeApiError("Cannot watch endpointslices: cannot reach the API server", { status: 0 });
-  return { ...view, changes: 1, watch: { state: "retrying", error } };
+  return { ...view, changes: 1, watch: { state: "retrying", error, since: 0 } };
 }
 
 Deno.test("renderTable() puts the watch's state on a line of its own rather than cut it", () => {
@@ -130,7 +130,7 @@ function topologyNoneView(message?: string): ServiceView {
   };
   const view = serviceViewOf([slice], { zone: "us-east-1a" });
   if (message === undefined) return view;
-  return { ...view, watch: { state: "retrying", error: new KubeApiError(message, { status: 0 }) } };
+  return { ...view, watch: { state: "retrying", error: new KubeApiError(message, { status: 0 }), since: 0 } };
 }
 
 const REFUSED = 'Cannot watch endpointslices of service "echo" in namespace "prod": cannot reach the API server at ' +
@@ -218,7 +218,10 @@ Deno.test("renderTable() says under a watch failing from the start that it retri
   const failing = { ...retryingView(), pods: undefined, snapshot: undefined, changes: undefined };
   for (const port of [undefined, "grpc"]) {
     const lines = tableAt({ ...failing, port }, 80, { rows: 24, now: 20_000 });
-    assert.ok(lines.some((line) => line.includes("no change yet  retrying (see below)")), lines.join("\n"));
+    // How long it has failed, after 5 s: it said 'retrying (see below)' however long the API server was down.
+    assert.ok(lines.some((line) => line.includes("no change yet  retrying for 20s (see below)")), lines.join("\n"));
+    const early = tableAt({ ...failing, port }, 80, { rows: 24, now: 4_000 });
+    assert.ok(early.some((line) => line.includes("no change yet  retrying (see below)")), early.join("\n"));
     assert.equal(lines.at(-1), "no pods listed yet: retrying  Ctrl-C to quit");
     const stopped = tableAt({ ...failing, port }, 80, { rows: 24, now: 20_000, live: false, stopped: true });
     assert.equal(stopped.at(-1), "no pods listed yet: retrying");

@@ -49,7 +49,7 @@ Deno.test("renderTable() on a tiny terminal keeps a failing watch's message, to 
   const error = new KubeApiError(
     'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused. Start the API server.',
   );
-  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error } };
+  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error, since: 0 } };
   for (const [columns, rows] of [[20, 12], [30, 10], [40, 8]]) {
     const lines = tableAt(view, columns, { rows });
     const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
@@ -96,7 +96,7 @@ Deno.test("renderTable() on a tiny terminal gives up the header's parts where th
     'Cannot watch endpointslices of service "echo" in namespace "prod": connection refused',
   );
   const [one] = serviceViewOf([SLICE], {}).pods!;
-  const view = { ...serviceViewOf([SLICE], {}), pods: [one], watch: { state: "retrying" as const, error } };
+  const view = { ...serviceViewOf([SLICE], {}), pods: [one], watch: { state: "retrying" as const, error, since: 0 } };
   for (const columns of [29, 32, 35]) {
     const lines = tableAt(view, columns, { rows: 8 });
     const frame = `${columns}x8:\n${lines.join("\n")}`;
@@ -118,7 +118,7 @@ Deno.test("renderTable() always says how to quit a live table, on a line of its 
   // 'listing EndpointSlices...' alone; at 20x12 '4 used, 1 not used' alone.
   const watching = serviceViewOf([SLICE], { zone: "a" });
   const { snapshot: _, pods: __, ...listing } = { ...watching, watch: { state: "listing" as const, since: 0 } };
-  const failing = { ...watching, watch: { state: "retrying" as const, error: FORBIDDEN } };
+  const failing = { ...watching, watch: { state: "retrying" as const, error: FORBIDDEN, since: 0 } };
   for (const view of [watching, listing, failing, { ...listing, watch: failing.watch }]) {
     for (const [columns, rows] of [[20, 12], [40, 15], [30, 10], [80, 24]]) {
       const lines = tableAt(view, columns, { rows });
@@ -134,7 +134,10 @@ Deno.test("renderTable() always says how to quit a live table, on a line of its 
 
 Deno.test("renderTable() on a tiny terminal cuts a failing watch's long message with where to read it whole", () => {
   // Was, at 20x12: seven of its sixteen lines, cut at 'kubeconfig…', what to grant lost and nothing said of it.
-  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error: FORBIDDEN } };
+  const view = {
+    ...serviceViewOf([SLICE], { zone: "a" }),
+    watch: { state: "retrying" as const, error: FORBIDDEN, since: 0 },
+  };
   for (const [columns, rows] of [[20, 12], [30, 10], [40, 12]]) {
     const lines = tableAt(view, columns, { rows });
     const frame = `${columns}x${rows}:\n${lines.join("\n")}`;
@@ -159,7 +162,7 @@ Deno.test("renderTable() in the last frame Ctrl-C leaves keeps a failing watch's
   const watching = serviceViewOf([SLICE], { zone: "a" });
   const { snapshot: _, pods: __, ...listing } = watching;
   for (const [name, view] of [["pods", watching], ["listing", listing]] as const) {
-    const failing = { ...view, watch: { state: "retrying" as const, error } };
+    const failing = { ...view, watch: { state: "retrying" as const, error, since: 0 } };
     for (const [columns, rows] of [[20, 12], [30, 10]]) {
       const lines = tableAt(failing, columns, { rows, live: false, stopped: true });
       const frame = `${name} ${columns}x${rows}:\n${lines.join("\n")}`;
@@ -192,7 +195,10 @@ Deno.test("renderTable() at 20 columns says how many pods have no row whole", ()
 Deno.test("renderTable() on a terminal too short for the header and the message keeps where to read it whole", () => {
   // Was, at 20x8 and 40x7: the message cut with '…' where the frame was fitted to the height, and '--once prints it
   // all', under it, cut away with the lines below.
-  const view = { ...serviceViewOf([SLICE], { zone: "a" }), watch: { state: "retrying" as const, error: FORBIDDEN } };
+  const view = {
+    ...serviceViewOf([SLICE], { zone: "a" }),
+    watch: { state: "retrying" as const, error: FORBIDDEN, since: 0 },
+  };
   for (const [columns, rows] of [[20, 8], [26, 8], [40, 7], [60, 7]]) {
     for (const live of [true, false]) {
       const lines = tableAt(view, columns, { rows, live, stopped: !live });
@@ -218,7 +224,7 @@ Deno.test("renderTable() at 5 and 6 rows says where to read a cut message whole,
     for (const error of [FORBIDDEN, short]) {
       for (const [columns, rows] of [[40, 5], [40, 6], [80, 5], [20, 5], [40, 4]]) {
         for (const live of [true, false]) {
-          const failing = { ...view, watch: { state: "retrying" as const, error } };
+          const failing = { ...view, watch: { state: "retrying" as const, error, since: 0 } };
           const lines = tableAt(failing, columns, { rows, live, stopped: !live });
           const frame = `${name} ${columns}x${rows} ${live ? "live" : "stopped"}:\n${lines.join("\n")}`;
           assert.ok(lines.length <= rows - 1, frame);
