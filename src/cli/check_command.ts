@@ -18,14 +18,8 @@ import { defaultNamespaceNote, missingNamespaceFix } from "../cluster/namespace_
 import { declaredLocality } from "../selection/locality.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
-import {
-  type ClusterConnection,
-  connectCluster,
-  lateAnswerAdvice,
-  observeService,
-  type ServiceView,
-  slowCredentialsAdvice,
-} from "./service_observer.ts";
+import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import type { CheckCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";

@@ -9,13 +9,8 @@
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { setPluginOutputSink, setWarningSink } from "../runtime/trace.ts";
 import { inFlagTerms } from "./flag_terms.ts";
-import {
-  connectCluster,
-  lateAnswerAdvice,
-  observeService,
-  type ServiceView,
-  slowCredentialsAdvice,
-} from "./service_observer.ts";
+import { connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";

@@ -2,13 +2,8 @@ import assert from "node:assert/strict";
 import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { endpointSlice, type FakeApiServer, startFakeApiServer } from "@kgr/resolver/testing";
-import {
-  connectCluster,
-  lateAnswerAdvice,
-  observeService,
-  type ServiceView,
-  slowCredentialsAdvice,
-} from "../../src/cli/service_observer.ts";
+import { connectCluster, observeService, type ServiceView } from "../../src/cli/service_observer.ts";
+import { lateAnswerAdvice, slowCredentialsAdvice } from "../../src/cli/timeout_advice.ts";
 import type { Locality } from "../../src/selection/topology.ts";
 import { eventually } from "../_watch_helpers.ts";
 import { KubeApiError } from "../../src/base/errors.ts";
