@@ -42,6 +42,10 @@ const expected: Record<string, string> = {
   // A known issue on both: a body the server resets with NO_ERROR and no content-length ends as if complete.
   reset: "first: open, then: ended",
   cluster: "versions (default, http2: false, http2: true): 2.0 1.1 2.0, connections: 2",
+  frozen: "first: failed: Request to the API server stalled: no answer for 1000 ms (stallTimeoutMs), again: " +
+    "1000000 bytes within 1 s: true, then: 1000000 bytes, connections: 2, watch: failed: ECONNRESET within 3 s: " +
+    "true, sockets open: 1",
+  stopped: "timed out: TimeoutError, then: answered, sessions: 1",
 };
 
 const titles: Record<string, string> = {
@@ -73,6 +77,9 @@ const titles: Record<string, string> = {
   reset: "ends a body the server reset mid-way with NO_ERROR as if complete when it has no content-length (known)",
   cluster: "is the client of a cluster by default and with http2: true, sharing one connection, not with " +
     "http2: false (HTTP/1.1)",
+  frozen: "sends a request again on a new connection after one on a connection that froze stalled, and pings the " +
+    "frozen one at once for the streams left on it",
+  stopped: "keeps a session in use after requests that the caller stopped or timed out",
 };
 
 /** What differs between the runtimes: Bun 1.4.5 reports a refused stream as one closed with no error code. */

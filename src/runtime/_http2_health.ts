@@ -3,7 +3,9 @@
  * `PingTimeout` 15 s): a session with streams open that has read nothing for `pingIdleMs` sends a PING, and one
  * whose PONG does not come within `pingTimeoutMs` is destroyed, which fails its streams as a broken connection does
  * (the watches resume on a new one). An API server that hangs, or a connection that dies without a word, is so
- * noticed within 45-46 s of its last frame (30 s, up to 1 s to the next check, 15 s), bookmarks or not. Node cancels
+ * noticed within 45-46 s of its last frame (30 s, up to 1 s to the next check, 15 s), bookmarks or not; a session
+ * with a stream aborted as silent (`_http2_sessions.ts`'s `retire`) is pinged at the next check, so that its other
+ * streams leave a frozen connection within about 16 s of that. Node cancels
  * every PING of a session closing after GOAWAY (`ERR_HTTP2_PING_CANCEL`), whose watches run on: such a session is
  * destroyed once silent for as long as a PING and its answer would have taken (45 s from the GOAWAY or the last frame
  * read), so on Node the quiet watches of a session that got GOAWAY move to a new connection after 45 s, on a healthy
@@ -61,6 +63,8 @@ export interface SessionUse {
   readonly lost?: boolean;
   /** True once the server sent GOAWAY: a stream it then closed unanswered with code 0 was refused (Bun). */
   readonly goneAway?: boolean;
+  /** True when a stream of the session was aborted as silent: the session is pinged at the next check. */
+  suspect?: boolean;
 }
 
 /**
@@ -93,7 +97,8 @@ export function checkHealth(session: ClientHttp2Session, use: SessionUse, timing
       return;
     }
     idleSince = now;
-    if (pinging || now - use.lastRead < pingIdleMs) return;
+    if (pinging || (now - use.lastRead < pingIdleMs && !use.suspect)) return;
+    use.suspect = false;
     if (pingless) {
       if (now - use.lastRead >= pingIdleMs + pingTimeoutMs) {
         session.destroy(silentAfterGoaway(pingIdleMs + pingTimeoutMs));

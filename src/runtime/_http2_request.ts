@@ -14,6 +14,7 @@ import { PassThrough } from "node:stream";
 import { type HttpResponse, readableResponse } from "./http_response.ts";
 import type { StreamLease } from "./_http2_sessions.ts";
 import { headerLines } from "./_header_lines.ts";
+import { blamesConnection } from "./silent_connection.ts";
 
 /** Request headers that HTTP/2 forbids (connection-specific) or sends as the `:authority` pseudo-header. */
 const CONNECTION_HEADERS = new Set([
@@ -129,7 +130,7 @@ export function sendOnSession(lease: StreamLease, target: URL, init: RequestInit
     }
     return push.apply(this, args);
   };
-  return answer(stream, init, body, lease.use);
+  return answer(stream, init, body, lease);
 }
 
 /** Whether an abort's reason is `abort()`'s own, a stop without a failure: a stall or a timeout gives its own. */
@@ -141,13 +142,17 @@ function answer(
   stream: http2.ClientHttp2Stream,
   init: RequestInit,
   body: string | undefined,
-  use: StreamLease["use"],
+  lease: StreamLease,
 ): Promise<HttpResponse> {
   const signal = init.signal ?? undefined;
+  const use = lease.use;
   return new Promise((resolve, reject) => {
     let answered = false;
     const onAbort = () => {
       const reason = signal!.reason;
+      // Aborted as silent (a stall, an answer paused halfway): the connection may be frozen, and the retry that
+      // follows must not wait on it too. A stop or a timeout of the caller's leaves the session in use.
+      if (blamesConnection(reason)) lease.retire(true);
       reject(reason);
       if (!answered || !isStop(reason)) {
         closeOurs(stream, reason);

@@ -6,7 +6,8 @@
  * SETTINGS frame says otherwise (Bun reports 2^32 - 1 before it). The first stream of a session goes at once, with
  * our own SETTINGS, as Go's transport sends it (waiting for the server's cost every new connection a round trip); the
  * others wait for that frame, so that none goes past the server's limit. A session that received GOAWAY takes no new
- * stream (those under way finish); one without streams closes after a few seconds; each has the health check of
+ * stream (those under way finish), nor does one whose stream was aborted as silent (its connection may be frozen: the
+ * retry goes on another); one without streams closes after a few seconds; each has the health check of
  * `_http2_health.ts`, and none keeps the process alive.
  *
  * @module
@@ -44,8 +45,11 @@ export interface StreamLease {
   readonly use: SessionUse;
   /** Gives the place back; a second call does nothing. */
   release(): void;
-  /** Marks the session as taking no new stream: it failed to open one. */
-  retire(): void;
+  /**
+   * Marks the session as taking no new stream: it failed to open one, or (`silent`) a stream of it was aborted as
+   * silent, which its other streams may be too: it is then pinged at once. It closes once its last stream has.
+   */
+  retire(silent?: boolean): void;
   /**
    * Settles once the server's first SETTINGS frame has come; rejects when it never came (a connect timeout that says
    * so, the server closed the connection, or the client was closed). A stream that fails on a session not yet started
@@ -74,9 +78,9 @@ interface Entry {
   started: Promise<void>;
   /** Whether a stream went before the server's SETTINGS came: only one does. */
   sentEarly: boolean;
-  use: { open: number; lastRead: number; lost: boolean; goneAway?: boolean };
+  use: { open: number; lastRead: number; lost: boolean; goneAway?: boolean; suspect?: boolean };
   limit: number;
-  /** False once GOAWAY came, the session failed to open a stream, or was closed or destroyed. */
+  /** False once GOAWAY came, the session was retired, or was closed or destroyed. */
   usable: boolean;
   /**
    * Once the session is closing, marks it unusable; once it is destroyed, or closed without streams, destroys its
@@ -165,6 +169,8 @@ export function http2Sessions(
       // `createConnection`) to close, which it never does: its `close` never came, and the connection stayed open.
       entry.ended = () => {
         if (session.closed || session.destroyed) entry.usable = false;
+        // A retired session closes once its last stream has, as one sent away does.
+        if (!entry.usable && use.open === 0 && !session.closed && !session.destroyed) session.close();
         if (!session.destroyed && !(session.closed && use.open === 0)) return;
         socket.destroy();
         sessions.delete(session);
@@ -259,8 +265,9 @@ function lease(session: http2.ClientHttp2Session, entry: Entry): StreamLease {
       }
       held = false;
     },
-    retire() {
+    retire(silent = false) {
       entry.usable = false;
+      if (silent) entry.use.suspect = true;
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 
 import type { Clock } from "../runtime/clock.ts";
+import { silentConnection } from "../runtime/silent_connection.ts";
 import { SilentAnswerError, StallError } from "./_retry.ts";
 
 /** A signal for one request that aborts when the caller's does, when the request stalls, or when it is failed. */
@@ -131,9 +132,12 @@ export function stallDeadline(
       const silent = midAnswerSince === undefined ? 0 : now - midAnswerSince;
       if (silent >= brokenAfterMs) {
         // Not a stall, nor one of our errors: the reflector handles it as the runtime's report of a broken connection.
-        broken = new SilentAnswerError(
-          `the connection went silent for ${brokenAfterMs} ms in the middle of an answer that the API server sends ` +
-            "in one go: taken as broken",
+        // Marked as the connection's fault: over HTTP/2, the retry must not go on the same, frozen, connection.
+        broken = silentConnection(
+          new SilentAnswerError(
+            `the connection went silent for ${brokenAfterMs} ms in the middle of an answer that the API server sends ` +
+              "in one go: taken as broken",
+          ),
         );
         controller.abort(broken);
         return;
@@ -154,10 +158,12 @@ export function stallDeadline(
           "packets, leaves a request hanging)"
         : `: check that it is up and answers, and that the proxy on the way (${via}) does (a stopped or overloaded ` +
           "API server or proxy, or a network that drops packets, leaves a request hanging)";
-      stall = new StallError(
-        `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${stallTimeoutMs} ms ` +
-          "(stallTimeoutMs)",
-        advice,
+      stall = silentConnection(
+        new StallError(
+          `Request to the API server${server ? ` at ${server}` : ""} stalled: ${what} for ${stallTimeoutMs} ms ` +
+            "(stallTimeoutMs)",
+          advice,
+        ),
       );
       controller.abort(stall);
     }, delay);

@@ -121,6 +121,38 @@ async function pausableRelay(port) {
   return relay;
 }
 
+/**
+ * A loopback relay to `port` that stops passing the server's bytes on its first connection once it passed `bytes` of
+ * them, and keeps that connection open (a frozen connection: a NAT or proxy that lost it, a server hung mid-answer);
+ * the connections after it are relayed whole. Counts its connections.
+ */
+async function freezingRelay(port, bytes) {
+  const sockets = new Set();
+  let connections = 0;
+  const relay = net.createServer((downstream) => {
+    const frozen = ++connections === 1;
+    let passed = 0;
+    const upstream = net.connect(port, "127.0.0.1");
+    sockets.add(downstream).add(upstream);
+    downstream.on("data", (chunk) => upstream.write(chunk));
+    upstream.on("data", (chunk) => {
+      if (frozen && passed + chunk.length > bytes) return void (passed = bytes);
+      passed += chunk.length;
+      downstream.write(chunk);
+    });
+    downstream.on("error", () => upstream.destroy());
+    upstream.on("error", () => downstream.destroy());
+  });
+  await new Promise((resolve) => relay.listen(0, "127.0.0.1", resolve));
+  relay.connections = () => connections;
+  const close = relay.close.bind(relay);
+  relay.close = () => {
+    for (const socket of sockets) socket.destroy();
+    return close();
+  };
+  return relay;
+}
+
 /** The body of an answer, as text. */
 async function text(answer) {
   return await answer.response.text();
@@ -624,6 +656,83 @@ const scenarios = {
       if (typeof failure === "string") return `${failure} 3.6 s after GOAWAY`;
       const after = performance.now() - wentAway;
       return `failed: ${failure.message}, not before 1.8 s: ${after >= 1_800}`;
+    } finally {
+      client.close();
+      server.close();
+    }
+  },
+
+  /**
+   * A connection that freezes in the middle of a 1 MB LIST while a watch shares it: the LIST's stall deadline (1 s
+   * here, as the reflector's) aborts it, and the LIST sent again goes on a new connection, not on the frozen one; the
+   * watch leaves the frozen one at the PING sent at once (not after the 20 s of silence), and its socket closes.
+   */
+  async frozen() {
+    const { stallDeadline } = await import("../../dist/src/watch/_stall_deadline.js");
+    const { systemClock } = await import("../../dist/src/runtime/clock.js");
+    const server = await h2Server((stream, headers) => {
+      stream.respond({ ":status": 200 });
+      if (headers[":path"] === "/watch") stream.write("open\n");
+      else stream.end("x".repeat(1_000_000));
+    });
+    const relay = await freezingRelay(server.port, 300_000);
+    const sockets = tlsSockets();
+    const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 20_000, pingTimeoutMs: 500, idleCloseMs: 4_000 });
+    const url = `https://127.0.0.1:${relay.address().port}`;
+    /** A LIST read under a stall deadline of 1 s, as the reflector reads one: its length, or why it failed. */
+    const list = async () => {
+      const deadline = stallDeadline(signal(), { clock: systemClock, stallTimeoutMs: 1_000 });
+      try {
+        const reader = (await client.fetch(`${url}/list`, { signal: deadline.signal })).response.body.getReader();
+        for (let length = 0;;) {
+          const { done, value } = await reader.read();
+          if (done) return `${length} bytes`;
+          length += value.length;
+          deadline.touch();
+        }
+      } catch (error) {
+        return `failed: ${error.what ?? error.message}`;
+      } finally {
+        deadline.dispose();
+      }
+    };
+    try {
+      const { reader } = await firstChunk(await client.fetch(`${url}/watch`, { signal: signal() }));
+      const first = await list();
+      const stalled = performance.now();
+      const watchEnd = reader.read().then(() => "read", (error) => `failed: ${error.code}`)
+        .then((end) => `${end} within 3 s: ${performance.now() - stalled < 3_000}`);
+      const again = await list();
+      const againMs = performance.now() - stalled;
+      const watch = await watchEnd;
+      // A LIST read whole, its deadline then disposed (a stop, not a stall), leaves its connection in use.
+      const third = await list();
+      const open = sockets.filter((socket) => !socket.destroyed).length;
+      return `first: ${first}, again: ${again} within 1 s: ${againMs < 1_000}, then: ${third}, connections: ` +
+        `${relay.connections()}, watch: ${watch}, sockets open: ${open}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
+  /** Requests the caller stopped or timed out leave their session in use: only a silent one retires it. */
+  async stopped() {
+    const server = await h2Server((stream, headers) => {
+      stream.respond({ ":status": 200 });
+      if (headers[":path"] === "/watch") stream.write("open\n");
+      else stream.end("answered");
+    });
+    const client = nodeHttp2Client(tls);
+    try {
+      const stop = new AbortController();
+      await firstChunk(await client.fetch(`${server.url}/watch`, { signal: stop.signal }));
+      stop.abort();
+      const timedOut = await client.fetch(`${server.url}/watch`, { signal: AbortSignal.timeout(300) })
+        .then(async (answer) => await text(answer)).catch((error) => error.name);
+      const after = await text(await client.fetch(`${server.url}/version`, { signal: signal() }));
+      return `timed out: ${timedOut}, then: ${after}, sessions: ${server.opened()}`;
     } finally {
       client.close();
       server.close();
