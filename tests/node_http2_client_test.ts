@@ -45,6 +45,8 @@ const expected: Record<string, string> = {
   frozen: "first: failed: Request to the API server stalled: no answer for 1000 ms (stallTimeoutMs), again: " +
     "1000000 bytes within 1 s: true, then: 1000000 bytes, connections: 2, watch: failed: ECONNRESET within 3 s: " +
     "true, sockets open: 1",
+  frozenAlone: "first: failed: Request to the API server stalled: no answer for 1000 ms (stallTimeoutMs), sockets " +
+    "open 100 ms after: 0, again: 1000000 bytes, connections: 2",
   stopped: "timed out: TimeoutError, then: answered, sessions: 1",
 };
 
@@ -79,6 +81,7 @@ const titles: Record<string, string> = {
     "http2: false (HTTP/1.1)",
   frozen: "sends a request again on a new connection after one on a connection that froze stalled, and pings the " +
     "frozen one at once for the streams left on it",
+  frozenAlone: "closes a frozen connection at once when the request that stalled on it was its last",
   stopped: "keeps a session in use after requests that the caller stopped or timed out",
 };
 

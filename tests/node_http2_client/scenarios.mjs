@@ -153,6 +153,43 @@ async function freezingRelay(port, bytes) {
   return relay;
 }
 
+/**
+ * What the frozen scenarios share: a server that answers `/watch` with a line and keeps it open, and anything else
+ * with 1 MB; a {@linkcode freezingRelay} to it that freezes after 300 kB; the TLS sockets; a client that pings after
+ * 20 s of silence (500 ms for the PONG); and `list()`, a LIST through the relay read under a stall deadline of 1 s,
+ * as the reflector reads one, which gives its length or why it failed.
+ */
+async function frozenSetup() {
+  const { stallDeadline } = await import("../../dist/src/watch/_stall_deadline.js");
+  const { systemClock } = await import("../../dist/src/runtime/clock.js");
+  const server = await h2Server((stream, headers) => {
+    stream.respond({ ":status": 200 });
+    if (headers[":path"] === "/watch") stream.write("open\n");
+    else stream.end("x".repeat(1_000_000));
+  });
+  const relay = await freezingRelay(server.port, 300_000);
+  relay.url = `https://127.0.0.1:${relay.address().port}`;
+  const sockets = tlsSockets();
+  const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 20_000, pingTimeoutMs: 500, idleCloseMs: 4_000 });
+  const list = async () => {
+    const deadline = stallDeadline(signal(), { clock: systemClock, stallTimeoutMs: 1_000 });
+    try {
+      const reader = (await client.fetch(`${relay.url}/list`, { signal: deadline.signal })).response.body.getReader();
+      for (let length = 0;;) {
+        const { done, value } = await reader.read();
+        if (done) return `${length} bytes`;
+        length += value.length;
+        deadline.touch();
+      }
+    } catch (error) {
+      return `failed: ${error.what ?? error.message}`;
+    } finally {
+      deadline.dispose();
+    }
+  };
+  return { server, relay, sockets, client, list };
+}
+
 /** The body of an answer, as text. */
 async function text(answer) {
   return await answer.response.text();
@@ -668,36 +705,9 @@ const scenarios = {
    * watch leaves the frozen one at the PING sent at once (not after the 20 s of silence), and its socket closes.
    */
   async frozen() {
-    const { stallDeadline } = await import("../../dist/src/watch/_stall_deadline.js");
-    const { systemClock } = await import("../../dist/src/runtime/clock.js");
-    const server = await h2Server((stream, headers) => {
-      stream.respond({ ":status": 200 });
-      if (headers[":path"] === "/watch") stream.write("open\n");
-      else stream.end("x".repeat(1_000_000));
-    });
-    const relay = await freezingRelay(server.port, 300_000);
-    const sockets = tlsSockets();
-    const client = nodeHttp2Client(tls, 10_000, { pingIdleMs: 20_000, pingTimeoutMs: 500, idleCloseMs: 4_000 });
-    const url = `https://127.0.0.1:${relay.address().port}`;
-    /** A LIST read under a stall deadline of 1 s, as the reflector reads one: its length, or why it failed. */
-    const list = async () => {
-      const deadline = stallDeadline(signal(), { clock: systemClock, stallTimeoutMs: 1_000 });
-      try {
-        const reader = (await client.fetch(`${url}/list`, { signal: deadline.signal })).response.body.getReader();
-        for (let length = 0;;) {
-          const { done, value } = await reader.read();
-          if (done) return `${length} bytes`;
-          length += value.length;
-          deadline.touch();
-        }
-      } catch (error) {
-        return `failed: ${error.what ?? error.message}`;
-      } finally {
-        deadline.dispose();
-      }
-    };
+    const { server, relay, sockets, client, list } = await frozenSetup();
     try {
-      const { reader } = await firstChunk(await client.fetch(`${url}/watch`, { signal: signal() }));
+      const { reader } = await firstChunk(await client.fetch(`${relay.url}/watch`, { signal: signal() }));
       const first = await list();
       const stalled = performance.now();
       const watchEnd = reader.read().then(() => "read", (error) => `failed: ${error.code}`)
@@ -710,6 +720,22 @@ const scenarios = {
       const open = sockets.filter((socket) => !socket.destroyed).length;
       return `first: ${first}, again: ${again} within 1 s: ${againMs < 1_000}, then: ${third}, connections: ` +
         `${relay.connections()}, watch: ${watch}, sockets open: ${open}`;
+    } finally {
+      client.close();
+      relay.close();
+      server.close();
+    }
+  },
+
+  /** The same without a watch: the frozen connection, left without streams, closes at once. */
+  async frozenAlone() {
+    const { server, relay, sockets, client, list } = await frozenSetup();
+    try {
+      const first = await list();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const open = sockets.filter((socket) => !socket.destroyed).length;
+      const again = await list();
+      return `first: ${first}, sockets open 100 ms after: ${open}, again: ${again}, connections: ${relay.connections()}`;
     } finally {
       client.close();
       relay.close();
