@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { Clock } from "../src/runtime/clock.ts";
+import { blamesConnection } from "../src/runtime/silent_connection.ts";
 import { stallDeadline } from "../src/watch/_stall_deadline.ts";
 
 /** A clock whose time is set by hand and whose timers run when told: a timer can fire late, as after a pause. */
@@ -126,4 +127,28 @@ Deno.test("stallDeadline() with a short stallTimeoutMs waits for what came while
   runAt(1_400); // On time, nothing for 300 ms: a stall.
   assert.match(String(deadline.stalled()?.message), /no answer for 300 ms/);
   deadline.dispose();
+});
+
+// Over HTTP/2 a request aborted so takes its connection out of use (`_http2_request.ts`): the retry must not wait on a
+// frozen connection. A stop (the caller's, or `dispose()`) and a failure found elsewhere leave the connection in use.
+Deno.test("stallDeadline() blames the connection for a stall and a pause in an answer, not for a stop or a failure", () => {
+  const { clock, runAt } = manualClock();
+  const stalled = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 1_000 });
+  runAt(1_000);
+  assert.equal(blamesConnection(stalled.signal.reason), true);
+  const paused = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 150_000 });
+  paused.heard(true);
+  runAt(11_000);
+  assert.equal(blamesConnection(paused.signal.reason), true);
+  const caller = new AbortController();
+  const stopped = stallDeadline(caller.signal, { clock, stallTimeoutMs: 1_000 });
+  caller.abort();
+  assert.equal(blamesConnection(stopped.signal.reason), false);
+  const failed = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 1_000 });
+  failed.fail(new Error("a bad event"));
+  assert.equal(blamesConnection(failed.signal.reason), false);
+  const disposed = stallDeadline(new AbortController().signal, { clock, stallTimeoutMs: 1_000 });
+  disposed.dispose();
+  assert.equal(blamesConnection(disposed.signal.reason), false);
+  for (const deadline of [stalled, paused, stopped, failed]) deadline.dispose();
 });
