@@ -182,7 +182,8 @@ function columnsThatFit(
   const wrapped = Math.min(widths[USED], MIN_USED_WIDTH);
   for (const column of topology ? DROPPED_FIRST_WITH_TOPOLOGY : DROPPED_FIRST) {
     if (width() <= columns) break;
-    if (column === ZONE) {
+    // Only where topology applies does READY go before ZONE: without it, ZONE goes before TERMINATING and SERVING.
+    if (topology && column === ZONE) {
       const withReady = shown;
       shown = shown.filter((i) => i !== READY);
       if (width() <= columns) return { shown, zoneWraps: false };
