@@ -39,7 +39,7 @@ export function topologyReason({ snapshot, pods, locality, zoneNote, port }: Ser
     .map(({ ready, hints, pod, addresses }) => ({ ready, hints, podName: pod, addresses }));
   // The ready pods listed without the target's port (their rows say why they are not used).
   const lacking = readyWithoutPort(pods);
-  const withoutPort = typeof port === "string" ? { port, pods: lacking } : undefined;
+  const withoutPort = typeof port === "string" ? () => ({ port, pods: lacking }) : undefined;
   const reason = noTopologyReason(usable, locality, { zoneNote, withoutPort });
   // A zone hinted only on such pods is not mistaken: the reason says what they lack.
   const hinted = hintedZones([...usable, ...lacking]);

@@ -19,7 +19,7 @@ import type { TrafficPolicyState } from "./traffic_policy.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
-import { noTopologyReason, type NoTopologyReasonOptions } from "./topology_reason.ts";
+import { noTopologyReason, type PodsWithoutPort } from "./topology_reason.ts";
 import { noLocalPodReason } from "./_local_pod_reason.ts";
 import { slicePortNumber } from "./_slice_entries.ts";
 import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
@@ -135,21 +135,20 @@ export function selectForClient(
     ? undefined
     : noEndpointsReason(slices.values(), port, service, namespace, known);
   const topologyReason = topology === "none"
-    ? noTopologyReason(usable, locality, { withoutPort: readyPodsWithoutPort(slices.values(), port) })
+    ? noTopologyReason(usable, locality, { withoutPort: () => readyPodsWithoutPort(slices.values(), port) })
     : undefined;
   return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
 }
 
 /**
- * The target's port name and the ready pods listed in slices without it, for the reason why topology is `none`.
- * Only the slices without a port a client can dial are explained: their pods are few, where explaining every slice
- * would cost each update a full pass.
+ * The target's port name and the ready pods listed in slices without it, for the reason why topology is `none`, when
+ * it comes to that (see `NoTopologyReasonOptions.withoutPort`): only the slices without a port a client can dial are
+ * explained (FQDN ones are never used).
  */
-function readyPodsWithoutPort(
-  slices: Iterable<EndpointSlice>,
-  port: number | string,
-): NoTopologyReasonOptions["withoutPort"] {
+function readyPodsWithoutPort(slices: Iterable<EndpointSlice>, port: number | string): PodsWithoutPort | undefined {
   if (typeof port === "number") return undefined;
-  const lacking = [...slices].filter((slice) => slicePortNumber(slice, port) === undefined);
+  const lacking = [...slices].filter((slice) =>
+    slice.addressType !== "FQDN" && slicePortNumber(slice, port) === undefined
+  );
   return lacking.length === 0 ? undefined : { port, pods: readyWithoutPort(explainEndpoints(lacking, port, {}).pods) };
 }

@@ -32,9 +32,18 @@ export interface NoTopologyReasonOptions {
   /**
    * The target's port name and the ready pods listed without it (kubectl shows them ready): the serving-terminating
    * fallback is then for want of a ready pod with that port, and a zone or node hinted only on such pods gets none
-   * for want of the port, and the reason says so.
+   * for want of the port, and the reason says so. Called only where the reason comes to those cases, once at most:
+   * finding the pods reads slices, which an update whose reason is another must not pay for.
    */
-  withoutPort?: { readonly port: string; readonly pods: readonly PodWithoutPort[] } | undefined;
+  withoutPort?: (() => PodsWithoutPort | undefined) | undefined;
+}
+
+/** The target's port name and the ready pods listed without it, for {@linkcode NoTopologyReasonOptions.withoutPort}. */
+export interface PodsWithoutPort {
+  /** The target's port name. */
+  readonly port: string;
+  /** The ready pods listed in slices without it. */
+  readonly pods: readonly PodWithoutPort[];
 }
 
 /**
@@ -59,13 +68,21 @@ export function noTopologyReason(
 ): string | undefined {
   const { zone, node } = locality;
   const { zoneNote, withoutPort } = options;
-  const lacking = withoutPort !== undefined && withoutPort.pods.length > 0 ? withoutPort : undefined;
+  let found: PodsWithoutPort | undefined | null = null;
+  const lacking = () => {
+    if (found === null) {
+      const given = withoutPort?.();
+      found = given !== undefined && given.pods.length > 0 ? given : undefined;
+    }
+    return found;
+  };
   if (zone === undefined && node === undefined) return "client locality unknown";
   // No usable pod: the snapshot's empty reason says why, topology has nothing to add.
   if (usable.length === 0) return undefined;
   const ready = usable.filter((pod) => pod.ready);
   if (ready.length === 0) {
-    const pod = lacking === undefined ? "pod" : `pod with ${portWords(lacking.port)}`;
+    const without = lacking();
+    const pod = without === undefined ? "pod" : `pod with ${portWords(without.port)}`;
     return `no ${pod} is ready; the serving-terminating fallback has no topology`;
   }
   if (ready.every((pod) => pod.hints === undefined)) {
@@ -156,7 +173,7 @@ function hintReason(
   ready: readonly TopologyCandidate[],
   kind: "node" | "zone",
   ours: string,
-  lacking: NoTopologyReasonOptions["withoutPort"],
+  lacking: () => PodsWithoutPort | undefined,
 ): string {
   const names = (pod: TopologyCandidate) => (kind === "node" ? pod.hints?.forNodes : pod.hints?.forZones) ?? [];
   const unhinted = ready.filter((pod) => names(pod).length === 0);
@@ -164,8 +181,9 @@ function hintReason(
     const have = unhinted.length === 1 ? "has" : "have";
     return `${unhinted.length} of ${ready.length} ready pods ${have} no ${kind} hint (${podNames(unhinted)})`;
   }
-  const ourPods = lacking?.pods.filter((pod) => names(pod).includes(ours)) ?? [];
-  if (lacking !== undefined && ourPods.length > 0) return withoutPortReason(ourPods, `${kind} ${ours}`, lacking.port);
+  const without = lacking();
+  const ourPods = without?.pods.filter((pod) => names(pod).includes(ours)) ?? [];
+  if (without !== undefined && ourPods.length > 0) return withoutPortReason(ourPods, `${kind} ${ours}`, without.port);
   // Ready, as only ready pods count (and the controller drops the hints of the others).
   return `no ready pod is hinted for ${kind} ${ours}`;
 }
