@@ -37,13 +37,18 @@ export function grpcProxyAdvice(input: string, env: (name: string) => string | u
   const path = GRPC_URI.exec(input)?.[3];
   const host = path === undefined ? undefined : hostWithNumericPortOrNone(path);
   if (host === undefined) return undefined;
+  // `kubernetes://echo.prod:8080` has no path after an authority for grpc-js: its host keeps the slashes, which a
+  // no_proxy entry need not (grpc-js matches by suffix).
   const exclusions = env("no_grpc_proxy") ? "no_grpc_proxy" : "no_proxy";
   const list = env(exclusions);
   // grpc-js splits a list that is set at its commas as they are: an empty entry (a trailing comma) matches any host.
-  if (list && list.split(",").some((entry) => excludes(entry, host))) return undefined;
+  // By suffix: grpc-js's CIDR entries match IP addresses only, which no target here is.
+  if (list && list.split(",").some((entry) => host.endsWith(entry))) return undefined;
   return `${variable} is set: grpc-js sends a channel to ${input} through that proxy, not through the resolver ` +
     "(a target with a port number or none; calls fail, or all go through the proxy): use the port's name in the " +
-    `target, add ${host} to ${exclusions}, or give the channel the option "grpc.enable_http_proxy": 0 ` +
+    `target, add ${
+      host.replace(/^\/\//, "")
+    } to ${exclusions}, or give the channel the option "grpc.enable_http_proxy": 0 ` +
     "(withResolverOptions() and nice-grpc's createChannel() from @kgr/resolver/nice-grpc do)";
 }
 
@@ -56,40 +61,12 @@ function isHttpUrl(value: string): boolean {
   }
 }
 
-/** The host of a path that is a host with a port number or with none, as grpc-js splits it; else `undefined`. */
+/**
+ * The host of a path that is a host with a port number or with none, as grpc-js splits it; else `undefined`. The
+ * parser's targets name a Service, never an IP address, so grpc-js's bracketed-IPv6 form never comes here.
+ */
 function hostWithNumericPortOrNone(path: string): string | undefined {
-  if (path.startsWith("[")) {
-    const end = path.indexOf("]");
-    const host = path.slice(1, end);
-    if (end === -1 || !host.includes(":")) return undefined;
-    const rest = path.slice(end + 1);
-    return rest === "" || /^:\d+$/.test(rest) ? host : undefined;
-  }
-  const parts = path.split(":");
-  if (parts.length === 1) return path;
-  if (parts.length === 2) return /^\d+$/.test(parts[1]) ? parts[0] : undefined;
-  // Several colons: a bare IPv6 address without a port.
-  return path;
-}
-
-/** Whether one entry of a no-proxy list covers `host`, as grpc-js matches it: a suffix, or an IPv4 CIDR. */
-function excludes(entry: string, host: string): boolean {
-  const [address, prefix, extra] = entry.split("/");
-  if (prefix !== undefined && extra === undefined && isIpv4(address) && isIpv4(host)) {
-    const bits = Number.parseInt(prefix, 10);
-    if (!(bits >= 0 && bits <= 32)) return host.endsWith(entry);
-    const mask = bits === 0 ? 0 : -1 << (32 - bits);
-    return (ipv4Number(address) & mask) === (ipv4Number(host) & mask);
-  }
-  return host.endsWith(entry);
-}
-
-/** Whether `text` is a dotted IPv4 address. */
-function isIpv4(text: string): boolean {
-  return /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(text) && text.split(".").every((part) => +part <= 255);
-}
-
-/** A dotted IPv4 address as a 32-bit number. */
-function ipv4Number(address: string): number {
-  return address.split(".").reduce((number, part) => (number << 8) + Number(part), 0);
+  const [host, port, more] = path.split(":");
+  if (more !== undefined) return undefined;
+  return port === undefined || /^\d+$/.test(port) ? host : undefined;
 }
