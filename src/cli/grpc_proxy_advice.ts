@@ -37,18 +37,17 @@ export function grpcProxyAdvice(input: string, env: (name: string) => string | u
   const path = GRPC_URI.exec(input)?.[3];
   const host = path === undefined ? undefined : hostWithNumericPortOrNone(path);
   if (host === undefined) return undefined;
-  // `kubernetes://echo.prod:8080` has no path after an authority for grpc-js: its host keeps the slashes, which a
-  // no_proxy entry need not (grpc-js matches by suffix).
   const exclusions = env("no_grpc_proxy") ? "no_grpc_proxy" : "no_proxy";
   const list = env(exclusions);
   // grpc-js splits a list that is set at its commas as they are: an empty entry (a trailing comma) matches any host.
   // By suffix: grpc-js's CIDR entries match IP addresses only, which no target here is.
   if (list && list.split(",").some((entry) => host.endsWith(entry))) return undefined;
+  // `kubernetes://echo.prod:8080` has no path after an authority for grpc-js: its host keeps the slashes, which a
+  // no_proxy entry need not have (a suffix matches).
+  const listable = host.replace(/^\/\//, "");
   return `${variable} is set: grpc-js sends a channel to ${input} through that proxy, not through the resolver ` +
     "(a target with a port number or none; calls fail, or all go through the proxy): use the port's name in the " +
-    `target, add ${
-      host.replace(/^\/\//, "")
-    } to ${exclusions}, or give the channel the option "grpc.enable_http_proxy": 0 ` +
+    `target, add ${listable} to ${exclusions}, or give the channel the option "grpc.enable_http_proxy": 0 ` +
     "(withResolverOptions() and nice-grpc's createChannel() from @kgr/resolver/nice-grpc do)";
 }
 
