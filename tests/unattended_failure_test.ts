@@ -81,6 +81,27 @@ async function follow(api: FakeApiServer, service: string, options: WatchEndpoin
   return watching.stop;
 }
 
+/**
+ * The warnings said while `body` runs beside loops that {@linkcode follow} `services` (with `options`), each past its
+ * first snapshot first, and stopped after `body` however it ends.
+ */
+async function warningsWhileFollowing(
+  api: FakeApiServer,
+  services: readonly string[],
+  body: (said: { warnings: string[]; traces: string[] }) => Promise<void>,
+  options: WatchEndpointsOptions = {},
+): Promise<string[]> {
+  return await capture(async (said) => {
+    const stops: (() => Promise<void>)[] = [];
+    try {
+      for (const service of services) stops.push(await follow(api, service, options));
+      await body(said);
+    } finally {
+      for (const stop of stops) await stop();
+    }
+  });
+}
+
 /** Waits until the fake has refused `more` further requests after this call. */
 async function refusedMore(api: FakeApiServer, more: number): Promise<void> {
   const before = api.requests.length;
@@ -311,16 +332,11 @@ Deno.test("watchEndpoints() without onError says a token refused for good once p
   const api = await startFakeApiServer({ token: "t" });
   apply(api, "echo");
   apply(api, "other");
-  const warnings = await capture(async (said) => {
-    const stops = [await follow(api, "echo"), await follow(api, "other")];
-    try {
-      api.setToken("revoked");
-      api.dropWatches();
-      await eventually(() => said.warnings.length > 0, "the warning");
-      await refusedMore(api, 10);
-    } finally {
-      for (const stop of stops) await stop();
-    }
+  const warnings = await warningsWhileFollowing(api, ["echo", "other"], async (said) => {
+    api.setToken("revoked");
+    api.dropWatches();
+    await eventually(() => said.warnings.length > 0, "the warning");
+    await refusedMore(api, 10);
   });
   await api.close();
   assert.equal(warnings.length, 1, warnings.join("\n"));
@@ -360,15 +376,10 @@ Deno.test("watchEndpoints() without onError says once that a token file that is 
 Deno.test("watchEndpoints() without onError says nothing of a first 401 that fresh credentials get over", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, "echo");
-  const warnings = await capture(async () => {
-    const stop = await follow(api, "echo");
-    try {
-      api.failNext(1, { status: 401, path: "watch" });
-      api.dropWatches();
-      await eventually(() => api.pendingFailures === 0 && api.openWatches === 1, "the watch again after the 401");
-    } finally {
-      await stop();
-    }
+  const warnings = await warningsWhileFollowing(api, ["echo"], async () => {
+    api.failNext(1, { status: 401, path: "watch" });
+    api.dropWatches();
+    await eventually(() => api.pendingFailures === 0 && api.openWatches === 1, "the watch again after the 401");
   });
   await api.close();
   assert.deepEqual(warnings, []);
@@ -378,17 +389,12 @@ Deno.test("watchEndpoints() with onError leaves a refused token to it, and says 
   const api = await startFakeApiServer({ token: "t" });
   apply(api, "echo");
   const errors: string[] = [];
-  const warnings = await capture(async () => {
-    const stop = await follow(api, "echo", { onError: (error) => errors.push(error.message) });
-    try {
-      api.setToken("revoked");
-      api.dropWatches();
-      await eventually(() => errors.length > 0, "the error");
-      await refusedMore(api, 5);
-    } finally {
-      await stop();
-    }
-  });
+  const warnings = await warningsWhileFollowing(api, ["echo"], async () => {
+    api.setToken("revoked");
+    api.dropWatches();
+    await eventually(() => errors.length > 0, "the error");
+    await refusedMore(api, 5);
+  }, { onError: (error) => errors.push(error.message) });
   await api.close();
   assert.deepEqual(warnings, []);
 });
@@ -396,19 +402,14 @@ Deno.test("watchEndpoints() with onError leaves a refused token to it, and says 
 Deno.test("watchEndpoints() without onError says nothing of a server that answers 503 or cannot be reached", async () => {
   const api = await startFakeApiServer({ token: "t" });
   apply(api, "echo");
-  const warnings = await capture(async ({ traces }) => {
-    const stop = await follow(api, "echo");
-    try {
-      api.failNext(20, { status: 503 });
-      api.dropWatches();
-      await eventually(() => api.pendingFailures === 0, "every 503");
-      await eventually(() => api.openWatches === 1, "the watch again");
-      await api.close();
-      await eventually(() => traces.some((line) => /cannot reach the API server/.test(line)), "an unreachable server");
-      await eventually(() => traces.filter((line) => /cannot reach the API server/.test(line)).length > 2, "retries");
-    } finally {
-      await stop();
-    }
+  const warnings = await warningsWhileFollowing(api, ["echo"], async ({ traces }) => {
+    api.failNext(20, { status: 503 });
+    api.dropWatches();
+    await eventually(() => api.pendingFailures === 0, "every 503");
+    await eventually(() => api.openWatches === 1, "the watch again");
+    await api.close();
+    await eventually(() => traces.some((line) => /cannot reach the API server/.test(line)), "an unreachable server");
+    await eventually(() => traces.filter((line) => /cannot reach the API server/.test(line)).length > 2, "retries");
   });
   assert.deepEqual(warnings, []);
 });
