@@ -190,6 +190,16 @@ async function frozenSetup() {
   return { server, relay, sockets, client, list };
 }
 
+/** A server that answers every request with `{}`, behind a {@linkcode delayedRelay}, and the relay's URL. */
+async function delayedServer() {
+  const server = await h2Server((stream) => {
+    stream.respond({ ":status": 200 });
+    stream.end("{}");
+  });
+  const relay = await delayedRelay(server.port);
+  return { server, relay, url: `https://127.0.0.1:${relay.address().port}` };
+}
+
 /** The body of an answer, as text. */
 async function text(answer) {
   return await answer.response.text();
@@ -479,15 +489,11 @@ const scenarios = {
    * trip later once the server's have come: TLS 1.3 and the request are 2 round trips of 200 ms, and were 3.
    */
   async firstRequest() {
-    const server = await h2Server((stream) => {
-      stream.respond({ ":status": 200 });
-      stream.end("{}");
-    });
-    const relay = await delayedRelay(server.port);
+    const { server, relay, url } = await delayedServer();
     const client = nodeHttp2Client(tls);
     try {
       const started = Date.now();
-      await text(await client.fetch(`https://127.0.0.1:${relay.address().port}/version`, { signal: signal() }));
+      await text(await client.fetch(`${url}/version`, { signal: signal() }));
       return `round trips: ${Math.floor((Date.now() - started) / 200)}`;
     } finally {
       client.close();
@@ -498,14 +504,10 @@ const scenarios = {
 
   /** A request waiting for its session when the client is closed fails so, rather than going on over HTTP/1.1. */
   async closed() {
-    const server = await h2Server((stream) => {
-      stream.respond({ ":status": 200 });
-      stream.end("{}");
-    });
-    const relay = await delayedRelay(server.port);
+    const { server, relay, url } = await delayedServer();
     const client = nodeHttp2Client(tls);
     try {
-      const request = client.fetch(`https://127.0.0.1:${relay.address().port}/version`, { signal: signal() });
+      const request = client.fetch(`${url}/version`, { signal: signal() });
       setTimeout(() => client.close(), 50);
       const failure = await request.then(() => "answered", (error) => error.message);
       return `failed: ${failure}`;
