@@ -214,10 +214,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
         return stop("server", error.message, "the server does not answer as a Kubernetes API server");
       }
       // Every later request would be refused too: by the API server (401), or by a proxy that wants a login (407).
-      if (error instanceof KubeApiError && (error.status === 401 || error.status === 407)) {
-        return error.status === 401
-          ? stop("user", error.message, "the API server refuses these credentials")
-          : stop("server", error.message, "the proxy to the API server refuses its login");
+      if (error instanceof KubeApiError && error.status === 401) {
+        return stop("user", error.message, "the API server refuses these credentials");
+      }
+      if (error instanceof KubeApiError && error.status === 407) {
+        return stop("server", error.message, "the proxy to the API server refuses its login");
       }
       // Every later request acts as that user too, and would get the same 403.
       if (error instanceof KubeApiError && error.status === 403 && error.message.includes(" may not impersonate ")) {
