@@ -232,11 +232,12 @@ export function explainEndpoints(
     }
   }
   const topology = localNode === undefined ? topologyMode(wanted, locality) : "none";
-  // A ready pod listed without the target's port: the fallback is for want of a ready pod with it, which says so.
-  const portLacked = typeof port === "string" &&
-    readyWithoutPort(sorted.map(({ row }) => row).filter(eligible)).length > 0;
+  // Why the fallback, where it applies: a ready pod listed without the target's port makes it for want of a ready
+  // pod with it, which says so.
   const where = localNode === undefined ? "" : " on this node";
-  const noReady = portLacked ? `no pod${where} with ${portWords(port)} is ready` : `no pod${where} is ready`;
+  const portLacked = !anyReady && typeof port === "string" &&
+    readyWithoutPort(sorted.map(({ row }) => row).filter(eligible)).length > 0;
+  const noReady = anyReady ? undefined : `no pod${where}${portLacked ? ` with ${portWords(port)}` : ""} is ready`;
   // Under node preference, the pods kube-proxy would pick in zone mode are the first failover (`sameZone`).
   const zoneTier = topology === "node" && topologyMode(wanted, { zone: locality.zone }) === "zone";
   const candidates = wanted.map((row) => {
@@ -248,7 +249,7 @@ export function explainEndpoints(
   for (const candidate of candidates) {
     const { row, preferred, sameZone } = candidate;
     if (!kept.has(candidate)) unused(row, "outside-subset", `outside this client's subset of ${subset!.size}`);
-    else if (preferred) used(row, topology, anyReady ? undefined : noReady, localNode !== undefined);
+    else if (preferred) used(row, topology, noReady, localNode !== undefined);
     else failover(row, topology, sameZone ? locality.zone : undefined);
   }
   markCopies(sorted.map((group) => group.row), wanted);
