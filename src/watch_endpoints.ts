@@ -69,12 +69,12 @@ export interface WatchEndpointsOptions extends WatchSettings {
    * Receives API failures (401, 403, unreachable server, ...). The watch retries by itself and keeps the last snapshot;
    * without this callback failures are traced, and one the watch cannot get over by itself (a 401 after the credentials
    * were read again, a 403, a proxy's 407, a certificate TLS verification refused, an exec plugin that fails) is said
-   * on standard error, once per cluster, credentials and kind (a 403 once per namespace). An API server out of reach is reported once, then, while its quick retries go on (1 to 2 s apart,
-   * about 15 s), only traced while it fails the same way (out of reach another way is reported at once), for at most
-   * 15 s after each report, and again at each retry after them, as the delays grow (up to `backoff.maxMs`). Each is
-   * reported at once, except while a new snapshot waits for the loop to take it: then it comes right after the loop has
-   * taken that snapshot (and so does any failure or recovery after it), so that the reports and the snapshots come in
-   * the order they happened.
+   * on standard error, once per cluster, credentials and kind (a 403 once per namespace). An API server out of reach
+   * is reported once, then, while its quick retries go on (1 to 2 s apart, about 15 s), only traced while it fails the
+   * same way (out of reach another way is reported at once), for at most 15 s after each report, and again at each
+   * retry after them, as the delays grow (up to `backoff.maxMs`). Each is reported at once, except while a new snapshot
+   * waits for the loop to take it: then it comes right after the loop has taken that snapshot (and so does any failure
+   * or recovery after it), so that the reports and the snapshots come in the order they happened.
    */
   onError?: ((error: ResolverError) => void) | undefined;
   /**
