@@ -74,8 +74,16 @@ export interface EndpointSliceParams {
   name?: string | undefined;
   /** The address type; guessed from the first address when omitted (`:` means IPv6). */
   addressType?: AddressType | undefined;
-  /** The slice's one port (protocol TCP); none when omitted. */
-  port?: { name: string; port: number; appProtocol?: string | undefined } | undefined;
+  /**
+   * The slice's one port; none when omitted. Its `protocol` is TCP when omitted, as kube-apiserver defaults it (a port
+   * copied from a stored slice keeps its own; the resolver dials TCP ports only).
+   */
+  port?: {
+    name: string;
+    port: number;
+    protocol?: "TCP" | "UDP" | "SCTP" | undefined;
+    appProtocol?: string | undefined;
+  } | undefined;
   /**
    * The Service's `spec.trafficDistribution`: the controller then hints every ready endpoint for its own zone
    * (`PreferClose`, `PreferSameZone`), and for its own node too (`PreferSameNode`). No hints when omitted.
@@ -172,7 +180,7 @@ export function endpointSlice(params: EndpointSliceParams): EndpointSliceInput {
     }),
     ports: params.port === undefined ? [] : [{
       name: params.port.name,
-      protocol: "TCP",
+      protocol: params.port.protocol ?? "TCP",
       port: params.port.port,
       ...(params.port.appProtocol === undefined ? {} : { appProtocol: params.port.appProtocol }),
     }],
@@ -194,7 +202,13 @@ const SLICE_FIELDS: readonly (keyof EndpointSliceParams)[] = [
   "trafficDistribution",
   "endpoints",
 ];
-const PORT_FIELDS: readonly (keyof NonNullable<EndpointSliceParams["port"]>)[] = ["name", "port", "appProtocol"];
+const PORT_FIELDS: readonly (keyof NonNullable<EndpointSliceParams["port"]>)[] = [
+  "name",
+  "port",
+  "protocol",
+  "appProtocol",
+];
+const PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP"];
 const ENDPOINT_FIELDS: readonly (keyof EndpointParams)[] = [
   "ip",
   "pod",
@@ -235,6 +249,9 @@ function checkShapes(params: EndpointSliceParams): void {
     checkFields("endpointSlice() port", port, PORT_FIELDS);
     // Without a number, the slice's port was null, and the resolver said that its ready pods were not ready.
     if (typeof port.port !== "number") fail("port.port", "the pods' port number, such as 50051", port.port ?? null);
+    if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol)) {
+      fail("port.protocol", `${PROTOCOLS.map((value) => `"${value}"`).join(", ")} or absent (TCP)`, port.protocol);
+    }
   }
   if (trafficDistribution !== undefined && !TRAFFIC_DISTRIBUTIONS.includes(trafficDistribution)) {
     fail(

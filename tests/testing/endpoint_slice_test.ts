@@ -104,8 +104,25 @@ Deno.test("endpointSlice() refuses a field it does not know, as JavaScript calle
   assert.throws(() => endpointSlice({ namespace: "a", service: "b", port, endpoints: [] } as never), {
     name: "TypeError",
     message: 'Cannot build an EndpointSlice: endpointSlice() port has no field "targetPort"; its fields are name, ' +
-      "port, appProtocol",
+      "port, protocol, appProtocol",
   });
+});
+
+Deno.test("endpointSlice() takes a port as a stored slice has it, protocol included", () => {
+  // A port copied from `kubectl get endpointslice -o json` was refused: 'port has no field "protocol"'.
+  const endpoints = [{ ip: "10.0.0.1" }];
+  const stored = { name: "grpc", port: 50051, protocol: "TCP", appProtocol: "grpc" } as const;
+  assert.deepEqual(endpointSlice({ namespace: "a", service: "b", port: stored, endpoints }).ports, [stored]);
+  const udp = endpointSlice({
+    namespace: "a",
+    service: "b",
+    port: { name: "dns", port: 53, protocol: "UDP" },
+    endpoints,
+  });
+  assert.deepEqual(udp.ports, [{ name: "dns", protocol: "UDP", port: 53 }]);
+  assert.deepEqual(endpointSlice({ namespace: "a", service: "b", port: { name: "grpc", port: 1 }, endpoints }).ports, [
+    { name: "grpc", protocol: "TCP", port: 1 },
+  ]);
 });
 
 Deno.test("endpointSlice() refuses params that are no object, naming their type", () => {
@@ -132,6 +149,11 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
     [
       { ...base, port: { name: "grpc", port: "50051" } },
       'port.port must be the pods\' port number, such as 50051: current value is "50051"',
+    ],
+    // A protocol kube-apiserver refuses ("supported values: \"SCTP\", \"TCP\", \"UDP\"").
+    [
+      { ...base, port: { name: "grpc", port: 50051, protocol: "tcp" } },
+      'port.protocol must be "TCP", "UDP", "SCTP" or absent (TCP): current value is "tcp"',
     ],
     // Zone hints that kube-apiserver never allows (it refuses the Service).
     [
