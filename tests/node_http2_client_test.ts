@@ -44,7 +44,8 @@ const expected: Record<string, string> = {
   cluster: "versions (default, http2: false, http2: true): 2.0 1.1 2.0, connections: 2",
   frozen: "first: failed: Request to the API server stalled: no answer for 1000 ms (stallTimeoutMs), again: " +
     "1000000 bytes within 1 s: true, then: 1000000 bytes, connections: 2, watch: failed: ECONNRESET within 3 s: " +
-    "true, sockets open: 1",
+    "true, sockets open: 1, traced: HTTP/2 connection to RELAY: a request on it went silent; new requests go on " +
+    "another connection, its other 1 stream(s) stay on it unless its PING goes unanswered",
   frozenAlone: "first: failed: Request to the API server stalled: no answer for 1000 ms (stallTimeoutMs), sockets " +
     "open 100 ms after: 0, again: 1000000 bytes, connections: 2",
   stopped: "timed out: TimeoutError, then: answered, sessions: 1",

@@ -19,6 +19,7 @@ import { unrefTimer } from "./unref_timer.ts";
 import { checkHealth, type Http2Timing, type SessionUse } from "./_http2_health.ts";
 import { type Http2TlsOptions, secureConnection } from "./_http2_connection.ts";
 import { connectTimeoutError, http2StartTimeoutText } from "./_connect_timeout_text.ts";
+import { trace } from "./trace.ts";
 
 /** The streams a session takes until the server's SETTINGS say how many: Go's `initialMaxConcurrentStreams`. */
 const ASSUMED_STREAMS = 100;
@@ -234,7 +235,7 @@ export function http2Sessions(
         }
         // The server allows fewer streams than assumed: the requests past its limit go to another session.
         if (entry.usable && !session.closed && !session.destroyed && entry.use.open <= entry.limit) {
-          return lease(session, entry);
+          return lease(session, entry, target.origin);
         }
         entry.use.open--;
         // A session destroyed (a PING unanswered) or closing stays listed until its `close` event, a turn later: taken
@@ -252,7 +253,7 @@ export function http2Sessions(
 }
 
 /** A place on `session`, given back once; on a session sent away, its end is looked for a turn after. */
-function lease(session: http2.ClientHttp2Session, entry: Entry): StreamLease {
+function lease(session: http2.ClientHttp2Session, entry: Entry, origin: string): StreamLease {
   let held = true;
   return {
     session,
@@ -266,6 +267,12 @@ function lease(session: http2.ClientHttp2Session, entry: Entry): StreamLease {
       held = false;
     },
     retire(silent = false) {
+      if (silent && entry.usable) {
+        trace(
+          `HTTP/2 connection to ${origin}: a request on it went silent; new requests go on another connection, its ` +
+            `other ${Math.max(entry.use.open - 1, 0)} stream(s) stay on it unless its PING goes unanswered`,
+        );
+      }
       entry.usable = false;
       if (silent) entry.use.suspect = true;
     },

@@ -708,6 +708,9 @@ const scenarios = {
    */
   async frozen() {
     const { server, relay, sockets, client, list } = await frozenSetup();
+    const { setTraceSink } = await import("../../dist/src/runtime/trace.js");
+    const traced = [];
+    setTraceSink((line) => traced.push(line.replace(relay.url, "RELAY")));
     try {
       const { reader } = await firstChunk(await client.fetch(`${relay.url}/watch`, { signal: signal() }));
       const first = await list();
@@ -721,7 +724,7 @@ const scenarios = {
       const third = await list();
       const open = sockets.filter((socket) => !socket.destroyed).length;
       return `first: ${first}, again: ${again} within 1 s: ${againMs < 1_000}, then: ${third}, connections: ` +
-        `${relay.connections()}, watch: ${watch}, sockets open: ${open}`;
+        `${relay.connections()}, watch: ${watch}, sockets open: ${open}, traced: ${traced.join(" / ")}`;
     } finally {
       client.close();
       relay.close();
