@@ -215,6 +215,16 @@ Deno.test("a channel service config without loadBalancingConfig (pick_first: one
   const Other = registeredClass({}, (...args) => void emptyList.push(args));
   new Other(uri("kubernetes:///echo.prod:grpc"), listener, { "grpc.service_config": '{"loadBalancingConfig":[]}' });
   assert.equal(emptyList.length, 1);
+  // A config written for grpc-go names its policy in the older field, which grpc-js ignores: the warning names it.
+  const goStyle: unknown[][] = [];
+  const Go = registeredClass({}, (...args) => void goStyle.push(args));
+  new Go(uri("kubernetes:///echo.prod:grpc"), listener, {
+    "grpc.service_config": '{"loadBalancingPolicy":"round_robin"}',
+  });
+  assert.match(
+    String(goStyle[0][1]),
+    /has no loadBalancingConfig \(grpc-js ignores loadBalancingPolicy, the older field grpc-go and C-core still read\), so grpc-js uses pick_first/,
+  );
 });
 
 Deno.test("a channel service config with an option kubernetes_round_robin does not have keeps the policy, with one warning", () => {

@@ -113,7 +113,7 @@ const warnedRefusedLoadBalancing = new WeakSet<object>();
  * ```
  */
 export function warnOfPickFirstFallback(grpc: GrpcModule, channelConfig: unknown): void {
-  let parsed: { loadBalancingConfig?: unknown } | null;
+  let parsed: { loadBalancingConfig?: unknown; loadBalancingPolicy?: unknown } | null;
   try {
     parsed = JSON.parse(String(channelConfig));
   } catch {
@@ -124,7 +124,15 @@ export function warnOfPickFirstFallback(grpc: GrpcModule, channelConfig: unknown
   if (Array.isArray(policies) ? policies.length === 0 : policies === undefined) {
     if (warnedWithoutLoadBalancing.has(grpc.experimental)) return;
     warnedWithoutLoadBalancing.add(grpc.experimental);
-    warn(grpc, "this channel's grpc.service_config has no loadBalancingConfig, so grpc-js uses pick_first", "add");
+    // The older field, which grpc-go and C-core still read: a config written for them names its policy there.
+    const ignored = parsed.loadBalancingPolicy === undefined
+      ? ""
+      : ` (grpc-js ignores loadBalancingPolicy, the older field grpc-go and C-core still read)`;
+    warn(
+      grpc,
+      `this channel's grpc.service_config has no loadBalancingConfig${ignored}, so grpc-js uses pick_first`,
+      "add",
+    );
   } else if (
     Array.isArray(policies) && !warnedRefusedLoadBalancing.has(grpc.experimental) && !accepted(grpc, policies)
   ) {
