@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { BackoffOptions } from "./base/backoff.ts";
+import { type BackoffOptions, DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./base/backoff.ts";
 import type { ClusterAccess } from "./cluster/types.ts";
-import type { WatchListSupport } from "./watch/reflector.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, type WatchListSupport } from "./watch/reflector.ts";
 import { KubeApiError, ResolverError } from "./base/errors.ts";
 import { trace } from "./runtime/trace.ts";
 
@@ -44,9 +44,18 @@ export function connectionKey(access: ClusterAccess): string {
   ]);
 }
 
-/** The watch timings, whether it streams lists and reads protobuf: subscribers that ask for other ones must not share a watch. */
+/**
+ * The watch timings, whether it streams lists and reads protobuf: subscribers that ask for other ones must not share a
+ * watch. A default spelt out is the default: `stallTimeoutMs: 150000` shares the watch of settings left out.
+ */
 export function settingsKey({ stallTimeoutMs, backoff, watchList, protobuf }: SharingSettings): string {
-  return JSON.stringify([stallTimeoutMs, backoff?.initialMs, backoff?.maxMs, watchList !== false, protobuf !== false]);
+  return JSON.stringify([
+    stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS,
+    backoff?.initialMs ?? DEFAULT_BACKOFF_INITIAL_MS,
+    backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS,
+    watchList !== false,
+    protobuf !== false,
+  ]);
 }
 
 /** The streaming-list support of the cluster behind `access`, shared by its watches; `undefined` when turned off. */

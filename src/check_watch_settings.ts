@@ -6,13 +6,14 @@
  * @module
  */
 
-import { DEFAULT_BACKOFF_MAX_MS } from "./base/backoff.ts";
+import { DEFAULT_BACKOFF_INITIAL_MS, DEFAULT_BACKOFF_MAX_MS } from "./base/backoff.ts";
 import { currentValue, isOptionsObject, typeName, unknownField } from "./base/_util.ts";
 import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./watch_settings.ts";
 import { checkLocality } from "./selection/locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
+import { DEFAULT_STALL_TIMEOUT_MS } from "./watch/reflector.ts";
 
 /** Every field of {@linkcode WatchSettings}, in the order a message lists them; the type makes the list whole. */
 const WATCH_SETTINGS_OPTIONS: readonly string[] = Object.keys(
@@ -86,7 +87,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
     );
   }
   if (settings.cluster !== undefined) checkClusterOptions(settings.cluster);
-  checkDelay("stallTimeoutMs", settings.stallTimeoutMs, 150_000);
+  checkDelay("stallTimeoutMs", settings.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS);
   const { backoff } = settings;
   if (backoff !== undefined) {
     if (!isOptionsObject(backoff as unknown)) {
@@ -96,7 +97,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
       );
     }
     checkFields("backoff", backoff, ["initialMs", "maxMs"]);
-    checkDelay("backoff.initialMs", backoff.initialMs, 1000);
+    checkDelay("backoff.initialMs", backoff.initialMs, DEFAULT_BACKOFF_INITIAL_MS);
     checkDelay("backoff.maxMs", backoff.maxMs, DEFAULT_BACKOFF_MAX_MS);
     const { initialMs, maxMs } = backoff;
     // The longest delay won, and the first one was never waited. (A lone maxMs below the default first delay caps

@@ -1,11 +1,13 @@
 // Two watches of one Service share one watch only when their connections to the API server would be alike: a watch
-// that asks for HTTP/1.1 (`cluster.http2: false`) must not ride on one that talks HTTP/2, the default.
+// that asks for HTTP/1.1 (`cluster.http2: false`) must not ride on one that talks HTTP/2, the default; and only when
+// their watch settings are alike, a default spelt out being the default.
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { connectionKey } from "../src/_watch_sharing.ts";
 import { resolveClusterAccess } from "../src/cluster/resolve_cluster_access.ts";
 import { fakeEnvironment } from "./_cluster_environment.ts";
-import { watchEndpoints } from "../mod.ts";
+import { watchEndpoints, type WatchSettings } from "../mod.ts";
+import { endpointSlice, startFakeApiServer } from "../testing.ts";
 
 const keyFor = async (http2: boolean | undefined) =>
   connectionKey(await resolveClusterAccess({ server: "https://10.0.0.1:6443", http2 }, fakeEnvironment({}, {})));
@@ -56,4 +58,40 @@ async function watchRequestsOf(first: boolean | undefined, second: boolean | und
 Deno.test("watches of one Service share one watch by default and with http2: true, not with http2: false", async () => {
   assert.equal(await watchRequestsOf(undefined, true), 1);
   assert.equal(await watchRequestsOf(undefined, false), 2);
+});
+
+/**
+ * Counts the watch requests of two watches of one Service on the fake API server, the first with default settings,
+ * the second with `settings`.
+ */
+async function watchesBesideDefaults(settings: WatchSettings): Promise<number> {
+  const api = await startFakeApiServer();
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.3.0.1", pod: "a" }],
+  }));
+  const controller = new AbortController();
+  const common = { cluster: { kubeconfig: api.kubeconfig() }, locality: {}, signal: controller.signal };
+  const iterators = [{}, settings].map((own) =>
+    watchEndpoints("kubernetes:///echo.prod:grpc", { ...common, ...own })[Symbol.asyncIterator]()
+  );
+  try {
+    for (const iterator of iterators) await iterator.next();
+    // A second watch would follow its first snapshot: give it a moment to arrive.
+    await new Promise((done) => setTimeout(done, 200));
+    return api.requests.filter((request) => request.kind === "watch").length;
+  } finally {
+    controller.abort();
+    await Promise.all(iterators.map((iterator) => iterator.return?.()));
+    await api.close();
+  }
+}
+
+Deno.test("watches of one Service share one watch when one spells out the default stallTimeoutMs or backoff", async () => {
+  assert.equal(await watchesBesideDefaults({ stallTimeoutMs: 150_000 }), 1);
+  assert.equal(await watchesBesideDefaults({ backoff: { initialMs: 1000, maxMs: 30_000 } }), 1);
+  assert.equal(await watchesBesideDefaults({ backoff: { maxMs: 30_000 } }), 1);
+  assert.equal(await watchesBesideDefaults({ stallTimeoutMs: 60_000 }), 2, "other timings keep a watch of their own");
 });

@@ -19,6 +19,7 @@ import { KubeApiError, ResolverError } from "../base/errors.ts";
 import { quote } from "../api/api_errors.ts";
 import { asksToWait, retryAfterMs } from "../api/retry_after.ts";
 import type { ServiceApi } from "../api/kube_api.ts";
+import { DEFAULT_STALL_TIMEOUT_MS } from "../watch/reflector.ts";
 import { trace } from "../runtime/trace.ts";
 import { isRecord } from "../base/_util.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
@@ -306,7 +307,7 @@ export interface ServicePortLookup {
  */
 export function createServicePortLookup(options: ServicePortLookupOptions): ServicePortLookup {
   const { service, namespace, api, signal } = options;
-  const timeoutMs = options.timeoutMs ?? 150_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const backoff = createBackoff(options.backoff);
   const maxMs = options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS;
   /** The name of the Service's first TCP port, and the slices' port names it was read for. */

@@ -21,7 +21,7 @@ import { trace, warnOnce } from "../runtime/trace.ts";
 import type { Clock } from "../runtime/clock.ts";
 import { realClearTimeout, realSetTimeout } from "../runtime/real_timers.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
-import type { WatchEndReason } from "../watch/reflector.ts";
+import { DEFAULT_STALL_TIMEOUT_MS, type WatchEndReason } from "../watch/reflector.ts";
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { sameShape, type ServiceShape, serviceShape } from "./service_shape.ts";
 import { listsPod } from "./no_endpoints_reason.ts";
@@ -165,7 +165,7 @@ export interface TrafficPolicyReader {
  */
 export function createTrafficPolicyReader(options: TrafficPolicyReaderOptions): TrafficPolicyReader {
   const { service, namespace, api, signal } = options;
-  const timeoutMs = options.timeoutMs ?? 150_000;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const firstAnswerMs = options.firstAnswerMs ?? 2_000;
   const backoff = createBackoff(options.backoff);
   const clock = options.clock ?? defaultClock;

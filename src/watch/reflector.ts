@@ -55,6 +55,12 @@ export interface WatchListSupport {
   refused: boolean;
 }
 
+/**
+ * How long a LIST page, a read of the Service or a watch without a complete event may take when `stallTimeoutMs` is
+ * unset, in ms.
+ */
+export const DEFAULT_STALL_TIMEOUT_MS = 150_000;
+
 /** How many EndpointSlices one LIST page asks for (`limit`): client-go's pager asks for 500 too. */
 const PAGE_SIZE = 500;
 
@@ -170,7 +176,7 @@ export async function runReflector(api: EndpointSliceApi, options: ReflectorOpti
   const trace = options.trace ?? traceLine;
   const minWatchMs = options.minWatchMs ?? 1000;
   const healthyWatchMs = options.healthyWatchMs ?? 30_000;
-  const stallTimeoutMs = options.stallTimeoutMs ?? 150_000;
+  const stallTimeoutMs = options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const backoff = createBackoff(options.backoff, random);
   const store = sliceStore(api, trace);
   // The LIST to make next: "0" (watch cache) first, the last resourceVersion once a watch expired, "" once a LIST did.
