@@ -58,8 +58,9 @@ export interface WatchSettings {
    */
   protobuf?: boolean | undefined;
   /**
-   * Where this client runs, for topology-aware routing; `{}` turns it off. Default: the `NODE_NAME` and
-   * `ZONE` environment variables, and the zone label of that node when only the node is known.
+   * Where this client runs, for topology-aware routing; `{}` turns it off (an empty `zone` or `node` is refused).
+   * Default: the `NODE_NAME` and `ZONE` environment variables, and the zone label of that node when only the node is
+   * known.
    */
   locality?: Locality | undefined;
 }

@@ -1247,6 +1247,23 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
       { locality: { zone: "zone-a", nodeName: "node-1" } },
       /TypeError: Cannot use option 'locality': it has no field "nodeName": use zone and node: current value is /,
     ],
+    // An empty one was dropped: topology went off, ZONE and NODE_NAME unread, without a word (the CLI refused --zone=).
+    [
+      { locality: { zone: "" } },
+      /^TypeError: Cannot use option 'locality': its zone must not be empty: leave locality out to use the ZONE and NODE_NAME environment variables, or pass locality: \{\} for no topology: current value is \{"zone":""\}$/,
+    ],
+    [
+      { locality: { node: " " } },
+      /^TypeError: Cannot use option 'locality': its node must not be empty: leave locality out /,
+    ],
+    [
+      { locality: { zone: "", node: "node-1" } },
+      /^TypeError: Cannot use option 'locality': its zone must not be empty: leave zone out to use the zone label of node node-1: /,
+    ],
+    [
+      { locality: { zone: "zone-a", node: "" } },
+      /^TypeError: Cannot use option 'locality': its node must not be empty: leave node out: a zone alone is a locality: /,
+    ],
     // A misspelt cluster option left access to KUBECONFIG or ~/.kube/config: another cluster, maybe.
     [
       { cluster: { kubeConfig: "/etc/kube/config" } },

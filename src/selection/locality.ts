@@ -39,10 +39,12 @@ export function declaredLocality(
 }
 
 /**
- * Checks a `locality` option: an object whose `zone` and `node`, when set, are strings (`{}` turns topology
- * off). Throws a `TypeError` that names the option otherwise, at the call that was given it.
+ * Checks a `locality` option: an object whose `zone` and `node`, when set, are strings that are not blank (`{}` turns
+ * topology off). Throws a `TypeError` that names the option otherwise, at the call that was given it: a blank one was
+ * dropped, and `{ zone: "" }` turned topology off without a word, `ZONE` and `NODE_NAME` unread.
  *
  * @param value The option's value.
+ * @throws {TypeError} Naming the option, what it must be and its value.
  *
  * @example
  * ```ts
@@ -62,6 +64,16 @@ export function checkLocality(value: unknown): asserts value is Locality {
         `whose zone and node are strings ({} turns topology off): ${currentValue(value)}`,
     );
   }
+  const { zone, node } = value as Locality;
+  const blank = zone?.trim() === "" ? "zone" : node?.trim() === "" ? "node" : undefined;
+  if (blank === undefined) return;
+  // A locality given is used alone, the environment unread: with the other field set, leaving this one out is the fix.
+  const fix = blank === "zone" && node?.trim()
+    ? `leave zone out to use the zone label of node ${node}`
+    : blank === "node" && zone?.trim()
+    ? "leave node out: a zone alone is a locality"
+    : "leave locality out to use the ZONE and NODE_NAME environment variables, or pass locality: {} for no topology";
+  throw new TypeError(`Cannot use option 'locality': its ${blank} must not be empty: ${fix}: ${currentValue(value)}`);
 }
 
 /**
