@@ -1097,14 +1097,25 @@ Deno.test("register() refuses bad options at once, naming them", () => {
     () => registeredClass({ loadBalancing: { loadBalancingConfig: [{ round_robin: {} }] } as never }),
     /is a service config: pass its loadBalancingConfig list, \[\{"round_robin":\{\}\}\]$/,
   );
-  for (const failoverTimeoutMs of [0, -1, "5", 2 ** 31]) {
-    assert.throws(
-      () => registeredClass({ loadBalancing: [{ kubernetes_round_robin: { failoverTimeoutMs } }] }),
-      new RegExp(
-        `\\(kubernetes_round_robin: 'failoverTimeoutMs' must be a number of milliseconds ` +
-          `above 0 and at most 2147483647: current value is ${JSON.stringify(failoverTimeoutMs)}\\)`,
-      ),
-    );
+  // A bad failover timeout is reported by itself: it was "no load-balancing policy" with the advice to use the very
+  // policy named, a TypeError for a number out of range, and NaN or Infinity shown as null.
+  for (
+    const [failoverTimeoutMs, ErrorClass, shown] of [
+      [0, RangeError, "0"],
+      [-1, RangeError, "-1"],
+      [NaN, RangeError, "NaN"],
+      [Infinity, RangeError, "Infinity"],
+      [2 ** 31, RangeError, "2147483648"],
+      ["5", TypeError, '"5"'],
+      [null, TypeError, "null (leave the option out, or pass undefined, for its default)"],
+    ] as const
+  ) {
+    const loadBalancing = [{ kubernetes_round_robin: { failoverTimeoutMs } }];
+    const expected = "Cannot use option 'loadBalancing': kubernetes_round_robin's 'failoverTimeoutMs' must be a " +
+      `number of milliseconds above 0 and at most 2147483647 (default 10000): current value is ${shown}`;
+    assert.throws(() => registeredClass({ loadBalancing }), new ErrorClass(expected));
+    const nested = [{ outlier_detection: { child_policy: loadBalancing } }];
+    assert.throws(() => registeredClass({ loadBalancing: nested }), new ErrorClass(expected));
   }
   // An option it does not have did nothing: a resolver option put there, or one spelt as grpc-js's own policies spell
   // theirs (snake_case), left subsetting off or the failover timeout at 10 s, without a word.

@@ -7,7 +7,7 @@
  */
 
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
-import { isRecord, kindOf } from "../base/_util.ts";
+import { currentValue, isRecord, kindOf } from "../base/_util.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -51,15 +51,9 @@ export function createConfigClass(warn: (text: string) => void) {
         warned.add(unknown.reason);
         warn(`${BALANCER_NAME} ignores ${unknown.ignored}: ${unknown.reason}`);
       }
-      const value = (json as { failoverTimeoutMs?: unknown } | null | undefined)?.failoverTimeoutMs;
-      if (value === undefined) return new Config();
-      if (typeof value !== "number" || !(value > 0) || value > MAX_TIMER_DELAY_MS) {
-        throw new Error(
-          // grpc-js puts the policy's name in front.
-          `'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS}: ` +
-            `current value is ${JSON.stringify(value)}`,
-        );
-      }
+      const value = failoverTimeoutOf(json);
+      // grpc-js puts the policy's name in front of the message.
+      checkFailoverTimeout(value, "");
       return new Config(value);
     }
     getLoadBalancerName(): string {
@@ -70,6 +64,45 @@ export function createConfigClass(warn: (text: string) => void) {
       return { [BALANCER_NAME]: timeout === DEFAULT_FAILOVER_TIMEOUT_MS ? {} : { failoverTimeoutMs: timeout } };
     }
   };
+}
+
+/**
+ * The `failoverTimeoutMs` of a policy config, `undefined` when it has none (or is no object: see
+ * {@linkcode unknownBalancerOption}).
+ *
+ * @param json The policy's config, the value of a `kubernetes_round_robin` entry.
+ * @returns Its `failoverTimeoutMs`, unchecked.
+ *
+ * @example
+ * ```ts ignore
+ * failoverTimeoutOf({ failoverTimeoutMs: 3000 }); // 3000
+ * ```
+ */
+export function failoverTimeoutOf(json: unknown): unknown {
+  return isRecord(json) ? json.failoverTimeoutMs : undefined;
+}
+
+/**
+ * Refuses a `failoverTimeoutMs` that is not a number of milliseconds a timer can wait, from 1 (`undefined` takes the
+ * default): a `RangeError` for a number out of range (`NaN` and `Infinity` included), a `TypeError` for another type.
+ *
+ * @param value The config's `failoverTimeoutMs`.
+ * @param context What goes in front of the message: `""` where grpc-js puts the policy's name there.
+ * @throws {RangeError} Naming the option and the number.
+ * @throws {TypeError} Naming the option and the value.
+ *
+ * @example A timer that would fire at once
+ * ```ts ignore
+ * checkFailoverTimeout(0, ""); // RangeError: 'failoverTimeoutMs' must be a number ...: current value is 0
+ * ```
+ */
+export function checkFailoverTimeout(value: unknown, context: string): asserts value is number | undefined {
+  if (value === undefined || (typeof value === "number" && value > 0 && value <= MAX_TIMER_DELAY_MS)) return;
+  const ErrorClass = typeof value === "number" ? RangeError : TypeError;
+  throw new ErrorClass(
+    `${context}'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS} ` +
+      `(default ${DEFAULT_FAILOVER_TIMEOUT_MS}): ${currentValue(value)}`,
+  );
 }
 
 /** The resolver's options, which a channel takes from `register()` or nice-grpc's `resolver`, not from its policy. */

@@ -7,7 +7,7 @@
 
 import type { WatchSettings } from "../watch_settings.ts";
 import { DEFAULT_SCHEME, isUriScheme } from "../base/target.ts";
-import { BALANCER_NAME, unknownBalancerOption } from "./_balancer_config.ts";
+import { BALANCER_NAME, checkFailoverTimeout, failoverTimeoutOf, unknownBalancerOption } from "./_balancer_config.ts";
 import type { BalancerGrpc } from "./_balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import {
@@ -301,7 +301,9 @@ export function loadBalancingConfig(
  *
  * @param grpc The grpc-js module, with our policy registered.
  * @param loadBalancing The option as given.
- * @throws {TypeError} Naming the option, why grpc-js refuses it, and the policies to use.
+ * @throws {TypeError} Naming the option, why grpc-js refuses it, and the policies to use; or why our policy refuses its
+ * config (an option it does not have, a `failoverTimeoutMs` that is no number).
+ * @throws {RangeError} Naming a `failoverTimeoutMs` of our policy that is a number out of range, and its value.
  *
  * @example A misspelt policy
  * ```ts ignore
@@ -316,7 +318,8 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
     ? loadBalancing
     : undefined;
   // Our policy ignores an option it does not have, and a config that is no object (a channel's own config would
-  // otherwise go to pick_first); here, where nothing else would show it, they are refused.
+  // otherwise go to pick_first); here, where nothing else would show it, they are refused. A bad failover timeout is
+  // reported by itself, not as a policy grpc-js does not accept.
   for (const ours of balancerConfigs(config ?? [])) {
     const unknown = unknownBalancerOption(ours);
     if (unknown !== undefined) {
@@ -324,6 +327,7 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
         `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s config is refused (${unknown.reason})`,
       );
     }
+    checkFailoverTimeout(failoverTimeoutOf(ours), `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s `);
   }
   try {
     if (config !== undefined && grpc.experimental.selectLbConfigFromList(config) !== null) return;

@@ -84,11 +84,13 @@ interface ObjectListener {
  *
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  * @throws {TypeError} When an option cannot work, naming it: a `scheme` that is no URI scheme or one grpc-js
- * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept, a bad `locality`, a
+ * resolves itself (`dns`, ...), a `loadBalancing` policy this grpc-js does not accept (or a `kubernetes_round_robin`
+ * config there with an option it does not have, or a `failoverTimeoutMs` that is no number), a bad `locality`, a
  * `stallTimeoutMs` that is no number or a `backoff` that is no object of numbers, a `grpc` that is no grpc-js module
  * or one older than 1.10, or the grpc-js module passed as the options.
- * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay is a number out of
- * range (`stallTimeoutMs: 0`, `backoff.initialMs` above `backoff.maxMs`).
+ * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs`, a `backoff` delay or the `failoverTimeoutMs`
+ * of a `kubernetes_round_robin` config in `loadBalancing` is a number out of range (`stallTimeoutMs: 0`,
+ * `backoff.initialMs` above `backoff.maxMs`).
  * @throws {TypeError} When `subsetSeed` comes without `subsetSize`, or an option is unknown (misspelt, or a cluster
  * option given beside `cluster` rather than in it).
  * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
@@ -120,7 +122,8 @@ export function register(options: RegisterOptions = {}): void {
  * @param options Scheme, grpc-js module, cluster access, load balancing.
  * @returns The scheme, and the grpc-js module (with our policy registered).
  * @throws {TypeError} When an option cannot work, naming it (see `register()`).
- * @throws {RangeError} When `subsetSize` or `subsetSeed` is out of range.
+ * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs`, a `backoff` delay or a `failoverTimeoutMs`
+ * in `loadBalancing` is a number out of range (see `register()`).
  * @throws {ConfigError} When a `cluster` option is unknown, of the wrong type, or excludes another.
  *
  * @example A channel's own options

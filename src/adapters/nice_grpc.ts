@@ -65,8 +65,8 @@ export type CreateChannelOptions =
  * option is given beside the channel options instead of under `resolver`, `resolver` is misspelt (`Resolver`,
  * `resolvers`), the options come second, where the credentials go, or `resolver.grpc` is another copy of grpc-js than
  * nice-grpc's.
- * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs` or a `backoff` delay in `options.resolver`
- * is a number out of range.
+ * @throws {RangeError} When `subsetSize`, `subsetSeed`, `stallTimeoutMs`, a `backoff` delay or the
+ * `failoverTimeoutMs` of a `kubernetes_round_robin` config in `options.resolver` is a number out of range.
  * @throws {ConfigError} When an `options.resolver.cluster` option is unknown, of the wrong type, or excludes another.
  * @throws {ResolverError} When nice-grpc uses another copy of `@grpc/grpc-js` than this package and that copy cannot
  * be found (a bundle that holds nice-grpc without it): the message says how to leave one copy.
