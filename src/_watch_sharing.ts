@@ -79,8 +79,11 @@ export function notify(callback: () => void): void {
   }
 }
 
-/** A failure to set a subscription up, as a {@linkcode ResolverError} for its listener. */
-export function asResolverError(error: unknown): ResolverError {
+/**
+ * A failure to set a subscription up (its cluster access, namespace or locality), as a {@linkcode ResolverError} for
+ * its listener; not a broken watch's, which `asResolverError()` of `watch/_retry.ts` words and redacts.
+ */
+export function asSetupError(error: unknown): ResolverError {
   if (error instanceof ResolverError) return error;
   return new KubeApiError(`Cannot watch endpoints: ${String(error)}`, { cause: error });
 }

@@ -17,7 +17,7 @@ import { createEndpointSliceApi, createServiceApi } from "./api/kube_api.ts";
 import { type ClientLocality, clientLocality } from "./client_locality.ts";
 import { type LocalitySource, noteTopology } from "./_topology_notes.ts";
 import { runReflector } from "./watch/reflector.ts";
-import { asResolverError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
+import { asSetupError, connectionKey, notify, settingsKey, watchListFor } from "./_watch_sharing.ts";
 import {
   endpointCount,
   markUnsent,
@@ -143,7 +143,7 @@ export function subscribeEndpoints(
   const left = new AbortController();
   let releaseLocality: (() => void) | undefined;
   const fail = (error: unknown) => {
-    if (active) notify(() => listener.onError(asResolverError(error), true));
+    if (active) notify(() => listener.onError(asSetupError(error), true));
   };
   // Shared and long-lived: no span or request of the caller's (an AsyncLocalStorage) may follow the watch.
   outsideCallerContext(() =>

@@ -26,7 +26,10 @@ import type { EndpointSlice } from "../base/endpoint_slice.ts";
 import { sameShape, type ServiceShape, serviceShape } from "./service_shape.ts";
 import { listsPod } from "./no_endpoints_reason.ts";
 
-/** What is known of a Service's `internalTrafficPolicy`. */
+/**
+ * What the reads of a Service tell: its `internalTrafficPolicy` (or why it is unknown), whether it or its namespace is
+ * missing, and what its spec says of where its endpoints come from.
+ */
 export interface TrafficPolicyState {
   /** `Local` when the Service says so and has a cluster IP; else `Cluster`, also while the policy is unknown. */
   policy: "Local" | "Cluster";
