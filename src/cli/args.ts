@@ -362,6 +362,13 @@ function localityOf(values: Map<string, string>): { locality?: { zone?: string; 
   const node = values.get("--node");
   if (zone === undefined && node === undefined) return {};
   // Empty, either would make the locality the library's {}, which ignores ZONE and NODE_NAME: topology off, unasked.
+  // Beside the other flag, leaving it out does not read ZONE and NODE_NAME: the flags given are the locality.
+  if (zone === "" && node) {
+    throw new UsageError(`Cannot use --zone: it must not be empty: leave it out to use the zone label of node ${node}`);
+  }
+  if (node === "" && zone) {
+    throw new UsageError("Cannot use --node: it must not be empty: leave it out (a zone alone is a locality)");
+  }
   for (const [name, value] of [["zone", zone], ["node", node]]) {
     if (value !== "") continue;
     throw new UsageError(

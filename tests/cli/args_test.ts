@@ -288,9 +288,18 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       "locality is unknown, leave out --zone and --node and unset those (env -u ZONE -u NODE_NAME)",
     ],
     [
-      ["--zone", "a", "--node", "", TARGET],
+      ["--node=", TARGET],
       "Cannot use --node: it must not be empty: leave it out to use ZONE and NODE_NAME, or, for a client whose " +
       "locality is unknown, leave out --zone and --node and unset those (env -u ZONE -u NODE_NAME)",
+    ],
+    // Beside the other flag, leaving the empty one out reads neither variable: the flags given are the locality.
+    [
+      ["--zone", "a", "--node", "", TARGET],
+      "Cannot use --node: it must not be empty: leave it out (a zone alone is a locality)",
+    ],
+    [
+      ["--zone=", "--node", "n1", TARGET],
+      "Cannot use --zone: it must not be empty: leave it out to use the zone label of node n1",
     ],
     [
       ["-n=", TARGET],
