@@ -20,7 +20,7 @@ export { register } from "./src/adapters/grpc_js.ts";
 export { withResolverOptions } from "./src/adapters/with_resolver_options.ts";
 export type { GrpcModule, RegisterOptions } from "./src/adapters/grpc_js.ts";
 export type { BalancedEndpoint } from "./src/adapters/grpc_js_balancer.ts";
-export type { BalancerGrpc } from "./src/adapters/_balancer_grpc.ts";
+export type { BalancerGrpc } from "./src/adapters/balancer_grpc.ts";
 export type { Locality, TopologyHints, TopologyMode } from "./src/selection/topology.ts";
 export { defaultAuthority, formatTarget, parseTarget } from "./src/base/target.ts";
 export type { Target } from "./src/base/target.ts";

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { copiesCommand, oneCopyAdvice } from "../src/adapters/_one_copy_advice.ts";
 import { niceGrpcRange } from "../src/adapters/_nice_grpc_range.ts";
-import { checkGrpcVersion } from "../src/adapters/_register_options.ts";
+import { checkGrpcVersion } from "../src/adapters/register_options.ts";
 import { adviceScript, project } from "./_installed_project.ts";
 import { childEnv } from "./_child_env.mjs";
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Leaf, Picker } from "./_balancer_grpc.ts";
+import type { Leaf, Picker } from "./balancer_grpc.ts";
 import { countedPick } from "./_counted_pick.ts";
 
 /** One endpoint's child balancer and where it stands. */

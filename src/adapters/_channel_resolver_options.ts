@@ -13,7 +13,7 @@
  * @module
  */
 
-import { copyCheckedOptions, type RegisterOptions } from "./_register_options.ts";
+import { copyCheckedOptions, type RegisterOptions } from "./register_options.ts";
 
 /** The private grpc-js channel option that names the channel's own resolver options. */
 const CHANNEL_RESOLVER_OPTIONS = "kgr_resolver.channel_options";

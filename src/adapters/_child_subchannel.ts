@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { ChannelControlHelper, Subchannel } from "./_balancer_grpc.ts";
+import type { ChannelControlHelper, Subchannel } from "./balancer_grpc.ts";
 import type { Child } from "./_balancer_tiers.ts";
 
 /**

@@ -7,7 +7,7 @@
  */
 
 import { BALANCER_NAME } from "./_balancer_config.ts";
-import { type GrpcModule, loadBalancingConfig, parseErrors, type RegisterOptions } from "./_register_options.ts";
+import { type GrpcModule, loadBalancingConfig, parseErrors, type RegisterOptions } from "./register_options.ts";
 
 /**
  * The service config, as the resolver listener takes it, that selects `loadBalancing`.

@@ -27,12 +27,12 @@ import {
   copyCheckedOptions,
   type GrpcModule,
   type RegisterOptions,
-} from "./_register_options.ts";
+} from "./register_options.ts";
 import { emptyListConfig, failsOver, serviceConfigOf, warnOfPickFirstFallback } from "./_service_config.ts";
 import { createStaleNote } from "./_stale_note.ts";
 import { channelResolverOptions } from "./_channel_resolver_options.ts";
 
-export type { GrpcModule, RegisterOptions } from "./_register_options.ts";
+export type { GrpcModule, RegisterOptions } from "./register_options.ts";
 
 /**
  * How long a channel back from idle waits for the watch before it goes on with the endpoints it had, noted as maybe

@@ -28,11 +28,11 @@ import { unrefTimer } from "../runtime/unref_timer.ts";
 import { podNetAdvice } from "../runtime/deno_permission_advice.ts";
 import { tlsConnectionAdvice } from "./_tls_connection_advice.ts";
 import { tlsNameAdvice } from "./_tls_name_advice.ts";
-import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
+import type { BalancedEndpoint } from "./balanced_endpoint.ts";
 import { endpointKey } from "./_endpoint_key.ts";
 import { leafError, pickerError } from "./_leaf_error.ts";
 import { startFailoverTimer } from "./_failover_timer.ts";
-import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker } from "./_balancer_grpc.ts";
+import type { BalancerGrpc, ChannelControlHelper, EndpointList, Leaf, Picker } from "./balancer_grpc.ts";
 import { type Child, leaveReady, moveToTier, newTier, type Tier } from "./_balancer_tiers.ts";
 import { childSubchannelFactory } from "./_child_subchannel.ts";
 import {

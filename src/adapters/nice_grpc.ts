@@ -17,7 +17,7 @@ import {
   REGISTER_OPTIONS,
   type RegisterOptions,
   WATCH_ONLY_OPTION_ADVICE,
-} from "./_register_options.ts";
+} from "./register_options.ts";
 import { CLUSTER_OPTIONS } from "../cluster/cluster_options.ts";
 import { checkOptionNames, checkOptionsObject } from "../check_watch_settings.ts";
 import { currentValue, isOptionsObject, typeName } from "../base/_util.ts";

@@ -8,7 +8,7 @@
 
 import { checkResolverOptions, isRegistered, lastRegisteredOptions, register } from "./grpc_js.ts";
 import { createWithResolverOptions } from "./_channel_resolver_options.ts";
-import type { RegisterOptions } from "./_register_options.ts";
+import type { RegisterOptions } from "./register_options.ts";
 import { isOptionsObject, typeName } from "../base/_util.ts";
 
 /**

@@ -8,7 +8,7 @@
 import type { WatchSettings } from "../watch_settings.ts";
 import { DEFAULT_SCHEME, isUriScheme } from "../base/target.ts";
 import { BALANCER_NAME, checkFailoverTimeout, failoverTimeoutOf, unknownBalancerOption } from "./_balancer_config.ts";
-import type { BalancerGrpc } from "./_balancer_grpc.ts";
+import type { BalancerGrpc } from "./balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import {
   checkOptionNames,
@@ -147,7 +147,7 @@ export function isGrpcJsScheme(scheme: string): boolean {
  *
  * @example A scheme that grpc-js resolves itself
  * ```ts
- * import { checkRegisterOptions } from "./_register_options.ts";
+ * import { checkRegisterOptions } from "./register_options.ts";
  * try {
  *   checkRegisterOptions({ scheme: "dns" });
  * } catch (error) {
@@ -200,7 +200,7 @@ export function checkRegisterOptions(options: RegisterOptions): string {
  *
  * @example Changing the options after register()
  * ```ts
- * import { copyCheckedOptions } from "./_register_options.ts";
+ * import { copyCheckedOptions } from "./register_options.ts";
  * const options = { subsetSize: 10, locality: { zone: "zone-a" } };
  * const kept = copyCheckedOptions(options);
  * options.subsetSize = 0;
@@ -285,7 +285,7 @@ function describeGrpcOption(value: unknown): string {
  *
  * @example A policy name
  * ```ts
- * import { loadBalancingConfig } from "./_register_options.ts";
+ * import { loadBalancingConfig } from "./register_options.ts";
  * loadBalancingConfig("round_robin"); // [{ round_robin: {} }]
  * ```
  */

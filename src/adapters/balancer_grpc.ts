@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { BalancedEndpoint } from "./_balanced_endpoint.ts";
+import type { BalancedEndpoint } from "./balanced_endpoint.ts";
 
 /** A grpc-js picker: where a call goes. */
 export interface Picker {
