@@ -372,7 +372,7 @@ Deno.test("a Node the client may not read, or that does not exist, is said once 
     await snapshotsUntil(server, "node-busy", () => true);
     assert.deepEqual(nodeReads(server).map((request) => request.status), [403, 404, 503]);
     const where =
-      `${server.url} with the credentials from kubeconfig object given as cluster.kubeconfig (context "fake-api-server")`;
+      `${server.url} with the credentials from the kubeconfig object given as cluster.kubeconfig (context "fake-api-server")`;
     assert.deepEqual(warnings, [
       `@kgr/resolver: cannot read the zone of node node-forbidden (from locality.node) at ${where}, so topology-aware routing goes without a zone there: "get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed), or set locality.zone too; locality: {} turns topology-aware routing off without this warning`,
       `@kgr/resolver: cannot read the zone of node node-gone (from locality.node) at ${where}, so topology-aware routing goes without a zone there: there is no such Node: check locality.node, or set locality.zone too (it is read again every 5 minutes); locality: {} turns topology-aware routing off without this warning`,

@@ -56,7 +56,7 @@ Deno.test("the trace lines that start and stop a watch name its API server and i
     for (const watch of watches) await eventually(() => watch.pods() === "echo-pod", "the endpoints");
     await Promise.all(watches.map((watch) => watch.stop()));
     await eventually(() => lines.filter((line) => line.startsWith("stopped watching")).length === 2, "both stopped");
-    const source = 'kubeconfig object given as cluster.kubeconfig (context "fake-api-server")';
+    const source = 'the kubeconfig object given as cluster.kubeconfig (context "fake-api-server")';
     for (const start of ["watching endpointslices of", "stopped watching"]) {
       assert.deepEqual(lines.filter((line) => line.startsWith(start)).sort(), [
         `${start} service echo in namespace prod at ${api.url} with the credentials from ${source}`,

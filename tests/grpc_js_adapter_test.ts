@@ -358,11 +358,11 @@ Deno.test("a target without a namespace fails calls saying where the namespace t
     const cases = [
       [
         {},
-        / in namespace default \(the target names no namespace, and none is set in kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\)\): service nothing does not exist in namespace default/,
+        / in namespace default \(the target names no namespace, and none is set in the kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\)\): service nothing does not exist in namespace default/,
       ],
       [
         { namespace: "prod" },
-        / in namespace prod \(the target names no namespace, so it comes from kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\)\): service nothing does not exist in namespace prod/,
+        / in namespace prod \(the target names no namespace, so it comes from the kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\)\): service nothing does not exist in namespace prod/,
       ],
     ] as const;
     for (const [kubeconfigOptions, expected] of cases) {

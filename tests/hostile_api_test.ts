@@ -649,7 +649,7 @@ boundedTest("a certificate for another name fails with a TLS error naming the CA
   await eventually(() => watcher.errors.length > 0, "the TLS error");
   assert.match(
     watcher.errors[0].message,
-    /^Cannot watch .*: TLS verification of https:\/\/127\.0\.0\.2:\d+ failed with certificate-authority-data of cluster "fake-api-server" \(.*IP: 127\.0\.0\.2 is not in the cert's list.*\); check certificate-authority and tls-server-name in .*; they are read once, at start, so restart the process after changing them/,
+    /^Cannot watch .*: TLS verification of https:\/\/127\.0\.0\.2:\d+ failed with certificate-authority-data of cluster "fake-api-server" \(.*IP: 127\.0\.0\.2 is not in the cert's list.*\); check certificate-authority-data and tls-server-name in .*; they are read once, at start, so restart the process after changing them/,
   );
   assert.equal(watcher.snapshots.length, 0);
   assert.equal(api.requests.length, 0);
@@ -679,7 +679,7 @@ boundedTest(
     await eventually(() => over.errors.length > 0, "the TLS error over a kubeconfig");
     assert.match(
       over.errors[0].message,
-      /; check cluster\.ca, cluster\.caFile and cluster\.tlsServerName in kubeconfig object .* with cluster\.tlsServerName; /,
+      /; check cluster\.ca, cluster\.caFile and cluster\.tlsServerName in the kubeconfig object .* with cluster\.tlsServerName; /,
     );
   },
 );
@@ -697,7 +697,7 @@ boundedTest(
     await eventually(() => watcher.errors.length > 0, "the error");
     assert.match(
       watcher.errors[0].message,
-      /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in TLS \(.+\): if it serves plain HTTP on this port, its URL in kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\) must start with http:\/\/; else check the port$/,
+      /^Cannot .*: the server at https:\/\/127\.0\.0\.1:\d+ does not answer in TLS \(.+\): if it serves plain HTTP on this port, its URL in the kubeconfig object given as cluster\.kubeconfig \(context "fake-api-server"\) must start with http:\/\/; else check the port$/,
     );
     observed("https:// to a plain-HTTP server", watcher.errors[0].message);
   },

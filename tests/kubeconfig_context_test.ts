@@ -330,7 +330,7 @@ Deno.test("accessFromKubeconfig() uses options.context over current-context", as
   assert.equal(access.namespace, "elsewhere");
   assert.equal(
     access.source,
-    'kubeconfig object given as cluster.kubeconfig (context "other")',
+    'the kubeconfig object given as cluster.kubeconfig (context "other")',
   );
 });
 

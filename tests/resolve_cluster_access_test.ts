@@ -473,7 +473,7 @@ Deno.test("resolveClusterAccess() takes a kubeconfig object with a context", asy
   assert.equal(access.identity, "https://obj.example anonymous");
   assert.equal(
     access.source,
-    'kubeconfig object given as cluster.kubeconfig (context "x")',
+    'the kubeconfig object given as cluster.kubeconfig (context "x")',
   );
 });
 
@@ -488,7 +488,7 @@ Deno.test("resolveClusterAccess() refuses a CA of which no certificate parses, a
   // It used to fail only at the first request, as a TLS failure that every watch retried with backoff.
   await rejectsConfig(
     resolveClusterAccess({ kubeconfig: kubeconfig(garbage) }, fakeEnvironment({}, {})),
-    /^Cannot trust the CA in certificate-authority-data of cluster "c": none of its 1 CERTIFICATE blocks is an X\.509 certificate: replace it with the PEM of the cluster's CA certificate \(kubeconfig object given as cluster\.kubeconfig \(context "x"\)\)$/,
+    /^Cannot trust the CA in certificate-authority-data of cluster "c": none of its 1 CERTIFICATE blocks is an X\.509 certificate: replace it with the PEM of the cluster's CA certificate \(the kubeconfig object given as cluster\.kubeconfig \(context "x"\)\)$/,
   );
   await rejectsConfig(
     resolveClusterAccess({ server: "https://obj.example", ca: garbage }, fakeEnvironment({}, {})),

@@ -201,6 +201,10 @@ export async function accessFromKubeconfig(
 
   const tlsInit: TlsSettings = { caSource: cluster.caSource };
   if (cluster.ca !== undefined) tlsInit.ca = cluster.ca;
+  // A TLS failure names the fields to check: the CA's own, as this kubeconfig writes it.
+  if (cluster.ca !== undefined && cluster.caFile === undefined) {
+    tlsInit.caSettings = "certificate-authority-data and tls-server-name";
+  }
   if (cluster.tlsServerName !== undefined) {
     tlsInit.serverName = cluster.tlsServerName;
   }

@@ -9,8 +9,8 @@ import type { KubeconfigOrigin } from "./types.ts";
 
 /**
  * The `source` of access from a kubeconfig context, before any option overrides it: `kubeconfig PATHS (context
- * "NAME")`, the files joined with `, ` in `KUBECONFIG` order, or `object given as cluster.kubeconfig` for none (not
- * "object from": messages put the source after "comes from" and "the credentials from").
+ * "NAME")`, the files joined with `, ` in `KUBECONFIG` order, or `the kubeconfig object given as cluster.kubeconfig`
+ * for none (not "object from": messages put the source after "comes from" and "the credentials from").
  *
  * @param origin The files and the context.
  * @returns The words, e.g. `kubeconfig /a/config, /b/config (context "dev")`.
@@ -23,6 +23,8 @@ import type { KubeconfigOrigin } from "./types.ts";
  * ```
  */
 export function kubeconfigSource(origin: Pick<KubeconfigOrigin, "files" | "context">): string {
-  const where = origin.files.length > 0 ? origin.files.join(", ") : "object given as cluster.kubeconfig";
-  return `kubeconfig ${where} (context ${JSON.stringify(origin.context)})`;
+  const where = origin.files.length > 0
+    ? `kubeconfig ${origin.files.join(", ")}`
+    : "the kubeconfig object given as cluster.kubeconfig";
+  return `${where} (context ${JSON.stringify(origin.context)})`;
 }

@@ -54,7 +54,7 @@ export type KubeconfigEnvironment =
  *   now: Date.now,
  *   execTimeoutMs: 60_000,
  * });
- * console.log(found.source); // kubeconfig object given as cluster.kubeconfig (context "dev")
+ * console.log(found.source); // the kubeconfig object given as cluster.kubeconfig (context "dev")
  * ```
  */
 export async function kubeconfigOptionAccess(

@@ -34,8 +34,9 @@ export interface TlsSettings {
   caSource: string;
   /**
    * The settings that choose the CA and the name verified, as their source spells them, for TLS error messages:
-   * `cluster.ca, cluster.caFile and cluster.tlsServerName` for `cluster` options; absent for a kubeconfig's
-   * (`certificate-authority and tls-server-name`).
+   * `cluster.ca, cluster.caFile and cluster.tlsServerName` for `cluster` options, `certificate-authority-data and
+   * tls-server-name` for a kubeconfig's inline CA; absent for a kubeconfig's other (`certificate-authority and
+   * tls-server-name`).
    */
   caSettings?: string;
 }
