@@ -103,8 +103,9 @@ export interface EndpointSliceParams {
  *
  * @param params The service, its namespace, port and endpoints.
  * @returns A slice for {@linkcode FakeApiServer.applySlice}.
- * @throws {TypeError} When the params are no object, or a field is unknown or of the wrong kind (a `port` that is not an object, a
- * `trafficDistribution` kube-apiserver refuses, an endpoint that is not an object, a condition that is not a boolean).
+ * @throws {TypeError} When the params are no object, or a field is unknown or of the wrong kind, `null` included (a `port`
+ * that is not an object, an `addressType` or `trafficDistribution` kube-apiserver refuses, an endpoint that is not an
+ * object, a condition that is not a boolean, a name that is not a string), or a name is empty (`pod: ""`, `zone: ""`).
  *
  * @example Building a slice with a terminating pod
  * ```ts
@@ -220,68 +221,105 @@ const ENDPOINT_FIELDS: readonly (keyof EndpointParams)[] = [
   "hostname",
 ];
 
+const ADDRESS_TYPES: readonly string[] = ["IPv4", "IPv6", "FQDN"];
+/** The endpoint fields that name something, each with an example for messages. */
+const ENDPOINT_NAMES = [
+  ["pod", '"echo-0" (the Pod\'s name)'],
+  ["zone", '"zone-a"'],
+  ["nodeName", '"node-1"'],
+  ["hostname", '"echo-0"'],
+] as const;
 const TRAFFIC_DISTRIBUTIONS: readonly string[] = ["PreferClose", "PreferSameZone", "PreferSameNode"];
 const CONDITIONS = ["ready", "serving", "terminating"] as const;
+
+/** Fails with the builder's wording: what is wrong, what to pass, and the value given. */
+function refuse(what: string, must: string, value: unknown): never {
+  throw new TypeError(
+    `Cannot build an EndpointSlice: endpointSlice() ${what} must be ${must}: current value is ${describeValue(value)}`,
+  );
+}
+
+/**
+ * Refuses a name that is not a non-empty string, or, when `optional`, is neither that nor `undefined` (absent): a
+ * `null` or a number went into the slice as given (`pod: null` a `targetRef` without a name, `zone: null` a zone
+ * hint named `""`), and an empty one is refused by kube-apiserver or names nothing.
+ */
+function checkName(what: string, value: unknown, must: string, optional: boolean): void {
+  if (optional && value === undefined) return;
+  if (typeof value !== "string" || value === "") refuse(what, optional ? `${must}, or absent` : must, value);
+}
 
 /**
  * Throws a TypeError for values of the wrong kind that would otherwise build a slice unlike the one meant: `port:
  * 50051` or `port: { name: "grpc", targetPort: 50051 }` gave a port without a number, `trafficDistribution:
- * "PreferZone"` zone hints kube-apiserver never allows, `ready: "false"` a ready pod, and an endpoint that is a bare
- * address a message about its field "0".
+ * "PreferZone"` zone hints kube-apiserver never allows, `ready: "false"` a ready pod, `service: 5` a label
+ * kube-apiserver refuses, and an endpoint that is a bare address a message about its field "0".
  */
 function checkShapes(params: EndpointSliceParams): void {
-  const fail = (what: string, must: string, value: unknown) => {
-    throw new TypeError(
-      `Cannot build an EndpointSlice: endpointSlice() ${what} must be ${must}: current value is ${
-        describeValue(value)
-      }`,
-    );
-  };
-  const { port, trafficDistribution, endpoints, serviceUid } = params;
+  const { port, trafficDistribution, endpoints, serviceUid, addressType } = params;
+  checkName("namespace", params.namespace, 'the Service\'s namespace, a non-empty string such as "default"', false);
+  checkName("service", params.service, 'the Service\'s name, a non-empty string such as "echo"', false);
   // A uid of another kind would be stored as one the real server refuses ("uid: Invalid value: \"\"").
-  if (serviceUid !== undefined && (typeof serviceUid !== "string" || serviceUid === "")) {
-    fail("serviceUid", "the Service's metadata.uid, a non-empty string", serviceUid);
+  checkName("serviceUid", serviceUid, "the Service's metadata.uid, a non-empty string", true);
+  checkName("name", params.name, 'the slice\'s name, a non-empty string such as "echo-0"', true);
+  if (addressType !== undefined && !ADDRESS_TYPES.includes(addressType)) {
+    refuse("addressType", `${quoted(ADDRESS_TYPES)} or absent (guessed from the first address)`, addressType);
   }
-  if (port !== undefined) {
-    if (typeof port !== "object" || port === null || Array.isArray(port)) {
-      fail("port", 'an object such as { name: "grpc", port: 50051 }', port);
-    }
-    checkFields("endpointSlice() port", port, PORT_FIELDS);
-    // Without a number, the slice's port was null, and the resolver said that its ready pods were not ready.
-    if (typeof port.port !== "number") fail("port.port", "the pods' port number, such as 50051", port.port ?? null);
-    if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol)) {
-      fail("port.protocol", `${PROTOCOLS.map((value) => `"${value}"`).join(", ")} or absent (TCP)`, port.protocol);
-    }
-  }
+  if (port !== undefined) checkPort(port);
   if (trafficDistribution !== undefined && !TRAFFIC_DISTRIBUTIONS.includes(trafficDistribution)) {
-    fail(
-      "trafficDistribution",
-      TRAFFIC_DISTRIBUTIONS.map((value) => `"${value}"`).join(", ") + " or absent",
-      trafficDistribution,
-    );
+    refuse("trafficDistribution", `${quoted(TRAFFIC_DISTRIBUTIONS)} or absent`, trafficDistribution);
   }
-  if (!Array.isArray(endpoints)) fail("endpoints", 'a list such as [{ ip: "10.0.0.1", pod: "echo-0" }]', endpoints);
-  endpoints.forEach((endpoint, i) => {
-    if (typeof endpoint !== "object" || endpoint === null || Array.isArray(endpoint)) {
-      fail(`endpoints[${i}]`, 'an object such as { ip: "10.0.0.1", pod: "echo-0" }', endpoint);
+  if (!Array.isArray(endpoints)) refuse("endpoints", 'a list such as [{ ip: "10.0.0.1", pod: "echo-0" }]', endpoints);
+  endpoints.forEach(checkEndpoint);
+}
+
+/** Throws a TypeError for a port that is no object, has a field it does not know, or a field of the wrong kind. */
+function checkPort(port: NonNullable<EndpointSliceParams["port"]>): void {
+  if (typeof port !== "object" || port === null || Array.isArray(port)) {
+    refuse("port", 'an object such as { name: "grpc", port: 50051 }', port);
+  }
+  checkFields("endpointSlice() port", port, PORT_FIELDS);
+  // A null name was stored as "", an unnamed port; a number as a name kube-apiserver refuses.
+  if (typeof port.name !== "string") {
+    refuse("port.name", 'the port\'s name, a string such as "grpc" ("" for an unnamed port)', port.name ?? null);
+  }
+  // Without a number, the slice's port was null, and the resolver said that its ready pods were not ready.
+  if (typeof port.port !== "number") refuse("port.port", "the pods' port number, such as 50051", port.port ?? null);
+  if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol)) {
+    refuse("port.protocol", `${quoted(PROTOCOLS)} or absent (TCP)`, port.protocol);
+  }
+  checkName("port.appProtocol", port.appProtocol, 'a protocol name such as "kubernetes.io/h2c"', true);
+}
+
+/** Throws a TypeError for an endpoint that is no object, or has a field of the wrong kind. */
+function checkEndpoint(endpoint: EndpointParams, i: number): void {
+  if (typeof endpoint !== "object" || endpoint === null || Array.isArray(endpoint)) {
+    refuse(`endpoints[${i}]`, 'an object such as { ip: "10.0.0.1", pod: "echo-0" }', endpoint);
+  }
+  const ips = [endpoint.ip].flat();
+  if (ips.some((ip) => typeof ip !== "string")) {
+    refuse(`endpoints[${i}].ip`, 'an address or a list of them, such as "10.0.0.1"', endpoint.ip);
+  }
+  // An address written with its port would otherwise be guessed IPv6 (it has a ":") and refused as such.
+  for (const ip of ips) {
+    if (/^(\d{1,3}(\.\d{1,3}){3}|\[[^\]]*\]):\d+$/.test(ip)) {
+      refuse(`endpoints[${i}].ip`, "an address without a port (the port goes in port: { name, port })", ip);
     }
-    const ips = [endpoint.ip].flat();
-    if (ips.some((ip) => typeof ip !== "string")) {
-      fail(`endpoints[${i}].ip`, 'an address or a list of them, such as "10.0.0.1"', endpoint.ip);
+  }
+  for (const condition of CONDITIONS) {
+    const value = endpoint[condition];
+    if (value !== undefined && typeof value !== "boolean") {
+      refuse(`endpoints[${i}].${condition}`, "true or false", value);
     }
-    // An address written with its port would otherwise be guessed IPv6 (it has a ":") and refused as such.
-    for (const ip of ips) {
-      if (typeof ip === "string" && /^(\d{1,3}(\.\d{1,3}){3}|\[[^\]]*\]):\d+$/.test(ip)) {
-        fail(`endpoints[${i}].ip`, "an address without a port (the port goes in port: { name, port })", ip);
-      }
-    }
-    for (const condition of CONDITIONS) {
-      const value = endpoint[condition];
-      if (value !== undefined && typeof value !== "boolean") {
-        fail(`endpoints[${i}].${condition}`, "true or false", value);
-      }
-    }
-  });
+  }
+  for (const [field, example] of ENDPOINT_NAMES) {
+    checkName(`endpoints[${i}].${field}`, endpoint[field], `a non-empty string such as ${example}`, true);
+  }
+}
+
+/** The list of values a message allows: `"TCP", "UDP", "SCTP"`. */
+function quoted(values: readonly string[]): string {
+  return values.map((value) => `"${value}"`).join(", ");
 }
 
 /** Throws a TypeError naming a field of `value` that is not one of `known`. */

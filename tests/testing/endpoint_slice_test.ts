@@ -202,6 +202,88 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
   assert.equal(endpointSlice({ ...base, trafficDistribution: "PreferClose" }).endpoints?.length, 1);
 });
 
+Deno.test("endpointSlice() refuses null, values of the wrong type and empty names in every field, which went into the slice as given", async () => {
+  const base = { namespace: "a", service: "b", port: { name: "grpc", port: 50051 }, endpoints: [{ ip: "10.0.0.1" }] };
+  const endpoint = (fields: object) => ({ ...base, endpoints: [{ ip: "10.0.0.1", ...fields }] });
+  const refused: [object, string][] = [
+    [{ ...base, namespace: null }, 'namespace must be the Service\'s namespace, a non-empty string such as "default"'],
+    [{ ...base, namespace: 5 }, 'namespace must be the Service\'s namespace, a non-empty string such as "default"'],
+    [{ ...base, service: 5 }, 'service must be the Service\'s name, a non-empty string such as "echo"'],
+    [{ ...base, service: "" }, 'service must be the Service\'s name, a non-empty string such as "echo"'],
+    [{ ...base, name: null }, 'name must be the slice\'s name, a non-empty string such as "echo-0", or absent'],
+    [
+      { ...base, addressType: null },
+      'addressType must be "IPv4", "IPv6", "FQDN" or absent (guessed from the first address)',
+    ],
+    [
+      { ...base, addressType: "ipv4" },
+      'addressType must be "IPv4", "IPv6", "FQDN" or absent (guessed from the first address)',
+    ],
+    // Was stored as "", an unnamed port.
+    [
+      { ...base, port: { name: null, port: 1 } },
+      'port.name must be the port\'s name, a string such as "grpc" ("" for an unnamed port)',
+    ],
+    [
+      { ...base, port: { name: 5, port: 1 } },
+      'port.name must be the port\'s name, a string such as "grpc" ("" for an unnamed port)',
+    ],
+    [
+      { ...base, port: { port: 1 } },
+      'port.name must be the port\'s name, a string such as "grpc" ("" for an unnamed port)',
+    ],
+    [
+      { ...base, port: { name: "grpc", port: 1, appProtocol: null } },
+      'port.appProtocol must be a protocol name such as "kubernetes.io/h2c", or absent',
+    ],
+    // Was a targetRef without a name.
+    [
+      endpoint({ pod: null }),
+      'endpoints[0].pod must be a non-empty string such as "echo-0" (the Pod\'s name), or absent',
+    ],
+    [
+      endpoint({ pod: "" }),
+      'endpoints[0].pod must be a non-empty string such as "echo-0" (the Pod\'s name), or absent',
+    ],
+    [endpoint({ zone: 5 }), 'endpoints[0].zone must be a non-empty string such as "zone-a", or absent'],
+    [endpoint({ zone: "" }), 'endpoints[0].zone must be a non-empty string such as "zone-a", or absent'],
+    [endpoint({ nodeName: null }), 'endpoints[0].nodeName must be a non-empty string such as "node-1", or absent'],
+    [endpoint({ hostname: null }), 'endpoints[0].hostname must be a non-empty string such as "echo-0", or absent'],
+  ];
+  for (const [params, message] of refused) {
+    const given = JSON.stringify(params, (_, value) => value === undefined ? "undefined" : value);
+    assert.throws(() => endpointSlice(params as never), (error: Error) => {
+      assert.equal(error.name, "TypeError", given);
+      assert.match(error.message, /^Cannot build an EndpointSlice: endpointSlice\(\) /, given);
+      assert.equal(error.message.split("endpointSlice() ")[1].replace(/: current value is .*$/, ""), message, given);
+      return true;
+    });
+  }
+  // The value as given, NaN and null as written.
+  assert.throws(() => endpointSlice(endpoint({ zone: null }) as never), {
+    message: "Cannot build an EndpointSlice: endpointSlice() endpoints[0].zone must be a non-empty string such as " +
+      '"zone-a", or absent: current value is null',
+  });
+  // undefined is a field left out; "" names an unnamed port.
+  const slice = endpointSlice({
+    ...base,
+    name: undefined,
+    addressType: undefined,
+    port: { name: "", port: 1, appProtocol: undefined },
+    endpoints: [{ ip: "10.0.0.1", pod: undefined, zone: undefined, nodeName: undefined, hostname: undefined }],
+  });
+  assert.deepEqual(slice.ports, [{ name: "", protocol: "TCP", port: 1 }]);
+  assert.deepEqual(Object.keys(slice.endpoints![0]), ["addresses", "conditions"]);
+  // zone: null with a traffic distribution was stored with the zone hint { name: "" }.
+  await using api = await startFakeApiServer();
+  assert.throws(
+    () =>
+      api.applySlice(endpointSlice({ ...endpoint({ zone: null }), trafficDistribution: "PreferSameZone" } as never)),
+    { name: "TypeError", message: /endpoints\[0\]\.zone must be/ },
+  );
+  assert.deepEqual(api.slices(), []);
+});
+
 Deno.test("endpointSlice() writes apiVersion and kind, so that kubectl apply takes the same slice to a real cluster", () => {
   // Without them, kubectl said: error validating data: [apiVersion not set, kind not set].
   const slice = endpointSlice({ namespace: "shop", service: "cart", endpoints: [{ ip: "10.0.0.1" }] });
@@ -244,6 +326,6 @@ Deno.test("endpointSlice() with the Service's uid names it as the slice's contro
   assert.throws(() => endpointSlice({ namespace: "shop", service: "cart", serviceUid: "", endpoints: [] }), {
     name: "TypeError",
     message:
-      /endpointSlice\(\) serviceUid must be the Service's metadata\.uid, a non-empty string: current value is ""/,
+      /endpointSlice\(\) serviceUid must be the Service's metadata\.uid, a non-empty string, or absent: current value is ""/,
   });
 });
