@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describeValue, isRecord, unknownField } from "../base/_util.ts";
+import { currentValue, describeValue, isRecord, unknownField } from "../base/_util.ts";
 import type { InjectedFailure, RecordedRequest } from "./server_types.ts";
 
 /** The `path`s a failure can name: which requests it hits. */
@@ -24,7 +24,8 @@ export interface FailureQueue {
   /**
    * Queues a failure for the next `count` matching requests.
    *
-   * @throws {TypeError} When `failure` is not an object, or has a field that a failure does not have.
+   * @throws {TypeError} When `failure` is not an object, has a field that a failure does not have, or a field of the
+   * wrong type (`null` included), or `count` is not a number.
    * @throws {RangeError} When `count`, the status, the path or `retryAfterSeconds` is not one a failure can have.
    */
   add(count: number, failure: InjectedFailure): void;
@@ -43,46 +44,7 @@ export function createFailureQueue(): FailureQueue {
   const failures: { remaining: number; failure: InjectedFailure }[] = [];
   return {
     add(count, failure) {
-      if (!Number.isInteger(count) || count < 0) {
-        throw new RangeError(
-          `Cannot inject failures as 'count' must be a non-negative integer: current value is ${JSON.stringify(count)}`,
-        );
-      }
-      // Left out, it failed on reading its status; misspelt ("stauts"), the message named only the status.
-      if (!isRecord(failure)) {
-        throw new TypeError(
-          `Cannot inject failures as 'failure' must be an object such as { status: 503 }: current value is ${
-            describeValue(failure)
-          }`,
-        );
-      }
-      const unknown = unknownField(failure, FAILURE_FIELDS);
-      if (unknown !== undefined) {
-        throw new TypeError(
-          `Cannot inject failures as they have no field ${JSON.stringify(unknown)}: use ${FAILURE_FIELDS.join(", ")}`,
-        );
-      }
-      if (!Number.isInteger(failure.status) || failure.status < 400 || failure.status > 599) {
-        throw new RangeError(
-          `Cannot inject failures as 'status' must be an HTTP error status (400-599): current value is ${
-            JSON.stringify(failure.status)
-          }`,
-        );
-      }
-      // A misspelled path matched no request: the failure never came, and stayed queued.
-      if (failure.path !== undefined && !PATHS.includes(failure.path)) {
-        throw new RangeError(
-          `Cannot inject failures as 'path' must be one of ${PATHS.map((path) => `"${path}"`).join(", ")}: ` +
-            `current value is ${JSON.stringify(failure.path)}`,
-        );
-      }
-      const retry = failure.retryAfterSeconds;
-      if (retry !== undefined && !(Number.isInteger(retry) && retry >= 0)) {
-        throw new RangeError(
-          `Cannot inject failures as 'retryAfterSeconds' must be a non-negative integer (a Retry-After header ` +
-            `holds whole seconds): current value is ${JSON.stringify(retry)}`,
-        );
-      }
+      checkFailure(count, failure);
       if (count > 0) failures.push({ remaining: count, failure: { ...failure } });
     },
     take(kind) {
@@ -100,4 +62,58 @@ export function createFailureQueue(): FailureQueue {
       return failures.reduce((sum, { remaining }) => sum + remaining, 0);
     },
   };
+}
+
+/**
+ * Refuses a count or failure that no request could be failed with: a value of the wrong type (`null` included) is a
+ * TypeError, a number or path out of range a RangeError, each shown as given (JSON wrote `NaN` and `Infinity` as
+ * `null`).
+ */
+function checkFailure(count: number, failure: InjectedFailure): void {
+  // An optional field's message ends with currentValue(), which says that null is no value of it.
+  const refuse = (field: string, must: string, value: unknown, ending = `current value is ${describeValue(value)}`) => {
+    const type = typeof value === (field === "path" ? "string" : "number") ? RangeError : TypeError;
+    throw new type(`Cannot inject failures as '${field}' must be ${must}: ${ending}`);
+  };
+  if (!Number.isInteger(count) || count < 0) refuse("count", "a non-negative integer", count);
+  // Left out, it failed on reading its status; misspelt ("stauts"), the message named only the status.
+  if (!isRecord(failure)) {
+    throw new TypeError(
+      `Cannot inject failures as 'failure' must be an object such as { status: 503 }: current value is ${
+        describeValue(failure)
+      }`,
+    );
+  }
+  const unknown = unknownField(failure, FAILURE_FIELDS);
+  if (unknown !== undefined) {
+    throw new TypeError(
+      `Cannot inject failures as they have no field ${JSON.stringify(unknown)}: use ${FAILURE_FIELDS.join(", ")}`,
+    );
+  }
+  if (!Number.isInteger(failure.status) || failure.status < 400 || failure.status > 599) {
+    refuse("status", "an HTTP error status (400-599)", failure.status);
+  }
+  // A null reason or message gave the status's usual one, yet made a 429 a Status, as a given one does.
+  for (const field of ["reason", "message"] as const) {
+    const value = failure[field];
+    if (value !== undefined && typeof value !== "string") {
+      throw new TypeError(
+        `Cannot inject failures as '${field}' must be a string, or absent for the status's usual one: ` +
+          currentValue(value),
+      );
+    }
+  }
+  // A misspelled path matched no request: the failure never came, and stayed queued.
+  if (failure.path !== undefined && !PATHS.includes(failure.path)) {
+    refuse("path", `one of ${PATHS.map((path) => `"${path}"`).join(", ")}`, failure.path, currentValue(failure.path));
+  }
+  const retry = failure.retryAfterSeconds;
+  if (retry !== undefined && !(Number.isInteger(retry) && retry >= 0)) {
+    refuse(
+      "retryAfterSeconds",
+      "a non-negative integer (a Retry-After header holds whole seconds)",
+      retry,
+      currentValue(retry),
+    );
+  }
 }

@@ -371,7 +371,8 @@ export interface FakeApiServer extends AsyncDisposableWhereDeclared {
    *
    * @param count How many requests fail.
    * @param failure The error and which requests it hits.
-   * @throws {TypeError} When `failure` is not an object, or has a field an {@linkcode InjectedFailure} does not have.
+   * @throws {TypeError} When `failure` is not an object, has a field an {@linkcode InjectedFailure} does not have,
+   * or a value of the wrong type (`null` included: leave an optional field out), or `count` is not a number.
    * @throws {RangeError} When `count` is not a non-negative integer, the status not 400-599, the path none of
    * `list`, `watch`, `get` and `any`, or `retryAfterSeconds` not a non-negative integer.
    */

@@ -2421,7 +2421,7 @@ Deno.test("failNext() refuses a failure left out or with a misspelt field, and a
     }
     // A number written as a string was shown as the number itself ("current value is 50051"), which it seemed to be.
     assert.throws(() => server.failNext("2" as unknown as number, { status: 503 }), {
-      name: "RangeError",
+      name: "TypeError",
       message: `Cannot inject failures as 'count' must be a non-negative integer: current value is "2"`,
     });
     assert.throws(
@@ -2441,7 +2441,7 @@ Deno.test("failNext() refuses a failure left out or with a misspelt field, and a
       { name: "TypeError", message: /spec\.ports\[0\]\.port must be 1-65535: current value is "80"$/ },
     );
     assert.throws(() => server.failNext(1, { status: "503" as unknown as number }), {
-      name: "RangeError",
+      name: "TypeError",
       message: `Cannot inject failures as 'status' must be an HTTP error status (400-599): current value is "503"`,
     });
     // Was: "Cannot read properties of undefined (reading 'status')", and for a misspelt field a message about status.
@@ -2462,6 +2462,73 @@ Deno.test("failNext() refuses a failure left out or with a misspelt field, and a
     const throttled = await fetch(slicesUrl(server, "default"));
     await throttled.body?.cancel();
     assert.equal(throttled.headers.get("retry-after"), "0");
+  });
+});
+
+Deno.test("failNext() shows NaN and Infinity as written, and refuses null and values of the wrong type with a TypeError", async () => {
+  await withServer({}, async (server) => {
+    const refused: [() => void, string, string][] = [
+      // JSON showed NaN and Infinity as null, a value no count could be either.
+      [
+        () => server.failNext(NaN, { status: 503 }),
+        "RangeError",
+        "'count' must be a non-negative integer: current value is NaN",
+      ],
+      [
+        () => server.failNext(Infinity, { status: 503 }),
+        "RangeError",
+        "'count' must be a non-negative integer: current value is Infinity",
+      ],
+      [
+        () => server.failNext(null as never, { status: 503 }),
+        "TypeError",
+        "'count' must be a non-negative integer: current value is null",
+      ],
+      [
+        () => server.failNext(1, { status: NaN }),
+        "RangeError",
+        "'status' must be an HTTP error status (400-599): current value is NaN",
+      ],
+      [
+        () => server.failNext(1, { status: 429, retryAfterSeconds: NaN }),
+        "RangeError",
+        "'retryAfterSeconds' must be a non-negative integer (a Retry-After header holds whole seconds): current value is NaN",
+      ],
+      [
+        () => server.failNext(1, { status: 429, retryAfterSeconds: null as never }),
+        "TypeError",
+        "'retryAfterSeconds' must be a non-negative integer (a Retry-After header holds whole seconds): current value " +
+        "is null (leave the option out, or pass undefined, for its default)",
+      ],
+      // Was queued: a null reason made a 429 a Status with the usual reason.
+      [
+        () => server.failNext(1, { status: 429, reason: null as never }),
+        "TypeError",
+        "'reason' must be a string, or absent for the status's usual one: current value is null (leave the option " +
+        "out, or pass undefined, for its default)",
+      ],
+      [
+        () => server.failNext(1, { status: 500, message: 5 as never }),
+        "TypeError",
+        "'message' must be a string, or absent for the status's usual one: current value is 5",
+      ],
+      [
+        () => server.failNext(1, { status: 503, path: null as never }),
+        "TypeError",
+        `'path' must be one of "list", "watch", "get", "any": current value is null (leave the option out, or pass ` +
+        "undefined, for its default)",
+      ],
+    ];
+    for (const [inject, name, message] of refused) {
+      assert.throws(inject, { name, message: `Cannot inject failures as ${message}` });
+    }
+    assert.equal(server.pendingFailures, 0);
+    // undefined is a field left out: a 429 without reason or message stays API Priority and Fairness's plain text.
+    server.failNext(1, { status: 429, reason: undefined, message: undefined, path: undefined, retryAfterSeconds: 1 });
+    const throttled = await fetch(slicesUrl(server, "default"));
+    assert.equal(throttled.status, 429);
+    assert.match(throttled.headers.get("content-type") ?? "", /^text\/plain/);
+    await throttled.body?.cancel();
   });
 });
 
