@@ -521,6 +521,8 @@ export async function startFakeApiServer(options: FakeApiServerOptions = {}): Pr
       return record(resources.services, `${namespace}/${name}`, undefined);
     },
     slices(namespace) {
+      // Was: [] for null or a number, as for a namespace without slices, where deleteSlice() refused them.
+      if (namespace !== undefined) checkNames("list the EndpointSlices", { namespace });
       return [...history.current.values()]
         .filter((slice) => namespace === undefined || slice.metadata.namespace === namespace)
         .sort(byStoredKey)

@@ -344,6 +344,7 @@ export interface FakeApiServer extends AsyncDisposableWhereDeclared {
    *
    * @param namespace Only this namespace; all when omitted.
    * @returns Copies of the stored slices.
+   * @throws {TypeError} When the namespace is neither a string nor `undefined`.
    */
   slices(namespace?: string): EndpointSlice[];
   /**

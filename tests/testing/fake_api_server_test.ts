@@ -2532,6 +2532,30 @@ Deno.test("failNext() shows NaN and Infinity as written, and refuses null and va
   });
 });
 
+Deno.test("slices() refuses a namespace that is not a string, as deleteSlice() does, instead of finding no slice", async () => {
+  await withServer({}, (server) => {
+    server.applySlice(endpointSlice({ namespace: "shop", service: "cart", endpoints: [{ ip: "10.0.0.1" }] }));
+    for (
+      const [namespace, shown] of [[null, "null"], [5, "5"], [
+        {},
+        "an object (give its metadata.namespace and metadata.name)",
+      ]] as const
+    ) {
+      assert.throws(() => server.slices(namespace as never), {
+        name: "TypeError",
+        message: `Cannot list the EndpointSlices as 'namespace' must be a string: current value is ${shown}`,
+      });
+      assert.throws(() => server.deleteSlice(namespace as never, "cart-ipv4"), {
+        name: "TypeError",
+        message: `Cannot delete the EndpointSlice as 'namespace' must be a string: current value is ${shown}`,
+      });
+    }
+    assert.equal(server.slices(undefined).length, 1);
+    assert.equal(server.slices("shop").length, 1);
+    assert.deepEqual(server.slices("other"), []);
+  });
+});
+
 Deno.test("setAccess() refuses what RBAC cannot mean, which allowed everything or failed every request", async () => {
   await withServer({}, async (server) => {
     const refused: [unknown, RegExp][] = [
