@@ -185,11 +185,19 @@ export function isPublicInfo(method: string, path: string): boolean {
 }
 
 /**
- * The `kind` a request is recorded and matched by `failNext()` as.
+ * The resources the resolver and the CLI's `check` read, whose reads are recorded by their verb. Events,
+ * ResourceQuotas and LimitRanges are served for kubectl (`describe`, `get events`) alone: a `failNext(n, { path:
+ * "list" })` meant for the resolver's LIST would otherwise go to `kubectl describe`'s list of Events.
+ */
+const CLIENT_RESOURCES: readonly ResourceRequest["resource"][] = ["endpointslices", "services", "nodes"];
+
+/**
+ * The `kind` a request is recorded and matched by `failNext()` as: the verb of a read of EndpointSlices, Services or
+ * Nodes, `other` for anything else (Namespaces, Events, ResourceQuotas, LimitRanges, discovery, ...).
  *
  * @param route The request's route.
  * @returns The kind.
  */
 export function recordedKind(route: Route): RecordedRequest["kind"] {
-  return route.kind === "resource" ? route.request.verb : "other";
+  return route.kind === "resource" && CLIENT_RESOURCES.includes(route.request.resource) ? route.request.verb : "other";
 }

@@ -163,7 +163,9 @@ export interface InjectedFailure {
    * slice watch does), reads of one object (`get`: a Service, a Node or an
    * EndpointSlice), or any request. A streaming list (WatchList,
    * `sendInitialEvents=true`), which the resolver makes by default in place
-   * of a LIST, is a watch.
+   * of a LIST, is a watch. Other reads (of a Namespace, and the Events,
+   * ResourceQuotas and LimitRanges that `kubectl describe` lists) fail only
+   * with `any`.
    *
    * @default {"any"}
    */
@@ -214,8 +216,9 @@ export interface RecordedRequest {
    * `list` or `watch` for the EndpointSlice, Service and Node collections (a
    * streaming list, with `sendInitialEvents=true` in `query`, is a `watch`), `get` for a read of one
    * object (a Service, a Node or an EndpointSlice), `other` for anything
-   * else (discovery, `/version`, health checks, access reviews, paths the
-   * server does not serve).
+   * else (Namespaces, which the resolver reads only to explain a missing Service; the Events, ResourceQuotas and
+   * LimitRanges that kubectl reads; discovery, `/version`, health checks, access reviews, paths the server does not
+   * serve).
    */
   kind: "list" | "watch" | "get" | "other";
   /** The HTTP status sent; `0` while a list waits for its answer. */

@@ -2556,6 +2556,53 @@ Deno.test("slices() refuses a namespace that is not a string, as deleteSlice() d
   });
 });
 
+Deno.test("requests and failNext() count only reads of EndpointSlices, Services and Nodes as list, watch and get; kubectl's reads of Events, ResourceQuotas and LimitRanges, and Namespaces, are other", async () => {
+  await withServer({}, async (server) => {
+    const kindOf = async (path: string) => {
+      const response = await fetch(server.url + path);
+      await response.body?.cancel();
+      return `${server.requests.at(-1)!.kind} ${response.status} ${path}`;
+    };
+    const paths = [
+      "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+      "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices/x",
+      "/api/v1/namespaces/default/services",
+      "/api/v1/namespaces/default/services/kubernetes",
+      "/api/v1/nodes",
+      "/api/v1/namespaces/default/events",
+      "/apis/events.k8s.io/v1/namespaces/default/events",
+      "/api/v1/events",
+      "/api/v1/namespaces/default/resourcequotas",
+      "/api/v1/namespaces/default/limitranges/x",
+      "/api/v1/namespaces",
+      "/api/v1/namespaces/default",
+    ];
+    const kinds = [];
+    for (const path of paths) kinds.push(await kindOf(path));
+    assert.deepEqual(kinds, [
+      "list 200 /apis/discovery.k8s.io/v1/namespaces/default/endpointslices",
+      "get 404 /apis/discovery.k8s.io/v1/namespaces/default/endpointslices/x",
+      "list 200 /api/v1/namespaces/default/services",
+      "get 200 /api/v1/namespaces/default/services/kubernetes",
+      "list 200 /api/v1/nodes",
+      // Were list, and a path: "list" failure meant for the resolver went to kubectl describe's Events.
+      "other 200 /api/v1/namespaces/default/events",
+      "other 200 /apis/events.k8s.io/v1/namespaces/default/events",
+      "other 200 /api/v1/events",
+      "other 200 /api/v1/namespaces/default/resourcequotas",
+      "other 404 /api/v1/namespaces/default/limitranges/x",
+      "other 200 /api/v1/namespaces",
+      "other 200 /api/v1/namespaces/default",
+    ]);
+    server.failNext(1, { status: 503, path: "list" });
+    assert.equal(await kindOf("/api/v1/namespaces/default/events"), "other 200 /api/v1/namespaces/default/events");
+    assert.equal(server.pendingFailures, 1);
+    assert.equal(await kindOf(paths[0]), `list 503 ${paths[0]}`);
+    server.failNext(1, { status: 503, path: "any" });
+    assert.equal(await kindOf("/api/v1/namespaces/default/events"), "other 503 /api/v1/namespaces/default/events");
+  });
+});
+
 Deno.test("setAccess() refuses what RBAC cannot mean, which allowed everything or failed every request", async () => {
   await withServer({}, async (server) => {
     const refused: [unknown, RegExp][] = [
