@@ -72,8 +72,8 @@ export function createFailureQueue(): FailureQueue {
 function checkFailure(count: number, failure: InjectedFailure): void {
   // An optional field's message ends with currentValue(), which says that null is no value of it.
   const refuse = (field: string, must: string, value: unknown, ending = `current value is ${describeValue(value)}`) => {
-    const type = typeof value === (field === "path" ? "string" : "number") ? RangeError : TypeError;
-    throw new type(`Cannot inject failures as '${field}' must be ${must}: ${ending}`);
+    const ofItsType = field === "path" ? typeof value === "string" : typeof value === "number";
+    throw new (ofItsType ? RangeError : TypeError)(`Cannot inject failures as '${field}' must be ${must}: ${ending}`);
   };
   if (!Number.isInteger(count) || count < 0) refuse("count", "a non-negative integer", count);
   // Left out, it failed on reading its status; misspelt ("stauts"), the message named only the status.

@@ -259,7 +259,7 @@ Deno.test("endpointSlice() refuses null, values of the wrong type and empty name
       return true;
     });
   }
-  // The value as given, NaN and null as written.
+  // The message ends with the value as given.
   assert.throws(() => endpointSlice(endpoint({ zone: null }) as never), {
     message: "Cannot build an EndpointSlice: endpointSlice() endpoints[0].zone must be a non-empty string such as " +
       '"zone-a", or absent: current value is null',
