@@ -11,7 +11,7 @@ import { currentValue, isOptionsObject, typeName, unknownField } from "./base/_u
 import { nearestName } from "./base/_nearest_name.ts";
 import { checkClusterOptions, CLUSTER_OPTIONS } from "./cluster/cluster_options.ts";
 import type { WatchSettings } from "./watch_settings.ts";
-import { checkLocality } from "./selection/locality.ts";
+import { checkLocality, refuseBlankLocality } from "./selection/locality.ts";
 import { MAX_TIMER_DELAY_MS } from "./runtime/unref_timer.ts";
 import { DEFAULT_STALL_TIMEOUT_MS } from "./watch/reflector.ts";
 
@@ -112,6 +112,7 @@ export function checkWatchSettings(settings: WatchSettings): void {
   if (settings.locality !== undefined) {
     checkLocality(settings.locality);
     checkFields("locality", settings.locality, ["zone", "node"]);
+    refuseBlankLocality(settings.locality);
   }
   const { watchList } = settings as { watchList?: unknown };
   if (watchList !== undefined && typeof watchList !== "boolean") {

@@ -1268,12 +1268,13 @@ Deno.test("watchEndpoints() and register() refuse a bad locality, stall timeout,
       /^TypeError: Cannot use option 'locality': its node must not be empty: leave locality out /,
     ],
     [
-      { locality: { zone: "", node: "node-1" } },
-      /^TypeError: Cannot use option 'locality': its zone must not be empty: leave zone out to use the zone label of node node-1: /,
+      { locality: { zone: "", node: " " } },
+      /^TypeError: Cannot use option 'locality': its zone must not be empty: leave locality out /,
     ],
+    // A misspelt field first: the blank one beside it is not what to fix.
     [
-      { locality: { zone: "zone-a", node: "" } },
-      /^TypeError: Cannot use option 'locality': its node must not be empty: leave node out: a zone alone is a locality: /,
+      { locality: { zone: "", nodeName: "node-1" } },
+      /^TypeError: Cannot use option .locality.: it has no field "nodeName"/,
     ],
     // A misspelt cluster option left access to KUBECONFIG or ~/.kube/config: another cluster, maybe.
     [

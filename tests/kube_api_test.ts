@@ -166,7 +166,7 @@ Deno.test("createEndpointSliceApi() says the credentials went unused when a 403 
     assert.equal(error.status, 403);
     assert.match(
       error.message,
-      /: the API server at http:\/\/127\.0\.0\.1:\d+ took the credentials from kubeconfig .* as system:anonymous \(403\): the API server has refused basic auth since Kubernetes 1\.19/,
+      /: the API server at http:\/\/127\.0\.0\.1:\d+ took the credentials from the kubeconfig object .* as system:anonymous \(403\): the API server has refused basic auth since Kubernetes 1\.19/,
     );
     assert.doesNotMatch(error.message, /0123456789|grant "list"/);
   } finally {

@@ -386,7 +386,7 @@ Deno.test("resolveClusterAccess() takes the environment's proxy unless the kubec
   assert.equal(taken.proxySource, "HTTPS_PROXY (ftp:// taken as http://, as kubectl takes it)");
   const own = await resolveClusterAccess({ kubeconfig: kubeconfig({ "proxy-url": "http://own:1" }) }, { env });
   assert.equal(own.proxyUrl, "http://own:1");
-  assert.match(own.proxySource!, /^proxy-url of kubeconfig/);
+  assert.match(own.proxySource!, /^proxy-url of the kubeconfig object/);
   assert.equal(own.proxyOrigin, "proxy-url");
   const local = await resolveClusterAccess({ server: "https://127.0.0.1:6443", token: "t" }, { env });
   assert.equal(local.proxyUrl, undefined);

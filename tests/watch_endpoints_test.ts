@@ -307,9 +307,12 @@ Deno.test("watchEndpoints() blames a proxy that cannot be reached, naming it and
   try {
     await eventually(() => watch.errors.length > 0, "an error");
     const { message } = watch.errors[0];
-    assert.match(message, /cannot reach the API server at https:\/\/10\.0\.0\.1:6443 from kubeconfig/);
+    assert.match(message, /cannot reach the API server at https:\/\/10\.0\.0\.1:6443 from the kubeconfig object/);
     assert.match(message, /through the proxy http:\/\/127\.0\.0\.1:\d+\/ \(its user name and password not shown\)/);
-    assert.match(message, /from proxy-url of kubeconfig .*check that the proxy is up and lets this server through/);
+    assert.match(
+      message,
+      /from proxy-url of the kubeconfig object .*check that the proxy is up and lets this server through/,
+    );
     assert.doesNotMatch(message, /proxy-secret|secret-canary/);
   } finally {
     await watch.stop();
@@ -337,7 +340,10 @@ Deno.test("watchEndpoints() says a proxy that answers 407 wants a login, or refu
       try {
         await eventually(() => watch.errors.length > 0, "an error");
         const { message } = watch.errors[0];
-        assert.match(message, /through the proxy "?http:\/\/127\.0\.0\.1:\d+.* from proxy-url of kubeconfig/);
+        assert.match(
+          message,
+          /through the proxy "?http:\/\/127\.0\.0\.1:\d+.* from proxy-url of the kubeconfig object/,
+        );
         assert.match(message, advice);
         assert.doesNotMatch(message, /proxy-secret|secret-canary|lets this server through/);
       } finally {
@@ -1225,7 +1231,7 @@ Deno.test("watchEndpoints() minds a context namespace that is not a DNS label on
     const unnamed = watchEndpoints("kubernetes:///echo:grpc", { cluster: { kubeconfig } });
     await assert.rejects(
       unnamed[Symbol.asyncIterator]().next(),
-      /Cannot use namespace "Prod_NS" from the context namespace of kubeconfig .*: a namespace is a DNS-1123 label/,
+      /Cannot use namespace "Prod_NS" from the context namespace of the kubeconfig object .*: a namespace is a DNS-1123 label/,
     );
   } finally {
     await named.stop();

@@ -34,14 +34,12 @@ export function declaredLocality(
   explicit: Locality | undefined,
   env: (name: string) => string | undefined = environmentVariable,
 ): Locality {
-  if (explicit !== undefined) return withoutEmpty(explicit);
-  return withoutEmpty({ node: env("NODE_NAME")?.trim(), zone: env("ZONE")?.trim() });
+  return withoutBlank(explicit ?? { node: env("NODE_NAME"), zone: env("ZONE") });
 }
 
 /**
- * Checks a `locality` option: an object whose `zone` and `node`, when set, are strings that are not blank (`{}` turns
- * topology off). Throws a `TypeError` that names the option otherwise, at the call that was given it: a blank one was
- * dropped, and `{ zone: "" }` turned topology off without a word, `ZONE` and `NODE_NAME` unread.
+ * Checks a `locality` option's shape: an object whose `zone` and `node`, when set, are strings (`{}` turns topology
+ * off). Throws a `TypeError` that names the option otherwise, at the call that was given it.
  *
  * @param value The option's value.
  * @throws {TypeError} Naming the option, what it must be and its value.
@@ -58,22 +56,35 @@ export function checkLocality(value: unknown): asserts value is Locality {
       const part = (value as Record<string, unknown>)[field];
       return part === undefined || typeof part === "string";
     });
-  if (!ok) {
-    throw new TypeError(
-      `Cannot use option 'locality': it must be an object such as { zone: "eu-west-1a", node: "node-1" }, ` +
-        `whose zone and node are strings ({} turns topology off): ${currentValue(value)}`,
-    );
-  }
-  const { zone, node } = value as Locality;
-  const blank = zone?.trim() === "" ? "zone" : node?.trim() === "" ? "node" : undefined;
-  if (blank === undefined) return;
-  // A locality given is used alone, the environment unread: with the other field set, leaving this one out is the fix.
-  const fix = blank === "zone" && node?.trim()
-    ? `leave zone out to use the zone label of node ${node}`
-    : blank === "node" && zone?.trim()
-    ? "leave node out: a zone alone is a locality"
-    : "leave locality out to use the ZONE and NODE_NAME environment variables, or pass locality: {} for no topology";
-  throw new TypeError(`Cannot use option 'locality': its ${blank} must not be empty: ${fix}: ${currentValue(value)}`);
+  if (ok) return;
+  throw new TypeError(
+    `Cannot use option 'locality': it must be an object such as { zone: "eu-west-1a", node: "node-1" }, ` +
+      `whose zone and node are strings ({} turns topology off): ${currentValue(value)}`,
+  );
+}
+
+/**
+ * Refuses a locality whose fields are all blank: it would be `{}`, topology off, and `ZONE` and `NODE_NAME` unread,
+ * which `{ zone: process.env.ZONE ?? "" }` never meant. A blank field beside one that is set is left out, as a blank
+ * variable is (`{ zone: "", node: "n1" }` reads node n1's zone label).
+ *
+ * @param locality A locality of the right shape ({@linkcode checkLocality}).
+ * @throws {TypeError} Naming the option, what to pass instead and its value.
+ *
+ * @example
+ * ```ts
+ * import { refuseBlankLocality } from "./locality.ts";
+ * refuseBlankLocality({ zone: "", node: "node-1" }); // node-1's zone label
+ * ```
+ */
+export function refuseBlankLocality(locality: Locality): void {
+  const given = [locality.zone, locality.node].filter((part) => part !== undefined);
+  if (given.length === 0 || given.some((part) => part!.trim() !== "")) return;
+  throw new TypeError(
+    `Cannot use option 'locality': its ${locality.zone !== undefined ? "zone" : "node"} must not be empty: leave ` +
+      `locality out to use the ZONE and NODE_NAME environment variables, or pass locality: {} for no topology: ` +
+      currentValue(locality),
+  );
 }
 
 /**
@@ -151,9 +162,10 @@ function warnUnreadable(names: string[]): void {
   warnOnce(names, message);
 }
 
-function withoutEmpty({ zone, node }: Locality): Locality {
+/** The locality's fields trimmed, the blank ones left out, as `ZONE` and `NODE_NAME` are read. */
+function withoutBlank({ zone, node }: Locality): Locality {
   const locality: Locality = {};
-  if (typeof node === "string" && node !== "") locality.node = node;
-  if (typeof zone === "string" && zone !== "") locality.zone = zone;
+  if (node?.trim()) locality.node = node.trim();
+  if (zone?.trim()) locality.zone = zone.trim();
   return locality;
 }
