@@ -328,7 +328,8 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
   const longToken = `${CANARY}${"x".repeat(300)}`;
   const kubeconfig = JSON.stringify(kubeconfigWith({})).replace('"token":"t"', `"token":"${CANARY}"`);
   const yamlKubeconfig = `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${CANARY}}}]\n`;
-  const secrets = [CANARY, key.split("\n")[5], btoa(CANARY).slice(0, 16), "kgrcan.ary7d41f09a00000"];
+  const keyBody = key.split("\n").filter((line) => !line.startsWith("-----")).join("");
+  const secrets = [CANARY, key.split("\n")[5], btoa(CANARY).slice(0, 16), "kgrcan.ary7d41f09a00000", keyBody.slice(-40)];
   const user = (fields: Record<string, unknown>): KubeconfigObject => {
     const config = kubeconfigWith({});
     config.users![0].user = fields;
@@ -373,6 +374,19 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
       /^Cannot load kubeconfig: KUBECONFIG holds a kubeconfig's contents .*: write it to a file and set KUBECONFIG to that file's path$/,
     ],
     [{}, { KUBECONFIG: yamlKubeconfig }, /KUBECONFIG holds a kubeconfig's contents/],
+    // A key's body on one line, without its BEGIN/END lines, as CI secret stores keep it: its "/" make it a path.
+    [
+      { server: "https://127.0.0.1:6443", cert, keyFile: keyBody },
+      {},
+      /cluster\.keyFile holds base64 data \(\d+ characters: a key's or a token's\) .*: pass the PEM as cluster\.key/,
+    ],
+    [
+      { kubeconfig: user({ "client-certificate-data": btoa(cert), "client-key": keyBody }) },
+      {},
+      /users\[0\]\.user\.client-key holds base64 data .*: put the file's path there, or the base64 of the PEM/,
+    ],
+    [{ kubeconfig: keyBody }, {}, /cluster\.kubeconfig holds base64 data/],
+    [{}, { KUBECONFIG: keyBody }, /KUBECONFIG holds base64 data/],
   ];
   for (const [options, variables, expected] of cases) {
     const error = await resolveClusterAccess(options, { env: (name) => variables[name] }).then(
@@ -383,6 +397,15 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
     assert.match(error.message, expected);
     assertNoSecret(renderings(error), secrets, "the error");
   }
+  // Nor once joined to the folder of the kubeconfig that names it.
+  const file = "/k/config";
+  const named = JSON.stringify(user({ "client-certificate-data": btoa(cert), "client-key": keyBody }));
+  const joined = await resolveClusterAccess({ kubeconfig: file }, {
+    env: () => undefined,
+    readFile: (path) => Promise.resolve(path === file ? named : undefined),
+  }).then(() => assert.fail("no error for a key's body in client-key"), (error) => error);
+  assert.match(joined.message, /^Cannot load kubeconfig \/k\/config: users\[0\]\.user\.client-key holds base64 data/);
+  assertNoSecret(renderings(joined), secrets, "the error");
   // Paths and path lists stay paths.
   for (
     const path of [

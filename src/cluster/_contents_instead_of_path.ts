@@ -34,6 +34,9 @@ export function contentsInsteadOfPath(value: string): string | undefined {
   if (/[\r\n]/.test(value)) return "text of several lines";
   // No file system takes a name of more than 255 bytes: a token or base64 data.
   if (value.split(/[\\/]/).some((name) => name.length > 255)) return "a name of over 255 characters (a token or data)";
+  // A key's body without its BEGIN/END lines, as CI secret stores keep it (its "/" cut it into names).
+  const data = (value.match(/[A-Za-z0-9+/=]{64,}/g) ?? []).find((run) => run.split("/").some(looksRandom));
+  if (data) return `base64 data (${data.length} characters: a key's or a token's)`;
   return undefined;
 }
 
@@ -59,6 +62,20 @@ export function mayBeToken(value: string): boolean {
   const endsInExtension = /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value);
   const tokenLike = (part: string) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part);
   return !startsAsPath && !endsInExtension && value.split(/[-_.\\/]/).some(tokenLike);
+}
+
+/** Whether a file's name looks random, as a token or base64 data does, and no name of words and numbers does. */
+function looksRandom(name: string): boolean {
+  const alphanumeric = name.match(/[A-Za-z0-9]/g)?.length ?? 0;
+  if (alphanumeric < 16) return false;
+  if (/[A-Za-z0-9]{32}/.test(name)) return true;
+  const kind = (c: string) => (/[a-z]/.test(c) ? 1 : /[A-Z]/.test(c) ? 2 : /\d/.test(c) ? 3 : 0);
+  let changes = 0;
+  for (let i = 1; i < name.length; i++) {
+    const before = kind(name[i - 1]), after = kind(name[i]);
+    if (before !== 0 && after !== 0 && before !== after) changes++;
+  }
+  return changes >= 6 && changes * 4 >= alphanumeric;
 }
 
 /**
