@@ -329,7 +329,13 @@ Deno.test("a key, token or kubeconfig given where a file's path belongs never sh
   const kubeconfig = JSON.stringify(kubeconfigWith({})).replace('"token":"t"', `"token":"${CANARY}"`);
   const yamlKubeconfig = `apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: ${CANARY}}}]\n`;
   const keyBody = key.split("\n").filter((line) => !line.startsWith("-----")).join("");
-  const secrets = [CANARY, key.split("\n")[5], btoa(CANARY).slice(0, 16), "kgrcan.ary7d41f09a00000", keyBody.slice(-40)];
+  const secrets = [
+    CANARY,
+    key.split("\n")[5],
+    btoa(CANARY).slice(0, 16),
+    "kgrcan.ary7d41f09a00000",
+    keyBody.slice(-40),
+  ];
   const user = (fields: Record<string, unknown>): KubeconfigObject => {
     const config = kubeconfigWith({});
     config.users![0].user = fields;
@@ -489,6 +495,52 @@ Deno.test("a token given as the token file's path never shows when no file has t
     );
     const named = path.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
     await assert.rejects(access.credentials.authorization(), new RegExp(`: ${named} does not exist: create it or fix`));
+  }
+});
+
+Deno.test("a token given as any credential file's path never shows when no file has that name or Deno may not read it", async () => {
+  // Tokens a path check alone let through: one after a "/", one ending like an extension, one without digits,
+  // base64url cut by "-" and "_" into short parts, OpenShift's, and base64 with "/", "+" and "=".
+  const tokens = [
+    "/kgrXy3kP9qR2sT5uV8wZ1aB4cD6eF",
+    "kgrXy3kP9qR2sT5uV8wZ1aB4cD6eF.Ab12",
+    "kgrcanaryabcdefghijklmnopqrstuvwxyzQWERTY",
+    "kgr-Xy3kP9qR2-sT5uV8wZ1_aB4cD6eF9-Qm",
+    "sha256~kgrQ1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm",
+    "kgr/abc/def+ghi/jkl=",
+  ];
+  const cert = await fixture("client.pem");
+  const refused = (path: string) =>
+    Promise.reject(Object.assign(new Error(`Requires read access to "${path}"`), { name: "NotCapable" }));
+  const user = (fields: Record<string, unknown>) => ({
+    ...kubeconfigWith({}),
+    users: [{ name: "u", user: fields }],
+  });
+  for (const token of tokens) {
+    const sources: [ClusterOptions, Record<string, string>][] = [
+      [{ kubeconfig: token }, {}],
+      [{}, { KUBECONFIG: token }],
+      [{ server: "http://127.0.0.1:6443", tokenFile: token }, {}],
+      [{ server: "http://127.0.0.1:6443", cert, keyFile: token }, {}],
+      [{ server: "http://127.0.0.1:6443", caFile: token }, {}],
+      [{ kubeconfig: user({ tokenFile: token }) }, {}],
+      [{ kubeconfig: user({ "client-certificate": token, "client-key": token }) }, {}],
+    ];
+    for (const readFile of [() => Promise.resolve(undefined), refused]) {
+      for (const [options, variables] of sources) {
+        const failure = await resolveClusterAccess(options, { env: (name) => variables[name], readFile })
+          .then((access) => access.credentials.authorization())
+          .then(() => assert.fail(`no error for ${token} in ${Object.keys({ ...options, ...variables })}`), (e) => e);
+        assertNoSecret(renderings(failure), [token.slice(3, 20)], `the error for ${Object.keys(options)}`);
+      }
+    }
+  }
+  // Kubeconfig paths stay in the message.
+  for (const path of ["/home/me/.kube/config", "~/.kube/config", "clusters/prod-2024.yaml", "dev.kubeconfig"]) {
+    await assert.rejects(
+      resolveClusterAccess({ kubeconfig: path }, { env: () => undefined, readFile: () => Promise.resolve(undefined) }),
+      (error: Error) => error.message.includes(`kubeconfig ${path} (cluster.kubeconfig)`),
+    );
   }
 });
 

@@ -41,33 +41,56 @@ export function contentsInsteadOfPath(value: string): string | undefined {
 }
 
 /**
- * Whether the path of a token file that does not exist may be the token itself, pasted in its place, which a message
- * about the missing file must then not quote: it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\\`, a
- * Windows share's `\\`), nor ends in a file's extension, and one of its parts between `-`, `_`, `.` and `/` (base64
- * has them) has 12 characters or more with a letter and a digit, as tokens have (a static token, GKE's `ya29.…`,
- * OpenShift's `sha256~…`), and a file's name of words and numbers (`tokens/sa-token-20240101`) has not.
+ * Whether a value given as a credential's file's path (a key, a token, a kubeconfig) may be the credential itself,
+ * which a message must then not quote. The rule: it holds a file's contents ({@linkcode contentsInsteadOfPath}); or
+ * it ends in base64's `=` or joins letters or digits with a `+`; or one of its names between `/` looks random (20
+ * letters and digits or more that change case or between letters and digits at least 6 times, one change in 4, or
+ * run 32 or more without a separator: a static token, OpenShift's `sha256~…`, base64url); or it does not start as a
+ * path does (`/`, `~/`, `./`, `../`, `C:\`, `\\`) nor end in a file's extension, and one of its parts between
+ * `-`, `_`, `.` and `/` has 12 characters or more with a letter and a digit (GKE's `ya29.…`). A path of words,
+ * numbers and extensions (`~/.kube/config`, `/etc/kubernetes/admin.conf`, `tokens/sa-token-20240101`,
+ * `..2026_12_05_01_02_03.123456789/token`) stays quoted. A short token of words is not told from a path.
  *
  * @param value The path as given.
  * @returns Whether not to quote it.
  *
  * @example A token where its file belongs, and a file of words and numbers
  * ```ts
- * import { mayBeToken } from "./_contents_instead_of_path.ts";
- * console.log(mayBeToken("sha256~Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm")); // true
- * console.log(mayBeToken("tokens/sa-token-20240101")); // false
+ * import { mayBeSecret } from "./_contents_instead_of_path.ts";
+ * console.log(mayBeSecret("sha256~Q1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm")); // true
+ * console.log(mayBeSecret("/home/me/.kube/config")); // false
  * ```
  */
-export function mayBeToken(value: string): boolean {
+export function mayBeSecret(value: string): boolean {
+  if (contentsInsteadOfPath(value) !== undefined) return true;
+  if (/=$|[A-Za-z0-9]\+[A-Za-z0-9]/.test(value)) return true;
+  if (value.split(/[\\/]/).some(looksRandom)) return true;
   const startsAsPath = /^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/]|\\\\)/.test(value);
   const endsInExtension = /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value);
   const tokenLike = (part: string) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part);
   return !startsAsPath && !endsInExtension && value.split(/[-_.\\/]/).some(tokenLike);
 }
 
+/**
+ * A path for a message: as it is, or its length only when it may be a credential (see {@linkcode mayBeSecret}).
+ *
+ * @param path The path as given.
+ * @returns The path, or `(a path of N characters, not shown: it may be a credential)`.
+ *
+ * @example
+ * ```ts
+ * import { shownPath } from "./_contents_instead_of_path.ts";
+ * console.log(shownPath("/etc/kubernetes/admin.conf")); // /etc/kubernetes/admin.conf
+ * ```
+ */
+export function shownPath(path: string): string {
+  return mayBeSecret(path) ? `(a path of ${path.length} characters, not shown: it may be a credential)` : path;
+}
+
 /** Whether a file's name looks random, as a token or base64 data does, and no name of words and numbers does. */
 function looksRandom(name: string): boolean {
   const alphanumeric = name.match(/[A-Za-z0-9]/g)?.length ?? 0;
-  if (alphanumeric < 16) return false;
+  if (alphanumeric < 20) return false;
   if (/[A-Za-z0-9]{32}/.test(name)) return true;
   const kind = (c: string) => (/[a-z]/.test(c) ? 1 : /[A-Z]/.test(c) ? 2 : /\d/.test(c) ? 3 : 0);
   let changes = 0;

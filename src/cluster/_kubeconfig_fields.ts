@@ -8,7 +8,7 @@
 
 import { ConfigError } from "../base/errors.ts";
 import { typeName } from "../base/_util.ts";
-import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
+import { contentsInsteadOfPath, contentsProblem, shownPath } from "./_contents_instead_of_path.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
@@ -48,7 +48,8 @@ export async function readKubeconfigPemFile(
       contentsProblem(field, pasted, `put the file's path there, or the base64 of the PEM in ${key}-data`),
     );
   }
-  const fail = (problem: string) => kubeconfigError(entry.file, field, `${field} names ${path}, which ${problem}`);
+  const fail = (problem: string) =>
+    kubeconfigError(entry.file, field, `${field} names ${shownPath(path)}, which ${problem}`);
   const text = await readConfigFile(readFile, path, (problem, fix) => fail(`${problem}: ${fix}`));
   return checkPemFile(text, fail, `fix the path or use ${key}-data`);
 }

@@ -9,6 +9,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { MAX_CONFIG_FILE_BYTES, readRefusal } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
+import { mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
 
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
@@ -85,7 +86,11 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
   return readConfigFile(
     readFile,
     path,
-    (problem, fix) => new ConfigError(`Cannot read ${what}: ${path} ${problem}: ${fix}`, { file: path }),
+    (problem, fix) =>
+      new ConfigError(
+        `Cannot read ${what}: ${shownPath(path)} ${problem}: ${fix}`,
+        mayBeSecret(path) ? {} : { file: path },
+      ),
   );
 }
 

@@ -16,7 +16,7 @@ import { USER_AGENT_MAX_LENGTH, userAgentProblem } from "../runtime/user_agent.t
 import { fingerprint } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
-import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
+import { contentsInsteadOfPath, contentsProblem, mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
 import { noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { hasScheme, normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";
@@ -494,6 +494,10 @@ async function readPemOption(
   const text = await readOrFail(env.readFile, path, field);
   return checkPemFile(
     text,
-    (problem) => new ConfigError(`Cannot resolve cluster access: ${field} ${path} ${problem}`, { file: path, field }),
+    (problem) =>
+      new ConfigError(`Cannot resolve cluster access: ${field} ${shownPath(path)} ${problem}`, {
+        ...(mayBeSecret(path) ? {} : { file: path }),
+        field,
+      }),
   );
 }

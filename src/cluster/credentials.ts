@@ -10,7 +10,7 @@
 import { encodeBase64 } from "../base/_util.ts";
 import { ConfigError } from "../base/errors.ts";
 import { readRefusal } from "../runtime/files.ts";
-import { mayBeToken } from "./_contents_instead_of_path.ts";
+import { mayBeSecret } from "./_contents_instead_of_path.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
@@ -143,7 +143,7 @@ export interface TokenFileOptions {
   field?: string;
   /**
    * The path as written, when it is not `path` (a kubeconfig's relative one): a missing file whose name may be a
-   * token pasted in its place is not named in messages (see {@linkcode mayBeToken}).
+   * token pasted in its place is not named in messages (see {@linkcode mayBeSecret}).
    * @default {path}
    */
   written?: string;
@@ -198,7 +198,7 @@ export function tokenFileCredentials(
 
   // A token pasted where its file's path belongs is named in no message, nor in the error's file or cause.
   const written = options.written ?? path;
-  const pasted = options.pastedTokenAdvice !== undefined && mayBeToken(written);
+  const pasted = options.pastedTokenAdvice !== undefined && mayBeSecret(written);
   const where = options.field === undefined || options.field === label ? "there" : `in ${options.field}`;
   const pathShown = pasted
     ? `the file named ${where} (${written.length} characters, not shown: it may be a token)`

@@ -19,6 +19,7 @@ import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
+import { mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
 import {
   ALIAS_INSIDE_ITS_ANCHOR,
   EXCESSIVE_ALIASES,
@@ -278,10 +279,14 @@ export async function loadKubeconfigFiles(
     const text = await readConfigFile(
       readFile,
       file,
-      (problem, fix) => new ConfigError(`Cannot load kubeconfig ${file}: the file ${problem}: ${fix}`, { file }),
+      (problem, fix) =>
+        new ConfigError(
+          `Cannot load kubeconfig ${shownPath(file)}: the file ${problem}: ${fix}`,
+          mayBeSecret(file) ? {} : { file },
+        ),
     );
     if (text === undefined) {
-      trace(`kubeconfig ${file} does not exist: skipped`);
+      trace(`kubeconfig ${shownPath(file)} does not exist: skipped`);
       missing.push(file);
       continue;
     }

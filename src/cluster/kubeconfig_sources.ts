@@ -9,7 +9,7 @@
 
 import { ConfigError } from "../base/errors.ts";
 import { trace } from "../runtime/trace.ts";
-import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
+import { contentsInsteadOfPath, contentsProblem, mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
 import { joinPath } from "./_paths.ts";
 import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
@@ -69,9 +69,9 @@ export async function kubeconfigOptionAccess(
   const { merged, missing } = await loadKubeconfigFiles([file], env.readFile);
   if (missing.length > 0) {
     throw new ConfigError(
-      `Cannot load kubeconfig ${file} (cluster.kubeconfig): the file does not exist: ` +
+      `Cannot load kubeconfig ${shownPath(file)} (cluster.kubeconfig): the file does not exist: ` +
         (startsWithTilde(file) ? `${UNEXPANDED_TILDE}: write the home directory out` : "fix the path"),
-      { file, field: "cluster.kubeconfig" },
+      { ...(mayBeSecret(file) ? {} : { file }), field: "cluster.kubeconfig" },
     );
   }
   return await accessFromKubeconfig(merged, accessOptions(context, env));
@@ -124,15 +124,16 @@ export async function kubeconfigListAccess(
   const paths = list.split(env.pathListSeparator).map((path) => path.trim())
     .filter((path) => path !== "");
   const { merged, missing } = await loadKubeconfigFiles(paths, env.readFile);
+  const shownList = paths.some(mayBeSecret) ? `KUBECONFIG ${shownPath(list)}` : `KUBECONFIG=${list}`;
   if (merged.files.length === 0) {
     tried.push(
-      `KUBECONFIG=${list} (no listed file exists${paths.some(startsWithTilde) ? `; ${UNEXPANDED_TILDE}` : ""})`,
+      `${shownList} (no listed file exists${paths.some(startsWithTilde) ? `; ${UNEXPANDED_TILDE}` : ""})`,
     );
     return undefined;
   }
   if (missing.length > 0) {
     trace(
-      `KUBECONFIG lists files that do not exist, skipped: ${missing.join(", ")}`,
+      `KUBECONFIG lists files that do not exist, skipped: ${missing.map(shownPath).join(", ")}`,
     );
   }
   // An unnamed context or cluster is what kubectl uses then (see accessFromKubeconfig).
@@ -140,7 +141,7 @@ export async function kubeconfigListAccess(
   if (context === undefined && merged.currentContext === undefined && !unnamed && withoutContext) {
     const instead = await withoutContext();
     if (instead) {
-      trace(`KUBECONFIG=${list} sets no current-context: using ${instead.source}, as kubectl does`);
+      trace(`${shownList} sets no current-context: using ${instead.source}, as kubectl does`);
       return instead;
     }
   }
