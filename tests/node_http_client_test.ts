@@ -263,6 +263,24 @@ Deno.test("the cluster HTTP clients of one cluster on Node share a TLS context a
   assert.equal(await runOnNode("cluster_sessions.mjs"), "answers: 3, TLS contexts: 1, resumed: 2");
 });
 
+Deno.test("nodeHttpClient() on Node sends its credentials without NODE_DEBUG=http printing them", async () => {
+  // Node's debug output prints the options given to http.request(), headers included: the bearer token showed.
+  const token = "kgr-debug-canary-5be07c31";
+  if (!existsSync(new URL("../dist/src/runtime/node_http_client.js", import.meta.url))) {
+    throw new Error("Cannot run the Node script: the package is not built: run `npm run build` first");
+  }
+  const path = new URL("./node_http_client/debug_credentials.mjs", import.meta.url).pathname;
+  const { code, stdout, stderr } = await new Deno.Command("node", {
+    env: childEnv({ ...Deno.env.toObject(), NODE_DEBUG: "http" }),
+    args: [path, token],
+  }).output();
+  const decoder = new TextDecoder();
+  assert.equal(code, 0, decoder.decode(stderr));
+  assert.equal(decoder.decode(stdout).trim(), "authorization: true, proxy-authorization: true");
+  assert.match(decoder.decode(stderr), /^HTTP \d+: /m, "NODE_DEBUG=http printed nothing: the check proves nothing");
+  assert.ok(!decoder.decode(stderr).includes(token), `NODE_DEBUG=http printed the token: ${decoder.decode(stderr)}`);
+});
+
 for (
   const [runtime, program] of [["Node", "node"], ["Bun", new URL("../node_modules/.bin/bun", import.meta.url).pathname]]
 ) {

@@ -89,10 +89,12 @@ export function nodeHttpClient(
       const target = new URL(url);
       const secured = target.protocol === "https:";
       const connect = { ready: secured ? "secureConnect" : "connect", ms: connectTimeoutMs } as const;
+      const { sent, credentials } = requestOptions(init);
       for (;;) {
         const request = secured
-          ? https.request(target, { ...options, agent: secure, ...requestOptions(init) })
-          : http.request(target, { agent: plain, ...requestOptions(init) });
+          ? https.request(target, { ...options, agent: secure, ...sent })
+          : http.request(target, { agent: plain, ...sent });
+        for (const [name, value] of credentials) request.setHeader(name, value);
         try {
           return await send(request, init, connect);
         } catch (error) {
@@ -107,10 +109,21 @@ export function nodeHttpClient(
   };
 }
 
-function requestOptions(init: RequestInit): http.RequestOptions {
+/**
+ * Headers that carry a credential: set on the request once it is made, as `NODE_DEBUG=http` prints the options given
+ * to `http.request()`, headers included (a bearer token showed), and not what `setHeader()` adds.
+ */
+const CREDENTIAL_HEADERS = new Set(["authorization", "proxy-authorization"]);
+
+/** The options of a request for `http.request()`, and apart from them its credential headers. */
+function requestOptions(
+  init: RequestInit,
+): { sent: http.RequestOptions; credentials: [string, string | string[]][] } {
   const headers = headerLines(init.headers);
   if (typeof init.body === "string") headers["content-length"] = String(Buffer.byteLength(init.body));
-  return { method: init.method ?? "GET", headers };
+  const credentials = Object.entries(headers).filter(([name]) => CREDENTIAL_HEADERS.has(name));
+  for (const [name] of credentials) delete headers[name];
+  return { sent: { method: init.method ?? "GET", headers }, credentials };
 }
 
 /** Whether an abort's reason is `abort()`'s own, a stop without a failure: a stall or a timeout gives its own. */
