@@ -50,14 +50,14 @@ function jsonStringPattern(secret: string): RegExp {
     const forms = new Set([character, JSON.stringify(character).slice(1, -1), ...(character === "/" ? ["\\/"] : [])]);
     return `(?:${[...[...forms].map(literal), codeEscapePattern(character)].join("|")})`;
   });
-  return new RegExp(characters.join(""), "g");
+  return new RegExp(characters.join(""), "gi");
 }
 
 /**
  * `text` without the credentials a request carried: the Authorization header's value, its secret alone (for basic
  * auth, also the user name and password it encodes) when it is long enough to be told apart from ordinary text, and
  * the proxy's user name and password, as written, decoded and as the `Proxy-Authorization: Basic` header sends them;
- * each also percent-encoded and JSON-escaped. A token or password of 4 to 7 characters is masked where it stands as a
+ * each also percent-encoded, in base64 and JSON-escaped, in any case (`bearer ...`). A token or password of 4 to 7 characters is masked where it stands as a
  * word (`token s3cr3t is invalid`), not inside one (a token `prod` leaves `products`).
  *
  * @param text What a server or proxy said.
@@ -103,8 +103,12 @@ export function withoutCredentials(
   let redacted = text;
   for (const secret of secrets) {
     if (!secret || secret.length < MASKED_ANYWHERE) continue;
-    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "=").
-    for (const form of [secret, encodeURIComponent(secret)]) redacted = redacted.replaceAll(form, "[redacted]");
+    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "="); in base64
+    // (standard or URL-safe, its padding left to match either way), as a server that logs a token encoded writes it;
+    // each in any case, as a server that lower-cases the header (`bearer ...`) writes it.
+    const base64 = encodeBase64(secret).replace(/=+$/, "");
+    const forms = [secret, encodeURIComponent(secret), base64, base64.replaceAll("+", "-").replaceAll("/", "_")];
+    for (const form of forms) redacted = redacted.replace(new RegExp(literal(form), "gi"), "[redacted]");
     // Escaped in a JSON string: only where a backslash is, as the pattern costs milliseconds for a long token.
     if (redacted.includes("\\")) redacted = redacted.replace(jsonStringPattern(secret), "[redacted]");
   }
