@@ -12,7 +12,7 @@ import { accessFromKubeconfig } from "../src/cluster/kubeconfig_context.ts";
 import { loadKubeconfigFiles } from "../src/cluster/kubeconfig_load.ts";
 import { runReflector, type SliceState } from "../src/watch/reflector.ts";
 import { formatTarget, parseTarget, type Target } from "../src/base/target.ts";
-import { withoutUserinfo } from "../src/base/_target_userinfo.ts";
+import { targetForDisplay } from "../src/base/_target_userinfo.ts";
 import { readWatchEvents } from "./_decode_events.ts";
 
 /** Fails a property run that takes longer than `ms`: a hang is a failure, not a stuck CI job. */
@@ -90,8 +90,8 @@ Deno.test("parseTarget() throws nothing but TargetError, and what it accepts re-
         target = parseTarget(text);
       } catch (error) {
         assert.ok(error instanceof TargetError, `${JSON.stringify(text)} threw ${error}`);
-        // As given, but for a user name and password (up to the last "@"), never quoted.
-        assert.equal(error.target, withoutUserinfo(text));
+        // As given, but for a user name and password (up to the last "@") and a query or fragment, never quoted.
+        assert.equal(error.target, targetForDisplay(text));
         return;
       }
       assertRoundTrip(target);

@@ -33,7 +33,7 @@ function k8s(
 function targetError(
   input: string,
   parse: () => unknown,
-  shown = input.replace(/(?<=:\/\/)[^/].*@/, "***@"),
+  shown = input.replace(/(?<=:\/\/)[^/].*@/, "***@").replace(/([?#]).*$/s, "$1…"),
 ): TargetError {
   try {
     parse();
@@ -471,8 +471,8 @@ const ERRORS: [string, string, string][] = [
     'unexpected "/" in "/svc"',
   ],
   // Go: the query is dropped; grpc-js would leave it in the port.
-  ["kubernetes:///svc.ns:grpc?x", "a query string", 'remove "?x"'],
-  ["kubernetes:///svc.ns:grpc#frag", "a fragment", 'remove "#frag"'],
+  ["kubernetes:///svc.ns:grpc?x", "a query string", "remove the query (not shown: it may hold a credential)"],
+  ["kubernetes:///svc.ns:grpc#frag", "a fragment", "remove the fragment (not shown: it may hold a credential)"],
   [
     "kubernetes://[::1]:80",
     "an IPv6 address",
@@ -548,6 +548,23 @@ Deno.test("parseTarget() never quotes a user name, password or token written in 
         ),
         error.message,
       );
+    }
+  }
+});
+
+Deno.test("parseTarget() never quotes a target's query or fragment, which may hold a token", () => {
+  const token = "eyJhbGciOiJSUzI1NiJ9.kgrQueryCanary.c2ln";
+  const cases: [string, string, string][] = [
+    [`kubernetes:///echo:grpc?token=${token}`, "kubernetes:///echo:grpc?…", "remove the query (not shown"],
+    [`kubernetes:///echo.prod:grpc#${token}`, "kubernetes:///echo.prod:grpc#…", "remove the fragment (not shown"],
+    [`kubernetes:///echo prod?token=${token}`, "kubernetes:///echo prod?…", "whitespace"],
+  ];
+  for (const [input, shown, problem] of cases) {
+    for (const parse of [() => parseTarget(input), () => parseGrpcUri(parseUri(input)!)]) {
+      const error = targetError(input, parse, shown);
+      assert.ok(error.message.startsWith(`Cannot parse target ${JSON.stringify(shown)}: `), error.message);
+      assert.ok(error.message.includes(problem), error.message);
+      assert.ok(!`${error.message} ${error.target} ${error.stack}`.includes("kgrQuery"), error.message);
     }
   }
 });

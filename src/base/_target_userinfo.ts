@@ -1,6 +1,7 @@
 /**
- * A target's user information (`user:password@`, a token before an `@`) kept out of what we print: no target has
- * one, so a target that does is refused, and every message, trace and field that quotes it shows `***` in its place.
+ * A target's user information (`user:password@`, a token before an `@`) and its query or fragment (`?token=…`) kept
+ * out of what we print: no target has either, so a target that does is refused, and every message, trace and field
+ * that quotes it shows `***` in place of the first and `…` in place of the second.
  *
  * @module
  */
@@ -12,20 +13,32 @@ const SCHEME_AND_SLASHES = /^[A-Za-z][A-Za-z0-9+.-]*:(?=\/)\/*/;
  * `text` with everything between its scheme's slashes and its last `@` shown as `***`: where a URL has its user name
  * and password. The last `@`, as a password may hold one, or a `/` written unencoded.
  *
- * @param text A target as given, or any text that may be one.
- * @returns The text as it may be printed; the same text when it has no `@`.
- *
- * @example A password in a target
- * ```ts
- * import { withoutUserinfo } from "./_target_userinfo.ts";
- * withoutUserinfo("kubernetes://user:pw@host/echo.prod:grpc"); // "kubernetes://***@host/echo.prod:grpc"
- * ```
+ * `kubernetes://user:pw@host/echo.prod:grpc` gives `kubernetes://***@host/echo.prod:grpc`; a text with no `@`, itself.
  */
-export function withoutUserinfo(text: string): string {
+function withoutUserinfo(text: string): string {
   const at = text.lastIndexOf("@");
   if (at === -1) return text;
   const start = SCHEME_AND_SLASHES.exec(text)?.[0].length ?? 0;
   return `${text.slice(0, start)}***${text.slice(at)}`;
+}
+
+/**
+ * `text` as a message may quote it: without its user information (see {@linkcode withoutUserinfo}), and cut after the
+ * `?` or `#` that starts a query or fragment, which may hold a token (`?token=eyJ…`).
+ *
+ * @param text A target as given, or any text that may be one.
+ * @returns The text as it may be printed.
+ *
+ * @example A token in a target's query
+ * ```ts
+ * import { targetForDisplay } from "./_target_userinfo.ts";
+ * targetForDisplay("kubernetes:///echo.prod:grpc?token=s3cr3t"); // "kubernetes:///echo.prod:grpc?…"
+ * ```
+ */
+export function targetForDisplay(text: string): string {
+  const shown = withoutUserinfo(text);
+  const query = shown.search(/[?#]/);
+  return query === -1 ? shown : `${shown.slice(0, query + 1)}…`;
 }
 
 /** What is wrong with a target that has user information, and where credentials go instead. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { withoutUserinfo } from "./_target_userinfo.ts";
+import { targetForDisplay } from "./_target_userinfo.ts";
 
 /**
  * Base class of every error thrown by `@kgr/resolver`.
@@ -48,18 +48,21 @@ export class ResolverError extends Error {
  * ```
  */
 export class TargetError extends ResolverError {
-  /** The target as given, with any user name and password in it (up to an `@`) shown as `***`. */
+  /**
+   * The target as given, with any user name and password in it (up to an `@`) shown as `***`, and any query or
+   * fragment (after a `?` or `#`, which may hold a token) as `…`.
+   */
   readonly target: string;
 
   /**
    * Creates the error for a target that cannot be parsed; the message quotes it, any user name and password in it
-   * (up to an `@`) shown as `***`.
+   * (up to an `@`) shown as `***`, any query or fragment as `…`.
    *
    * @param target The target as given.
    * @param problem What is wrong with it.
    */
   constructor(target: string, problem: string) {
-    const shown = withoutUserinfo(target);
+    const shown = targetForDisplay(target);
     super(`Cannot parse target ${JSON.stringify(shown)}: ${problem}`);
     this.name = "TargetError";
     this.target = shown;

@@ -193,7 +193,10 @@ export function parseTarget(target: string): Target {
   const extra = rest.search(/[?#]/);
   if (extra !== -1) {
     fail(
-      `target must not have a query or fragment: remove ${JSON.stringify(rest.slice(extra))}`,
+      `target must not have a query or fragment: remove the ${
+        rest[extra] === "?" ? "query" : "fragment"
+      } (not shown: ` +
+        "it may hold a credential)",
     );
   }
   if (/[[\]]/.test(rest)) {

@@ -12,7 +12,7 @@ import { parseTarget, type Target } from "../base/target.ts";
 import { isSubsetSeed, MAX_SEED, MIN_SEED } from "../selection/subset.ts";
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
 import { nearestName } from "../base/_nearest_name.ts";
-import { withoutUserinfo } from "../base/_target_userinfo.ts";
+import { targetForDisplay } from "../base/_target_userinfo.ts";
 
 /** A command line that cannot be used; the message says what to run instead. */
 export class UsageError extends ResolverError {
@@ -210,7 +210,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
           ? "Cannot check without a target: give one, e.g. kgr-resolver check kubernetes:///echo.prod:grpc"
           : "Cannot run without a target: give one, e.g. kgr-resolver kubernetes:///echo.prod:grpc"
         : `Cannot ${check ? "check" : "follow"} several targets: give one: current value is ${
-          targets.map((t) => JSON.stringify(withoutUserinfo(t))).join(" ")
+          targets.map((t) => JSON.stringify(targetForDisplay(t))).join(" ")
         }`,
     );
   }
@@ -239,7 +239,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (scheme !== undefined && GRPC_SCHEMES.has(scheme)) {
     throw new UsageError(
       `Cannot follow ${
-        JSON.stringify(withoutUserinfo(targets[0]))
+        JSON.stringify(targetForDisplay(targets[0]))
       }: grpc-js resolves ${scheme}: targets itself, without ` +
         "Kubernetes; give the Service as kubernetes:///service.namespace:port",
     );
@@ -312,7 +312,7 @@ function unknownCommandError(word: string): UsageError {
 /** The error for a value flag that took the target for its value (`--zone kubernetes:///echo.prod:grpc`). */
 function tookTargetError(name: string, value: string): UsageError {
   return new UsageError(
-    `Cannot use ${name}: it needs a value, and took the target ${JSON.stringify(withoutUserinfo(value))} for it: ` +
+    `Cannot use ${name}: it needs a value, and took the target ${JSON.stringify(targetForDisplay(value))} for it: ` +
       `give the value right after ${name}`,
   );
 }
