@@ -687,6 +687,31 @@ Deno.test("execCredentials() masks a value of exec.env written with spaces or a 
   assert.ok(!inspect(error).includes("kgrCanary"), error.message);
 });
 
+Deno.test("execCredentials() masks the token the plugin last gave where it says it again when it runs again", async () => {
+  // A plugin that prints its cached token when its refresh fails: plain words that no pattern takes for a secret.
+  const token = "kgrcanary-lasttoken";
+  const said = `refresh failed; the cached token ${token} was refused`;
+  let calls = 0;
+  const run = (request: ExecPluginRequest) => {
+    if (calls++ === 0) {
+      const answer = { apiVersion: V1, kind: "ExecCredential", status: { token } };
+      return Promise.resolve({ ok: true as const, stdout: JSON.stringify(answer), stderr: "" });
+    }
+    request.stderrLine?.(said);
+    return Promise.resolve({ ok: false as const, reason: "exit" as const, exitCode: 1, stderr: said });
+  };
+  const lines: string[] = [];
+  const credentials = execCredentials(execConfig("p", V1), { run, stderr: (line) => lines.push(line) });
+  assert.equal(await credentials.authorization(), `Bearer ${token}`);
+  credentials.invalidate();
+  const error = await rejectsConfig(
+    credentials.authorization(),
+    /it said: refresh failed; the cached token \[redacted\]/,
+  );
+  assert.ok(!inspect(error).includes(token), error.message);
+  assert.deepEqual(lines, ["refresh failed; the cached token [redacted] was refused"]);
+});
+
 Deno.test("maskCredentials() keeps the value of a name that says where a secret is kept: a path to fix", () => {
   assert.equal(
     maskCredentials("open --token-file=/var/run/tok: permission denied; token_cache_dir: /home/a/.kube/cache"),

@@ -144,6 +144,8 @@ interface ExecResult {
 interface SharedAnswer {
   cached?: ExecResult;
   running?: Promise<ExecResult>;
+  /** The token the plugin last gave, masked in what it says when it runs again (it may print the one it cached). */
+  lastToken?: string;
 }
 
 /**
@@ -247,7 +249,8 @@ export function execCredentials(
     // How long it ran, for the trace, on the monotonic clock: a wall-clock step (NTP) meanwhile would make it negative.
     const started = systemClock.now();
     const stderr = options.stderr ?? pluginOutput;
-    const mask = lineMasker(givenSecrets(config));
+    const secrets = [...givenSecrets(config), ...(shared.lastToken !== undefined ? [shared.lastToken] : [])];
+    const mask = lineMasker(secrets);
     const result = await options.run({
       command: config.command,
       args: config.args,
@@ -259,8 +262,9 @@ export function execCredentials(
       },
       ...(interactive ? { terminal: true } : {}),
     });
-    if (!result.ok) throw fail(describeFailure(result, config, timeoutMs));
+    if (!result.ok) throw fail(describeFailure(result, config, timeoutMs, secrets));
     const answer = await parseExecCredential(result.stdout, config.apiVersion, fail);
+    if (answer.header !== undefined) shared.lastToken = answer.header.replace(/^Bearer /, "");
     const obtained = now();
     let refreshAt = Number.POSITIVE_INFINITY;
     let until = "with no expiry";
@@ -328,8 +332,9 @@ function describeFailure(
   result: Extract<ExecPluginResult, { ok: false }>,
   config: ExecConfig,
   timeoutMs: number,
+  secrets: string[],
 ): string {
-  const stderr = stderrExcerpt(result.stderr, givenSecrets(config));
+  const stderr = stderrExcerpt(result.stderr, secrets);
   switch (result.reason) {
     case "not-found":
       return `the program was not found: ${
