@@ -508,6 +508,7 @@ Deno.test("a token given as any credential file's path never shows when no file 
     "kgr-Xy3kP9qR2-sT5uV8wZ1_aB4cD6eF9-Qm",
     "sha256~kgrQ1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm",
     "kgr/abc/def+ghi/jkl=",
+    "kgrXy3kP9qR2sT5uV8wZ1/aB4cD6eF9Qm7x",
   ];
   const cert = await fixture("client.pem");
   const refused = (path: string) =>
@@ -525,9 +526,17 @@ Deno.test("a token given as any credential file's path never shows when no file 
       [{ server: "http://127.0.0.1:6443", caFile: token }, {}],
       [{ kubeconfig: user({ tokenFile: token }) }, {}],
       [{ kubeconfig: user({ "client-certificate": token, "client-key": token }) }, {}],
+      [{ kubeconfig: "/k/config" }, { kubeconfig: JSON.stringify(user({ "client-certificate": token })) }],
     ];
-    for (const readFile of [() => Promise.resolve(undefined), refused]) {
+    for (const refuse of [false, true]) {
       for (const [options, variables] of sources) {
+        // A kubeconfig file at /k/config (its text in variables.kubeconfig) names the token relative to its folder.
+        const readFile = (path: string) =>
+          path === "/k/config"
+            ? Promise.resolve(variables.kubeconfig)
+            : refuse
+            ? refused(path)
+            : Promise.resolve(undefined);
         const failure = await resolveClusterAccess(options, { env: (name) => variables[name], readFile })
           .then((access) => access.credentials.authorization())
           .then(() => assert.fail(`no error for ${token} in ${Object.keys({ ...options, ...variables })}`), (e) => e);
@@ -535,8 +544,16 @@ Deno.test("a token given as any credential file's path never shows when no file 
       }
     }
   }
-  // Kubeconfig paths stay in the message.
-  for (const path of ["/home/me/.kube/config", "~/.kube/config", "clusters/prod-2024.yaml", "dev.kubeconfig"]) {
+  // Kubeconfig paths stay in the message, a CI runner's random folder too.
+  for (
+    const path of [
+      "/home/me/.kube/config",
+      "~/.kube/config",
+      "clusters/prod-2024.yaml",
+      "dev.kubeconfig",
+      "/home/runner/work/_temp/3f2a1c9e-1b2c-4d5e-8f9a-0b1c2d3e4f5a/kubeconfig",
+    ]
+  ) {
     await assert.rejects(
       resolveClusterAccess({ kubeconfig: path }, { env: () => undefined, readFile: () => Promise.resolve(undefined) }),
       (error: Error) => error.message.includes(`kubeconfig ${path} (cluster.kubeconfig)`),

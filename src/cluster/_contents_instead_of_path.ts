@@ -43,13 +43,14 @@ export function contentsInsteadOfPath(value: string): string | undefined {
 /**
  * Whether a value given as a credential's file's path (a key, a token, a kubeconfig) may be the credential itself,
  * which a message must then not quote. The rule: it holds a file's contents ({@linkcode contentsInsteadOfPath}); or
- * it ends in base64's `=` or joins letters or digits with a `+`; or one of its names between `/` looks random (20
- * letters and digits or more that change case or between letters and digits at least 6 times, one change in 4, or
- * run 32 or more without a separator: a static token, OpenShift's `sha256~…`, base64url); or it does not start as a
- * path does (`/`, `~/`, `./`, `../`, `C:\`, `\\`) nor end in a file's extension, and one of its parts between
- * `-`, `_`, `.` and `/` has 12 characters or more with a letter and a digit (GKE's `ya29.…`). A path of words,
- * numbers and extensions (`~/.kube/config`, `/etc/kubernetes/admin.conf`, `tokens/sa-token-20240101`,
- * `..2026_12_05_01_02_03.123456789/token`) stays quoted. A short token of words is not told from a path.
+ * it ends in base64's `=` or joins letters or digits with a `+`; or one of its names between `/` (only the last one
+ * when it starts as a path does: a CI runner's folder may be random) looks random: 20 letters and digits or more that
+ * change case or between letters and digits at least 6 times, one change in 4, or 32 or more in a run without a
+ * separator (a static token, OpenShift's `sha256~…`, base64url); or it does not start as a path does (`/`, `~/`,
+ * `./`, `../`, `C:\`, `\\`) nor end in a file's extension, and one of its parts between `-`, `_`, `.` and `/` has 12
+ * characters or more with a letter and a digit (GKE's `ya29.…`). A path of words, numbers and extensions
+ * (`~/.kube/config`, `/etc/kubernetes/admin.conf`, `tokens/sa-token-20240101`, `..2026_12_05_01_02_03.123456789/token`,
+ * `/home/runner/work/_temp/<a uuid>/kubeconfig`) stays quoted. A short token of words is not told from a path.
  *
  * @param value The path as given.
  * @returns Whether not to quote it.
@@ -64,8 +65,10 @@ export function contentsInsteadOfPath(value: string): string | undefined {
 export function mayBeSecret(value: string): boolean {
   if (contentsInsteadOfPath(value) !== undefined) return true;
   if (/=$|[A-Za-z0-9]\+[A-Za-z0-9]/.test(value)) return true;
-  if (value.split(/[\\/]/).some(looksRandom)) return true;
   const startsAsPath = /^(?:~?\/|\.\.?[\\/]|[A-Za-z]:[\\/]|\\\\)/.test(value);
+  // In a path that starts as one, only its file's name: a CI runner's folder may be random (.../_temp/<uuid>/config).
+  const names = value.split(/[\\/]/);
+  if ((startsAsPath ? names.slice(-1) : names).some(looksRandom)) return true;
   const endsInExtension = /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value);
   const tokenLike = (part: string) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part);
   return !startsAsPath && !endsInExtension && value.split(/[-_.\\/]/).some(tokenLike);
@@ -74,7 +77,8 @@ export function mayBeSecret(value: string): boolean {
 /**
  * A path for a message: as it is, or its length only when it may be a credential (see {@linkcode mayBeSecret}).
  *
- * @param path The path as given.
+ * @param path The path, as given or resolved against a kubeconfig's folder.
+ * @param written The value as written, before it was resolved: a random name in it may be a folder once resolved.
  * @returns The path, or `(a path of N characters, not shown: it may be a credential)`.
  *
  * @example
@@ -83,8 +87,9 @@ export function mayBeSecret(value: string): boolean {
  * console.log(shownPath("/etc/kubernetes/admin.conf")); // /etc/kubernetes/admin.conf
  * ```
  */
-export function shownPath(path: string): string {
-  return mayBeSecret(path) ? `(a path of ${path.length} characters, not shown: it may be a credential)` : path;
+export function shownPath(path: string, written = path): string {
+  const hidden = mayBeSecret(path) || mayBeSecret(written);
+  return hidden ? `(a path of ${written.length} characters, not shown: it may be a credential)` : path;
 }
 
 /** Whether a file's name looks random, as a token or base64 data does, and no name of words and numbers does. */

@@ -22,6 +22,8 @@ import type { ReadFile } from "./types.ts";
  * @param entry The entry that names it.
  * @param key The field, e.g. `client-key`; `KEY-data` is offered as the alternative.
  * @param readFile Reads the file; `undefined` when it does not exist.
+ * @param written The field's value as written, before it was resolved (the messages quote neither when it may be a
+ *   credential).
  * @returns The PEM text.
  * @throws {ConfigError} When the file cannot be read, does not exist or is not PEM.
  *
@@ -38,6 +40,7 @@ export async function readKubeconfigPemFile(
   entry: KubeconfigEntry,
   key: string,
   readFile: ReadFile,
+  written = path,
 ): Promise<string> {
   const field = `${entry.field}.${key}`;
   const pasted = contentsInsteadOfPath(path);
@@ -49,7 +52,7 @@ export async function readKubeconfigPemFile(
     );
   }
   const fail = (problem: string) =>
-    kubeconfigError(entry.file, field, `${field} names ${shownPath(path)}, which ${problem}`);
+    kubeconfigError(entry.file, field, `${field} names ${shownPath(path, written)}, which ${problem}`);
   const text = await readConfigFile(readFile, path, (problem, fix) => fail(`${problem}: ${fix}`));
   return checkPemFile(text, fail, `fix the path or use ${key}-data`);
 }

@@ -122,7 +122,7 @@ export async function readKubeconfigCluster(
     caSource = `certificate-authority-data of cluster ${JSON.stringify(name)}`;
   } else if (caFile) {
     const path = resolveAgainst(file, caFile);
-    ca = await readKubeconfigPemFile(path, entry, "certificate-authority", readFile);
+    ca = await readKubeconfigPemFile(path, entry, "certificate-authority", readFile, caFile);
     caSource = `certificate-authority ${path}`;
     caPath = path;
   }

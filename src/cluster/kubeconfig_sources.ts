@@ -133,7 +133,7 @@ export async function kubeconfigListAccess(
   }
   if (missing.length > 0) {
     trace(
-      `KUBECONFIG lists files that do not exist, skipped: ${missing.map(shownPath).join(", ")}`,
+      `KUBECONFIG lists files that do not exist, skipped: ${missing.map((path) => shownPath(path)).join(", ")}`,
     );
   }
   // An unnamed context or cluster is what kubectl uses then (see accessFromKubeconfig).

@@ -196,14 +196,14 @@ export async function readKubeconfigUser(
     );
   } else if (certFile) {
     const path = paths.cert = resolveAgainst(file, certFile);
-    cert = await readKubeconfigPemFile(path, entry, "client-certificate", options.readFile);
+    cert = await readKubeconfigPemFile(path, entry, "client-certificate", options.readFile, certFile);
     names.cert = `${certField} ${path}`;
   }
   if (keyData) {
     key = decodePemData(keyData, entry, "client-key-data", "client-key");
   } else if (keyFile) {
     const path = paths.key = resolveAgainst(file, keyFile);
-    key = await readKubeconfigPemFile(path, entry, "client-key", options.readFile);
+    key = await readKubeconfigPemFile(path, entry, "client-key", options.readFile, keyFile);
     names.key = `${keyField} ${path}`;
   }
   if ((cert === undefined) !== (key === undefined)) {
