@@ -43,7 +43,7 @@ export async function readKubeconfigPemFile(
   written = path,
 ): Promise<string> {
   const field = `${entry.field}.${key}`;
-  const pasted = contentsInsteadOfPath(path);
+  const pasted = contentsInsteadOfPath(written) ?? contentsInsteadOfPath(path);
   if (pasted) {
     throw kubeconfigError(
       entry.file,
