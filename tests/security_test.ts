@@ -509,6 +509,8 @@ Deno.test("a token given as any credential file's path never shows when no file 
     "sha256~kgrQ1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm",
     "kgr/abc/def+ghi/jkl=",
     "kgrXy3kP9qR2sT5uV8wZ1/aB4cD6eF9Qm7x",
+    // Short, of words and digits, with capitals: as the security pass's own canary.
+    "kgr-SECRET-WRONG-tok777",
   ];
   const cert = await fixture("client.pem");
   const refused = (path: string) =>
