@@ -358,11 +358,13 @@ function clusterFlags(values: Map<string, string>): ClusterFlags {
 }
 
 function localityOf(values: Map<string, string>): { locality?: { zone?: string; node?: string } } {
-  const zone = values.get("--zone");
-  const node = values.get("--node");
+  // Trimmed as the library trims ZONE and NODE_NAME: a blank flag is an empty one.
+  const zone = values.get("--zone")?.trim();
+  const node = values.get("--node")?.trim();
   if (zone === undefined && node === undefined) return {};
-  // Empty, either would make the locality the library's {}, which ignores ZONE and NODE_NAME: topology off, unasked.
-  // Beside the other flag, leaving it out does not read ZONE and NODE_NAME: the flags given are the locality.
+  // An empty flag is refused, as kubectl refuses an empty --namespace: `--zone="$ZONE"` with the variable unset would
+  // otherwise be taken as no zone. Beside the other flag, leaving it out does not read ZONE and NODE_NAME: the flags
+  // given are the locality.
   if (zone === "" && node) {
     throw new UsageError(`Cannot use --zone: it must not be empty: leave it out to use the zone label of node ${node}`);
   }

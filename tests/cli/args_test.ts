@@ -298,7 +298,7 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       "Cannot use --node: it must not be empty: leave it out (a zone alone is a locality)",
     ],
     [
-      ["--zone=", "--node", "n1", TARGET],
+      ["--zone", " ", "--node", "n1", TARGET],
       "Cannot use --zone: it must not be empty: leave it out to use the zone label of node n1",
     ],
     [
