@@ -242,7 +242,8 @@ function refuse(what: string, must: string, value: unknown): never {
 /**
  * Refuses a name that is not a non-empty string, or, when `optional`, is neither that nor `undefined` (absent): a
  * `null` or a number went into the slice as given (`pod: null` a `targetRef` without a name, `zone: null` a zone
- * hint named `""`), and an empty one is refused by kube-apiserver or names nothing.
+ * hint named `""`). An empty one is refused too: kube-apiserver refuses an empty `nodeName` or `hostname`, and takes an
+ * empty zone or pod name, which name nothing (v1.36.3 stores the zone `""` and drops the pod's name).
  */
 function checkName(what: string, value: unknown, must: string, optional: boolean): void {
   if (optional && value === undefined) return;
@@ -281,10 +282,10 @@ function checkPort(port: NonNullable<EndpointSliceParams["port"]>): void {
   checkFields("endpointSlice() port", port, PORT_FIELDS);
   // A null name was stored as "", an unnamed port; a number as a name kube-apiserver refuses.
   if (typeof port.name !== "string") {
-    refuse("port.name", 'the port\'s name, a string such as "grpc" ("" for an unnamed port)', port.name ?? null);
+    refuse("port.name", 'the port\'s name, a string such as "grpc" ("" for an unnamed port)', port.name);
   }
   // Without a number, the slice's port was null, and the resolver said that its ready pods were not ready.
-  if (typeof port.port !== "number") refuse("port.port", "the pods' port number, such as 50051", port.port ?? null);
+  if (typeof port.port !== "number") refuse("port.port", "the pods' port number, such as 50051", port.port);
   if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol)) {
     refuse("port.protocol", `${quoted(PROTOCOLS)} or absent (TCP)`, port.protocol);
   }

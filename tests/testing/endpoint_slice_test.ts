@@ -144,7 +144,7 @@ Deno.test("endpointSlice() refuses values of the wrong kind, which built another
     // A port without a number: the resolver said that the ready pods were not ready.
     [
       { ...base, port: { name: "grpc" } },
-      "port.port must be the pods' port number, such as 50051: current value is null",
+      "port.port must be the pods' port number, such as 50051: current value is undefined",
     ],
     [
       { ...base, port: { name: "grpc", port: "50051" } },
@@ -263,6 +263,11 @@ Deno.test("endpointSlice() refuses null, values of the wrong type and empty name
   assert.throws(() => endpointSlice(endpoint({ zone: null }) as never), {
     message: "Cannot build an EndpointSlice: endpointSlice() endpoints[0].zone must be a non-empty string such as " +
       '"zone-a", or absent: current value is null',
+  });
+  // A field left out reads as such, not as a null that was never passed.
+  assert.throws(() => endpointSlice({ ...base, port: { port: 1 } } as never), {
+    message: "Cannot build an EndpointSlice: endpointSlice() port.name must be the port's name, a string such as " +
+      '"grpc" ("" for an unnamed port): current value is undefined',
   });
   // undefined is a field left out; "" names an unnamed port.
   const slice = endpointSlice({
