@@ -71,7 +71,7 @@ export interface KubeconfigCluster {
   server?: string | undefined;
   /** Path of a PEM CA file; relative to the kubeconfig's folder. */
   "certificate-authority"?: string | undefined;
-  /** Base64 of a PEM CA; wins over `certificate-authority`. */
+  /** Base64 of a PEM CA; not beside `certificate-authority` (refused, as kubectl refuses both). */
   "certificate-authority-data"?: string | undefined;
   /** Skip TLS verification; only `true` turns it on. */
   "insecure-skip-tls-verify"?: boolean | undefined;
