@@ -117,11 +117,11 @@ export interface KubeconfigUser {
   tokenFile?: string | undefined;
   /** Path of the PEM client certificate. */
   "client-certificate"?: string | undefined;
-  /** Base64 of the PEM client certificate; wins over `client-certificate`. */
+  /** Base64 of the PEM client certificate; not beside `client-certificate` (refused, as kubectl refuses both). */
   "client-certificate-data"?: string | undefined;
   /** Path of the PEM client key. */
   "client-key"?: string | undefined;
-  /** Base64 of the PEM client key; wins over `client-key`. */
+  /** Base64 of the PEM client key; not beside `client-key` (refused, as kubectl refuses both). */
   "client-key-data"?: string | undefined;
   /** Basic auth user name. */
   username?: string | undefined;
