@@ -1107,7 +1107,7 @@ Deno.test("register() refuses bad options at once, naming them", () => {
       [Infinity, RangeError, "Infinity"],
       [2 ** 31, RangeError, "2147483648"],
       ["5", TypeError, '"5"'],
-      [null, TypeError, "null (leave the option out, or pass undefined, for its default)"],
+      [null, TypeError, "null (leave it out for its default)"],
     ] as const
   ) {
     const loadBalancing = [{ kubernetes_round_robin: { failoverTimeoutMs } }];

@@ -7,7 +7,7 @@
  */
 
 import { MAX_TIMER_DELAY_MS } from "../runtime/unref_timer.ts";
-import { currentValue, isRecord, kindOf } from "../base/_util.ts";
+import { describeValue, isRecord, kindOf } from "../base/_util.ts";
 
 /** The name under which the policy is registered. */
 export const BALANCER_NAME = "kubernetes_round_robin";
@@ -101,7 +101,9 @@ export function checkFailoverTimeout(value: unknown, context: string): asserts v
   const ErrorClass = typeof value === "number" ? RangeError : TypeError;
   throw new ErrorClass(
     `${context}'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS} ` +
-      `(default ${DEFAULT_FAILOVER_TIMEOUT_MS}): ${currentValue(value)}`,
+      // Not currentValue()'s "or pass undefined": a service config is JSON, which has none.
+      `(default ${DEFAULT_FAILOVER_TIMEOUT_MS}): current value is ${describeValue(value)}` +
+      (value === null ? " (leave it out for its default)" : ""),
   );
 }
 
