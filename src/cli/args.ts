@@ -59,12 +59,14 @@ export interface WatchCommand {
   json: boolean;
   /** `--timeout`, in seconds: how long `--once` waits for the first snapshot. */
   timeoutSeconds: number;
+  /** `--min-usable`, with `--once`: how many usable pods to wait for (within `--timeout`) before printing. */
+  minUsable?: number;
   /** `--no-protobuf`: read EndpointSlices as JSON only, as the resolver's `protobuf: false` does. */
   protobuf?: false;
 }
 
 /** Check the credentials' grants and resolve once. */
-export interface CheckCommand extends Omit<WatchCommand, "kind" | "once" | "json"> {
+export interface CheckCommand extends Omit<WatchCommand, "kind" | "once" | "json" | "minUsable"> {
   /** The command. */
   kind: "check";
   /** `--yaml`: only the Role and RoleBinding on standard output, for `kubectl apply -f -`; the report on standard error. */
@@ -87,6 +89,7 @@ const VALUE_FLAGS = new Set([
   "--node",
   "--subset-size",
   "--subset-seed",
+  "--min-usable",
 ]);
 const SWITCHES = new Set(["--once", "--json", "--yaml", "--no-protobuf", "--no-http2", "-h", "--help", "--version"]);
 /** The commands, the default first. */
@@ -234,6 +237,7 @@ export function parseArgs(args: readonly string[]): CliCommand {
   if (!check && !once && values.has("--timeout")) {
     throw new UsageError("Cannot use --timeout without --once: only --once and check wait for a first snapshot");
   }
+  const minUsable = minUsableOf(values.get("--min-usable"), once, check);
   // Before the target is parsed: its advice on the form of a Kubernetes target would not apply.
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(targets[0])?.[1].toLowerCase();
   if (scheme !== undefined && GRPC_SCHEMES.has(scheme)) {
@@ -254,7 +258,27 @@ export function parseArgs(args: readonly string[]): CliCommand {
     ...subsetOf(values),
     ...(switches.has("--no-protobuf") ? { protobuf: false as const } : {}),
   };
-  return check ? { kind: "check", yaml, ...common } : { kind: "watch", once, json, ...common };
+  return check
+    ? { kind: "check", yaml, ...common }
+    : { kind: "watch", once, json, ...common, ...(minUsable === undefined ? {} : { minUsable }) };
+}
+
+/** `--min-usable`'s count: a positive integer, with `--once` only (following shows every change already). */
+function minUsableOf(text: string | undefined, once: boolean, check: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const count = Number(text);
+  if (text.trim() === "" || !Number.isInteger(count) || count < 1) {
+    throw new UsageError(
+      `Cannot use --min-usable: it must be a positive integer (of pods): current value is ${JSON.stringify(text)}`,
+    );
+  }
+  if (check || !once) {
+    throw new UsageError(
+      "Cannot use --min-usable without --once: it makes --once wait, within --timeout, until that many pods are " +
+        `usable; run kgr-resolver --once --min-usable ${count} TARGET`,
+    );
+  }
+  return count;
 }
 
 /**

@@ -104,6 +104,8 @@ Options:
                        fields, plus the unused pods and why
   --timeout SECONDS    how long --once and check wait for an answer
                        (default ${DEFAULT_TIMEOUT_SECONDS})
+  --min-usable N       with --once: wait, within --timeout, until N pods are
+                       usable (exit 1 with the last snapshot if they are not)
   --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG,
                        in-cluster, ~/.kube/config)
   --context NAME       the kubeconfig context to use (default: its
@@ -135,6 +137,7 @@ Examples:
   kgr-resolver kubernetes:///echo.prod:grpc
   kgr-resolver --once --json kubernetes:///echo.prod:grpc |
     jq '.endpoints | length'
+  kgr-resolver --once --min-usable 3 --timeout 120 kubernetes:///echo.prod:grpc
   kgr-resolver --context kind-kind -n prod kubernetes:///echo:grpc
   kgr-resolver --zone eu-west-1a kubernetes:///echo.prod:grpc
   kgr-resolver --subset-size 10 --subset-seed 7 kubernetes:///echo.prod:grpc

@@ -91,10 +91,27 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   /** --once's wait for a first snapshot. */
   let timer: ReturnType<typeof setTimeout> | undefined;
   const startTimer = () => {
-    timer = setTimeout(
-      () => timedOut(command, connection.access, credentialsObtained, latest, stderr, finish),
-      command.timeoutSeconds * 1000,
+    timer = setTimeout(() => {
+      if (snapshotCode === undefined && latest?.snapshot) return tooFewUsable(latest);
+      timedOut(command, connection.access, credentialsObtained, latest, stderr, finish);
+    }, command.timeoutSeconds * 1000);
+  };
+  /** --once's snapshot: JSON, a table on a terminal, else a line. */
+  const printSnapshot = (view: ServiceView) => {
+    if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view, Date.now()))}\n`);
+    else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
+    else stdout.write(`${changeLine(view, Date.now())}\n`);
+  };
+  /** --min-usable's timeout: the last snapshot, and how many pods were usable against how many were awaited. */
+  const tooFewUsable = (view: ServiceView) => {
+    printSnapshot(view);
+    const { endpoints, emptyReason } = view.snapshot!;
+    stderr.write(
+      `kgr-resolver: ${endpoints.length} usable pod${endpoints.length === 1 ? "" : "s"} within ` +
+        `${command.timeoutSeconds} s, not the ${command.minUsable} that --min-usable waits for` +
+        `${emptyReason ? `: ${emptyReason}` : ""}\n`,
     );
+    finish(1);
   };
   const connection = await connectCluster(command.cluster, (use) => {
     // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
@@ -141,9 +158,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       return finish(1);
     }
     if (!view.snapshot) return;
-    if (command.json) stdout.write(`${JSON.stringify(snapshotReport(view, Date.now()))}\n`);
-    else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
-    else stdout.write(`${changeLine(view, Date.now())}\n`);
+    // --min-usable waits for more: each snapshot until then is left unprinted, the last one printed at the timeout.
+    if (view.snapshot.endpoints.length < (command.minUsable ?? 0)) return;
+    printSnapshot(view);
+
     // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail; why, on standard
     // error as kubectl's "No resources found", not only at the end of a line that thousands of pods make long (a
     // table on a terminal says it in full).

@@ -280,6 +280,19 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       ["--timeout", "abc", TARGET],
       'Cannot use --timeout: it must be a positive number of seconds, at most 2147483: current value is "abc"',
     ],
+    [
+      ["--min-usable", "0", "--once", TARGET],
+      'Cannot use --min-usable: it must be a positive integer (of pods): current value is "0"',
+    ],
+    [
+      ["--min-usable", "2.5", "--once", TARGET],
+      'Cannot use --min-usable: it must be a positive integer (of pods): current value is "2.5"',
+    ],
+    [
+      ["--min-usable", "3", TARGET],
+      "Cannot use --min-usable without --once: it makes --once wait, within --timeout, until that many pods are usable; " +
+      "run kgr-resolver --once --min-usable 3 TARGET",
+    ],
     // An empty --zone or --node turned topology off silently, ZONE and NODE_NAME ignored (the library's locality {}):
     // `--zone="$ZONE"` with the variable unset read as that.
     [

@@ -6,8 +6,7 @@ import assert from "node:assert/strict";
 import { endpointSlice } from "../../testing.ts";
 import { parseTarget } from "../../src/base/target.ts";
 import { customSchemeNote, schemeAdvice } from "../../src/cli/scheme_advice.ts";
-import { runCli } from "../../src/cli/main.ts";
-import type { CliOutput } from "../../src/runtime/cli_process.ts";
+import { runPiped as run } from "./_run_cli.ts";
 import { startFakeCluster } from "./_cluster.mjs";
 
 const advice = (input: string) => schemeAdvice(input, parseTarget(input));
@@ -45,22 +44,6 @@ Deno.test("schemeAdvice() says nothing of a scheme chosen on purpose; customSche
     assert.equal(customSchemeNote(parseTarget(input)), undefined, input);
   }
 });
-
-/** The CLI with `args` in this process against the fake cluster: its exit code, and what it wrote. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
-  const code = await runCli({
-    args,
-    env: () => undefined,
-    stdout: output((text) => stdout += text),
-    stderr: output((text) => stderr += text),
-    onInterrupt: () => () => {},
-    exit: () => Promise.reject(new Error("not in tests")),
-  });
-  return { code, stdout, stderr };
-}
 
 async function shopCluster() {
   const cluster = await startFakeCluster();

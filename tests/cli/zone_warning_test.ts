@@ -5,6 +5,7 @@ import { endpointSlice } from "../../testing.ts";
 import { startFakeCluster } from "./_cluster.mjs";
 import { runCli } from "../../src/cli/main.ts";
 import type { CliOutput } from "../../src/runtime/cli_process.ts";
+import { type PipedRun, runPiped } from "./_run_cli.ts";
 
 /** Service echo.prod's one slice: a pod in zone-a, hinted for it (PreferSameZone), so that the zone matters. */
 const preferSameZoneEcho = endpointSlice({
@@ -21,19 +22,8 @@ async function watchOnce(kubeconfig: string, node: string): Promise<{ code: numb
 }
 
 /** The CLI with `args` on the Service echo.prod, in this process: its exit code, and what it wrote. */
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
-  const code = await runCli({
-    args: [...args, "kubernetes:///echo.prod:grpc"],
-    env: () => undefined,
-    stdout: output((text) => stdout += text),
-    stderr: output((text) => stderr += text),
-    onInterrupt: () => () => {},
-    exit: () => Promise.reject(new Error("not in tests")),
-  });
-  return { code, stdout, stderr };
+function run(args: string[]): Promise<PipedRun> {
+  return runPiped([...args, "kubernetes:///echo.prod:grpc"]);
 }
 
 Deno.test("kgr-resolver --node says once on standard error that its Node cannot be read, and what to do", async () => {

@@ -1,0 +1,61 @@
+// `kgr-resolver --once --min-usable N`: a deploy script's wait until N pods are usable, within --timeout.
+import assert from "node:assert/strict";
+import { endpointSlice } from "../../testing.ts";
+import { startFakeCluster } from "./_cluster.mjs";
+import { runPiped } from "./_run_cli.ts";
+
+/** Service echo.shop with one ready pod per address. */
+function echo(addresses: string[]) {
+  return endpointSlice({
+    namespace: "shop",
+    service: "echo",
+    port: { name: "grpc", port: 50051 },
+    endpoints: addresses.map((ip, i) => ({ ip, pod: `echo-${i}` })),
+  });
+}
+
+Deno.test("kgr-resolver --once --min-usable waits until that many pods are usable, then prints that snapshot and exits 0", async () => {
+  // Was: a script waited for a count on the followed stream, which ended only at its own time limit.
+  await using cluster = await startFakeCluster();
+  cluster.api.applySlice(echo(["10.0.0.1"]));
+  const run = runPiped([
+    "--once",
+    "--json",
+    "--min-usable",
+    "2",
+    "--kubeconfig",
+    cluster.kubeconfig,
+    "kubernetes:///echo.shop:grpc",
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  cluster.api.applySlice(echo(["10.0.0.1", "10.0.0.2"]));
+  const { code, stdout, stderr } = await run;
+  assert.equal(code, 0, stderr);
+  const lines = stdout.trim().split("\n");
+  assert.equal(lines.length, 1, stdout);
+  assert.deepEqual(JSON.parse(lines[0]).endpoints.map((endpoint: { podName: string }) => endpoint.podName), [
+    "echo-0",
+    "echo-1",
+  ]);
+  assert.equal(stderr, "");
+});
+
+Deno.test("kgr-resolver --once --min-usable prints the last snapshot at the timeout and says how many pods were usable", async () => {
+  await using cluster = await startFakeCluster();
+  cluster.api.applySlice(echo(["10.0.0.1"]));
+  const started = performance.now();
+  const { code, stdout, stderr } = await runPiped([
+    "--once",
+    "--min-usable",
+    "3",
+    "--timeout",
+    "1",
+    "--kubeconfig",
+    cluster.kubeconfig,
+    "kubernetes:///echo.shop:grpc",
+  ]);
+  assert.equal(code, 1);
+  assert.ok(performance.now() - started >= 900, "it waited for the timeout");
+  assert.match(stdout, / echo-0 10\.0\.0\.1:50051/);
+  assert.equal(stderr, "kgr-resolver: 1 usable pod within 1 s, not the 3 that --min-usable waits for\n");
+});
