@@ -278,7 +278,7 @@ Deno.test("a server URL with a path the API server does not serve says to remove
   const advice = (code: number) =>
     new RegExp(
       `the API server at http://127\\.0\\.0\\.1:\\d+/foo serves no API under the path /foo of its URL \\(${code} for ` +
-        "a path outside its API\\): remove the path from the server URL in kubeconfig",
+        "a path outside its API\\): remove the path from the server URL in the kubeconfig object",
     );
   try {
     // A system:masters user, as kube-apiserver v1.36.3 answers it: Go's plain-text 404 page, no Status.
