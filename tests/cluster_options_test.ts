@@ -248,6 +248,13 @@ Deno.test("checkClusterOptions() names the type of a bad value, never the value,
       "cluster.kubeconfig must be a file path or a kubeconfig object: current type is function " +
       "(pass what the function returns, such as the fake's api.kubeconfig(), not the function)",
     ],
+    // The fake API server itself: calls failed later with "current-context is not set: the kubeconfig defines no
+    // contexts".
+    [
+      { kubeconfig: { url: "http://127.0.0.1:1", kubeconfig: () => ({}), close: () => {} } },
+      "cluster.kubeconfig is an object with a kubeconfig() method, such as the fake API server, not a kubeconfig: " +
+      "pass what that method returns (api.kubeconfig())",
+    ],
   ];
   for (const [options, message] of cases) {
     assert.throws(

@@ -145,6 +145,14 @@ export function checkClusterOptions(options: ClusterOptions): void {
       { field: "cluster.kubeconfig" },
     );
   }
+  // The fake API server itself: a kubeconfig without contexts, which failed later at every call's resolution.
+  if (typeof (kubeconfig as { kubeconfig?: unknown } | undefined)?.kubeconfig === "function") {
+    throw new ConfigError(
+      "Cannot resolve cluster access: cluster.kubeconfig is an object with a kubeconfig() method, such as the fake " +
+        "API server, not a kubeconfig: pass what that method returns (api.kubeconfig())",
+      { field: "cluster.kubeconfig" },
+    );
+  }
   const pathOptions = [
     ["kubeconfig", "pass the file's path, or the kubeconfig as an object (parse its YAML or JSON first)"],
     ["tokenFile", "pass the token as cluster.token instead, or the path of its file here"],
