@@ -376,8 +376,8 @@ function nameFor(
       throw invalidSlice(
         keyOf(meta.namespace, meta.name),
         'metadata.name must be a DNS-1123 subdomain (at most 253 of a-z, 0-9, "-" and ".", starting and ending ' +
-          "with a letter or digit), as kube-apiserver requires: fix metadata.name (endpointSlice() makes it from " +
-          "the service when given no name)",
+          "with a letter or digit), as kube-apiserver requires: fix metadata.name (from endpointSlice(): its name, " +
+          "else the service it is made from)",
       );
     }
     return { name: meta.name, generateName };

@@ -25,6 +25,8 @@ export interface EndpointParams {
   pod?: string | undefined;
   /**
    * Whether the pod takes traffic; by default, as the controller sets it, when it serves and is not terminating.
+   * `true` beside `serving: false` or `terminating: true` is what the controller writes for a Service with
+   * `publishNotReadyAddresses`.
    */
   ready?: boolean | undefined;
   /** Whether the pod's readiness probe passes (the pod is Ready); by default `ready`, or true. */

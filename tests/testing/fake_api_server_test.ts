@@ -127,7 +127,7 @@ Deno.test("applySlice() assigns server fields, bumps the resourceVersion and ski
       {
         name: "TypeError",
         message:
-          /^Cannot apply EndpointSlice "default\/Cart-ipv4": metadata\.name must be a DNS-1123 subdomain .*: fix metadata\.name \(endpointSlice\(\) makes it from the service/,
+          /^Cannot apply EndpointSlice "default\/Cart-ipv4": metadata\.name must be a DNS-1123 subdomain .*: fix metadata\.name \(from endpointSlice\(\): its name, else the service it is made from\)$/,
       },
     );
     // Ports as kube-apiserver checks them: DNS-1123 label names, unique, a known protocol.
