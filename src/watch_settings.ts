@@ -58,7 +58,8 @@ export interface WatchSettings {
    */
   protobuf?: boolean | undefined;
   /**
-   * Where this client runs, for topology-aware routing; `{}` turns it off (an empty `zone` or `node` is refused).
+   * Where this client runs, for topology-aware routing; `{}` turns it off. Values are trimmed; a blank one beside one
+   * that is set is left out, and a locality whose every field is blank is refused.
    * Default: the `NODE_NAME` and `ZONE` environment variables, and the zone label of that node when only the node is
    * known.
    */
