@@ -8,8 +8,7 @@
  *
  * A pod that topology does not prefer stays usable: calls go to it when no
  * preferred pod is up. Its row says `failover`, not `unused`. Pods outside a
- * client's subset will be one more {@linkcode UnusedReason} once subsetting
- * exists.
+ * client's subset are `unused`, with the reason `outside-subset`.
  *
  * @module
  */

@@ -98,7 +98,7 @@ export interface EndpointSliceParams {
 /**
  * Builds an EndpointSlice like the EndpointSlice controller writes them: the
  * `kubernetes.io/service-name` and `endpointslice.kubernetes.io/managed-by`
- * labels, one TCP port, all three conditions of every endpoint, a Pod
+ * labels, one port (TCP unless its `protocol` says otherwise), all three conditions of every endpoint, a Pod
  * `targetRef` per endpoint that names a pod, and the hints of a
  * `trafficDistribution`. With its `apiVersion` and `kind`, written as JSON,
  * it is a manifest that `kubectl apply -f` takes too.
