@@ -523,6 +523,8 @@ Deno.test("a token given as any credential file's path never shows when no file 
     const sources: [ClusterOptions, Record<string, string>][] = [
       [{ kubeconfig: token }, {}],
       [{}, { KUBECONFIG: token }],
+      // In a list after a path: the list judged as one path looked past its last "/" only.
+      [{}, { KUBECONFIG: `/home/me/.kube/config:${token}` }],
       [{ server: "http://127.0.0.1:6443", tokenFile: token }, {}],
       [{ server: "http://127.0.0.1:6443", cert, keyFile: token }, {}],
       [{ server: "http://127.0.0.1:6443", caFile: token }, {}],

@@ -124,7 +124,8 @@ export async function kubeconfigListAccess(
   const paths = list.split(env.pathListSeparator).map((path) => path.trim())
     .filter((path) => path !== "");
   const { merged, missing } = await loadKubeconfigFiles(paths, env.readFile);
-  const shownList = paths.some(mayBeSecret) ? `KUBECONFIG ${shownPath(list)}` : `KUBECONFIG=${list}`;
+  // Each entry judged alone: the list judged again as one path looked only past its last "/" (a:/b/config:TOKEN).
+  const shownList = `KUBECONFIG=${paths.map((path) => shownPath(path)).join(env.pathListSeparator)}`;
   if (merged.files.length === 0) {
     tried.push(
       `${shownList} (no listed file exists${paths.some(startsWithTilde) ? `; ${UNEXPANDED_TILDE}` : ""})`,
