@@ -556,6 +556,10 @@ Deno.test("a token given as any credential file's path never shows when no file 
       "clusters/prod-2024.yaml",
       "dev.kubeconfig",
       "/home/runner/work/_temp/3f2a1c9e-1b2c-4d5e-8f9a-0b1c2d3e4f5a/kubeconfig",
+      // Names with capitals, or a long extension, that a recheck found hidden.
+      "Kubeconfig",
+      "kind-config-KinD",
+      "AKS-prod.kubeconfig",
     ]
   ) {
     await assert.rejects(

@@ -47,7 +47,7 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  * when it starts as a path does: a CI runner's folder may be random) looks random: 20 letters and digits or more that
  * change case or between letters and digits at least 6 times, one change in 4, or 32 or more in a run without a
  * separator (a static token, OpenShift's `sha256~…`, base64url); or it is a bare name (no folder, no extension) with
- * a capital letter (`SECRET-WRONG-tok777`); or it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\`,
+ * a capital letter and a digit (`SECRET-WRONG-tok777`); or it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\`,
  * `\\`) nor end in a file's extension, and one of its parts between `-`, `_`, `.` and `/` has 12 characters or more
  * with a letter and a digit (GKE's `ya29.…`). A path of words, numbers and extensions (`~/.kube/config`,
  * `/etc/kubernetes/admin.conf`, `tokens/sa-token-20240101`, `..2026_12_05_01_02_03.123456789/token`,
@@ -71,9 +71,10 @@ export function mayBeSecret(value: string): boolean {
   // In a path that starts as one, only its file's name: a CI runner's folder may be random (.../_temp/<uuid>/config).
   const names = value.split(/[\\/]/);
   if ((startsAsPath ? names.slice(-1) : names).some(looksRandom)) return true;
-  const endsInExtension = /\.[A-Za-z][A-Za-z0-9]{0,4}$/.test(value);
-  // A bare name (no folder, no extension) with a capital letter: a token (SECRET-WRONG-tok777), not a file's name.
-  if (!/[\\/]/.test(value) && !endsInExtension && /[A-Z]/.test(value)) return true;
+  const endsInExtension = /\.(?:[A-Za-z][A-Za-z0-9]{0,4}|kubeconfig)$/.test(value);
+  // A bare name (no folder, no extension) with a capital letter and a digit: a token (SECRET-WRONG-tok777), not a
+  // file's name (Kubeconfig, kind-config-KinD, Dev-Cluster).
+  if (!/[\\/]/.test(value) && !endsInExtension && /[A-Z]/.test(value) && /\d/.test(value)) return true;
   const tokenLike = (part: string) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part);
   return !startsAsPath && !endsInExtension && value.split(/[-_.\\/]/).some(tokenLike);
 }
