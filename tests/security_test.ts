@@ -569,6 +569,28 @@ Deno.test("a token given as any credential file's path never shows when no file 
   }
 });
 
+Deno.test("a credential file that exists is named whatever its name looks like: no token pasted in its place names one", async () => {
+  // A mktemp-style name (random letters and digits) was hidden as a possible token while the file was there.
+  const path = "/tmp/kubeconfig-Xy3kP9qR2sT5uV8wZ1aB";
+  const denied = () => Promise.reject(Object.assign(new Error("permission denied"), { code: "EACCES" }));
+  const notPem = () => Promise.resolve("not a certificate");
+  const user = (fields: Record<string, unknown>) => ({ ...kubeconfigWith({}), users: [{ name: "u", user: fields }] });
+  const server = "http://127.0.0.1:6443";
+  const cases: [ClusterOptions, () => Promise<string | undefined>][] = [
+    [{ server, tokenFile: path }, denied],
+    [{ server, caFile: path }, denied],
+    [{ server, caFile: path }, notPem],
+    [{ kubeconfig: user({ "client-certificate": path, "client-key": path }) }, denied],
+    [{ kubeconfig: user({ "client-certificate": path, "client-key": path }) }, notPem],
+  ];
+  for (const [options, readFile] of cases) {
+    const failure = await resolveClusterAccess(options, { env: () => undefined, readFile })
+      .then((access) => access.credentials.authorization())
+      .then(() => assert.fail("no error"), (e: Error) => e);
+    assert.ok(failure.message.includes(path), failure.message);
+  }
+});
+
 // --- Exec plugins: the documented environment ---------------------------------
 
 Deno.test("an exec plugin gets the process environment, its own env and KUBERNETES_EXEC_INFO, nothing else", async () => {

@@ -7,6 +7,7 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
+import { readRefusal } from "../runtime/files.ts";
 import { typeName } from "../base/_util.ts";
 import { contentsInsteadOfPath, contentsProblem, shownPath } from "./_contents_instead_of_path.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
@@ -51,10 +52,15 @@ export async function readKubeconfigPemFile(
       contentsProblem(field, pasted, `put the file's path there, or the base64 of the PEM in ${key}-data`),
     );
   }
-  const fail = (problem: string) =>
-    kubeconfigError(entry.file, field, `${field} names ${shownPath(path, written)}, which ${problem}`);
-  const text = await readConfigFile(readFile, path, (problem, fix) => fail(`${problem}: ${fix}`));
-  return checkPemFile(text, fail, `fix the path or use ${key}-data`);
+  // A file that exists (unreadable, or not PEM) is named: no credential pasted in its place names one.
+  const fail = (problem: string, exists: boolean) =>
+    kubeconfigError(entry.file, field, `${field} names ${exists ? path : shownPath(path, written)}, which ${problem}`);
+  const text = await readConfigFile(
+    readFile,
+    path,
+    (problem, fix, _code, cause) => fail(`${problem}: ${fix}`, readRefusal(cause) === undefined),
+  );
+  return checkPemFile(text, (problem) => fail(problem, text !== undefined), `fix the path or use ${key}-data`);
 }
 
 /**

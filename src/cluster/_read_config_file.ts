@@ -86,11 +86,15 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
   return readConfigFile(
     readFile,
     path,
-    (problem, fix) =>
-      new ConfigError(
-        `Cannot read ${what}: ${shownPath(path)} ${problem}: ${fix}`,
-        mayBeSecret(path) ? {} : { file: path },
-      ),
+    (problem, fix, _code, cause) => {
+      // A file the system could not read exists, so its path is no credential pasted in its place; one the runtime
+      // refused to read may not exist.
+      const exists = readRefusal(cause) === undefined;
+      return new ConfigError(
+        `Cannot read ${what}: ${exists ? path : shownPath(path)} ${problem}: ${fix}`,
+        exists || !mayBeSecret(path) ? { file: path } : {},
+      );
+    },
   );
 }
 

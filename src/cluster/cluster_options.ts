@@ -500,11 +500,13 @@ async function readPemOption(
 ): Promise<string> {
   const field = `cluster.${name}`;
   const text = await readOrFail(env.readFile, path, field);
+  // A file that exists (not PEM) is named: no credential pasted in its place names one.
+  const shown = text === undefined ? shownPath(path) : path;
   return checkPemFile(
     text,
     (problem) =>
-      new ConfigError(`Cannot resolve cluster access: ${field} ${shownPath(path)} ${problem}`, {
-        ...(mayBeSecret(path) ? {} : { file: path }),
+      new ConfigError(`Cannot resolve cluster access: ${field} ${shown} ${problem}`, {
+        ...(text === undefined && mayBeSecret(path) ? {} : { file: path }),
         field,
       }),
   );

@@ -218,7 +218,8 @@ export function tokenFileCredentials(
     refusedRead = false;
     const text = await readConfigFile(options.readFile, path, (problem, fix, _code, cause) => {
       refusedRead = readRefusal(cause) !== undefined;
-      return fail(`${pathShown} ${problem}: ${fix}`, cause);
+      // A file the system could not read exists, so its path is no token pasted in its place.
+      return fail(`${refusedRead ? pathShown : path} ${problem}: ${fix}`, cause);
     });
     if (text === undefined) {
       throw fail(`${pathShown} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);
