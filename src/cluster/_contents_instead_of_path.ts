@@ -84,7 +84,7 @@ export function mayBeSecret(value: string): boolean {
  *
  * @param path The path, as given or resolved against a kubeconfig's folder.
  * @param written The value as written, before it was resolved: a random name in it may be a folder once resolved.
- * @returns The path, or `(a path of N characters, not shown: it may be a credential)`.
+ * @returns The path, or `<a path of N characters, not shown: it may be a credential>`.
  *
  * @example
  * ```ts
@@ -94,7 +94,7 @@ export function mayBeSecret(value: string): boolean {
  */
 export function shownPath(path: string, written = path): string {
   const hidden = mayBeSecret(path) || mayBeSecret(written);
-  return hidden ? `(a path of ${written.length} characters, not shown: it may be a credential)` : path;
+  return hidden ? `<a path of ${written.length} characters, not shown: it may be a credential>` : path;
 }
 
 /** Whether a file's name looks random, as a token or base64 data does, and no name of words and numbers does. */
