@@ -690,7 +690,8 @@ Deno.test("execCredentials() masks a value of exec.env written with spaces or a 
 Deno.test("execCredentials() masks the token the plugin last gave where it says it again when it runs again", async () => {
   // A plugin that prints its cached token when its refresh fails: plain words that no pattern takes for a secret.
   const token = "kgrcanary-lasttoken";
-  const said = `refresh failed; the cached token ${token} was refused`;
+  // Also upper-cased and in base64, as a plugin that logs it so writes it (both showed before).
+  const said = `refresh failed; the cached token ${token} was refused (${token.toUpperCase()}, ${btoa(token)})`;
   let calls = 0;
   const run = (request: ExecPluginRequest) => {
     if (calls++ === 0) {
@@ -709,7 +710,7 @@ Deno.test("execCredentials() masks the token the plugin last gave where it says 
     /it said: refresh failed; the cached token \[redacted\]/,
   );
   assert.ok(!inspect(error).includes(token), error.message);
-  assert.deepEqual(lines, ["refresh failed; the cached token [redacted] was refused"]);
+  assert.deepEqual(lines, ["refresh failed; the cached token [redacted] was refused ([redacted], [redacted])"]);
 });
 
 Deno.test("maskCredentials() keeps the value of a name that says where a secret is kept: a path to fix", () => {

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { encodeBase64, MASKED_ANYWHERE, SHORTEST_MASKED, withoutWord } from "../base/_util.ts";
+import {
+  encodeBase64,
+  literalPattern,
+  MASKED_ANYWHERE,
+  SHORTEST_MASKED,
+  withoutSecretForms,
+  withoutWord,
+} from "../base/_util.ts";
 
 /** Basic auth's `user:password`, user name and password, as the kubeconfig holds them; none for other headers. */
 function basicAuthParts(authorization: string | undefined): string[] {
@@ -18,11 +25,6 @@ function basicAuthParts(authorization: string | undefined): string[] {
   } catch {
     return [];
   }
-}
-
-/** `text` as a pattern that matches it to the letter. */
-function literal(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }
 
 /**
@@ -48,7 +50,7 @@ function jsonStringPattern(secret: string): RegExp {
   const characters = Array.from(secret, (character) => {
     // As it is, as JSON.stringify writes it (`\"`, `\n`), as PHP writes a slash, and by its code.
     const forms = new Set([character, JSON.stringify(character).slice(1, -1), ...(character === "/" ? ["\\/"] : [])]);
-    return `(?:${[...[...forms].map(literal), codeEscapePattern(character)].join("|")})`;
+    return `(?:${[...[...forms].map(literalPattern), codeEscapePattern(character)].join("|")})`;
   });
   return new RegExp(characters.join(""), "gi");
 }
@@ -103,12 +105,9 @@ export function withoutCredentials(
   let redacted = text;
   for (const secret of secrets) {
     if (!secret || secret.length < MASKED_ANYWHERE) continue;
-    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "="); in base64
-    // (standard or URL-safe, its padding left to match either way), as a server that logs a token encoded writes it;
-    // each in any case, as a server that lower-cases the header (`bearer ...`) writes it.
-    const base64 = encodeBase64(secret).replace(/=+$/, "");
-    const forms = [secret, encodeURIComponent(secret), base64, base64.replaceAll("+", "-").replaceAll("/", "_")];
-    for (const form of forms) redacted = redacted.replace(new RegExp(literal(form), "gi"), "[redacted]");
+    // Percent-encoded too, as a server that quotes a URL or a form writes it (a token's "+", "/" and "="), and in
+    // base64 and any case, as a server that logs a token encoded or lower-cases the header writes it.
+    redacted = withoutSecretForms(redacted, secret);
     // Escaped in a JSON string: only where a backslash is, as the pattern costs milliseconds for a long token.
     if (redacted.includes("\\")) redacted = redacted.replace(jsonStringPattern(secret), "[redacted]");
   }

@@ -175,6 +175,45 @@ export const SHORTEST_MASKED = 4;
  * secret too short to mask anywhere (`s3cr3t`, which `products` could hold as `prod`) is kept out of quoted text.
  */
 export function withoutWord(text: string, secret: string): string {
-  const literal = secret.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
-  return text.replace(new RegExp(`(?<![\\w-])${literal}(?![\\w-])`, "g"), "[redacted]");
+  return text.replace(new RegExp(`(?<![\\w-])${literalPattern(secret)}(?![\\w-])`, "gi"), "[redacted]");
+}
+
+/**
+ * `text` with every form of `secret` that something may have written shown as `[redacted]`, in any case: as given,
+ * percent-encoded (a URL or a form), and in base64, standard or URL-safe, its padding left to match either way (a
+ * server or a plugin that logs a token encoded); in any case, as a header lower-cased (`bearer ...`) writes it.
+ *
+ * @param text The text to quote.
+ * @param secret A secret of {@linkcode MASKED_ANYWHERE} characters or more.
+ * @returns The text without it.
+ *
+ * @example
+ * ```ts
+ * import { withoutSecretForms } from "./_util.ts";
+ * console.log(withoutSecretForms("token S3CR3T-TOKEN", "s3cr3t-token")); // "token [redacted]"
+ * ```
+ */
+export function withoutSecretForms(text: string, secret: string): string {
+  const base64 = encodeBase64(secret).replace(/=+$/, "");
+  const forms = [secret, encodeURIComponent(secret)].map(literalPattern);
+  // With its padding, if any, masked too.
+  forms.push(...[base64, base64.replaceAll("+", "-").replaceAll("/", "_")].map((form) => `${literalPattern(form)}=*`));
+  for (const form of forms) text = text.replace(new RegExp(form, "gi"), "[redacted]");
+  return text;
+}
+
+/**
+ * `text` as a regular expression's source that matches it to the letter.
+ *
+ * @param text Any text.
+ * @returns The pattern.
+ *
+ * @example
+ * ```ts
+ * import { literalPattern } from "./_util.ts";
+ * console.log(new RegExp(literalPattern("a+b")).test("a+b")); // true
+ * ```
+ */
+export function literalPattern(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }

@@ -6,7 +6,7 @@
  */
 
 import { maskCredentials } from "./_mask_credentials.ts";
-import { MASKED_ANYWHERE, SHORTEST_MASKED, withoutWord } from "../base/_util.ts";
+import { MASKED_ANYWHERE, SHORTEST_MASKED, withoutSecretForms, withoutWord } from "../base/_util.ts";
 
 /** How much of the end of a plugin's standard error is masked, to quote its last 500 characters. */
 const STDERR_WINDOW = 64 * 1024;
@@ -27,7 +27,8 @@ function maskPluginWords(text: string, given: string[]): string {
   // Longest first, so that a value that holds another is masked whole; short ones (`prod`) only as words.
   // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
   for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
-    if (value.length >= MASKED_ANYWHERE) text = text.replaceAll(value, "[redacted]");
+    // In any case and encoded too: a plugin that logs the token it had may print it so.
+    if (value.length >= MASKED_ANYWHERE) text = withoutSecretForms(text, value);
     else if (value.length >= SHORTEST_MASKED) text = withoutWord(text, value);
   }
   return maskCredentials(text);
