@@ -531,8 +531,9 @@ Deno.test("parseTarget() never quotes a user name, password or token written in 
     ["kubernetes://admin:s3cret@echo.prod:grpc", "kubernetes://***@echo.prod:grpc"],
     ["kubernetes:///admin:s3cret@echo.prod", "kubernetes:///***@echo.prod"],
     ["kubernetes://s3cret@prod/echo:80", "kubernetes://***@prod/echo:80"],
-    // A password with an "@", a "/", a "?" or a "#" written as it is: all of it up to the last "@".
-    ["kubernetes://admin:s3c@r/et?#@echo.prod:grpc", "kubernetes://***@echo.prod:grpc"],
+    // A password with an "@", a "/", a "?" or a "#" written as it is: a "?" and an "@" both leave only the scheme
+    // (the "?" may be a password's or a query's).
+    ["kubernetes://admin:s3c@r/et?#@echo.prod:grpc", "kubernetes:…"],
     // Before the checks that quote a part: a space, no "//".
     ["kubernetes://admin:s3cret@echo.prod:grpc x", "kubernetes://***@echo.prod:grpc x"],
     ["kubernetes:admin:s3cret@echo.prod", "***@echo.prod"],
@@ -558,6 +559,9 @@ Deno.test("parseTarget() never quotes a target's query or fragment, which may ho
     [`kubernetes:///echo:grpc?token=${token}`, "kubernetes:///echo:grpc?…", "remove the query (not shown"],
     [`kubernetes:///echo.prod:grpc#${token}`, "kubernetes:///echo.prod:grpc#…", "remove the fragment (not shown"],
     [`kubernetes:///echo prod?token=${token}`, "kubernetes:///echo prod?…", "whitespace"],
+    // An "@" in the query was taken for user information, and what followed it shown.
+    [`kubernetes:///echo.prod:grpc?user=me@example.com&token=${token}`, "kubernetes:…", "query"],
+    [`kubernetes:///echo.prod:grpc#a@b;token=${token}`, "kubernetes:…", "fragment"],
   ];
   for (const [input, shown, problem] of cases) {
     for (const parse of [() => parseTarget(input), () => parseGrpcUri(parseUri(input)!)]) {

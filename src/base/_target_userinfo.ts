@@ -24,7 +24,8 @@ function withoutUserinfo(text: string): string {
 
 /**
  * `text` as a message may quote it: without its user information (see {@linkcode withoutUserinfo}), and cut after the
- * `?` or `#` that starts a query or fragment, which may hold a token (`?token=eyJ…`).
+ * `?` or `#` that starts a query or fragment, which may hold a token (`?token=eyJ…`); with both an `@` and a `?` or
+ * `#`, only its scheme.
  *
  * @param text A target as given, or any text that may be one.
  * @returns The text as it may be printed.
@@ -36,9 +37,12 @@ function withoutUserinfo(text: string): string {
  * ```
  */
 export function targetForDisplay(text: string): string {
-  const shown = withoutUserinfo(text);
-  const query = shown.search(/[?#]/);
-  return query === -1 ? shown : `${shown.slice(0, query + 1)}…`;
+  const query = text.search(/[?#]/);
+  if (query === -1) return withoutUserinfo(text);
+  // With both, neither cut is safe alone: a password may hold a "?" (`admin:s3c?r@echo`), a query an "@"
+  // (`?user=me@example.com&token=…`). Only the scheme is shown.
+  if (text.includes("@")) return `${text.slice(0, text.indexOf(":") + 1)}…`;
+  return `${text.slice(0, query + 1)}…`;
 }
 
 /** What is wrong with a target that has user information, and where credentials go instead. */

@@ -174,8 +174,10 @@ export function parseTarget(target: string): Target {
     throw new TargetError(target, problem);
   };
   if (target === "") fail(`target must not be empty: use the form ${FORM}`);
-  // First: the messages below quote parts of the target, which would show the password.
-  if (target.includes("@")) fail(USERINFO_PROBLEM);
+  // First: the messages below quote parts of the target, which would show the password; a query is refused for
+  // itself, not for an "@" in it.
+  const beforeQuery = target.split(/[?#]/, 1)[0];
+  if (beforeQuery.includes("@")) fail(USERINFO_PROBLEM);
   const bad = target.search(SPACE_OR_CONTROL);
   if (bad !== -1) {
     fail(
@@ -192,12 +194,8 @@ export function parseTarget(target: string): Target {
   const rest = target.slice(colon + 3);
   const extra = rest.search(/[?#]/);
   if (extra !== -1) {
-    fail(
-      `target must not have a query or fragment: remove the ${
-        rest[extra] === "?" ? "query" : "fragment"
-      } (not shown: ` +
-        "it may hold a credential)",
-    );
+    const part = rest[extra] === "?" ? "query" : "fragment";
+    fail(`target must not have a query or fragment: remove the ${part} (not shown: it may hold a credential)`);
   }
   if (/[[\]]/.test(rest)) {
     fail(IP_ADDRESS_PROBLEM);
