@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -157,6 +157,22 @@ Deno.test("Deno that may read the kubeconfig but not the files it names: one err
         `neither can ${key} (users[0].user.client-key): run it with --allow-read, or add them to its list ` +
         `(--allow-read=${cert},${key},...)`,
     );
+    // A key named like a token is left out of the list, which would quote it (a review; its own error hides it).
+    const secretKey = join(dir, "ghp_36C7e42F292c6912E7710c838347Ae178B4c");
+    await writeFile(secretKey, "-----BEGIN CERTIFICATE-----\n");
+    const config = JSON.parse(await readFile(kubeconfig, "utf8"));
+    config.users[0].user["client-key"] = secretKey;
+    await writeFile(kubeconfig, JSON.stringify(config));
+    const listed = await run([]);
+    assert.equal(
+      listed,
+      `${failed}clusters[0].cluster.certificate-authority names ${ca}, which cannot be read by this Deno process, ` +
+        `and neither can ${cert} (users[0].user.client-certificate): run it with --allow-read, or add them to its ` +
+        `list (--allow-read=${ca},${cert},...)`,
+    );
+    assert.ok(!(await run([ca, cert])).includes("ghp_"));
+    config.users[0].user["client-key"] = "client.key";
+    await writeFile(kubeconfig, JSON.stringify(config));
     // One file: as before.
     assert.equal(
       await run([ca, cert]),

@@ -10,7 +10,7 @@ import { ConfigError } from "../base/errors.ts";
 import { wordList } from "../base/_word_list.ts";
 import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
 import { ungrantedReads } from "../runtime/files.ts";
-import { contentsInsteadOfPath } from "./_contents_instead_of_path.ts";
+import { mayBeSecret } from "./_contents_instead_of_path.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import { resolveAgainst } from "./_paths.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
@@ -27,7 +27,8 @@ export interface NamedFile {
 
 /**
  * The files that `entry`'s fields `keys` name and its readers read: those without a `KEY-data` beside them, skipping
- * a value that holds a file's contents instead of a path (refused before any read, and perhaps a secret).
+ * a value that holds a file's contents instead of a path (refused before any read), or that may be a credential
+ * (never quoted, here in a list of files neither).
  *
  * @param entry A cluster's or a user's entry.
  * @param keys The fields, such as `certificate-authority`.
@@ -45,8 +46,10 @@ export function namedPemFiles(entry: KubeconfigEntry, keys: readonly string[]): 
     const written = entry.value[key];
     const data = entry.value[`${key}-data`];
     if (typeof written !== "string" || written === "" || (typeof data === "string" && data !== "")) return [];
-    if (contentsInsteadOfPath(written)) return [];
-    return [{ field: `${entry.field}.${key}`, file: entry.file, path: resolveAgainst(entry.file, written) }];
+    const path = resolveAgainst(entry.file, written);
+    // Refused before any read (a file's contents), or never to be quoted (a credential, maybe): its own error says it.
+    if (mayBeSecret(written) || mayBeSecret(path)) return [];
+    return [{ field: `${entry.field}.${key}`, file: entry.file, path }];
   });
 }
 
