@@ -46,3 +46,10 @@ Deno.test("withoutCredentials() leaves text that holds no credential as it is", 
   assert.equal(withoutCredentials(text, bearer, undefined), text);
   assert.equal(withoutCredentials(text, basic, undefined), text);
 });
+
+Deno.test("withoutCredentials() masks a token with a lone surrogate, which has no percent-encoding, as written", () => {
+  // encodeURIComponent throws on it ("URI malformed"): an exec plugin's env value so written broke its failure's
+  // message, and the watch reported a broken connection instead.
+  const odd = "abcdefgh\ud800xyz";
+  assert.equal(withoutCredentials(`denied ${odd}`, `Bearer ${odd}`, undefined), "denied [redacted]");
+});

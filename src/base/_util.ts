@@ -195,7 +195,9 @@ export function withoutWord(text: string, secret: string): string {
  */
 export function withoutSecretForms(text: string, secret: string): string {
   const base64 = encodeBase64(secret).replace(/=+$/, "");
-  const forms = [secret, encodeURIComponent(secret)].map(literalPattern);
+  // A lone surrogate has no percent-encoding (encodeURIComponent throws): then the secret as given only.
+  const wellFormed = !/\p{Surrogate}/u.test(secret);
+  const forms = [secret, ...(wellFormed ? [encodeURIComponent(secret)] : [])].map(literalPattern);
   // With its padding, if any, masked too.
   forms.push(...[base64, base64.replaceAll("+", "-").replaceAll("/", "_")].map((form) => `${literalPattern(form)}=*`));
   for (const form of forms) text = text.replace(new RegExp(form, "gi"), "[redacted]");
