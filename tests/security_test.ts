@@ -582,6 +582,8 @@ Deno.test("a credential file that exists is named whatever its name looks like: 
     [{ server, caFile: path }, notPem],
     [{ kubeconfig: user({ "client-certificate": path, "client-key": path }) }, denied],
     [{ kubeconfig: user({ "client-certificate": path, "client-key": path }) }, notPem],
+    // A kubeconfig that is a folder.
+    [{ kubeconfig: path }, () => Promise.reject(Object.assign(new Error("is a folder"), { code: "EISDIR" }))],
   ];
   for (const [options, readFile] of cases) {
     const failure = await resolveClusterAccess(options, { env: () => undefined, readFile })
@@ -589,6 +591,12 @@ Deno.test("a credential file that exists is named whatever its name looks like: 
       .then(() => assert.fail("no error"), (e: Error) => e);
     assert.ok(failure.message.includes(path), failure.message);
   }
+  // A name too long tells nothing of a file there: still judged.
+  const tooLong = () => Promise.reject(Object.assign(new Error("name too long"), { code: "ENAMETOOLONG" }));
+  const failure = await resolveClusterAccess({ server, tokenFile: path }, { env: () => undefined, readFile: tooLong })
+    .then((access) => access.credentials.authorization())
+    .then(() => assert.fail("no error"), (e: Error) => e);
+  assert.ok(!failure.message.includes(path), failure.message);
 });
 
 // --- Exec plugins: the documented environment ---------------------------------

@@ -65,6 +65,27 @@ export async function readConfigFile(
 }
 
 /**
+ * Whether a read that failed with `code` shows that the file is there (permissions, a folder, too large): then its
+ * path is named in messages whatever it looks like, since no credential pasted in a path's place names a file. A
+ * refusal of the runtime (Deno), or a name too long or looping (`ENAMETOOLONG`, `ELOOP`), tells nothing of that.
+ *
+ * @param code The failure's `code`, as `readConfigFile` hands it on.
+ * @returns True when the file exists.
+ *
+ * @example
+ * ```ts
+ * import { showsFileThere } from "./_read_config_file.ts";
+ * console.log(showsFileThere("EACCES"), showsFileThere("NotCapable")); // true false
+ * ```
+ */
+export function showsFileThere(code: string | undefined): boolean {
+  return code !== undefined && FILE_THERE_CODES.has(code);
+}
+
+/** The failures of a read that only a file that exists can give. */
+const FILE_THERE_CODES = new Set(["EACCES", "EPERM", "EISDIR", "EFBIG"]);
+
+/**
  * Reads a file named in the configuration; a file that cannot be read is a
  * {@linkcode ConfigError} `Cannot read WHAT: PATH cannot be read (CODE): check
  * its permissions` (or, when the runtime refused it, names the flag to add).
@@ -86,10 +107,8 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
   return readConfigFile(
     readFile,
     path,
-    (problem, fix, _code, cause) => {
-      // A file the system could not read exists, so its path is no credential pasted in its place; one the runtime
-      // refused to read may not exist.
-      const exists = readRefusal(cause) === undefined;
+    (problem, fix, code) => {
+      const exists = showsFileThere(code);
       return new ConfigError(
         `Cannot read ${what}: ${exists ? path : shownPath(path)} ${problem}: ${fix}`,
         exists || !mayBeSecret(path) ? { file: path } : {},

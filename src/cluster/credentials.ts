@@ -12,7 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { readRefusal } from "../runtime/files.ts";
 import { mayBeSecret } from "./_contents_instead_of_path.ts";
 import { trace } from "../runtime/trace.ts";
-import { readConfigFile } from "./_read_config_file.ts";
+import { readConfigFile, showsFileThere } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
 import { readAgain } from "./_read_again.ts";
 
@@ -216,10 +216,9 @@ export function tokenFileCredentials(
 
   async function read(): Promise<string> {
     refusedRead = false;
-    const text = await readConfigFile(options.readFile, path, (problem, fix, _code, cause) => {
+    const text = await readConfigFile(options.readFile, path, (problem, fix, code, cause) => {
       refusedRead = readRefusal(cause) !== undefined;
-      // A file the system could not read exists, so its path is no token pasted in its place.
-      return fail(`${refusedRead ? pathShown : path} ${problem}: ${fix}`, cause);
+      return fail(`${showsFileThere(code) ? path : pathShown} ${problem}: ${fix}`, cause);
     });
     if (text === undefined) {
       throw fail(`${pathShown} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);

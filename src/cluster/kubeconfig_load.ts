@@ -17,7 +17,7 @@ import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
-import { readConfigFile } from "./_read_config_file.ts";
+import { readConfigFile, showsFileThere } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import { mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
 import {
@@ -279,11 +279,13 @@ export async function loadKubeconfigFiles(
     const text = await readConfigFile(
       readFile,
       file,
-      (problem, fix) =>
-        new ConfigError(
-          `Cannot load kubeconfig ${shownPath(file)}: the file ${problem}: ${fix}`,
-          mayBeSecret(file) ? {} : { file },
-        ),
+      (problem, fix, code) => {
+        const there = showsFileThere(code);
+        return new ConfigError(
+          `Cannot load kubeconfig ${there ? file : shownPath(file)}: the file ${problem}: ${fix}`,
+          there || !mayBeSecret(file) ? { file } : {},
+        );
+      },
     );
     if (text === undefined) {
       trace(`kubeconfig ${shownPath(file)} does not exist: skipped`);
