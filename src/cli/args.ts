@@ -267,15 +267,16 @@ export function parseArgs(args: readonly string[]): CliCommand {
 function minUsableOf(text: string | undefined, once: boolean, check: boolean): number | undefined {
   if (text === undefined) return undefined;
   const count = Number(text);
-  if (text.trim() === "" || !Number.isInteger(count) || count < 1) {
+  // Digits only: Number() reads 0x10 and 1e3 too.
+  if (!/^\d+$/.test(text) || count < 1 || !Number.isSafeInteger(count)) {
     throw new UsageError(
       `Cannot use --min-usable: it must be a positive integer (of pods): current value is ${JSON.stringify(text)}`,
     );
   }
   if (check || !once) {
     throw new UsageError(
-      "Cannot use --min-usable without --once: it makes --once wait, within --timeout, until that many pods are " +
-        `usable; run kgr-resolver --once --min-usable ${count} TARGET`,
+      `Cannot use --min-usable ${check ? "with check" : "without --once"}: it makes --once wait, within --timeout, ` +
+        `until that many pods are usable; run kgr-resolver --once --min-usable ${count} TARGET`,
     );
   }
   return count;

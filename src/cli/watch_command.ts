@@ -106,10 +106,11 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const tooFewUsable = (view: ServiceView) => {
     printSnapshot(view);
     const { endpoints, emptyReason } = view.snapshot!;
+    const failing = view.watch.state === "retrying" ? `; the watch is failing: ${view.watch.error.message}` : "";
     stderr.write(
       `kgr-resolver: ${endpoints.length} usable pod${endpoints.length === 1 ? "" : "s"} within ` +
         `${command.timeoutSeconds} s, not the ${command.minUsable} that --min-usable waits for` +
-        `${emptyReason ? `: ${emptyReason}` : ""}\n`,
+        `${emptyReason ? `: ${emptyReason}` : ""}${failing}\n`,
     );
     finish(1);
   };
@@ -153,7 +154,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const onFirstView = (view: ServiceView) => {
     if (snapshotCode !== undefined) return onWatchAfterSnapshot(view);
     const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
-    if (failure) {
+    // --min-usable, once it has a snapshot, waits on through a watch that breaks and resumes (a load balancer's idle
+    // cut, an API server's restart): its timeout says how it ended.
+    const waitingOn = command.minUsable !== undefined && view.snapshot !== undefined && !view.portError;
+    if (failure && !waitingOn) {
       stderr.write(`kgr-resolver: ${failure.message}\n`);
       return finish(1);
     }

@@ -289,6 +289,15 @@ Deno.test("parseArgs() refuses command lines it cannot use, saying what to do", 
       'Cannot use --min-usable: it must be a positive integer (of pods): current value is "2.5"',
     ],
     [
+      ["--min-usable", "0x10", "--once", TARGET],
+      'Cannot use --min-usable: it must be a positive integer (of pods): current value is "0x10"',
+    ],
+    [
+      ["check", "--min-usable", "3", TARGET],
+      "Cannot use --min-usable with check: it makes --once wait, within --timeout, until that many pods are usable; " +
+      "run kgr-resolver --once --min-usable 3 TARGET",
+    ],
+    [
       ["--min-usable", "3", TARGET],
       "Cannot use --min-usable without --once: it makes --once wait, within --timeout, until that many pods are usable; " +
       "run kgr-resolver --once --min-usable 3 TARGET",

@@ -59,3 +59,25 @@ Deno.test("kgr-resolver --once --min-usable prints the last snapshot at the time
   assert.match(stdout, / echo-0 10\.0\.0\.1:50051/);
   assert.equal(stderr, "kgr-resolver: 1 usable pod within 1 s, not the 3 that --min-usable waits for\n");
 });
+
+Deno.test("kgr-resolver --once --min-usable waits on through a watch that breaks and resumes", async () => {
+  // Was: exit 1 at the first dropped connection, nothing printed, "Watch of EndpointSlices broke ...".
+  await using cluster = await startFakeCluster();
+  cluster.api.applySlice(echo(["10.0.0.1"]));
+  const run = runPiped([
+    "--once",
+    "--json",
+    "--min-usable",
+    "2",
+    "--kubeconfig",
+    cluster.kubeconfig,
+    "kubernetes:///echo.shop:grpc",
+  ]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  cluster.api.dropWatches();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  cluster.api.applySlice(echo(["10.0.0.1", "10.0.0.2"]));
+  const { code, stdout, stderr } = await run;
+  assert.equal(code, 0, stderr);
+  assert.equal(JSON.parse(stdout).endpoints.length, 2);
+});
