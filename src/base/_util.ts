@@ -171,8 +171,9 @@ export const MASKED_ANYWHERE = 8;
 export const SHORTEST_MASKED = 4;
 
 /**
- * `text` with `secret` shown as `[redacted]` where it stands as a word (no letter, digit, `_` or `-` next to it): how a
- * secret too short to mask anywhere (`s3cr3t`, which `products` could hold as `prod`) is kept out of quoted text.
+ * `text` with `secret` shown as `[redacted]`, in any case, where it stands as a word (no letter, digit, `_` or `-`
+ * next to it): how a secret too short to mask anywhere (`s3cr3t`, which `products` could hold as `prod`) is kept out
+ * of quoted text.
  */
 export function withoutWord(text: string, secret: string): string {
   return text.replace(new RegExp(`(?<![\\w-])${literalPattern(secret)}(?![\\w-])`, "gi"), "[redacted]");

@@ -74,7 +74,7 @@ export function checkLocality(value: unknown): asserts value is Locality {
  * @example
  * ```ts
  * import { refuseBlankLocality } from "./locality.ts";
- * refuseBlankLocality({ zone: "", node: "node-1" }); // node-1's zone label
+ * refuseBlankLocality({ zone: "", node: "node-1" }); // no throw: node-1 alone, its zone label read
  * ```
  */
 export function refuseBlankLocality(locality: Locality): void {
