@@ -569,6 +569,17 @@ Deno.test("a token given as any credential file's path never shows when no file 
   }
 });
 
+Deno.test("a token given as a token file's path keys the access's identity by its fingerprint, never as it is", async () => {
+  // SECURITY.md: identities are compared by a fingerprint, never by the token; the path went into it as written.
+  const token = "sha256~kgrQ1w2E3r4T5y6U7i8O9p0AsDfGhJkLzXcVbNm";
+  const none = { env: () => undefined, readFile: () => Promise.resolve(undefined) };
+  const user = { ...kubeconfigWith({}), users: [{ name: "u", user: { tokenFile: token } }] };
+  for (const options of [{ server: "http://127.0.0.1:6443", tokenFile: token }, { kubeconfig: user }]) {
+    const access = await resolveClusterAccess(options as ClusterOptions, none);
+    assert.ok(!access.identity.includes("kgrQ1w2"), access.identity);
+  }
+});
+
 Deno.test("a credential file that exists is named whatever its name looks like: no token pasted in its place names one", async () => {
   // A mktemp-style name (random letters and digits) was hidden as a possible token while the file was there.
   const path = "/tmp/kubeconfig-Xy3kP9qR2sT5uV8wZ1aB";

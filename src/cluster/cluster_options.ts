@@ -422,7 +422,9 @@ export async function applyClusterOptions(
       field: "cluster.tokenFile",
       pastedTokenAdvice: "pass the token as cluster.token instead, or the path of its file here",
     });
-    userParts[0] = `token file ${options.tokenFile}`;
+    // A token given as the path keys the identity by its fingerprint, as a token does, never as it is.
+    const tokenPath = options.tokenFile;
+    userParts[0] = `token file ${mayBeSecret(tokenPath) ? await fingerprint(tokenPath) : tokenPath}`;
     overridden.push("tokenFile");
   }
   if (userParts[0] === "anonymous" && userParts.length > 1) userParts.shift();
