@@ -151,6 +151,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   };
   /** With --once, the exit code the printed snapshot calls for, once it is printed. */
   let snapshotCode: number | undefined;
+  /** With --min-usable, how many pods were usable at the last snapshot that was too few. */
+  let usableWhileWaiting: number | undefined;
   const onFirstView = (view: ServiceView) => {
     if (snapshotCode !== undefined) return onWatchAfterSnapshot(view);
     const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
@@ -162,8 +164,19 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       return finish(1);
     }
     if (!view.snapshot) return;
-    // --min-usable waits for more: each snapshot until then is left unprinted, the last one printed at the timeout.
-    if (view.snapshot.endpoints.length < (command.minUsable ?? 0)) return;
+    // --min-usable waits for more: each snapshot until then is left unprinted, the last one printed at the timeout;
+    // a person at a terminal is told how many there are meanwhile (a script's log is not).
+    const usable = view.snapshot.endpoints.length;
+    if (usable < (command.minUsable ?? 0)) {
+      if (stderr.isTTY && usable !== usableWhileWaiting) {
+        stderr.write(
+          `kgr-resolver: ${usable} usable pod${usable === 1 ? "" : "s"}, waiting up to ${command.timeoutSeconds} s ` +
+            `for ${command.minUsable} (--min-usable)\n`,
+        );
+      }
+      usableWhileWaiting = usable;
+      return;
+    }
     printSnapshot(view);
 
     // A script's `kgr-resolver --once TARGET && deploy` must not go on when calls would fail; why, on standard

@@ -16,17 +16,18 @@ export interface PipedRun {
  * Runs `kgr-resolver` with `args` in this process, without environment variables, its output piped.
  *
  * @param args The arguments after the program's name.
+ * @param stderrOnTerminal Whether standard error is a terminal (standard output stays piped).
  * @returns Its exit code and what it wrote.
  */
-export async function runPiped(args: string[]): Promise<PipedRun> {
+export async function runPiped(args: string[], stderrOnTerminal = false): Promise<PipedRun> {
   let stdout = "";
   let stderr = "";
-  const output = (write: (text: string) => void): CliOutput => ({ write, isTTY: false, size: () => undefined });
+  const output = (write: (text: string) => void, isTTY = false): CliOutput => ({ write, isTTY, size: () => undefined });
   const code = await runCli({
     args,
     env: () => undefined,
     stdout: output((text) => stdout += text),
-    stderr: output((text) => stderr += text),
+    stderr: output((text) => stderr += text, stderrOnTerminal),
     onInterrupt: () => () => {},
     exit: () => Promise.reject(new Error("not in tests")),
   });

@@ -81,3 +81,24 @@ Deno.test("kgr-resolver --once --min-usable waits on through a watch that breaks
   assert.equal(code, 0, stderr);
   assert.equal(JSON.parse(stdout).endpoints.length, 2);
 });
+
+Deno.test("kgr-resolver --once --min-usable tells a person at a terminal how many pods are usable while it waits", async () => {
+  // Was: nothing on the screen for up to --timeout. Off a terminal (the tests above), a script's log gets no such line.
+  await using cluster = await startFakeCluster();
+  cluster.api.applySlice(echo(["10.0.0.1"]));
+  const args = [
+    "--once",
+    "--json",
+    "--min-usable",
+    "2",
+    "--kubeconfig",
+    cluster.kubeconfig,
+    "kubernetes:///echo.shop:grpc",
+  ];
+  const run = runPiped(args, true);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  cluster.api.applySlice(echo(["10.0.0.1", "10.0.0.2"]));
+  const { code, stderr } = await run;
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, "kgr-resolver: 1 usable pod, waiting up to 30 s for 2 (--min-usable)\n");
+});
