@@ -562,6 +562,9 @@ Deno.test("parseTarget() never quotes a target's query or fragment, which may ho
     // An "@" in the query was taken for user information, and what followed it shown.
     [`kubernetes:///echo.prod:grpc?user=me@example.com&token=${token}`, "kubernetes:…", "query"],
     [`kubernetes:///echo.prod:grpc#a@b;token=${token}`, "kubernetes:…", "fragment"],
+    // Without a scheme and "//", nothing of it: the part before a ":" may be a user name or a token.
+    [`kgrQuery?dEf123@echo.prod:grpc`, "…", "scheme"],
+    [`kgrQuery#en@echo.prod:8080`, "…", "scheme"],
   ];
   for (const [input, shown, problem] of cases) {
     for (const parse of [() => parseTarget(input), () => parseGrpcUri(parseUri(input)!)]) {

@@ -40,8 +40,8 @@ export function targetForDisplay(text: string): string {
   const query = text.search(/[?#]/);
   if (query === -1) return withoutUserinfo(text);
   // With both, neither cut is safe alone: a password may hold a "?" (`admin:s3c?r@echo`), a query an "@"
-  // (`?user=me@example.com&token=…`). Only the scheme is shown.
-  if (text.includes("@")) return `${text.slice(0, text.indexOf(":") + 1)}…`;
+  // (`?user=me@example.com&token=…`). Only the scheme is shown, when the text starts with one and "//".
+  if (text.includes("@")) return `${/^[A-Za-z][A-Za-z0-9+.-]*:(?=\/\/)/.exec(text)?.[0] ?? ""}…`;
   return `${text.slice(0, query + 1)}…`;
 }
 

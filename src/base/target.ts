@@ -178,6 +178,14 @@ export function parseTarget(target: string): Target {
   // itself, not for an "@" in it.
   const beforeQuery = target.split(/[?#]/, 1)[0];
   if (beforeQuery.includes("@")) fail(USERINFO_PROBLEM);
+  // An "@" after a "?" or "#": a query that holds one, or a password that holds a "?": either is to remove.
+  if (target.includes("@")) {
+    fail(
+      'target must not hold a user name, password or token (up to an "@"), nor a query or fragment (from a "?" or ' +
+        '"#"), shown only up to its scheme: remove them: a target names a Service, and the cluster\'s credentials ' +
+        "belong in the kubeconfig",
+    );
+  }
   const bad = target.search(SPACE_OR_CONTROL);
   if (bad !== -1) {
     fail(
