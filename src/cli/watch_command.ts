@@ -157,8 +157,9 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (snapshotCode !== undefined) return onWatchAfterSnapshot(view);
     const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;
     // --min-usable, once it has a snapshot, waits on through a watch that breaks and resumes (a load balancer's idle
-    // cut, an API server's restart): its timeout says how it ended.
-    const waitingOn = command.minUsable !== undefined && view.snapshot !== undefined && !view.portError;
+    // cut, an API server's restart): its timeout says how it ended. A refusal (401, 403) ends it at once.
+    const waitingOn = command.minUsable !== undefined && view.snapshot !== undefined &&
+      view.watch.state === "retrying" && passesBy(view.watch.error);
     if (failure && !waitingOn) {
       stderr.write(`kgr-resolver: ${failure.message}\n`);
       return finish(1);
@@ -198,6 +199,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const onWatchAfterSnapshot = (view: ServiceView) => {
     if (view.watch.state === "watching") return finish(snapshotCode!);
     if (view.watch.state !== "retrying") return;
+    // --min-usable's count came while the watch was down: it waits for the watch too, within --timeout.
+    if (command.minUsable !== undefined && passesBy(view.watch.error)) return;
     const { error } = view.watch;
     const what = error instanceof KubeApiError && error.status === 403
       ? "a resolver with these credentials would see a change only when it lists again, up to 30 s late"
@@ -286,6 +289,12 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     connection.client.close();
   }
   return code ?? 0;
+}
+
+/** Whether a failure of the watch passes by itself: a connection broken, a server restarting, busy or expired (410). */
+function passesBy(error: Error): boolean {
+  if (!(error instanceof KubeApiError)) return false;
+  return error.status === undefined || error.status === 410 || error.status === 429 || error.status >= 500;
 }
 
 function timedOut(

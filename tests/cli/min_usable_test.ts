@@ -73,7 +73,11 @@ Deno.test("kgr-resolver --once --min-usable waits on through a watch that breaks
     cluster.kubeconfig,
     "kubernetes:///echo.shop:grpc",
   ]);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Its watch open first: dropped before it opened, the test would pass without a break.
+  for (let i = 0; i < 200 && cluster.api.openWatches === 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.equal(cluster.api.openWatches, 1);
   cluster.api.dropWatches();
   await new Promise((resolve) => setTimeout(resolve, 300));
   cluster.api.applySlice(echo(["10.0.0.1", "10.0.0.2"]));
@@ -101,4 +105,51 @@ Deno.test("kgr-resolver --once --min-usable tells a person at a terminal how man
   const { code, stderr } = await run;
   assert.equal(code, 0, stderr);
   assert.equal(stderr, "kgr-resolver: 1 usable pod, waiting up to 30 s for 2 (--min-usable)\n");
+});
+
+Deno.test("kgr-resolver --once --min-usable ends at once when the watch is refused, and at its timeout says the watch fails", async () => {
+  // Credentials that may list but not watch: waited out the whole --timeout before saying so (a review).
+  await using cluster = await startFakeCluster();
+  cluster.api.applySlice(echo(["10.0.0.1"]));
+  const args = [
+    "--once",
+    "--min-usable",
+    "2",
+    "--timeout",
+    "20",
+    "--kubeconfig",
+    cluster.kubeconfig,
+    "kubernetes:///echo.shop:grpc",
+  ];
+  cluster.api.setAccess({
+    username: "reader",
+    rules: [{ verbs: ["list"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] }, {
+      verbs: ["get"],
+      apiGroups: [""],
+      resources: ["services", "namespaces"],
+    }],
+  });
+  const started = performance.now();
+  const refused = await runPiped(args);
+  assert.equal(refused.code, 1);
+  assert.ok(performance.now() - started < 15_000, "it did not wait for the timeout");
+  assert.match(refused.stderr, /forbidden \(403\)/);
+  // A server that keeps failing with 503: waited through, and named at the timeout.
+  cluster.api.setAccess(undefined);
+  cluster.api.failNext(10_000, { status: 503, path: "watch" });
+  const failing = await runPiped([
+    "--once",
+    "--min-usable",
+    "2",
+    "--timeout",
+    "2",
+    "--kubeconfig",
+    cluster.kubeconfig,
+    "kubernetes:///echo.shop:grpc",
+  ]);
+  assert.equal(failing.code, 1);
+  assert.match(
+    failing.stderr,
+    /^kgr-resolver: 1 usable pod within 2 s, not the 2 that --min-usable waits for; the watch is failing: .*503/m,
+  );
 });
