@@ -180,9 +180,9 @@ export function withoutWord(text: string, secret: string): string {
 }
 
 /**
- * `text` with every form of `secret` that something may have written shown as `[redacted]`, in any case: as given,
- * percent-encoded (a URL or a form), and in base64, standard or URL-safe, its padding left to match either way (a
- * server or a plugin that logs a token encoded); in any case, as a header lower-cased (`bearer ...`) writes it.
+ * `text` with every form of `secret` that something may have written shown as `[redacted]`: as given,
+ * percent-encoded (a URL or a form), and in base64, standard or URL-safe, with or without its padding (a server or a
+ * plugin that logs a token encoded); each in any case, as a header lower-cased (`bearer ...`) writes it.
  *
  * @param text The text to quote.
  * @param secret A secret of {@linkcode MASKED_ANYWHERE} characters or more.

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { mayBeSecret } from "./_contents_instead_of_path.ts";
+
 /** The key of {@linkcode fingerprint}: random, drawn once per process, never shown. */
 let fingerprintKey: Promise<CryptoKey> | undefined;
 
@@ -33,4 +35,22 @@ export async function fingerprint(text: string): Promise<string> {
   );
   const digest = new Uint8Array(await crypto.subtle.sign("HMAC", await fingerprintKey, new TextEncoder().encode(text)));
   return `hmac-sha256:${Array.from(digest.subarray(0, 8), (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * A token file's path as an identity holds it: as it is, or its {@linkcode fingerprint} when it may be the token
+ * itself, given in the path's place (see `mayBeSecret()`), which an identity must never hold as it is.
+ *
+ * @param path The path, resolved against the kubeconfig's folder.
+ * @param written The value as written.
+ * @returns The path, or its fingerprint.
+ *
+ * @example
+ * ```ts
+ * import { tokenPathKey } from "./_fingerprint.ts";
+ * console.log(await tokenPathKey("/var/run/secrets/token")); // /var/run/secrets/token
+ * ```
+ */
+export async function tokenPathKey(path: string, written = path): Promise<string> {
+  return mayBeSecret(path) || mayBeSecret(written) ? await fingerprint(path) : path;
 }

@@ -68,6 +68,8 @@ export async function readConfigFile(
  * Whether a read that failed with `code` shows that the file is there (permissions, a folder, too large): then its
  * path is named in messages whatever it looks like, since no credential pasted in a path's place names a file. A
  * refusal of the runtime (Deno), or a name too long or looping (`ENAMETOOLONG`, `ELOOP`), tells nothing of that.
+ * `EACCES` also comes from a folder on the way that may not be searched, where the file may not exist: a credential
+ * pasted as a path under such a folder (`/root/TOKEN` for another user) is then named, a case left as it is.
  *
  * @param code The failure's `code`, as `readConfigFile` hands it on.
  * @returns True when the file exists.

@@ -28,7 +28,7 @@ export interface NamedFile {
 /**
  * The files that `entry`'s fields `keys` name and its readers read: those without a `KEY-data` beside them, skipping
  * a value that holds a file's contents instead of a path (refused before any read), or that may be a credential
- * (never quoted, here in a list of files neither).
+ * (which no message quotes, this list included).
  *
  * @param entry A cluster's or a user's entry.
  * @param keys The fields, such as `certificate-authority`.

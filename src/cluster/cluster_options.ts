@@ -13,7 +13,7 @@ import { nearestName } from "../base/_nearest_name.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { trace } from "../runtime/trace.ts";
 import { USER_AGENT_MAX_LENGTH, userAgentProblem } from "../runtime/user_agent.ts";
-import { fingerprint } from "./_fingerprint.ts";
+import { fingerprint, tokenPathKey } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
 import { contentsInsteadOfPath, contentsProblem, mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
@@ -422,9 +422,7 @@ export async function applyClusterOptions(
       field: "cluster.tokenFile",
       pastedTokenAdvice: "pass the token as cluster.token instead, or the path of its file here",
     });
-    // A token given as the path keys the identity by its fingerprint, as a token does, never as it is.
-    const tokenPath = options.tokenFile;
-    userParts[0] = `token file ${mayBeSecret(tokenPath) ? await fingerprint(tokenPath) : tokenPath}`;
+    userParts[0] = `token file ${await tokenPathKey(options.tokenFile)}`;
     overridden.push("tokenFile");
   }
   if (userParts[0] === "anonymous" && userParts.length > 1) userParts.shift();

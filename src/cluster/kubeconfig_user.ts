@@ -11,8 +11,8 @@ import { isRecord, typeName } from "../base/_util.ts";
 import { checkClientKeyPair } from "../runtime/client_key_pair.ts";
 import { type RunExecPlugin, stdinIsTerminal } from "../runtime/exec_plugin.ts";
 import { trace } from "../runtime/trace.ts";
-import { contentsInsteadOfPath, contentsProblem, mayBeSecret } from "./_contents_instead_of_path.ts";
-import { fingerprint } from "./_fingerprint.ts";
+import { contentsInsteadOfPath, contentsProblem } from "./_contents_instead_of_path.ts";
+import { fingerprint, tokenPathKey } from "./_fingerprint.ts";
 import { readImpersonation } from "./_kubeconfig_impersonation.ts";
 import { resolveAgainst } from "./_paths.ts";
 import {
@@ -227,10 +227,8 @@ export async function readKubeconfigUser(
   let credentialsFor: KubeconfigUserSettings["credentialsFor"];
   let fingerprinted = "no credentials";
   if (tokenFile) {
-    // A token given as the path keys the identity by its fingerprint, as a token does, never as it is.
     const tokenPath = resolveAgainst(file, tokenFile);
-    const keyed = mayBeSecret(tokenFile) || mayBeSecret(tokenPath) ? await fingerprint(tokenPath) : tokenPath;
-    fingerprinted = `token file ${keyed}` +
+    fingerprinted = `token file ${await tokenPathKey(tokenPath, tokenFile)}` +
       (token ? ` or token ${await fingerprint(token)}` : "");
     if (token) trace(`${label} has both token and tokenFile: using tokenFile, and token while it cannot be read`);
     credentials = tokenFileCredentials(tokenPath, {
