@@ -20,6 +20,7 @@ import { hasNodePorts, healthCheckPortOf, serviceTypeOf, typeFieldsOf, withNodeP
 import type { Service, ServiceInput, ServicePort } from "./types.ts";
 import { jsonValue, quotedValue } from "./_go_quote.ts";
 import { gatherRefusals, type Refusals, type Refuse, SERVICE_ORDER } from "./_refusals.ts";
+import { PORT_PROTOCOLS } from "./_slice_input.ts";
 
 /** The Services of the fake API server. */
 export interface ServiceStore {
@@ -31,7 +32,6 @@ export interface ServiceStore {
   apply(input: ServiceInput, rv: number): { service: Service; changed: boolean };
 }
 
-const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
 /** kube-apiserver's default and maximum ClientIP affinity timeouts, in seconds. */
 const DEFAULT_AFFINITY_SECONDS = 10800;
 const MAX_AFFINITY_SECONDS = 86400;
@@ -332,7 +332,7 @@ function portsOf(
     });
     const protocol = port.protocol ?? "TCP";
     part.check((refuse) => {
-      if (!PROTOCOLS.has(protocol)) {
+      if (!PORT_PROTOCOLS.has(protocol)) {
         refuse(`${field}.protocol: Unsupported value: ${jsonValue(protocol)}: supported values: "SCTP", "TCP", "UDP"`);
       }
     });

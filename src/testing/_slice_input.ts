@@ -260,7 +260,8 @@ function checkHints(key: string, field: string, hints: NonNullable<Endpoint["hin
   }
 }
 
-const PROTOCOLS = new Set(["TCP", "UDP", "SCTP"]);
+/** The protocols kube-apiserver allows on a port of a slice or a Service. */
+export const PORT_PROTOCOLS: ReadonlySet<string> = new Set(["TCP", "UDP", "SCTP"]);
 
 /**
  * A port as kube-apiserver defaults and checks it, each field's problem kept (its number's, the fake's own, first;
@@ -298,7 +299,7 @@ function normalizePort(
   names.add(name);
   const protocol = port.protocol ?? "TCP";
   check(() =>
-    PROTOCOLS.has(protocol)
+    PORT_PROTOCOLS.has(protocol)
       ? undefined
       : `${field}.protocol must be "TCP", "UDP" or "SCTP": current value is ${jsonValue(protocol)}`
   );

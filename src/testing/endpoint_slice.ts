@@ -7,6 +7,7 @@
 
 import { describeValue, isOptionsObject, typeName, unknownField } from "../base/_util.ts";
 import type { AddressType, EndpointConditions, EndpointSliceInput } from "./types.ts";
+import { PORT_PROTOCOLS } from "./_slice_input.ts";
 
 /**
  * One endpoint for {@linkcode endpointSlice}.
@@ -211,7 +212,6 @@ const PORT_FIELDS: readonly (keyof NonNullable<EndpointSliceParams["port"]>)[] =
   "protocol",
   "appProtocol",
 ];
-const PROTOCOLS: readonly string[] = ["TCP", "UDP", "SCTP"];
 const ENDPOINT_FIELDS: readonly (keyof EndpointParams)[] = [
   "ip",
   "pod",
@@ -288,8 +288,8 @@ function checkPort(port: NonNullable<EndpointSliceParams["port"]>): void {
   }
   // Without a number, the slice's port was null, and the resolver said that its ready pods were not ready.
   if (typeof port.port !== "number") refuse("port.port", "the pods' port number, such as 50051", port.port);
-  if (port.protocol !== undefined && !PROTOCOLS.includes(port.protocol)) {
-    refuse("port.protocol", `${quoted(PROTOCOLS)} or absent (TCP)`, port.protocol);
+  if (port.protocol !== undefined && !PORT_PROTOCOLS.has(port.protocol)) {
+    refuse("port.protocol", `${quoted([...PORT_PROTOCOLS])} or absent (TCP)`, port.protocol);
   }
   checkName("port.appProtocol", port.appProtocol, 'a protocol name such as "kubernetes.io/h2c"', true);
 }
