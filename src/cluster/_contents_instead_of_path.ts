@@ -97,6 +97,25 @@ export function shownPath(path: string, written = path): string {
   return hidden ? `<a path of ${written.length} characters, not shown: it may be a credential>` : path;
 }
 
+/**
+ * A file's path for an error: as its message names it ({@linkcode shownPath}, or the path itself when the file is
+ * there: no credential pasted in a path's place names a file), and the error's `file` field, left out when hidden.
+ *
+ * @param path The path.
+ * @param there Whether the file is known to be there (it could not be read, or is no PEM).
+ * @returns The text for the message, and the fields for the error.
+ *
+ * @example
+ * ```ts
+ * import { pathForError } from "./_contents_instead_of_path.ts";
+ * console.log(pathForError("/etc/kubernetes/admin.conf").fields); // { file: "/etc/kubernetes/admin.conf" }
+ * ```
+ */
+export function pathForError(path: string, there = false): { text: string; fields: { file?: string } } {
+  const text = there ? path : shownPath(path);
+  return { text, fields: text === path ? { file: path } : {} };
+}
+
 /** Whether a file's name looks random, as a token or base64 data does, and no name of words and numbers does. */
 function looksRandom(name: string): boolean {
   const alphanumeric = name.match(/[A-Za-z0-9]/g)?.length ?? 0;

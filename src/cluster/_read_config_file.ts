@@ -9,7 +9,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { MAX_CONFIG_FILE_BYTES, readRefusal } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
-import { mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
+import { pathForError } from "./_contents_instead_of_path.ts";
 
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
@@ -110,11 +110,8 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
     readFile,
     path,
     (problem, fix, code) => {
-      const exists = showsFileThere(code);
-      return new ConfigError(
-        `Cannot read ${what}: ${exists ? path : shownPath(path)} ${problem}: ${fix}`,
-        exists || !mayBeSecret(path) ? { file: path } : {},
-      );
+      const named = pathForError(path, showsFileThere(code));
+      return new ConfigError(`Cannot read ${what}: ${named.text} ${problem}: ${fix}`, named.fields);
     },
   );
 }

@@ -16,7 +16,7 @@ import { USER_AGENT_MAX_LENGTH, userAgentProblem } from "../runtime/user_agent.t
 import { fingerprint, tokenPathKey } from "./_fingerprint.ts";
 import { readOrFail } from "./_read_config_file.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
-import { contentsInsteadOfPath, contentsProblem, mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
+import { contentsInsteadOfPath, contentsProblem, pathForError } from "./_contents_instead_of_path.ts";
 import { noCredentials, staticTokenCredentials, tokenFileCredentials } from "./credentials.ts";
 import { hasScheme, normalizeServer } from "./server_url.ts";
 import { createTlsSettings } from "./tls_settings.ts";
@@ -500,14 +500,10 @@ async function readPemOption(
 ): Promise<string> {
   const field = `cluster.${name}`;
   const text = await readOrFail(env.readFile, path, field);
-  // A file that exists (not PEM) is named: no credential pasted in its place names one.
-  const shown = text === undefined ? shownPath(path) : path;
+  const named = pathForError(path, text !== undefined);
   return checkPemFile(
     text,
     (problem) =>
-      new ConfigError(`Cannot resolve cluster access: ${field} ${shown} ${problem}`, {
-        ...(text === undefined && mayBeSecret(path) ? {} : { file: path }),
-        field,
-      }),
+      new ConfigError(`Cannot resolve cluster access: ${field} ${named.text} ${problem}`, { ...named.fields, field }),
   );
 }

@@ -19,7 +19,7 @@ import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { readConfigFile, showsFileThere } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
-import { mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
+import { pathForError, shownPath } from "./_contents_instead_of_path.ts";
 import {
   ALIAS_INSIDE_ITS_ANCHOR,
   EXCESSIVE_ALIASES,
@@ -280,11 +280,8 @@ export async function loadKubeconfigFiles(
       readFile,
       file,
       (problem, fix, code) => {
-        const there = showsFileThere(code);
-        return new ConfigError(
-          `Cannot load kubeconfig ${there ? file : shownPath(file)}: the file ${problem}: ${fix}`,
-          there || !mayBeSecret(file) ? { file } : {},
-        );
+        const named = pathForError(file, showsFileThere(code));
+        return new ConfigError(`Cannot load kubeconfig ${named.text}: the file ${problem}: ${fix}`, named.fields);
       },
     );
     if (text === undefined) {

@@ -9,7 +9,7 @@
 
 import { ConfigError } from "../base/errors.ts";
 import { trace } from "../runtime/trace.ts";
-import { contentsInsteadOfPath, contentsProblem, mayBeSecret, shownPath } from "./_contents_instead_of_path.ts";
+import { contentsInsteadOfPath, contentsProblem, pathForError, shownPath } from "./_contents_instead_of_path.ts";
 import { joinPath } from "./_paths.ts";
 import { accessFromKubeconfig, type KubeconfigAccess, type KubeconfigAccessOptions } from "./kubeconfig_context.ts";
 import { loadKubeconfigFiles, mergeKubeconfigs } from "./kubeconfig_load.ts";
@@ -68,10 +68,11 @@ export async function kubeconfigOptionAccess(
   const file = kubeconfig;
   const { merged, missing } = await loadKubeconfigFiles([file], env.readFile);
   if (missing.length > 0) {
+    const named = pathForError(file);
     throw new ConfigError(
-      `Cannot load kubeconfig ${shownPath(file)} (cluster.kubeconfig): the file does not exist: ` +
+      `Cannot load kubeconfig ${named.text} (cluster.kubeconfig): the file does not exist: ` +
         (startsWithTilde(file) ? `${UNEXPANDED_TILDE}: write the home directory out` : "fix the path"),
-      { ...(mayBeSecret(file) ? {} : { file }), field: "cluster.kubeconfig" },
+      { ...named.fields, field: "cluster.kubeconfig" },
     );
   }
   return await accessFromKubeconfig(merged, accessOptions(context, env));
