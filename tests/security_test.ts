@@ -511,6 +511,8 @@ Deno.test("a token given as any credential file's path never shows when no file 
     "kgrXy3kP9qR2sT5uV8wZ1/aB4cD6eF9Qm7x",
     // Short, of words and digits, with capitals: as the security pass's own canary.
     "kgr-SECRET-WRONG-tok777",
+    // Of lower-case words and digits, 16 characters or more: as a Deno user's pass's canary.
+    "kgr-secret-token-deno-0123456789",
   ];
   const cert = await fixture("client.pem");
   const refused = (path: string) =>
@@ -560,6 +562,9 @@ Deno.test("a token given as any credential file's path never shows when no file 
       "Kubeconfig",
       "kind-config-KinD",
       "AKS-prod.kubeconfig",
+      // Short bare names with a digit.
+      "config-2",
+      "kubeconfig-v1",
     ]
   ) {
     await assert.rejects(
