@@ -73,8 +73,16 @@ export interface CheckCommand extends Omit<WatchCommand, "kind" | "once" | "json
   yaml: boolean;
 }
 
+/** Show the help: check's own (`check --help`, `help check`), else the main one. */
+export interface HelpCommand {
+  /** The command. */
+  kind: "help";
+  /** The command whose own help is asked for: `"check"`; absent for the main help. */
+  command?: "check";
+}
+
 /** What the command line asks for. */
-export type CliCommand = WatchCommand | CheckCommand | { kind: "help" } | { kind: "version" };
+export type CliCommand = WatchCommand | CheckCommand | HelpCommand | { kind: "version" };
 
 /** How long `--once` and `check` wait when `--timeout` is not given, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -194,8 +202,12 @@ export function parseArgs(args: readonly string[]): CliCommand {
   const commandNamed = COMMANDS.includes(positional[0]);
   const targets = commandNamed ? positional.slice(1) : positional;
   // "help" and "version" as git, kubectl and deno take them, "help" after a command too (check help): no target is
-  // ever such a word (a target has a scheme).
-  if (switches.has("-h") || switches.has("--help") || targets[0] === "help") return { kind: "help" };
+  // ever such a word (a target has a scheme). check's own help for check --help, check help and help check.
+  if (switches.has("-h") || switches.has("--help") || targets[0] === "help") {
+    return positional[0] === "check" || (positional[0] === "help" && positional[1] === "check")
+      ? { kind: "help", command: "check" }
+      : { kind: "help" };
+  }
   if (switches.has("--version") || (positional.length === 1 && positional[0] === "version")) return { kind: "version" };
   if (positional[0] === "version") {
     throw new UsageError('Cannot use command "version" with a target: run kgr-resolver version alone');

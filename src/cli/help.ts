@@ -1,5 +1,5 @@
 /**
- * The text of `kgr-resolver --help`.
+ * The text of `kgr-resolver --help`, and of `kgr-resolver check --help`.
  *
  * @module
  */
@@ -31,7 +31,30 @@ const MIN_DESCRIPTION_WIDTH = 20;
  * ```
  */
 export function helpText(columns = Infinity): string {
-  return columns >= WRITTEN_WIDTH ? HELP : narrowed(HELP, columns);
+  return fitted(HELP, columns);
+}
+
+/**
+ * The text of `kgr-resolver check --help`: what check asks and prints, its options, examples and exit codes, wrapped
+ * as {@linkcode helpText} wraps the main help.
+ *
+ * @param columns The terminal's width (`Infinity` off a terminal).
+ * @returns The text, ending in a newline.
+ *
+ * @example
+ * ```ts
+ * import { checkHelpText } from "./help.ts";
+ * console.log(checkHelpText().split("\n")[0]);
+ * // "kgr-resolver check: may these credentials resolve a kubernetes: gRPC target?"
+ * ```
+ */
+export function checkHelpText(columns = Infinity): string {
+  return fitted(CHECK_HELP, columns);
+}
+
+/** A help text as written, or rewrapped for a terminal narrower than it. */
+function fitted(text: string, columns: number): string {
+  return columns >= WRITTEN_WIDTH ? text : narrowed(text, columns);
 }
 
 /**
@@ -85,6 +108,36 @@ function command(text: string, columns: number): string[] {
   );
 }
 
+/** The options that say which cluster and client to show, in both helps. */
+const CLUSTER_OPTIONS = `  --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG,
+                       in-cluster, ~/.kube/config)
+  --context NAME       the kubeconfig context to use (default: its
+                       current-context)
+  -n, --namespace NS   the namespace of targets without one (default: the
+                       context's, else the pod's, else default)
+  --zone ZONE          the client's zone, for topology-aware routing
+  --node NODE          the client's node (without --zone, its zone label
+                       gives the zone); without either flag, ZONE and NODE_NAME
+                       (and that node's zone label when ZONE is unset)
+  --subset-size K      the K of a client registered with subsetSize K: show
+                       its subset of the pods (the others as not used);
+                       needs --subset-seed
+  --subset-seed S      that client's subsetSeed, which chooses its subset;
+                       needs --subset-size (a subset depends on both)`;
+
+/** The options on how the API server is read, in both helps. */
+const READING_OPTIONS = `  --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
+                       as the resolver reads them)
+  --no-http2           talk HTTP/1.1 to the API server, as the resolver's
+                       cluster.http2: false (default: HTTP/2 on Node and Bun;
+                       Deno and proxies always HTTP/1.1): to see what such a
+                       channel sees, or to rule HTTP/2 out when something on
+                       the way mishandles it`;
+
+/** What TARGET is, in both helps. */
+const TARGET_FORM = `TARGET is what a gRPC client dials, e.g. kubernetes:///echo.prod:grpc
+(service echo, namespace prod, port grpc).`;
+
 const HELP = `kgr-resolver: see which pods a kubernetes: gRPC target resolves to, and
 why the others are not used
 
@@ -93,9 +146,9 @@ Usage:
       follow the pods of TARGET (a live table on a terminal)
   kgr-resolver check [options] TARGET
       check the credentials' grants, resolve TARGET once, and say what to fix
+      (its own help: kgr-resolver check --help)
 
-TARGET is what a gRPC client dials, e.g. kubernetes:///echo.prod:grpc
-(service echo, namespace prod, port grpc).
+${TARGET_FORM}
 
 Options:
   --once               print the first snapshot and exit (1 when it has no
@@ -106,31 +159,13 @@ Options:
                        (default ${DEFAULT_TIMEOUT_SECONDS})
   --min-usable N       with --once: wait, within --timeout, until N pods are
                        usable (exit 1 with the last snapshot if they are not)
-  --kubeconfig FILE    the kubeconfig to use (default: KUBECONFIG,
-                       in-cluster, ~/.kube/config)
-  --context NAME       the kubeconfig context to use (default: its
-                       current-context)
-  -n, --namespace NS   the namespace of targets without one (default: the
-                       context's, else the pod's, else default)
-  --zone ZONE          the client's zone, for topology-aware routing
-  --node NODE          the client's node (without --zone, its zone label
-                       gives the zone); without either flag, ZONE and NODE_NAME
-                       (and that node's zone label when ZONE is unset)
-  --subset-size K      with --subset-seed: the subset of a client registered
-                       with subsetSize K ...
-  --subset-seed S      ... and subsetSeed S; pods outside it show as not used
+${CLUSTER_OPTIONS}
   --yaml               with check: only the Role and RoleBinding to apply on
                        standard output, for kubectl apply -f - (the report
                        on standard error); none when no grant is missing,
                        and kubectl then fails: no objects passed to apply
-  --no-protobuf        read EndpointSlices as JSON only (default: protobuf,
-                       as the resolver reads them)
-  --no-http2           talk HTTP/1.1 to the API server, as the resolver's
-                       cluster.http2: false (default: HTTP/2 on Node and Bun;
-                       Deno and proxies always HTTP/1.1): to see what such a
-                       channel sees, or to rule HTTP/2 out when something on
-                       the way mishandles it
-  -h, --help, help     show this help
+${READING_OPTIONS}
+  -h, --help, help     show this help (kgr-resolver check --help: check's own)
   --version, version   print the version
 
 Examples:
@@ -152,4 +187,46 @@ watch (as check fails on a missing grant); 2 for a bad command line or target;
 goes away, as with | head); 131 on Ctrl-\\ (SIGQUIT), 129 on SIGHUP.
 Colours and the live table only on a terminal (not one whose TERM is dumb); no
 colours with NO_COLOR set.
+`;
+
+const CHECK_HELP = `kgr-resolver check: may these credentials resolve a kubernetes: gRPC target?
+
+Usage:
+  kgr-resolver check [options] TARGET
+
+It asks the API server who the credentials are, and whether they may list and
+watch EndpointSlices and get Services in TARGET's namespace (and get Nodes, for
+topology, when the client's node is known but not its zone). It resolves TARGET
+once, then prints a verdict per step: ok, MISSING (a grant is missing), FAILED
+(the step failed), or unknown (it could not tell, or a doubt such as topology
+being off; that does not fail the check). When a grant is missing, it prints
+the Role and RoleBinding that fix it.
+
+${TARGET_FORM}
+
+Options:
+  --yaml               only the Role and RoleBinding to apply on standard
+                       output, for kubectl apply -f - (the report on standard
+                       error); none when no grant is missing, and kubectl then
+                       fails: no objects passed to apply
+  --timeout SECONDS    how long to wait for the API server's answers
+                       (default ${DEFAULT_TIMEOUT_SECONDS})
+${CLUSTER_OPTIONS}
+${READING_OPTIONS}
+  -h, --help, help     show this help (kgr-resolver --help: the main one)
+
+Examples:
+  kgr-resolver check kubernetes:///echo.prod:grpc
+  kgr-resolver check --kubeconfig sa.yaml --yaml kubernetes:///echo.prod:grpc |
+    kubectl apply -f -
+
+Exit status: 0 when every required grant is there and TARGET resolves to at
+least one usable pod (unknown steps do not fail it); 1 when a required grant is
+missing, TARGET resolves to no usable pod, or the cluster or the API fails
+(with --yaml too); 2 for a bad command line or target; 130 on Ctrl-C (143 for
+SIGTERM, 141 when its reader goes away, as with | head; 131 on Ctrl-\\
+(SIGQUIT), 129 on SIGHUP).
+
+Apply the YAML as someone who may create Roles: in the second example, check
+reads the credentials of sa.yaml, and kubectl its own.
 `;

@@ -17,7 +17,7 @@ import { ignoredNamespaceWarning, parseArgs, UsageError } from "./args.ts";
 import { wrappedLines } from "./wrapped_lines.ts";
 import { withFlagTerms } from "./flag_terms.ts";
 import { runCheck } from "./check_command.ts";
-import { helpText } from "./help.ts";
+import { checkHelpText, helpText } from "./help.ts";
 import { runWatch } from "./watch_command.ts";
 import { schemeAdvice } from "./scheme_advice.ts";
 import { printableLines } from "./terminal.ts";
@@ -68,7 +68,7 @@ export async function runCli(cli: CliProcess): Promise<number> {
     if (scheme !== undefined) cli.stderr.write(`kgr-resolver: warning: ${scheme}\n`);
     switch (command.kind) {
       case "help":
-        cli.stdout.write(helpText(cli.stdout.size()?.columns));
+        cli.stdout.write((command.command === "check" ? checkHelpText : helpText)(cli.stdout.size()?.columns));
         return 0;
       case "version":
         cli.stdout.write(`kgr-resolver ${VERSION}\n`);

@@ -72,10 +72,19 @@ Deno.test("parseArgs() takes watch as the name of the default command, as check 
 
 Deno.test("parseArgs() takes help as --help, as git and kubectl do", () => {
   assert.deepEqual(parseArgs(["help"]), { kind: "help" });
-  assert.deepEqual(parseArgs(["help", "check"]), { kind: "help" });
   // After the command too (check help), where it was taken for a target: "give it as kubernetes:///help".
-  assert.deepEqual(parseArgs(["check", "help"]), { kind: "help" });
   assert.deepEqual(parseArgs(["watch", "help"]), { kind: "help" });
+});
+
+Deno.test("parseArgs() asks for check's own help after check, in each form of help, and for help check", () => {
+  // They all gave the main help, which says nothing of what check checks or prints.
+  for (
+    const args of [["check", "--help"], ["check", "-h"], ["check", "help"], ["help", "check"], ["check", "-h", TARGET]]
+  ) {
+    assert.deepEqual(parseArgs(args), { kind: "help", command: "check" }, args.join(" "));
+  }
+  assert.deepEqual(parseArgs(["watch", "--help"]), { kind: "help" });
+  assert.deepEqual(parseArgs(["--help", TARGET]), { kind: "help" });
 });
 
 Deno.test("parseArgs() takes version as --version, as kubectl version and git version", () => {

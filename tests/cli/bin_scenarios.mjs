@@ -412,10 +412,16 @@ export const scenarios = {
     assert.match(none.stderr, /Cannot run without a target/);
   },
 
-  async "--help shows examples and --version the version, both exit 0"(cli) {
+  async "--help shows examples, check --help check's own, and --version the version, all exit 0"(cli) {
     const help = await runCli(cli, ["--help"]);
     assert.equal(help.code, 0);
     assert.match(help.stdout, /Examples:\n {2}kgr-resolver kubernetes:\/\/\/echo\.prod:grpc\n/);
+    // It printed the main help, which says nothing of what check asks and prints.
+    const checkHelp = await runCli(cli, ["check", "--help"]);
+    assert.equal(checkHelp.code, 0);
+    assert.match(checkHelp.stdout, /^kgr-resolver check: /);
+    assert.match(checkHelp.stdout, /Examples:\n {2}kgr-resolver check kubernetes:\/\/\/echo\.prod:grpc\n/);
+    assert.doesNotMatch(checkHelp.stdout, /--once/);
     const version = await runCli(cli, ["--version"]);
     assert.equal(version.code, 0);
     assert.match(version.stdout, /^kgr-resolver \d+\.\d+\.\d+\n$/);
