@@ -14,6 +14,19 @@ import { binaryCacheDirectory } from "./e2e/control_plane.ts";
 const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
 
+/**
+ * Checks the zone table's row "zone a back": calls in zones b or c there have the line under the table that says why
+ * (a newcomer wondered why zones b and c still got calls once zone a was back), and none has no such line.
+ */
+function assertZoneBackExplained(stdout: string): void {
+  const row = stdout.match(/^zone a back +(\S+) +(\S+) +(\S+)\n(.*)$/m);
+  assert.ok(row, `no row "zone a back":\n${stdout}`);
+  const [, , b, c, next] = row;
+  const elsewhere = [b, c].some((count) => count !== "-" && Number(count) > 0);
+  const note = "zone a back: calls went to b and c until the client reconnected to zone-a-0";
+  assert.equal(next === note, elsewhere, stdout);
+}
+
 /** Whether this process may create network namespaces (root and iproute2). */
 async function canCreateNamespaces(): Promise<boolean> {
   if (process.getuid?.() !== 0) return false;
@@ -40,6 +53,7 @@ Deno.test({
         true,
         true,
       ], stdout);
+      assertZoneBackExplained(stdout);
     } finally {
       await run("ip", ["netns", "delete", namespace]);
     }
