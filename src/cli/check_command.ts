@@ -34,6 +34,8 @@ import { externalNameDoubt, externalNamePresence, servicePresence, serviceReason
 import { wordList } from "../base/_word_list.ts";
 import { customSchemeNote, schemeAdvice } from "./scheme_advice.ts";
 import { grpcProxyAdvice } from "./grpc_proxy_advice.ts";
+import { displayClock } from "./display_clock.ts";
+import { stoppedBy } from "./stopped_by.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -106,10 +108,15 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     lines[0] = paint(head, VERDICT_STYLE[head]) + lines[0].slice(head.length);
     report.write(`\n${lines.join("\n")}\n`);
   };
+  const startedAt = displayClock.now();
   const controller = new AbortController();
   const { signal } = controller;
   let interrupted: number | undefined;
+  /** The step under way and what it waits for: where Ctrl-C or SIGTERM stopped the check, on standard error. */
+  let step = "cluster step: reading where the cluster is and how to log in";
   const stopInterrupt = cli.onInterrupt((exitCode) => {
+    const by = interrupted === undefined ? stoppedBy(exitCode, displayClock.now() - startedAt) : undefined;
+    if (by !== undefined) cli.stderr.write(`kgr-resolver: ${by}, in the ${step}\n`);
     interrupted ??= exitCode;
     controller.abort();
   });
@@ -179,8 +186,10 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     let refusedReview: KubeApiError | undefined;
     try {
       // The credentials first: an exec plugin that hangs fails the user step, not the server's.
+      step = `user step: waiting for credentials from ${access.source}`;
       await settledOnAbort(access.credentials.authorization(), signal);
       credentialsObtained = true;
+      step = "user step: waiting for the API server to say who the credentials are";
       username = (await reviewSelf(access, client, signal)).username;
       sayUser(username);
     } catch (error) {
@@ -229,11 +238,13 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     }
 
     // Resolved before the grants are asked for: whether this target needs the Service depends on its slices.
+    step = "resolve step: waiting for the target's first snapshot";
     const outcome = await resolveOnce(connection, command, signal);
     if (interrupted !== undefined) return interrupted;
     if (refusedReview !== undefined) {
       try {
         if (signal.aborted) throw refusedReview;
+        step = "user step: waiting for the API server to say who the credentials are";
         username = (await reviewSelf(access, client, signal)).username;
         sayUser(username);
       } catch (error) {
@@ -270,6 +281,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           : grant.required
           ? `required: ${grant.required}`
           : "required";
+        step = `${verb} step: asking whether the credentials may ${verb} ${what}`;
         try {
           const { allowed } = await reviewAccess(access, client, attributes, signal);
           if (!allowed) {
@@ -289,6 +301,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // being deleted once its objects went: the server says so only when asked for the Namespace, which few users
     // may read; one who may not is told nothing more.
     const forbidden = resolved instanceof KubeApiError && resolved.status === 403;
+    step = `resolve step: asking the API server for namespace ${namespace}`;
     const namespaceState = (noPod || forbidden) && !signal.aborted
       ? await namespacePresence(access, client, namespace, signal)
       : undefined;
@@ -297,6 +310,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     // The slices cannot tell a Service that does not exist from an ExternalName one or one without a selector, nor
     // name the selector that matches no pod: the Service can, for a user who may read it (one who may not is told
     // what the slices tell).
+    step = `resolve step: asking the API server for Service ${command.target.service}`;
     const serviceState = noPod && !absent && !terminating && !signal.aborted
       ? await servicePresence(access, client, namespace, command.target.service, signal)
       : undefined;
@@ -338,6 +352,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const portNote = resolved instanceof ResolverError ? undefined : resolved.snapshot!.portNote;
     if (portNote) say("unknown", "port", portNote);
     // Slices that outlived their Service's change to ExternalName resolve, where DNS and kube-proxy do not: a doubt.
+    step = `service step: asking the API server for Service ${command.target.service}`;
     const presence = resolved instanceof ResolverError || noPod || signal.aborted
       ? undefined
       : await externalNamePresence(access, client, namespace, command.target.service, signal, resolved.serviceSpec);

@@ -183,8 +183,9 @@ Examples:
 Exit status: 0 on success and on Ctrl-C (or SIGTERM) while following; 1 when
 the cluster or the API fails, or --once finds no usable pod or may list but not
 watch (as check fails on a missing grant); 2 for a bad command line or target;
-130 when Ctrl-C stops --once or check (143 for SIGTERM, 141 when their reader
-goes away, as with | head); 131 on Ctrl-\\ (SIGQUIT), 129 on SIGHUP.
+130 when Ctrl-C stops --once or check, and 143 for SIGTERM, after a line on
+standard error that says how far they got (141 when their reader goes away, as
+with | head); 131 on Ctrl-\\ (SIGQUIT), 129 on SIGHUP.
 Colours and the live table only on a terminal (not one whose TERM is dumb); no
 colours with NO_COLOR set.
 `;

@@ -13,6 +13,7 @@ import { reasonOf } from "./pod_reasons.ts";
 import { formatAddress } from "./table_rows.ts";
 import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
+import { durationText } from "./duration_text.ts";
 
 /**
  * A pod that gets no calls, and why: one entry of `unused` in the JSON output. Its pod is `podName`, as in
@@ -150,15 +151,7 @@ export function changeLine(view: ServiceView, now: number): string {
 export function problemLine(message: string | undefined, now: number, failingFor: number): string {
   const at = new Date(now).toISOString();
   if (message !== undefined) return `${at} retrying: ${message}`;
-  return `${at} watching again after ${lasted(failingFor)} of retrying`;
-}
-
-/** How long failures lasted: `less than 1 s`, `37 s`, `2 min 5 s`, `20 min` (whole seconds, rounded down). */
-function lasted(ms: number): string {
-  const seconds = Math.floor(Math.max(0, ms) / 1000);
-  if (seconds < 1) return "less than 1 s";
-  if (seconds < 60) return `${seconds} s`;
-  return `${Math.floor(seconds / 60)} min${seconds % 60 ? ` ${seconds % 60} s` : ""}`;
+  return `${at} watching again after ${durationText(failingFor)} of retrying`;
 }
 
 /**

@@ -18,6 +18,7 @@ import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { changeLine, changeSummary, problemLine, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
 import { displayClock } from "./display_clock.ts";
+import { stoppedBy } from "./stopped_by.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, printable, takesEscapes } from "./terminal.ts";
 
 /**
@@ -50,6 +51,7 @@ const TICK_MS = 1000;
  */
 export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<number> {
   const { stdout, stderr } = cli;
+  const startedAt = displayClock.now();
   const controller = new AbortController();
   let code: number | undefined;
   const finish = (exitCode: number) => {
@@ -102,17 +104,35 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     else if (stdout.isTTY) stdout.write(table(view, false).map((line) => `${line}\n`).join(""));
     else stdout.write(`${changeLine(view, Date.now())}\n`);
   };
+  /** How many pods were usable against how many --min-usable waits for (`within`: " within 120 s"), and why. */
+  const shortfall = (view: ServiceView, within = "") => {
+    const { endpoints, emptyReason } = view.snapshot!;
+    const failing = view.watch.state === "retrying" ? `; the watch is failing: ${view.watch.error.message}` : "";
+    return `${endpoints.length} usable pod${endpoints.length === 1 ? "" : "s"}${within}, not the ` +
+      `${command.minUsable} that --min-usable waits for${emptyReason ? `: ${emptyReason}` : ""}${failing}`;
+  };
   /** --min-usable's timeout: the last snapshot, and how many pods were usable against how many were awaited. */
   const tooFewUsable = (view: ServiceView) => {
     printSnapshot(view);
-    const { endpoints, emptyReason } = view.snapshot!;
-    const failing = view.watch.state === "retrying" ? `; the watch is failing: ${view.watch.error.message}` : "";
-    stderr.write(
-      `kgr-resolver: ${endpoints.length} usable pod${endpoints.length === 1 ? "" : "s"} within ` +
-        `${command.timeoutSeconds} s, not the ${command.minUsable} that --min-usable waits for` +
-        `${emptyReason ? `: ${emptyReason}` : ""}${failing}\n`,
-    );
+    stderr.write(`kgr-resolver: ${shortfall(view, ` within ${command.timeoutSeconds} s`)}\n`);
     finish(1);
+  };
+  /**
+   * --once cut short by Ctrl-C or SIGTERM: what stopped it and how far it got, on standard error (a deploy Job's log
+   * kept no word of it); standard output stays as it was.
+   */
+  const sayStopped = (exitCode: number) => {
+    const by = stoppedBy(exitCode, displayClock.now() - startedAt);
+    if (by === undefined) return;
+    const failed = latest?.lastFailure ? `; the last request failed: ${latest.lastFailure.message}` : "";
+    const progress = snapshotCode !== undefined
+      ? ": the snapshot above is from a LIST, and its WATCH had not started"
+      : latest?.snapshot
+      ? `: ${shortfall(latest)}`
+      : `, before the first snapshot was read: waiting for ${
+        credentialsObtained ? awaitedAnswer(latest) : `credentials from ${connection.access.source}`
+      }${failed}`;
+    stderr.write(`kgr-resolver: ${by}${progress}\n`);
   };
   const connection = await connectCluster(command.cluster, (use) => {
     // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
@@ -243,9 +263,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     : undefined;
   // Ctrl-C (or SIGTERM) is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix
   // tool. Ctrl-\ (SIGQUIT) and a closed terminal (SIGHUP) end either with their own code, 131 and 129.
-  const stopInterrupt = cli.onInterrupt((exitCode) =>
-    finish(command.once || !FOLLOWING_STOPPED_EXIT_CODES.includes(exitCode) ? exitCode : 0)
-  );
+  const stopInterrupt = cli.onInterrupt((exitCode) => {
+    if (command.once && code === undefined) sayStopped(exitCode);
+    finish(command.once || !FOLLOWING_STOPPED_EXIT_CODES.includes(exitCode) ? exitCode : 0);
+  });
   // Ctrl-Z gives the shell back its cursor; after fg, the table starts again below what the shell wrote (drawn from
   // where it was, it would go up over the shell's lines and leave part of the old table above).
   const stopSuspend = live
@@ -297,6 +318,16 @@ function passesBy(error: Error): boolean {
   return error.status === undefined || error.status === 410 || error.status === 429 || error.status >= 500;
 }
 
+/**
+ * What the first snapshot waits for: the Service's first port (the watch is up, for a target without a port whose
+ * slices have several), else the first list of its EndpointSlices.
+ */
+function awaitedAnswer(latest: ServiceView | undefined): string {
+  return latest?.port === undefined && latest?.watch.state === "watching"
+    ? "the Service's first port"
+    : "the first list of its EndpointSlices";
+}
+
 function timedOut(
   command: WatchCommand,
   access: Pick<ClusterAccess, "server" | "source" | "credentials" | "proxyUrl" | "proxySource">,
@@ -329,9 +360,7 @@ function timedOut(
     );
     return finish(1);
   }
-  const waiting = latest?.port === undefined && latest?.watch.state === "watching"
-    ? "the Service's first port"
-    : "the first list of its EndpointSlices";
+  const waiting = awaitedAnswer(latest);
   // The server answered, with a failure the watch waits out before it reports one (a 429 asking to wait, say).
   const failure = latest?.lastFailure;
   stderr.write(

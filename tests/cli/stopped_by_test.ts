@@ -1,0 +1,111 @@
+// What --once and check say on standard error when Ctrl-C or SIGTERM cuts them short, and that following says nothing.
+import assert from "node:assert/strict";
+import { endpointSlice, type InjectedFailure } from "../../testing.ts";
+import { startFakeCluster } from "./_cluster.mjs";
+import { startPiped } from "./_run_cli.ts";
+import { stoppedBy } from "../../src/cli/stopped_by.ts";
+
+/** A fake cluster whose Service echo.shop has one ready pod, with `args()`: the CLI's arguments for it after flags. */
+async function onePodCluster() {
+  const cluster = await startFakeCluster();
+  cluster.api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "echo",
+    port: { name: "grpc", port: 50051 },
+    endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
+  }));
+  const args = (...flags: string[]) => [...flags, "--kubeconfig", cluster.kubeconfig, "kubernetes:///echo.shop:grpc"];
+  return Object.assign(cluster, { args });
+}
+
+/** Waits until `condition()` holds, polling; fails after 10 s. */
+async function until(what: string, condition: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !condition();) {
+    if (Date.now() > end) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Refuses the next 1,000 reads of the slices each way (a streaming list, which is a watch, then a LIST) with a 429 that
+ * asks to wait a minute: the first snapshot waits for it.
+ */
+function throttle(api: { failNext(count: number, failure: InjectedFailure): void }): void {
+  const failure = { status: 429, message: "storage is (re)initializing", retryAfterSeconds: 60 };
+  for (const path of ["watch", "list"] as const) api.failNext(1000, { ...failure, path });
+}
+
+/** How long a run had gone on when a line says it stopped. */
+const AFTER = String.raw`after (?:less than 1 s|\d+ s)`;
+
+Deno.test("stoppedBy() names Ctrl-C and SIGTERM with the time, and no other interrupt", () => {
+  assert.equal(stoppedBy(130, 999), "stopped by Ctrl-C after less than 1 s");
+  assert.equal(stoppedBy(143, 125_400), "stopped by SIGTERM after 2 min 5 s");
+  for (const exitCode of [141, 131, 129]) assert.equal(stoppedBy(exitCode, 5000), undefined);
+});
+
+Deno.test("kgr-resolver --once --min-usable stopped by SIGTERM says how many pods were usable, and prints no snapshot", async () => {
+  // Was: exit 143 and nothing at all, in a deploy Job's log whose deadline ended the wait.
+  await using cluster = await onePodCluster();
+  // Standard error on a terminal tells when the count is in: 1 usable pod, waiting.
+  const run = startPiped(cluster.args("--once", "--min-usable", "3"), true);
+  await until("the count", () => run.stderr().includes("waiting up to"));
+  run.interrupt(143);
+  const { code, stdout, stderr } = await run.done;
+  assert.equal(code, 143);
+  assert.equal(stdout, "");
+  const [, stopped, ...rest] = stderr.split("\n");
+  assert.match(
+    stopped,
+    new RegExp(`^kgr-resolver: stopped by SIGTERM ${AFTER}: 1 usable pod, not the 3 that --min-usable waits for$`),
+  );
+  assert.deepEqual(rest, [""]);
+});
+
+Deno.test("kgr-resolver --once stopped by Ctrl-C before its first snapshot says what it was waiting for", async () => {
+  await using cluster = await onePodCluster();
+  throttle(cluster.api);
+  const run = startPiped(cluster.args("--once"));
+  await until("a 429", () => cluster.api.pendingFailures < 2000);
+  // The watch takes the 429 in before the test interrupts: its message is on the line.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  run.interrupt(130);
+  const { code, stdout, stderr } = await run.done;
+  assert.equal(code, 130);
+  assert.equal(stdout, "");
+  assert.match(
+    stderr,
+    new RegExp(
+      `^kgr-resolver: stopped by Ctrl-C ${AFTER}, before the first snapshot was read: waiting for the first list of ` +
+        "its EndpointSlices; the last request failed: .*storage is \\(re\\)initializing.*\n$",
+    ),
+  );
+});
+
+Deno.test("kgr-resolver check stopped by SIGTERM says which step it was in, below the steps it printed", async () => {
+  await using cluster = await onePodCluster();
+  throttle(cluster.api);
+  const run = startPiped(cluster.args("check"));
+  await until("a 429", () => cluster.api.pendingFailures < 2000);
+  run.interrupt(143);
+  const { code, stdout, stderr } = await run.done;
+  assert.equal(code, 143);
+  assert.match(stdout, /^ok +user +kubernetes-admin$/m);
+  assert.doesNotMatch(stdout, /resolve|FAILED/);
+  assert.match(
+    stderr,
+    new RegExp(
+      `^kgr-resolver: stopped by SIGTERM ${AFTER}, in the resolve step: waiting for the target's first snapshot\n$`,
+    ),
+  );
+});
+
+Deno.test("kgr-resolver following a target says nothing when Ctrl-C or SIGTERM ends it with 0", async () => {
+  await using cluster = await onePodCluster();
+  for (const exitCode of [130, 143]) {
+    const run = startPiped(cluster.args());
+    await until("the first line", () => run.stdout().includes("\n"));
+    run.interrupt(exitCode);
+    assert.deepEqual(await run.done, { code: 0, stdout: run.stdout(), stderr: "" });
+  }
+});
