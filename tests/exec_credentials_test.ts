@@ -698,7 +698,8 @@ Deno.test("execCredentials() masks the token the plugin last gave where it says 
       const answer = { apiVersion: V1, kind: "ExecCredential", status: { token } };
       return Promise.resolve({ ok: true as const, stdout: JSON.stringify(answer), stderr: "" });
     }
-    request.stderrLine?.(said);
+    // On every line, not only the first: the masks are built once for the run's lines.
+    for (let line = 0; line < 2; line++) request.stderrLine?.(said);
     return Promise.resolve({ ok: false as const, reason: "exit" as const, exitCode: 1, stderr: said });
   };
   const lines: string[] = [];
@@ -710,7 +711,10 @@ Deno.test("execCredentials() masks the token the plugin last gave where it says 
     /it said: refresh failed; the cached token \[redacted\]/,
   );
   assert.ok(!inspect(error).includes(token), error.message);
-  assert.deepEqual(lines, ["refresh failed; the cached token [redacted] was refused ([redacted], [redacted])"]);
+  assert.deepEqual(
+    lines,
+    Array(2).fill("refresh failed; the cached token [redacted] was refused ([redacted], [redacted])"),
+  );
 });
 
 Deno.test("maskCredentials() keeps the value of a name that says where a secret is kept: a path to fix", () => {

@@ -176,7 +176,18 @@ export const SHORTEST_MASKED = 4;
  * of quoted text.
  */
 export function withoutWord(text: string, secret: string): string {
-  return text.replace(new RegExp(`(?<![\\w-])${literalPattern(secret)}(?![\\w-])`, "gi"), "[redacted]");
+  return wordMask(secret)(text);
+}
+
+/**
+ * {@linkcode withoutWord} for one secret and many texts (each line an exec plugin writes): its pattern built once.
+ *
+ * @param secret The secret.
+ * @returns A function that returns a text with the secret masked where it stands as a word.
+ */
+export function wordMask(secret: string): (text: string) => string {
+  const pattern = new RegExp(`(?<![\\w-])${literalPattern(secret)}(?![\\w-])`, "gi");
+  return (text) => text.replace(pattern, "[redacted]");
 }
 
 /**
@@ -195,14 +206,25 @@ export function withoutWord(text: string, secret: string): string {
  * ```
  */
 export function withoutSecretForms(text: string, secret: string): string {
+  return secretFormsMask(secret)(text);
+}
+
+/**
+ * {@linkcode withoutSecretForms} for one secret and many texts (each line an exec plugin writes): its patterns built
+ * once, not for every text.
+ *
+ * @param secret A secret of {@linkcode MASKED_ANYWHERE} characters or more.
+ * @returns A function that returns a text with every form of the secret masked.
+ */
+export function secretFormsMask(secret: string): (text: string) => string {
   const base64 = encodeBase64(secret).replace(/=+$/, "");
   // A lone surrogate has no percent-encoding (encodeURIComponent throws): then the secret as given only.
   const wellFormed = !/\p{Surrogate}/u.test(secret);
   const forms = [secret, ...(wellFormed ? [encodeURIComponent(secret)] : [])].map(literalPattern);
   // With its padding, if any, masked too.
   forms.push(...[base64, base64.replaceAll("+", "-").replaceAll("/", "_")].map((form) => `${literalPattern(form)}=*`));
-  for (const form of forms) text = text.replace(new RegExp(form, "gi"), "[redacted]");
-  return text;
+  const patterns = forms.map((form) => new RegExp(form, "gi"));
+  return (text) => patterns.reduce((masked, pattern) => masked.replace(pattern, "[redacted]"), text);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 
 import { maskCredentials } from "./_mask_credentials.ts";
-import { MASKED_ANYWHERE, SHORTEST_MASKED, withoutSecretForms, withoutWord } from "../base/_util.ts";
+import { MASKED_ANYWHERE, secretFormsMask, SHORTEST_MASKED, wordMask } from "../base/_util.ts";
 
 /** How much of the end of a plugin's standard error is masked, to quote its last 500 characters. */
 const STDERR_WINDOW = 64 * 1024;
@@ -17,21 +17,27 @@ const STDERR_WINDOW = 64 * 1024;
  * or its secret arguments.
  */
 export function stderrExcerpt(stderr: string, given: string[]): string {
-  const text = maskPluginWords(stderrWindow(stderr).trim(), given);
+  const text = pluginWordsMask(given)(stderrWindow(stderr).trim());
   if (text === "") return "";
   return `; it said: ${text.length > 500 ? `...${text.slice(-500)}` : text}`;
 }
 
-/** A plugin's words with what looks like a credential masked, and the `given` values. */
-function maskPluginWords(text: string, given: string[]): string {
+/**
+ * What masks a plugin's words: what looks like a credential, and the `given` values, whose patterns are built here
+ * once for all the lines of a run (the values, the last token among them, change only from one run to the next).
+ */
+function pluginWordsMask(given: string[]): (text: string) => string {
   // Longest first, so that a value that holds another is masked whole; short ones (`prod`) only as words.
   // Trimmed: a value that the kubeconfig wrote with a space or a line break around it is printed without them.
-  for (const value of given.map((value) => value.trim()).sort((a, b) => b.length - a.length)) {
-    // In any case and encoded too: a plugin that logs the token it had may print it so.
-    if (value.length >= MASKED_ANYWHERE) text = withoutSecretForms(text, value);
-    else if (value.length >= SHORTEST_MASKED) text = withoutWord(text, value);
-  }
-  return maskCredentials(text);
+  // In any case and encoded too: a plugin that logs the token it had may print it so.
+  const masks = given.map((value) => value.trim()).sort((a, b) => b.length - a.length).flatMap((value) =>
+    value.length >= MASKED_ANYWHERE
+      ? [secretFormsMask(value)]
+      : value.length >= SHORTEST_MASKED
+      ? [wordMask(value)]
+      : []
+  );
+  return (text) => maskCredentials(masks.reduce((masked, mask) => mask(masked), text));
 }
 
 /**
@@ -43,6 +49,7 @@ function maskPluginWords(text: string, given: string[]): string {
  * masked alone, the rest of `token: ` or of a PEM block's first marker would show.
  */
 export function lineMasker(given: string[]): (part: string, unfinished?: boolean) => string | undefined {
+  const maskWords = pluginWordsMask(given);
   let inPem = false;
   /** The indentation of a secret YAML block's name, while its block lasts. */
   let blockIndent: number | undefined;
@@ -60,7 +67,7 @@ export function lineMasker(given: string[]): (part: string, unfinished?: boolean
       return "[redacted]";
     }
     if (line.length > STDERR_WINDOW) return `[a line of ${line.length} characters, not shown]`;
-    const masked = maskPluginWords(line, given);
+    const masked = maskWords(line);
     if (!finished) return masked;
     if (PEM_BEGIN.test(line) && !PEM_END.test(line)) inPem = true;
     else if (masked !== line && /:[ \t]*[|>][-+0-9]*[ \t]*$/.test(line)) blockIndent = indent;
