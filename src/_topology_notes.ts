@@ -5,7 +5,8 @@
  * (`ZONE=zone-A` beside hints for `zone-a`), or no locality at all for a Service whose pods are hinted for zones,
  * to a subscriber that routes calls (a watch that only shows endpoints, such as a dashboard, routes none). A zone
  * that no hint names and none nearly does is a client in a zone without pods: kube-proxy falls back without a word
- * there too, so it is only traced.
+ * there too, so it is only traced; so is a zone hinted only on ready pods that lack the target's port, whose reason
+ * says so.
  *
  * @module
  */
@@ -40,6 +41,11 @@ export interface TopologyNote {
   traced: string | undefined;
   /** Whether it routes calls (a channel's resolver): only then is a missing locality warned about. */
   routesCalls: boolean;
+  /**
+   * The zones hinted on ready pods listed without its port (see `zonesHintedWithoutPort()`), read only for a zone set
+   * by hand that no usable pod is hinted for: one of them is no typo, the trace's reason says what their pods lack.
+   */
+  hintedWithoutPort: () => readonly string[];
 }
 
 /**
@@ -59,19 +65,23 @@ export interface TopologyNote {
  * const selection = { topology: "none" as const, topologyReason: "no ready pod is hinted for zone zone-A", endpoints };
  * const source = { zoneFrom: "ZONE", explicit: false };
  * const locality = { zone: "zone-A" };
- * const note = { port: "grpc", selection, locality, source, traced: undefined, routesCalls: true };
+ * const note = {
+ *   port: "grpc", selection, locality, source, traced: undefined, routesCalls: true, hintedWithoutPort: () => [],
+ * };
  * noteTopology("service echo in namespace prod", note);
  * // @kgr/resolver: no pod of service echo in namespace prod is hinted for this client's zone zone-A (from ZONE), ...
  * ```
  */
 export function noteTopology(name: string, note: TopologyNote): string {
-  const { port, selection, locality, source, traced, routesCalls } = note;
+  const { port, selection, locality, source, traced, routesCalls, hintedWithoutPort } = note;
   const { topology, topologyReason } = selection;
   const now = topologyReason === undefined ? topology : `${topology} (${topologyReason})`;
   if (now === traced) return now;
   const where = clientWhereabouts(locality) ?? "client locality unknown";
   trace(`${name}, port ${port}, ${where}: topology ${now}`);
-  if (topologyReason !== undefined) warnIfMistaken(name, selection.endpoints, locality, source, routesCalls);
+  if (topologyReason !== undefined) {
+    warnIfMistaken(name, selection.endpoints, locality, source, { routesCalls, hintedWithoutPort });
+  }
   return now;
 }
 
@@ -84,7 +94,7 @@ function warnIfMistaken(
   endpoints: readonly HintedEndpoint[],
   { zone, node }: Locality,
   { zoneFrom, explicit }: LocalitySource,
-  routesCalls: boolean,
+  { routesCalls, hintedWithoutPort }: Pick<TopologyNote, "routesCalls" | "hintedWithoutPort">,
 ): void {
   const hinted = hintedZones(endpoints);
   if (hinted.length === 0) return;
@@ -101,7 +111,8 @@ function warnIfMistaken(
     );
   }
   if (zone === undefined || (zoneFrom !== "ZONE" && zoneFrom !== "locality.zone")) return;
-  const meant = zoneMeant(zone, hinted);
+  // As the CLI's reason: a zone hinted only on pods without the port is not mistaken, and may be the one meant.
+  const meant = zoneMeant(zone, [...new Set([...hinted, ...hintedWithoutPort()])].sort());
   if (meant === undefined) return;
   warnOnce(
     [`zone ${zone} for ${name}`],

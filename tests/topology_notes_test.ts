@@ -156,6 +156,38 @@ Deno.test("a client in a zone without pods is only traced: kube-proxy falls back
   }
 });
 
+Deno.test("a zone hinted only on a ready pod without the target's port is traced as such, and not taken for a typo", async () => {
+  // Was: 'no pod ... is hinted for this client's zone zone-a1 ..., but its pods are hinted for zone zone-b1: did you
+  // mean zone-b1?', while the trace said what the zone's pod lacks (session 71's leftover).
+  const server = await startFakeApiServer();
+  try {
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "portless",
+      name: "portless-grpc",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "grpc", port: 80 },
+      endpoints: [{ ip: "10.0.0.1", pod: "portless-b", zone: "zone-b1" }],
+    }));
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "portless",
+      name: "portless-admin",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "admin", port: 9000 },
+      endpoints: [{ ip: "10.0.0.2", pod: "portless-a", zone: "zone-a1" }],
+    }));
+    const { traces, warnings } = await follow(server, "portless", { zone: "zone-a1" });
+    assert.deepEqual(topologyLines(traces), [
+      "service portless in namespace shop, port grpc, client in zone zone-a1: topology none (the ready pod hinted " +
+      'for zone zone-a1 (portless-a) has no port named "grpc")',
+    ]);
+    assert.deepEqual(warnings, []);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("a channel without locality on a Service hinted for zones is warned about once, with what to set; locality: {} and watchEndpoints() are not", async () => {
   const server = await startFakeApiServer();
   const before = { NODE_NAME: Deno.env.get("NODE_NAME"), ZONE: Deno.env.get("ZONE") };

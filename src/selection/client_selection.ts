@@ -19,7 +19,7 @@ import type { TrafficPolicyState } from "./traffic_policy.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
-import { noTopologyReason, type PodsWithoutPort } from "./topology_reason.ts";
+import { hintedZones, noTopologyReason, type PodsWithoutPort } from "./topology_reason.ts";
 import { noLocalPodReason } from "./_local_pod_reason.ts";
 import { slicePortNumber } from "./_slice_entries.ts";
 import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
@@ -138,6 +138,28 @@ export function selectForClient(
     ? noTopologyReason(usable, locality, { withoutPort: () => readyPodsWithoutPort(slices.values(), port) })
     : undefined;
   return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
+}
+
+/**
+ * The zones that ready pods listed in slices without the target's port are hinted for: a client's zone hinted only on
+ * them is no typo to warn about, as the reason why topology is `none` says what they lack.
+ *
+ * @param slices The Service's slices.
+ * @param port The target's port: a name (a number is every pod's).
+ * @returns The zones, sorted.
+ *
+ * @example A pod in zone-a listed only with port admin
+ * ```ts
+ * import { zonesHintedWithoutPort } from "./client_selection.ts";
+ * const slice = {
+ *   metadata: { name: "echo-abc" }, addressType: "IPv4", ports: [{ name: "admin", port: 9000 }],
+ *   endpoints: [{ addresses: ["10.1.0.7"], zone: "zone-a", hints: { forZones: [{ name: "zone-a" }] } }],
+ * };
+ * console.log(zonesHintedWithoutPort([slice], "grpc")); // ["zone-a"]
+ * ```
+ */
+export function zonesHintedWithoutPort(slices: Iterable<EndpointSlice>, port: number | string): string[] {
+  return hintedZones(readyPodsWithoutPort(slices, port)?.pods ?? []);
 }
 
 /**
