@@ -82,6 +82,29 @@ Deno.test("kgr-resolver --once stopped by Ctrl-C before its first snapshot says 
   );
 });
 
+Deno.test("kgr-resolver --once stopped by SIGTERM after a snapshot from a LIST says its WATCH had not started", async () => {
+  await using cluster = await onePodCluster();
+  // The streaming list refused with a minute to wait: a LIST answers at once, and the WATCH waits out that minute.
+  cluster.api.failNext(1, {
+    status: 429,
+    message: "storage is (re)initializing",
+    retryAfterSeconds: 60,
+    path: "watch",
+  });
+  const run = startPiped(cluster.args("--once"));
+  await until("the snapshot", () => run.stdout().includes("echo-0"));
+  run.interrupt(143);
+  const { code, stdout, stderr } = await run.done;
+  assert.equal(code, 143);
+  assert.match(stdout, /^\S+ shop\/echo rv \d+ .*: echo-0 10\.0\.0\.1:50051\n$/);
+  assert.match(
+    stderr,
+    new RegExp(
+      `^kgr-resolver: stopped by SIGTERM ${AFTER}: the snapshot above is from a LIST, and its WATCH had not started\n$`,
+    ),
+  );
+});
+
 Deno.test("kgr-resolver check stopped by SIGTERM says which step it was in, below the steps it printed", async () => {
   await using cluster = await onePodCluster();
   throttle(cluster.api);
