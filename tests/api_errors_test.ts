@@ -307,7 +307,13 @@ Deno.test("networkError() for a connection Deno refused through a proxy says to 
     },
   );
   const direct = networkError("watch", "endpointslices", accessTo("https://10.0.0.1:6443"), refused);
-  assert.match(direct.message, /: run it with --allow-net, or add the API server to its list$/);
+  // It said only "run it with --allow-net": the address to grant is the one Deno refused, as --allow-net takes it.
+  assert.match(direct.message, /: run it with --allow-net=127\.0\.0\.1:3128, or add the API server to its list$/);
+  const ipv6 = Object.assign(new Error('Requires net access to "[fd00::1]:6443"'), { name: "NotCapable" });
+  assert.match(
+    networkError("watch", "endpointslices", accessTo("https://[fd00::1]:6443"), ipv6).message,
+    /: run it with --allow-net=\[fd00::1\]:6443, or add the API server to its list$/,
+  );
   const proxied = {
     ...accessTo("https://10.0.0.1:6443"),
     proxyUrl: "http://proxy-user:proxy-password-123@127.0.0.1:3128",
@@ -316,7 +322,7 @@ Deno.test("networkError() for a connection Deno refused through a proxy says to 
   const error = networkError("watch", "endpointslices", proxied, refused);
   assert.match(
     error.message,
-    /: run it with --allow-net, or add the proxy http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\) from HTTPS_PROXY to its list \(the API server is reached through it\)$/,
+    /: run it with --allow-net=127\.0\.0\.1:3128, or add the proxy http:\/\/127\.0\.0\.1:3128\/ \(its user name and password not shown\) from HTTPS_PROXY to its list \(the API server is reached through it\)$/,
   );
   assert.ok(!error.message.includes("proxy-password-123"), error.message);
 });
@@ -594,7 +600,10 @@ Deno.test("statusError() quotes an answer that repeats a base64 token JSON-escap
 
 Deno.test("networkError() says a CA file is read again every 5 minutes, and an inline CA once", () => {
   const cause = new Error("unable to verify the first certificate");
-  const inline = { ...accessTo("https://10.0.0.1:6443"), tls: { caSource: "cluster.ca" } } as ClusterAccess;
+  const inline = {
+    ...accessTo("https://10.0.0.1:6443"),
+    tls: { caSource: "cluster.ca", ca: "-----BEGIN CERTIFICATE-----\n" },
+  } as ClusterAccess;
   assert.match(
     networkError("watch", "endpointslices", inline, cause).message,
     /they are read once, at start, so restart the process after changing them \(a rotated cluster CA, say\)$/,
@@ -604,6 +613,7 @@ Deno.test("networkError() says a CA file is read again every 5 minutes, and an i
     tls: {
       caSource: "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt",
       caSettings: "the service account's ca.crt",
+      ca: "-----BEGIN CERTIFICATE-----\n",
     },
     currentCa: () => Promise.resolve(""),
   } as ClusterAccess;
@@ -617,7 +627,7 @@ Deno.test("networkError() says a CA file is read again every 5 minutes, and an i
 Deno.test("networkError() on Deno, whose node:tls names no expiry, says the CA error may be a certificate out of its dates", () => {
   const access = {
     ...accessTo("https://10.0.0.1:6443"),
-    tls: { caSource: "the CA of kubeconfig /k" },
+    tls: { caSource: "the CA of kubeconfig /k", ca: "-----BEGIN CERTIFICATE-----\n" },
   } as ClusterAccess;
   // What Deno 2.9.6 says for an API server certificate that has expired (measured), as for one of another CA.
   const refused = Object.assign(new Error("unable to verify the first certificate"), {

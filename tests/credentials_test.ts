@@ -207,9 +207,20 @@ Deno.test("tokenFileCredentials() names --allow-read for a file Deno may not rea
   // It sent the inline token, and a 401 then said to write a valid token into /t.
   await rejectsConfig(credentials.authorization(), {
     message:
-      /^Cannot read the token of user "u" of kubeconfig \/k: \/t cannot be read by this Deno process: run it with --allow-read, or add the file to its list$/,
+      /^Cannot read the token of user "u" of kubeconfig \/k: \/t cannot be read by this Deno process: run it with --allow-read=\/t, or add the file to its list$/,
     file: "/t",
   });
+  // A token pasted where the file's path goes: the flag names no path, which would quote it.
+  const pasted = "kgr-secret-token-deno-0123456789";
+  const hidden = tokenFileCredentials(`/k/${pasted}`, {
+    readFile: () => Promise.reject(refused),
+    label: 'user "u" of kubeconfig /k',
+    written: pasted,
+    pastedTokenAdvice: "put the token's file there",
+  });
+  const error = await hidden.authorization().catch((caught: Error) => caught);
+  assert.match((error as Error).message, /: run it with --allow-read, or add the file to its list$/);
+  assert.ok(!(error as Error).message.includes(pasted));
 });
 
 Deno.test("tokenFileCredentials() rejects a missing, empty or unreadable file", async () => {

@@ -120,7 +120,8 @@ Deno.test("Deno without a permission: the error names the flag to add, not an un
 
     assert.equal(
       await findCluster([`--allow-read=${REPO}`, "--allow-env"], { HOME: home, KUBECONFIG: kubeconfig }),
-      `failed Cannot load kubeconfig ${kubeconfig}: the file cannot be read by this Deno process: run it with --allow-read, or add the file to its list`,
+      `failed Cannot load kubeconfig ${kubeconfig}: the file cannot be read by this Deno process: run it with ` +
+        `--allow-read=${kubeconfig}, or add the file to its list`,
     );
   } finally {
     await rm(home, { recursive: true });
@@ -177,7 +178,7 @@ Deno.test("Deno that may read the kubeconfig but not the files it names: one err
     assert.equal(
       await run([ca, cert]),
       `${failed}users[0].user.client-key names ${key}, which cannot be read by this Deno process: run it with ` +
-        "--allow-read, or add the file to its list",
+        `--allow-read=${key}, or add the file to its list`,
     );
   } finally {
     await rm(dir, { recursive: true });
@@ -478,7 +479,8 @@ Deno.test("Deno without a permission the HTTP client needs: the watch's error na
     assert.match(noEnv, /: run it with --allow-env, or add the variable to its list$/);
     const noNet = await watch(["--allow-env"]);
     assert.match(noNet, /Requires net access to "127\.0\.0\.1:\d+"/);
-    assert.match(noNet, /: run it with --allow-net, or add the API server to its list$/);
+    const apiServer = new URL(api.url).host;
+    assert.ok(noNet.endsWith(`: run it with --allow-net=${apiServer}, or add the API server to its list`), noNet);
     assert.doesNotMatch(noEnv + noNet, /cannot reach|server is up/);
     // Denied, it was refused in the same words with --allow-env, and the advice was the flag the process had.
     const denied = await watch(["--allow-net", "--allow-env", "--deny-env=JEST_WORKER_ID"]);
@@ -510,12 +512,12 @@ Deno.test("Deno Web Worker without a permission: the error names its Worker's de
     assert.match(noNet, /Requires net access to "127\.0\.0\.1:\d+"/);
     assert.match(
       noNet,
-      /: give it net in its Worker's deno\.permissions \(and run the process with --allow-net\), or add the API server to its list$/,
+      /: give it net: \["127\.0\.0\.1:\d+"\] in its Worker's deno\.permissions \(and run the process with --allow-net=127\.0\.0\.1:\d+\), or add the API server to its list$/,
     );
     const noRead = await inWorker(file, { net: true, env: true, read: false });
     assert.match(
       noRead,
-      /this Deno worker: give it read in its Worker's deno\.permissions \(and run the process with /,
+      /this Deno worker: give it read: \["[^"]+\/config"\] in its Worker's deno\.permissions \(and run the process with /,
     );
     // Deno refuses a worker without env as one it could have asked for: that read as the process's --deny-env.
     assert.match(
@@ -573,9 +575,10 @@ Deno.test("Deno Web Worker that may reach the API server but not the pods: the c
     assert.match(refused, /^failed 14 UNAVAILABLE: No connection to any endpoint of service echo in namespace prod: /);
     assert.match(
       refused,
-      /: this Deno worker may not connect to the pods: give it net in its Worker's deno\.permissions \(and run the process with --allow-net\), or add the pods to its list/,
+      /: this Deno worker may not connect to the pods: add the pods' network \(the cluster's pod CIDR\) to its Worker's deno\.permissions and the process's --allow-net list, e\.g\. net: \["<API server>", "127\.0\.0\.0\/8"\] and --allow-net=<API server>,127\.0\.0\.0\/8, as pod addresses change at every rollout/,
     );
-    assert.equal(await call([apiServer, `127.0.0.1:${port}`]), "answered pod-0:hi");
+    // The range it names is granted as it is written (Deno 2.9.6 takes IPv4 CIDR ranges).
+    assert.equal(await call([apiServer, "127.0.0.0/8"]), "answered pod-0:hi");
   } finally {
     await api.close();
     await pod.stop();

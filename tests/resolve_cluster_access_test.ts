@@ -639,6 +639,25 @@ Deno.test("resolveClusterAccess() says what set the namespace, for a target that
   assert.deepEqual(await origin({}, {}, kubeconfig()), ["default", undefined]);
 });
 
+Deno.test("resolveClusterAccess() in a pod whose token Deno may not read names the service account's folder to grant", async () => {
+  // Deno refused the token, then ca.crt, then namespace, each named alone: three runs to learn the grant.
+  const readFile = (path: string) =>
+    Promise.reject(Object.assign(new Error(`Requires read access to "${path}"`), { name: "NotCapable" }));
+  await assert.rejects(
+    resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, {}, { readFile })),
+    new RegExp(
+      `${SA}/token cannot be read by this Deno process: run it with --allow-read=${SA}, or add the service ` +
+        "account's folder to its list$",
+    ),
+  );
+  const caRefused = (path: string) =>
+    path === `${SA}/ca.crt` ? readFile(path) : Promise.resolve((SA_FILES as Record<string, string>)[path]);
+  await assert.rejects(
+    resolveClusterAccess({}, fakeEnvironment(IN_CLUSTER_VARS, {}, { readFile: caRefused })),
+    new RegExp(`${SA}/ca\\.crt cannot be read by this Deno process: run it with --allow-read=${SA}, or add the `),
+  );
+});
+
 Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not read says so, not "default"', async () => {
   const refused = Object.assign(new Error(`Requires read access to "${SA}/namespace"`), { name: "NotCapable" });
   const files: Record<string, string> = SA_FILES;
@@ -651,7 +670,8 @@ Deno.test('resolveClusterAccess() in a pod whose namespace file Deno may not rea
     assert.equal(
       error.message,
       `Cannot read the pod's namespace: ${SA}/namespace cannot be read by this Deno process: run it with ` +
-        "--allow-read, or add the file to its list (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are set, " +
+        `--allow-read=${SA}, or add the service account's folder to its list (KUBERNETES_SERVICE_HOST and ` +
+        "KUBERNETES_SERVICE_PORT are set, " +
         'as in a pod; where no service account is mounted, the namespace is then "default"); fix it, or name the ' +
         "namespace in the target (kubernetes:///SERVICE.NAMESPACE:PORT) or pass cluster.namespace",
     );

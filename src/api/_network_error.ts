@@ -16,7 +16,7 @@ import { lookupRefusedByDeno } from "../runtime/http_client.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice } from "../runtime/deno_permission_advice.ts";
+import { deniedEnvAdvice, denoHolder, grantAdvice, refusedNetAddress } from "../runtime/deno_permission_advice.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { TlsVerificationError, UnreachableError } from "./api_errors.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
@@ -69,8 +69,10 @@ export function networkError(
     const via = flag === "net" && access.proxyUrl !== undefined ? " (the API server is reached through it)" : "";
     // A variable in --deny-env is refused in the same words with --allow-env too.
     const variable = flag === "env" ? /\bRequires env access to "([^"]+)"/.exec(detail)?.[1] : undefined;
+    // The address Deno refused, in the form --allow-net takes (host:port, an IPv6 host in brackets).
+    const address = flag === "net" ? refusedNetAddress(detail) : undefined;
     const fix = (variable === undefined ? undefined : deniedEnvAdvice([variable])) ??
-      `${grantAdvice(flag)}, or add ${what} to its list${via}`;
+      `${grantAdvice(flag, address)}, or add ${what} to its list${via}`;
     return new KubeApiError(
       `Cannot ${verb} ${where}: ${denoHolder()} may not reach ${access.server} (${detail}): ${fix}`,
       options,

@@ -58,6 +58,7 @@ export async function readKubeconfigPemFile(
     readFile,
     path,
     (problem, fix, code) => fail(`${problem}: ${fix}`, showsFileThere(code)),
+    { written },
   );
   return checkPemFile(text, (problem) => fail(problem, text !== undefined), `fix the path or use ${key}-data`);
 }

@@ -7,9 +7,25 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { MAX_CONFIG_FILE_BYTES, readRefusal } from "../runtime/files.ts";
+import { MAX_CONFIG_FILE_BYTES, type ReadGrant, readRefusal } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
-import { pathForError } from "./_contents_instead_of_path.ts";
+import { pathForError, shownPath } from "./_contents_instead_of_path.ts";
+
+/**
+ * What {@linkcode readConfigFile}'s advice may name for Deno's `--allow-read`.
+ *
+ * @example A token file whose path was written relative to its kubeconfig
+ * ```ts
+ * import type { ReadGrantOptions } from "./_read_config_file.ts";
+ * const options: ReadGrantOptions = { written: "token" };
+ * ```
+ */
+export interface ReadGrantOptions {
+  /** The path as written, before it was resolved: one that may be a credential names no file in the advice. */
+  written?: string;
+  /** What to grant instead of the file (a folder that holds the files read beside it). */
+  grant?: ReadGrant;
+}
 
 /**
  * Reads a file named in the configuration. A file that exists but cannot be
@@ -18,11 +34,13 @@ import { pathForError } from "./_contents_instead_of_path.ts";
  * (`check its permissions`, or, when Deno or Node's permission model refused
  * it, the flag that grants it; for the others, what they are), with the error caught:
  * it returns the error to throw, or `undefined` to go on as if the file did
- * not exist.
+ * not exist. Deno's flag names the file (`--allow-read=PATH`) when a message
+ * may show its path (`shownPath()`), or `options.grant`.
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
  * @param unreadable Makes the error for an unreadable file, or returns `undefined`.
+ * @param options What the advice may name for Deno's `--allow-read`.
  * @returns The text, or `undefined` when the file does not exist.
  * @throws {Error} The error `unreadable` makes.
  *
@@ -40,12 +58,14 @@ export async function readConfigFile(
   readFile: ReadFile,
   path: string,
   unreadable: (problem: string, fix: string, code: string | undefined, cause: unknown) => Error | undefined,
+  options: ReadGrantOptions = {},
 ): Promise<string | undefined> {
   try {
     return await readFile(path);
   } catch (error) {
     const code = errorCode(error);
-    const refusal = readRefusal(error);
+    const shown = shownPath(path, options.written) === path;
+    const refusal = readRefusal(error, options.grant ?? (shown ? { path, what: "the file" } : undefined));
     const failure = refusal
       ? unreadable(refusal.problem, refusal.fix, code, error)
       : code === "EISDIR"
@@ -95,6 +115,7 @@ const FILE_THERE_CODES = new Set(["EACCES", "EPERM", "EISDIR", "EFBIG"]);
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
  * @param what What the file is, for the message (e.g. `the in-cluster CA`).
+ * @param grant What Deno's `--allow-read` advice names instead of the file.
  * @returns The text, or `undefined` when the file does not exist.
  * @throws {ConfigError} When the file exists but cannot be read.
  *
@@ -105,7 +126,12 @@ const FILE_THERE_CODES = new Set(["EACCES", "EPERM", "EISDIR", "EFBIG"]);
  * console.log(ca); // undefined
  * ```
  */
-export function readOrFail(readFile: ReadFile, path: string, what: string): Promise<string | undefined> {
+export function readOrFail(
+  readFile: ReadFile,
+  path: string,
+  what: string,
+  grant?: ReadGrant,
+): Promise<string | undefined> {
   return readConfigFile(
     readFile,
     path,
@@ -113,6 +139,7 @@ export function readOrFail(readFile: ReadFile, path: string, what: string): Prom
       const named = pathForError(path, showsFileThere(code));
       return new ConfigError(`Cannot read ${what}: ${named.text} ${problem}: ${fix}`, named.fields);
     },
+    grant === undefined ? {} : { grant },
   );
 }
 

@@ -219,7 +219,7 @@ export function tokenFileCredentials(
     const text = await readConfigFile(options.readFile, path, (problem, fix, code, cause) => {
       refusedRead = readRefusal(cause) !== undefined;
       return fail(`${showsFileThere(code) ? path : pathShown} ${problem}: ${fix}`, cause);
-    });
+    }, { written });
     if (text === undefined) {
       throw fail(`${pathShown} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);
     }

@@ -9,7 +9,7 @@
  */
 
 import { ConfigError } from "../base/errors.ts";
-import { readRefusal } from "../runtime/files.ts";
+import { type ReadGrant, readRefusal } from "../runtime/files.ts";
 import { trace } from "../runtime/trace.ts";
 import { readConfigFile, readOrFail } from "./_read_config_file.ts";
 import { joinPath } from "./_paths.ts";
@@ -31,6 +31,14 @@ import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.
  * ```
  */
 export const SERVICE_ACCOUNT_DIRECTORY = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/**
+ * What Deno's `--allow-read` advice names for a refused file of the service account: its folder, as written, which
+ * holds the token, ca.crt and namespace files read one after the other (one run tells the whole grant).
+ */
+function serviceAccountGrant(directory: string): ReadGrant {
+  return { path: directory, what: "the service account's folder" };
+}
 
 /** The `source` of in-cluster access, worded to follow "from" or "in" in a message (code reads `origin`). */
 const IN_CLUSTER_SOURCE = "the in-cluster service account";
@@ -115,6 +123,7 @@ export async function inClusterAccess(
     return undefined;
   }
   const directory = env.serviceAccountDirectory;
+  const grant = serviceAccountGrant(directory);
   const tokenPath = joinPath(directory, "token");
   const token = await readConfigFile(env.readFile, tokenPath, (problem, fix, code, cause) =>
     new ConfigError(
@@ -125,7 +134,7 @@ export async function inClusterAccess(
             "the file readable by that group"
           : fix),
       { file: tokenPath, cause },
-    ));
+    ), { grant });
   if (token === undefined) {
     tried.push(
       `in-cluster (${tokenPath} does not exist: the pod mounts no service account token: set ` +
@@ -153,7 +162,7 @@ export async function inClusterAccess(
     IN_CLUSTER_SERVER,
   );
   const caPath = joinPath(directory, "ca.crt");
-  const caText = await readOrFail(env.readFile, caPath, "the in-cluster CA");
+  const caText = await readOrFail(env.readFile, caPath, "the in-cluster CA", grant);
   // As client-go: a ca.crt missing, or without a certificate, leaves the runtime's default CA roots (and is not read again).
   const ca = caText !== undefined && holdsCertificates(caText) ? caText : undefined;
   // No kubeconfig fields here: the server and the CA come from the pod's environment and its service account.
@@ -237,7 +246,7 @@ export async function inClusterNamespace(
     }
     trace(`${path} ${problem} (${fix}): using namespace "default"`);
     return undefined;
-  });
+  }, { grant: serviceAccountGrant(env.serviceAccountDirectory) });
   const fromFile = text?.trim();
   return fromFile ? checkNamespace(fromFile, path) : undefined;
 }

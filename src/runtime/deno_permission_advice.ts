@@ -286,8 +286,52 @@ export function refusedEnvAdvice(names: readonly string[], what: string, example
 }
 
 /**
+ * The address Deno refused to connect to, as its own words quote it (`Requires net access to "10.0.0.1:50051"`): a
+ * host and port in the form `--allow-net` takes, an IPv6 host in brackets (`[fd00::1]:443`).
+ *
+ * @param error The error's text.
+ * @returns The address, or `undefined` when the text quotes none.
+ *
+ * @example
+ * ```ts
+ * import { refusedNetAddress } from "./deno_permission_advice.ts";
+ * console.log(refusedNetAddress('Requires net access to "127.0.0.1:6443"')); // 127.0.0.1:6443
+ * ```
+ */
+export function refusedNetAddress(error: string): string | undefined {
+  return /\bRequires net access to "([^"\s]+)"/.exec(error)?.[1];
+}
+
+/**
+ * The private IPv4 ranges a pod network is usually carved from (RFC 1918, the shared range of RFC 6598, loopback),
+ * as `[first octet, prefix length, second octet's lowest, second octet's highest]`.
+ */
+const POD_RANGES: ReadonlyArray<readonly [number, number, number, number]> = [
+  [10, 8, 0, 255],
+  [172, 12, 16, 31],
+  [192, 16, 168, 168],
+  [100, 10, 64, 127],
+  [127, 8, 0, 255],
+];
+
+/**
+ * A range that holds a refused pod's IPv4 address, as an example for `--allow-net`, which takes CIDR ranges (Deno
+ * 2.9.6 took `10.0.0.0/8` and `10.0.0.0/8:50051`, and no IPv6 range): the private range it lies in, else its /16.
+ */
+function podRangeOf(address: string): string | undefined {
+  const octets = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}:\d+$/.exec(address)?.slice(1).map(Number);
+  if (octets === undefined) return undefined;
+  const [first, second] = octets;
+  const range = POD_RANGES.find(([start, , low, high]) => first === start && second >= low && second <= high);
+  if (range === undefined) return `${first}.${second}.0.0/16`;
+  const [, prefix, low] = range;
+  return `${first}.${prefix > 8 ? low : 0}.0.0/${prefix}`;
+}
+
+/**
  * What to do about a connection to a pod that Deno refused: its own words ("Requires net access to ...") say to run
- * the process again with `--allow-net`, which does not help a Web Worker.
+ * the process again with `--allow-net`, which does not help a Web Worker. A list of pods would be wrong as soon as
+ * they are replaced (every rollout gives new addresses): the advice names the pods' network, as a range.
  *
  * @param error The last connection error, as grpc-js reports it.
  * @returns Advice that starts with `: `, or an empty string for any other error.
@@ -296,10 +340,26 @@ export function refusedEnvAdvice(names: readonly string[], what: string, example
  * ```ts
  * import { podNetAdvice } from "./deno_permission_advice.ts";
  * console.log(podNetAdvice('NotCapable: Requires net access to "10.0.0.1:50051"'));
- * // : this Deno process may not connect to the pods: run it with --allow-net, or add the pods to its list
+ * // : this Deno process may not connect to the pods: add the pods' network (the cluster's pod CIDR) to its
+ * // --allow-net list, e.g. --allow-net=<API server>,10.0.0.0/8, as pod addresses change at every rollout
  * ```
  */
 export function podNetAdvice(error: string): string {
   if (!/\bRequires net access to\b/.test(error)) return "";
-  return `: ${denoHolder()} may not connect to the pods: ${grantAdvice("net")}, or add the pods to its list`;
+  const address = refusedNetAddress(error);
+  const range = address === undefined ? undefined : podRangeOf(address);
+  if (range === undefined) {
+    // An IPv6 pod: Deno 2.9.6 takes no IPv6 range, so only the permission without a list covers every rollout.
+    return `: ${denoHolder()} may not connect to the pods: ${grantAdvice("net")}, as pod addresses change at every ` +
+      "rollout (Deno takes no IPv6 range in --allow-net's list)";
+  }
+  const flag = `--allow-net=<API server>,${range}`;
+  const list = inDenoWorker()
+    ? `its Worker's deno.permissions and the process's --allow-net list, e.g. net: ["<API server>", "${range}"] ` +
+      `and ${flag}`
+    : compiledByDeno()
+    ? `the --allow-net list it is compiled with, e.g. deno compile ${flag} ...`
+    : `its --allow-net list, e.g. ${flag}`;
+  return `: ${denoHolder()} may not connect to the pods: add the pods' network (the cluster's pod CIDR) to ${list}, ` +
+    "as pod addresses change at every rollout";
 }

@@ -161,13 +161,33 @@ export function refusedByNode(error: unknown): boolean {
 }
 
 /**
+ * What to grant a refused read for, when a message may name it: the file itself, or a folder that holds it and the
+ * files read beside it (the service account's), so that one run tells the whole grant.
+ *
+ * @example The service account's folder
+ * ```ts
+ * import type { ReadGrant } from "./files.ts";
+ * const grant: ReadGrant = { path: "/var/run/secrets/kubernetes.io/serviceaccount", what: "the folder" };
+ * ```
+ */
+export interface ReadGrant {
+  /** The path for `--allow-read=`, as the configuration writes it (Deno checks the path as written). */
+  path: string;
+  /** How the advice names it: `the file`, `the service account's folder`. */
+  what: string;
+}
+
+/**
  * What to say of a file that the runtime refused to read: the problem and
- * the flag that grants it (Deno's `--allow-read`, Node's `--allow-fs-read`),
- * and, for a refusal of {@linkcode readTextFile} whose file is granted under
- * `/run/` for `/var/run/` (or back), that the grant must name it as asked.
- * Neither repeats the path, which the caller may hide (a token pasted as one).
+ * the flag that grants it (Deno's `--allow-read`, with the path to grant when
+ * the caller may show it, Node's `--allow-fs-read`), and, for a refusal of
+ * {@linkcode readTextFile} whose file is granted under `/run/` for
+ * `/var/run/` (or back), that the grant must name it as asked. Only `grant`
+ * names a path: the caller leaves it out for one it hides (a token pasted as
+ * one).
  *
  * @param error A caught error.
+ * @param grant What Deno's flag may name, or none.
  * @returns The problem and what to do, or `undefined` when the runtime did
  * not refuse it.
  *
@@ -178,12 +198,12 @@ export function refusedByNode(error: unknown): boolean {
  * console.log(refusal?.fix); // run it with --allow-read, or add the file to its list
  * ```
  */
-export function readRefusal(error: unknown): { problem: string; fix: string } | undefined {
+export function readRefusal(error: unknown, grant?: ReadGrant): { problem: string; fix: string } | undefined {
   const note = typeof error === "object" && error !== null ? runAliasNotes.get(error) ?? "" : "";
   if (refusedByRuntime(error)) {
     return {
       problem: `cannot be read by ${denoHolder()}`,
-      fix: `${grantAdvice("read")}, or add the file to its list${note}`,
+      fix: `${grantAdvice("read", grant?.path)}, or add ${grant?.what ?? "the file"} to its list${note}`,
     };
   }
   if (refusedByNode(error)) {
