@@ -51,6 +51,19 @@ Deno.test("staticTokenCredentials() says on a 401 that a JWT's exp has passed, a
   }
 });
 
+Deno.test("staticTokenCredentials() says on a 401 that a token looks like a file's path, without quoting it", () => {
+  // `token: /tmp/kube/fake-token` in a kubeconfig was sent as the token: the 401 said only "renew the token".
+  const hint = "; the token looks like a file's path: name it as tokenFile (cluster.tokenFile) instead";
+  for (const path of ["/tmp/kube/fake-token", "./token", "../k/token", "~/.kube/token"]) {
+    const renewal = staticTokenCredentials(path).renewal!;
+    assert.ok(renewal.startsWith("renew the token") && renewal.endsWith(hint), renewal);
+    assert.ok(!renewal.includes(path), "the token, though a path, is not quoted");
+  }
+  for (const token of ["abc", "a/b", "/tmp/a b", "sha256~abc/def", jwt({ sub: "x" })]) {
+    assert.ok(!staticTokenCredentials(token).renewal!.includes("looks like a file's path"), token);
+  }
+});
+
 Deno.test("tokenFileCredentials() says on a 401 that the file's JWT has expired, and when", async () => {
   const exp = Date.UTC(2026, 11, 1, 11, 52, 6) / 1000;
   const files: Record<string, string> = { "/run/token": jwt({ exp }) };
