@@ -83,7 +83,7 @@ Deno.test("statusError() for a namespaced 403 says that a namespace that does no
   const error = statusError(subject, access, response, status, false);
   assert.match(
     error.message,
-    /grant "list" in namespace "prdo" with a Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack, and writes the Role and RoleBinding to apply\); if there is no namespace "prdo" \(it gets this 403 too\), fix the namespace \(server said:/,
+    /grant "list" in namespace "prdo" with a Role and RoleBinding \(deno run -A jsr:@kgr\/resolver\/cli check TARGET names the grants these credentials lack, and writes the Role and RoleBinding to apply\); if there is no namespace "prdo" \(it gets this 403 too\), fix the namespace \(server said:/,
   );
 });
 
@@ -642,6 +642,23 @@ Deno.test("networkError() on Deno, whose node:tls names no expiry, says the CA e
     message,
     /; on Deno, this error also comes from a certificate that has expired or is not valid yet \(local time \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\): check the API server's certificate's dates too$/,
   );
+});
+
+Deno.test("networkError() on Deno with the default roots names DENO_TLS_CA_STORE and DENO_CERT", () => {
+  // A private CA in the system store, trusted by kubectl: Deno's bundled roots refuse it, and the message named only
+  // the kubeconfig's settings.
+  const refused = Object.assign(new Error("invalid peer certificate: UnknownIssuer"), { code: "UnknownIssuer" });
+  const roots = {
+    ...accessTo("https://10.0.0.1:6443"),
+    tls: { caSource: "the runtime's default CA roots" },
+  } as ClusterAccess;
+  assert.match(
+    networkError("list", "endpointslices", roots, refused).message,
+    /; on Deno, the default roots are its bundled Mozilla roots, not the system store that kubectl reads: set DENO_TLS_CA_STORE=system to use the system store, or DENO_CERT=\/path\/ca\.crt to add the cluster's CA$/,
+  );
+  // With a CA of its own, the roots are not used.
+  const withCa = { ...roots, tls: { caSource: "the CA of kubeconfig /k", ca: "-----BEGIN CERTIFICATE-----\n" } };
+  assert.doesNotMatch(networkError("list", "endpointslices", withCa, refused).message, /DENO_/);
 });
 
 Deno.test("networkError() says an API server certificate has expired or is not valid yet, with the local time, not to check the CA", () => {

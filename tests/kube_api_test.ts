@@ -65,7 +65,7 @@ Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, 
     assert.match(watch.message, /: they may list these objects \(a LIST just answered\) but not watch them: grant /);
     assert.match(
       watch.message,
-      /Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack/,
+      /Role and RoleBinding \(deno run -A jsr:@kgr\/resolver\/cli check TARGET names the grants these credentials lack/,
     );
     api.setAccess({ username: "u", rules: [{ ...slices, verbs: ["watch"] }] });
     const list = await calls.list({ signal }).catch((e) => e);
@@ -78,7 +78,7 @@ Deno.test("createEndpointSliceApi() asks a 403 for the verb the server refused, 
     // Was only in the watch's 403: the list's, the first a new user meets, did not point to check.
     assert.match(
       list.message,
-      /Role and RoleBinding \(kgr-resolver check TARGET names the grants these credentials lack, and writes the Role and RoleBinding to apply\); if there is no namespace "prod"/,
+      /Role and RoleBinding \(deno run -A jsr:@kgr\/resolver\/cli check TARGET names the grants these credentials lack, and writes the Role and RoleBinding to apply\); if there is no namespace "prod"/,
     );
     // A watch served since the last LIST, then refused: no LIST speaks for the namespace (one deleted since, with its
     // Role, gets this 403 too).

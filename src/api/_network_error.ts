@@ -198,6 +198,11 @@ export function networkError(
         (runtimeKey() === "deno" && /\bUNABLE_TO_VERIFY_LEAF_SIGNATURE\b/.test(withoutUrls)
           ? `; on Deno, this error also comes from a certificate that has expired or is not valid yet (local time ` +
             `${new Date().toISOString()}): check the API server's certificate's dates too`
+          : "") +
+        // Deno's default roots are its bundled Mozilla roots: a CA installed in the system store is not among them.
+        (runtimeKey() === "deno" && access.tls.ca === undefined
+          ? "; on Deno, the default roots are its bundled Mozilla roots, not the system store that kubectl reads: " +
+            "set DENO_TLS_CA_STORE=system to use the system store, or DENO_CERT=/path/ca.crt to add the cluster's CA"
           : ""),
       options,
     );
