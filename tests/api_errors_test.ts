@@ -327,6 +327,29 @@ Deno.test("networkError() for a connection Deno refused through a proxy says to 
   assert.ok(!error.message.includes("proxy-password-123"), error.message);
 });
 
+Deno.test("networkError() for a DNS lookup Deno refused names the host and port to grant, which its words do not", () => {
+  // What Deno 2.9.6 throws for `server: http://localhost:PORT` under --allow-net=127.0.0.1:1; --allow-net=localhost:PORT
+  // then let it through.
+  const lookup = (host: string) =>
+    Object.assign(new Error(`getaddrinfo EPERM ${host}`), { code: "EPERM", syscall: "getaddrinfo" });
+  assert.match(
+    networkError("watch", "endpointslices", accessTo("http://localhost:35367"), lookup("localhost")).message,
+    /\(getaddrinfo EPERM localhost\): run it with --allow-net=localhost:35367, or add the API server to its list$/,
+  );
+  assert.match(
+    networkError("watch", "endpointslices", accessTo("https://kube.example"), lookup("kube.example")).message,
+    /: run it with --allow-net=kube\.example:443, or add the API server to its list$/,
+  );
+  const proxied = {
+    ...accessTo("https://kube.example"),
+    proxyUrl: "http://user:proxy-password-123@proxy.example:3128",
+    proxySource: "HTTPS_PROXY",
+  } as ClusterAccess;
+  const error = networkError("watch", "endpointslices", proxied, lookup("proxy.example"));
+  assert.match(error.message, /: run it with --allow-net=proxy\.example:3128, or add the proxy /);
+  assert.ok(!error.message.includes("proxy-password-123"), error.message);
+});
+
 Deno.test("networkError() gives a SOCKS5 proxy's login refusal the login advice, not 'check that the proxy is up'", () => {
   const proxied = (proxyUrl: string) =>
     ({ ...accessTo("https://10.0.0.1:6443"), proxyUrl, proxySource: "HTTPS_PROXY" }) as ClusterAccess;

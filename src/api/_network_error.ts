@@ -69,8 +69,11 @@ export function networkError(
     const via = flag === "net" && access.proxyUrl !== undefined ? " (the API server is reached through it)" : "";
     // A variable in --deny-env is refused in the same words with --allow-env too.
     const variable = flag === "env" ? /\bRequires env access to "([^"]+)"/.exec(detail)?.[1] : undefined;
-    // The address Deno refused, in the form --allow-net takes (host:port, an IPv6 host in brackets).
-    const address = flag === "net" ? refusedNetAddress(detail) : undefined;
+    // The address Deno refused, in the form --allow-net takes (host:port, an IPv6 host in brackets). A refused DNS
+    // lookup quotes none ("getaddrinfo EPERM kube.example"): the host it was for, with its port, is what Deno grants.
+    const address = flag !== "net"
+      ? undefined
+      : refusedNetAddress(detail) ?? (lookupRefused ? hostAndPort(access.proxyUrl ?? access.server) : undefined);
     const fix = (variable === undefined ? undefined : deniedEnvAdvice([variable])) ??
       `${grantAdvice(flag, address)}, or add ${what} to its list${via}`;
     return new KubeApiError(
@@ -257,4 +260,16 @@ function shownText(value: unknown, depth = 0): string {
     parts.push(shownText(field, depth + 1));
   }
   return parts.join("\n");
+}
+
+/** The host and port of a URL as `--allow-net` takes them (`kube.example:443`), the scheme's port when none is written. */
+function hostAndPort(url: string): string | undefined {
+  try {
+    const { hostname, port, protocol } = new URL(url);
+    const defaults: Record<string, string> = { "https:": "443", "http:": "80", "socks5:": "1080", "socks5h:": "1080" };
+    const shown = port || defaults[protocol];
+    return shown === undefined ? undefined : `${hostname}:${shown}`;
+  } catch {
+    return undefined;
+  }
 }
