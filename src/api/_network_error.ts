@@ -202,8 +202,10 @@ export function networkError(
           ? `; on Deno, this error also comes from a certificate that has expired or is not valid yet (local time ` +
             `${new Date().toISOString()}): check the API server's certificate's dates too`
           : "") +
-        // Deno's default roots are its bundled Mozilla roots: a CA installed in the system store is not among them.
-        (runtimeKey() === "deno" && access.tls.ca === undefined
+        // Deno's default roots are its bundled Mozilla roots: a CA installed in the system store is not among them. A
+        // self-signed serving certificate is no CA they could add: DENO_CERT and NODE_EXTRA_CA_CERTS naming it still
+        // failed with DEPTH_ZERO_SELF_SIGNED_CERT (Deno 2.9.6), where the kubeconfig's certificate-authority works.
+        (runtimeKey() === "deno" && access.tls.ca === undefined && !/\bDEPTH_ZERO_SELF_SIGNED_CERT\b/.test(withoutUrls)
           ? "; on Deno, the default roots are its bundled Mozilla roots, not the system store that kubectl reads: " +
             "set DENO_TLS_CA_STORE=system to use the system store, or DENO_CERT=/path/ca.crt to add the cluster's CA"
           : ""),
