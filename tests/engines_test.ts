@@ -37,7 +37,7 @@ Deno.test("the README's install table names the first fixed version of each Node
   assert.ok(row, "the README has a Node row in its install table");
   const floors = row.split("|")[1].trim().replace(/^Node /, "").split(", ");
   assert.deepEqual(floors, FIXED.map((version) => `${version}+`));
-  // "Try it" names the Nodes to run the tests on: the fail-over scenario failed 4 of 8 runs on 22.12.0.
-  const tryIt = readme.split("\n").find((line) => line.startsWith("On a fresh machine with Node "));
+  // "Try it" names the Nodes to run the demo and the tests on: the fail-over scenario failed 4 of 8 runs on 22.12.0.
+  const tryIt = readme.split("\n").find((line) => line.startsWith("The demo needs only Node "));
   assert.deepEqual(tryIt?.match(/\d+\.\d+\.\d+\+/g), FIXED.map((version) => `${version}+`), tryIt);
 });
