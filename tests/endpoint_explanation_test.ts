@@ -70,6 +70,24 @@ Deno.test('explainEndpoints() says a slice has no port at all, not that it lacks
   assert.equal(pods[0].reason, "no-port");
 });
 
+Deno.test("explainEndpoints() says a pod lacks the Service's port, not a port named \"\", for a Service's unnamed port", () => {
+  // Was 'in an EndpointSlice with no port named ""' (a target without a port on a Service whose one port has no
+  // name), in --once's line, check's resolve step and the JSON's message, where the topology reason said "the
+  // Service's port".
+  const slices = [
+    slice("echo-a", [pod("a", "10.0.0.1")], { ports: [{ port: 50051 }] }),
+    slice("echo-b", [pod("b", "10.0.0.2")], { ports: [{ name: "admin", port: 9000 }] }),
+    slice("echo-c", [pod("c", "10.0.0.3")], { ports: [{ name: "", port: 0 }] }),
+  ];
+  const { pods } = explainEndpoints(slices, "", {});
+  assert.deepEqual(summary(pods), [
+    "a: used",
+    "b: not used: in an EndpointSlice with no port for the Service's port",
+    "c: not used: in an EndpointSlice that gives the Service's port no number a client can dial (1-65535)",
+  ]);
+  assert.deepEqual(pods.map((row) => row.reason), [undefined, "no-port", "no-port"]);
+});
+
 Deno.test("explainEndpoints() shows the serving-terminating fallback as used", () => {
   const { pods } = explainEndpoints(
     [

@@ -24,7 +24,7 @@ import {
   topologyMode,
 } from "./topology.ts";
 import { createSubsetter } from "./subset.ts";
-import { type PodWithoutPort, portWords, undialablePortWords } from "./topology_reason.ts";
+import { noPortWords, type PodWithoutPort, portWords, undialablePortWords } from "./topology_reason.ts";
 import { podKey, slicePortNumber } from "./_slice_entries.ts";
 
 /** Whether calls go to a pod: always, only when no preferred pod is up, or never. */
@@ -198,7 +198,7 @@ export function explainEndpoints(
         ? "in an EndpointSlice with no port"
         : undialable
         ? undialablePortWords(String(port))
-        : `in an EndpointSlice with no port named "${port}"`;
+        : `in an EndpointSlice with ${noPortWords(String(port))}`;
       unused(row, kind, why);
       if (undialable) row.undialable = true;
     } else if (!eligible(row)) {

@@ -239,7 +239,23 @@ export function portWords(port: string): string {
  * ```
  */
 export function lacksPortWords(port: string): string {
-  return port === "" ? "has no port for the Service's port" : `has no port named "${port}"`;
+  return `has ${noPortWords(port)}`;
+}
+
+/**
+ * What an EndpointSlice listing a pod without the target's port lacks: one text for the pod's row and the reasons.
+ *
+ * @param port The target's port name (`""` for a Service's single unnamed port).
+ * @returns `no port named "admin"`, or `no port for the Service's port`.
+ *
+ * @example
+ * ```ts
+ * import { noPortWords } from "./topology_reason.ts";
+ * console.log(noPortWords("")); // "no port for the Service's port"
+ * ```
+ */
+export function noPortWords(port: string): string {
+  return port === "" ? "no port for the Service's port" : `no port named "${port}"`;
 }
 
 /**
@@ -257,7 +273,8 @@ export function lacksPortWords(port: string): string {
  * ```
  */
 export function undialablePortWords(port: string): string {
-  return `in an EndpointSlice that gives port "${port}" no number a client can dial (1-65535)`;
+  const given = port === "" ? "the Service's port" : `port "${port}"`;
+  return `in an EndpointSlice that gives ${given} no number a client can dial (1-65535)`;
 }
 
 /**

@@ -132,6 +132,32 @@ Deno.test("check names the first ten used pods and counts the rest as its other 
   assert.match(stdout, /12 pods used \((web-\d+, ){9}web-\d+ and 2 more\)/);
 });
 
+Deno.test('check says a pod lacks the Service\'s port, not a port named "", for a target without a port on an unnamed one', async () => {
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applyService({ metadata: { namespace: "shop", name: "echo" }, spec: { ports: [{ port: 50051 }] } });
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "echo",
+    port: { name: "", port: 50051 },
+    endpoints: [{ ip: "10.1.0.1", pod: "echo-0" }],
+  }));
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "echo",
+    name: "echo-admin",
+    port: { name: "admin", port: 9000 },
+    endpoints: [{ ip: "10.1.0.2", pod: "echo-1" }],
+  }));
+  const { code, stdout } = await check(kubeconfig, "kubernetes:///echo.shop");
+  assert.equal(code, 0, stdout);
+  // Was '1 not used (1 in an EndpointSlice with no port named "": echo-1)'.
+  assert.match(
+    stdout,
+    /resolve +1 pod used \(echo-0\), 1 not used \(1 in an EndpointSlice with no port for the Service's port: echo-1\)/,
+  );
+});
+
 Deno.test("check asks who the user is once more after resolving when the first answer was a 403, as a restarting server gives", async () => {
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
