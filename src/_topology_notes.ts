@@ -78,7 +78,9 @@ export function noteTopology(name: string, note: TopologyNote): string {
   const now = topologyReason === undefined ? topology : `${topology} (${topologyReason})`;
   if (now === traced) return now;
   const where = clientWhereabouts(locality) ?? "client locality unknown";
-  trace(`${name}, port ${port}, ${where}: topology ${now}`);
+  // A Service's single port may have no name: "port , client in ..." named nothing.
+  const which = port === "" ? "the Service's port" : `port ${port}`;
+  trace(`${name}, ${which}, ${where}: topology ${now}`);
   if (topologyReason !== undefined) {
     warnIfMistaken(name, selection.endpoints, locality, source, { routesCalls, hintedWithoutPort });
   }

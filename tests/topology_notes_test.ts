@@ -38,7 +38,8 @@ function applyZoned(server: FakeApiServer, service: string, hinted = true): void
 
 /**
  * Follows `service` in shop at `locality` (`undefined`: none given) until a snapshot that `last` accepts (5 s at
- * most), with `whileFollowing` run after the first; returns the traces and warnings meanwhile.
+ * most), with `whileFollowing` run after the first; returns the traces and warnings meanwhile. The target names
+ * `port`, or none for `""`.
  */
 async function follow(
   server: FakeApiServer,
@@ -46,6 +47,7 @@ async function follow(
   locality: Locality | undefined,
   last: (snapshot: EndpointSnapshot) => boolean = () => true,
   whileFollowing: () => void = () => {},
+  port = "grpc",
 ): Promise<{ traces: string[]; warnings: string[] }> {
   const traces: string[] = [];
   const warnings: string[] = [];
@@ -56,7 +58,7 @@ async function follow(
   try {
     let first = true;
     for await (
-      const snapshot of watchEndpoints(`kubernetes:///${service}.shop:grpc`, {
+      const snapshot of watchEndpoints(`kubernetes:///${service}.shop${port === "" ? "" : `:${port}`}`, {
         cluster: { kubeconfig: server.kubeconfig() },
         ...(locality === undefined ? {} : { locality }),
         signal: controller.signal,
@@ -181,6 +183,48 @@ Deno.test("a zone hinted only on a ready pod without the target's port is traced
     assert.deepEqual(topologyLines(traces), [
       "service portless in namespace shop, port grpc, client in zone zone-a1: topology none (the ready pod hinted " +
       'for zone zone-a1 (portless-a) has no port named "grpc")',
+    ]);
+    assert.deepEqual(warnings, []);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("the trace names a Service's unnamed port as the Service's port, not as an empty name", async () => {
+  // Was "service unnamed in namespace shop, port , client in zone zone-a: ..." for a target without a port on a
+  // Service whose one port has no name (ports: [{ port: 50051 }]).
+  const server = await startFakeApiServer();
+  try {
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "unnamed",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "", port: 50051 },
+      endpoints: [{ ip: "10.0.0.1", pod: "unnamed-b", zone: "zone-b" }],
+    }));
+    // A slice of another port makes the resolver read the Service for its first TCP port, and skip that slice.
+    server.applyService({ metadata: { namespace: "shop", name: "unnamed" }, spec: { ports: [{ port: 50051 }] } });
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "unnamed",
+      name: "unnamed-admin",
+      port: { name: "admin", port: 9000 },
+      endpoints: [{ ip: "10.0.0.2", pod: "unnamed-c", zone: "zone-c" }],
+    }));
+    const { traces, warnings } = await follow(server, "unnamed", { zone: "zone-a" }, () => true, () => {}, "");
+    // Was 'its slices have "" (50051), ...', 'the first TCP port is ""' and 'has no port named ""'.
+    assert.deepEqual(traces.filter((line) => line.includes('""') && !line.includes("resourceVersion")), []);
+    assert.ok(traces.includes("service unnamed in namespace shop: the first TCP port has no name"), String(traces));
+    assert.ok(
+      traces.includes(
+        "EndpointSlice unnamed-admin has no port for the Service's port (with a number 1-65535): its endpoints are " +
+          "skipped",
+      ),
+      String(traces),
+    );
+    assert.deepEqual(topologyLines(traces), [
+      "service unnamed in namespace shop, the Service's port, client in zone zone-a: topology none (no ready pod is " +
+      "hinted for zone zone-a)",
     ]);
     assert.deepEqual(warnings, []);
   } finally {

@@ -14,6 +14,7 @@ import { byKey, type SliceEntry, type SliceRecord, takenOverInPlace } from "./_m
 import { combine, podEndpoint, showsEndpoint } from "./_pod_endpoint.ts";
 import type { EndpointAddress, ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { readHints } from "./topology.ts";
+import { noPortWords } from "./topology_reason.ts";
 import { sameAddresses, sameNames } from "./_endpoint_fields.ts";
 import { trace } from "../runtime/trace.ts";
 
@@ -38,7 +39,8 @@ export function computeSliceEntries(
   const slicePort = slicePortNumber(slice, port);
   if (slicePort === undefined) {
     trace(
-      `EndpointSlice ${slice.metadata.name} has no port named "${port}" (with a number 1-65535): its endpoints are skipped`,
+      `EndpointSlice ${slice.metadata.name} has ${noPortWords(String(port))} (with a number 1-65535): its endpoints ` +
+        "are skipped",
     );
     return [];
   }

@@ -354,7 +354,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       failed = undefined;
       waiting = false;
       backoff.reset();
-      trace(`service ${service} in namespace ${namespace}: the first TCP port is ${quote(known.name)}`);
+      const named = known.name === "" ? "has no name" : `is ${quote(known.name)}`;
+      trace(`service ${service} in namespace ${namespace}: the first TCP port ${named}`);
     } catch (cause) {
       if (signal.aborted) return;
       if (asksToWait(cause) && !waiting) {
@@ -428,8 +429,10 @@ function ownerUids(slices: Iterable<EndpointSlice>): string[] {
   return [...uids].sort();
 }
 
+/** Ports as messages list them: `"grpc" (50051)`, and `unnamed (50051)` for a port without a name, not `""`. */
 function list(ports: readonly SlicePortName[]): string {
-  return ports.map(({ name, numbers }) => `${quote(name)} (${numbers.join(", ")})`).join(", ");
+  return ports.map(({ name, numbers }) => `${name === "" ? "unnamed" : quote(name)} (${numbers.join(", ")})`)
+    .join(", ");
 }
 
 /** The error of a failed read: the ports found, why the Service cannot be read, and how to do without it. */
