@@ -270,6 +270,35 @@ Deno.test("noEndpointsReason() for a target without a port on an unnamed port sa
   );
 });
 
+Deno.test("noEndpointsReason() names a Service's unnamed port as the Service's port, not as a port named \"\"", () => {
+  // A target without a port on a Service whose one port has no name selects the port named "": these read
+  // 'no port named ""', 'give the port named "" no number' and 'list no pod with a port named ""'.
+  const list = "kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo";
+  assert.equal(
+    noEndpointsReason(
+      [slice([{ name: "grpc", port: 50051 }, { name: "admin", port: 9000 }], [true])],
+      "",
+      "echo",
+      "prod",
+    ),
+    `its EndpointSlices have no port for the Service's port (they have "grpc", "admin"): name one of those in the ` +
+      "target, or check that the pods have the container port the Service's targetPort names",
+  );
+  assert.equal(
+    noEndpointsReason([slice([{ name: "", port: 0 }], [true])], "", "echo", "prod"),
+    `its EndpointSlices give the Service's port no number a client can dial (1-65535): fix what writes them (${list})`,
+  );
+  assert.equal(
+    noEndpointsReason(
+      [slice([{ name: "", port: 50051 }], []), slice([{ name: "admin", port: 9000 }], [true])],
+      "",
+      "echo",
+      "prod",
+    ),
+    `its EndpointSlices list no pod with the Service's port: check the pods' container ports (${list})`,
+  );
+});
+
 Deno.test("noEndpointsReason() says that ready pods lack the targetPort's container port, not that they are terminating or not ready", () => {
   // Seen on v1.36.3, new pods whose container port is renamed ("grpc2") while the Service's targetPort still names
   // "grpc": the controller lists them in a slice with `ports: null`, the old pods in one with the port. Once the

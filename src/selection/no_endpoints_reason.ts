@@ -11,6 +11,7 @@ import { slicePortNumber } from "./_slice_entries.ts";
 import { wordList } from "../base/_word_list.ts";
 import { printable } from "../base/printable.ts";
 import type { ServiceShape } from "./service_shape.ts";
+import { noPortWords, portWords } from "./topology_reason.ts";
 
 /**
  * Whether a slice lists a pod: an endpoint with an address, ready or not. A Service scaled to zero, or whose selector
@@ -184,7 +185,7 @@ function unescapedReason(
           "has no name, leave the port out of the target";
       }
       const known = [...names].map(quote).join(", ");
-      return `its EndpointSlices have no port named ${quote(port)} (they have ${known}), ` +
+      return `its EndpointSlices have ${noPortWords(port)} (they have ${known}), ` +
         `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
         "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
     }
@@ -204,19 +205,19 @@ function unescapedReason(
     }
     if (!names.has(port)) {
       const known = [...names].map(quote).join(", ");
-      return `its EndpointSlices have no port named ${quote(port)} (they have ${known}): name one of those ` +
+      return `its EndpointSlices have ${noPortWords(port)} (they have ${known}): name one of those ` +
         "in the target, or check that the pods have the container port the Service's targetPort names";
     }
     withPort = used.filter((slice) => slice.ports?.some(({ name }) => (name ?? "") === port));
     const numbered = withPort.filter((slice) => slicePortNumber(slice, port) !== undefined);
     if (withPort.some(listsPod) && !numbered.some(listsPod)) {
-      return `its EndpointSlices give the port named ${quote(port)} no number a client can dial (1-65535): fix ` +
-        `what writes them (${listSlices})`;
+      // A Service's one port may have no name: "the port named """ named nothing.
+      const the = port === "" ? "the Service's port" : `the port named ${quote(port)}`;
+      return `its EndpointSlices give ${the} no number a client can dial (1-65535): fix what writes them ` +
+        `(${listSlices})`;
     }
     if (!withPort.some(listsPod)) {
-      return `its EndpointSlices list no pod with a port named ${
-        quote(port)
-      }: check the pods' container ports (${listSlices})`;
+      return `its EndpointSlices list no pod with ${portWords(port)}: check the pods' container ports (${listSlices})`;
     }
   }
   // Only pods on their way out, none serving any more: a scale to zero, old pods stopped before new ones, or the
