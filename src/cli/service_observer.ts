@@ -144,9 +144,10 @@ export interface ServiceView {
   /** Why a target without a port has none yet (the Service cannot be read). */
   portError?: ResolverError;
   /**
-   * The failure of the last request for the slices or the Service's port, which may be waited out unreported (a 429
-   * or 5xx that asks to wait, a first 401): what a timeout that comes before the report says; cleared when the next
-   * request of its kind is sent.
+   * The failure of the last request for the slices, or for the Service's port while the view waits for it (not that
+   * of the optional read of its internalTrafficPolicy), which may be waited out unreported (a 429 or 5xx that asks
+   * to wait, a first 401): what a timeout that comes before the report says; cleared when the next request of its
+   * kind is sent.
    */
   lastFailure?: ResolverError;
   /**
@@ -289,6 +290,8 @@ export async function observeService(
   }
   /** Which requests `lastFailure` is of: the slices' (LIST and WATCH) or the Service's. */
   let failedRequests: "slices" | "service" | undefined;
+  /** Whether the port is read from the Service and not known yet: a target without a port, its slices several. */
+  let waitsForServicePort = false;
   /**
    * A request's answer; its failure is kept in the view (see `lastFailure`) while it is waited out, until the next
    * request of its kind is sent: one that gets no answer is not that failure's. Sent is once its credentials are in:
@@ -318,7 +321,10 @@ export async function observeService(
     try {
       return await pending;
     } catch (error) {
-      if (!requestSignal.aborted && error instanceof ResolverError) {
+      // The Service's failure counts only while the view waits for its first port: its read for the
+      // internalTrafficPolicy is optional (every pod is used without it), and its 404 or 403 is no reason why the
+      // slices did not come.
+      if ((kind === "slices" || waitsForServicePort) && !requestSignal.aborted && error instanceof ResolverError) {
         failedRequests = kind;
         publish({ lastFailure: error });
       }
@@ -368,6 +374,7 @@ export async function observeService(
   function update(holdEmpty = false): boolean {
     if (state === undefined) return false;
     let port = target.port ?? portLookup!.portFor(state.slices.values(), version);
+    waitsForServicePort = port === undefined;
     // As the resolver's channels on a known node: nothing shown before the policy is known (never every pod first).
     // A view without a node waits too (at most `firstAnswerMs`), where the resolver's channels do not.
     const policyUnknown = trafficPolicy.current() === undefined;

@@ -325,6 +325,23 @@ Deno.test("observeService() forgets the failure it waited out once the next requ
   );
 });
 
+Deno.test("observeService() does not give the optional read of a Service that does not exist as the last failure", async () => {
+  // Slices without a Service (the fake's, or a hand-written Endpoints object's): the read of its
+  // internalTrafficPolicy answers 404 and every pod is used. That 404 stayed the view's lastFailure, which a --timeout
+  // or a Ctrl-C before the first snapshot names as the failure the slices' requests wait out.
+  const api = await startFakeApiServer();
+  api.applySlice(endpointSlice({
+    namespace: "prod",
+    service: "echo",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.0.0.1" }],
+  }));
+  await observing(api, async (views) => {
+    await eventually(() => views.at(-1)!.serviceSpec === null, "the Service's 404");
+    assert.deepEqual(views.map((view) => view.lastFailure?.message).filter(Boolean), []);
+  });
+});
+
 Deno.test("observeService() keeps a 401 as the failure while the exec plugin runs again for the request after it", async () => {
   // A 401 makes the next request run the exec plugin again: --once --timeout 3 with a plugin that takes 2 s said
   // 'no answer within 3 s: check that the API server ... is reachable', though the server had answered 401 and the
