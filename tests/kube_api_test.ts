@@ -307,7 +307,7 @@ Deno.test("createEndpointSliceApi() names --allow-net when Deno refuses the look
   assert.ok(error instanceof KubeApiError, String(error));
   assert.match(
     error.message,
-    /: this Deno process may not reach https:\/\/api\.prod-env\.example:6443 \(getaddrinfo EPERM api\.prod-env\.example.*\): run it with --allow-net, or add the API server to its list$/,
+    /: this Deno process may not reach https:\/\/api\.prod-env\.example:6443 \(getaddrinfo EPERM api\.prod-env\.example.*\): run it with --allow-net=api\.prod-env\.example:6443, or add the API server to its list$/,
   );
 });
 
