@@ -355,8 +355,8 @@ export function podNetAdvice(error: string): string {
   }
   const flag = `--allow-net=<API server>,${range}`;
   const list = inDenoWorker()
-    ? `its Worker's deno.permissions and the process's --allow-net list, e.g. net: ["<API server>", "${range}"] ` +
-      `and ${flag}`
+    ? `the process's --allow-net list and give its Worker net: "inherit" in its deno.permissions, e.g. ${flag} ` +
+      "(Deno refuses a range in a Worker's own list as an escalation of the process's permissions)"
     : compiledByDeno()
     ? `the --allow-net list it is compiled with, e.g. deno compile ${flag} ...`
     : `its --allow-net list, e.g. ${flag}`;
