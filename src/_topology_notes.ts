@@ -6,7 +6,8 @@
  * to a subscriber that routes calls (a watch that only shows endpoints, such as a dashboard, routes none). A zone
  * that no hint names and none nearly does is a client in a zone without pods: kube-proxy falls back without a word
  * there too, so it is only traced; so is a zone hinted only on ready pods that lack the target's port, whose reason
- * says so.
+ * says so. A zone set by hand that nearly names such a zone is warned about with what its pods lack: naming it exactly
+ * would not bring topology back.
  *
  * @module
  */
@@ -82,21 +83,23 @@ export function noteTopology(name: string, note: TopologyNote): string {
   const which = port === "" ? "the Service's port" : `port ${port}`;
   trace(`${name}, ${which}, ${where}: topology ${now}`);
   if (topologyReason !== undefined) {
-    warnIfMistaken(name, selection.endpoints, locality, source, { routesCalls, hintedWithoutPort });
+    warnIfMistaken(name, selection.endpoints, locality, source, { routesCalls, hintedWithoutPort, which });
   }
   return now;
 }
 
 /**
  * Warns when topology is off for what looks like a mistake: a zone set by hand nearly hinted, or no locality (for a
- * subscriber that routes calls).
+ * subscriber that routes calls). `which` names the subscriber's port (`port grpc`, `the Service's port`).
  */
 function warnIfMistaken(
   name: string,
   endpoints: readonly HintedEndpoint[],
   { zone, node }: Locality,
   { zoneFrom, explicit }: LocalitySource,
-  { routesCalls, hintedWithoutPort }: Pick<TopologyNote, "routesCalls" | "hintedWithoutPort">,
+  { routesCalls, hintedWithoutPort, which }: Pick<TopologyNote, "routesCalls" | "hintedWithoutPort"> & {
+    which: string;
+  },
 ): void {
   const hinted = hintedZones(endpoints);
   if (hinted.length === 0) return;
@@ -116,9 +119,13 @@ function warnIfMistaken(
   // As the CLI's reason: a zone hinted only on pods without the port is not mistaken, and may be the one meant.
   const meant = zoneMeant(zone, [...new Set([...hinted, ...hintedWithoutPort()])].sort());
   if (meant === undefined) return;
+  // Naming a zone whose hinted pods all lack the port would still send the calls to every zone.
+  const outcome = hinted.includes(meant)
+    ? `Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone`
+    : `The pods hinted for ${meant} lack ${which}, so its calls go to every zone even when ${zoneFrom} names it`;
   warnOnce(
     [`zone ${zone} for ${name}`],
     `no pod of ${name} is hinted for this client's zone ${zone} (from ${zoneFrom}), but ${zones}: did you mean ` +
-      `${meant}? Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone (${TOPOLOGY_OFF_ADVICE})`,
+      `${meant}? ${outcome} (${TOPOLOGY_OFF_ADVICE})`,
   );
 }

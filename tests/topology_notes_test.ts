@@ -190,6 +190,39 @@ Deno.test("a zone hinted only on a ready pod without the target's port is traced
   }
 });
 
+Deno.test("a zone that nearly names one hinted only on pods without the target's port: the warning says what they lack", async () => {
+  // Was '... did you mean zone-a1? Until locality.zone names a hinted zone exactly, its calls go to every zone',
+  // though zone-a1's pods lack port grpc: naming it would still send the calls to every zone (a review's case).
+  const server = await startFakeApiServer();
+  try {
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "portless-typo",
+      name: "portless-typo-grpc",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "grpc", port: 80 },
+      endpoints: [{ ip: "10.0.0.1", pod: "portless-b", zone: "zone-b1" }],
+    }));
+    server.applySlice(endpointSlice({
+      namespace: "shop",
+      service: "portless-typo",
+      name: "portless-typo-admin",
+      trafficDistribution: "PreferSameZone",
+      port: { name: "admin", port: 9000 },
+      endpoints: [{ ip: "10.0.0.2", pod: "portless-a", zone: "zone-a1" }],
+    }));
+    const { warnings } = await follow(server, "portless-typo", { zone: "Zone-A1" });
+    assert.deepEqual(warnings, [
+      "no pod of service portless-typo in namespace shop is hinted for this client's zone Zone-A1 (from " +
+      "locality.zone), but its pods are hinted for zone zone-b1: did you mean zone-a1? The pods hinted for zone-a1 " +
+      "lack port grpc, so its calls go to every zone even when locality.zone names it (locality: {} turns " +
+      "topology-aware routing off without this warning)",
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("the trace names a Service's unnamed port as the Service's port, not as an empty name", async () => {
   // Was "service unnamed in namespace shop, port , client in zone zone-a: ..." for a target without a port on a
   // Service whose one port has no name (ports: [{ port: 50051 }]).
