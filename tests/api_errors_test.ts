@@ -687,6 +687,36 @@ Deno.test("networkError() on Deno with the default roots names DENO_TLS_CA_STORE
   assert.doesNotMatch(networkError("list", "endpointslices", roots, selfSigned).message, /DENO_/);
 });
 
+Deno.test("networkError() on Deno names DENO_TLS_CA_STORE only for an unknown issuer, and not once it is system", () => {
+  const roots = {
+    ...accessTo("https://10.0.0.1:6443"),
+    tls: { caSource: "the runtime's default CA roots" },
+  } as ClusterAccess;
+  const failure = (message: string, code: string) => Object.assign(new Error(message), { code });
+  // Roots do not make a certificate valid for another name, nor make a server take our client certificate.
+  const notRoots = [
+    failure("invalid peer certificate: NotValidForName", "NotValidForName"),
+    failure("Hostname/IP does not match certificate's altnames", "ERR_TLS_CERT_ALTNAME_INVALID"),
+    failure("received fatal alert: BadCertificate (alert bad certificate)", "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE"),
+  ];
+  for (const cause of notRoots) {
+    assert.doesNotMatch(networkError("list", "endpointslices", roots, cause).message, /DENO_TLS_CA_STORE/);
+  }
+  for (const code of ["UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "SELF_SIGNED_CERT_IN_CHAIN"]) {
+    const cause = failure("unable to get local issuer certificate", code);
+    assert.match(networkError("list", "endpointslices", roots, cause).message, /set DENO_TLS_CA_STORE=system/);
+  }
+  const before = Deno.env.get("DENO_TLS_CA_STORE");
+  Deno.env.set("DENO_TLS_CA_STORE", "mozilla,system");
+  try {
+    const unknown = failure("invalid peer certificate: UnknownIssuer", "UnknownIssuer");
+    assert.doesNotMatch(networkError("list", "endpointslices", roots, unknown).message, /DENO_TLS_CA_STORE/);
+  } finally {
+    if (before === undefined) Deno.env.delete("DENO_TLS_CA_STORE");
+    else Deno.env.set("DENO_TLS_CA_STORE", before);
+  }
+});
+
 Deno.test("networkError() says an API server certificate has expired or is not valid yet, with the local time, not to check the CA", () => {
   const access = {
     ...accessTo("https://10.0.0.1:6443"),

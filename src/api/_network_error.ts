@@ -14,9 +14,15 @@ import { describeCause } from "../base/_describe_cause.ts";
 import { printable } from "../base/printable.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
-import { refusedByRuntime } from "../runtime/files.ts";
+import { environmentVariable, refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
-import { deniedEnvAdvice, denoHolder, grantAdvice, refusedNetAddress } from "../runtime/deno_permission_advice.ts";
+import {
+  deniedEnvAdvice,
+  denoHolder,
+  envReadable,
+  grantAdvice,
+  refusedNetAddress,
+} from "../runtime/deno_permission_advice.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
 import { TlsVerificationError, UnreachableError } from "./api_errors.ts";
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
@@ -202,10 +208,7 @@ export function networkError(
           ? `; on Deno, this error also comes from a certificate that has expired or is not valid yet (local time ` +
             `${new Date().toISOString()}): check the API server's certificate's dates too`
           : "") +
-        // Deno's default roots are its bundled Mozilla roots: a CA installed in the system store is not among them. A
-        // self-signed serving certificate is no CA they could add: DENO_CERT and NODE_EXTRA_CA_CERTS naming it still
-        // failed with DEPTH_ZERO_SELF_SIGNED_CERT (Deno 2.9.6), where the kubeconfig's certificate-authority works.
-        (runtimeKey() === "deno" && access.tls.ca === undefined && !/\bDEPTH_ZERO_SELF_SIGNED_CERT\b/.test(withoutUrls)
+        (runtimeKey() === "deno" && access.tls.ca === undefined && rootsMayBeTheCause(withoutUrls)
           ? "; on Deno, the default roots are its bundled Mozilla roots, not the system store that kubectl reads: " +
             "set DENO_TLS_CA_STORE=system to use the system store, or DENO_CERT=/path/ca.crt to add the cluster's CA"
           : ""),
@@ -246,6 +249,22 @@ export function networkError(
       `check that the address is right and the server is up${tlsPort}`,
     options,
   );
+}
+
+/**
+ * Whether Deno's default roots may be why a certificate was refused: only when its issuer was unknown (rustls'
+ * `UnknownIssuer`, OpenSSL's codes for a missing issuer), not for a name the certificate does not hold or our client
+ * certificate refused, and not when `DENO_TLS_CA_STORE` names the system store already (read only where that asks
+ * for no permission). Deno's default roots are its bundled Mozilla roots: a CA installed in the system store is not
+ * among them. A self-signed serving certificate (`DEPTH_ZERO_SELF_SIGNED_CERT`) is no CA they could add: DENO_CERT
+ * naming it still failed (Deno 2.9.6), where the kubeconfig's certificate-authority works.
+ */
+function rootsMayBeTheCause(error: string): boolean {
+  const unknownIssuer =
+    /\b(UnknownIssuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT\w*)\b/;
+  if (!unknownIssuer.test(error)) return false;
+  const store = envReadable("DENO_TLS_CA_STORE") ? environmentVariable("DENO_TLS_CA_STORE") : undefined;
+  return !(store ?? "").split(",").map((name) => name.trim()).includes("system");
 }
 
 /**

@@ -126,6 +126,23 @@ function permissionState(descriptor: { name: string; variable?: string }): strin
   }
 }
 
+/**
+ * Whether this process may read the environment variable `variable` now, asked without a prompt: always on Node and
+ * Bun, on Deno only when it is granted already.
+ *
+ * @param variable The variable.
+ * @returns `true` when reading it asks nothing and is not refused.
+ *
+ * @example
+ * ```ts
+ * import { envReadable } from "./deno_permission_advice.ts";
+ * console.log(envReadable("DENO_TLS_CA_STORE"));
+ * ```
+ */
+export function envReadable(variable: string): boolean {
+  return runtimeKey() !== "deno" || envState(variable) === "granted";
+}
+
 /** Deno's permission state for reading a variable, or for reading every variable, when it can be asked. */
 function envState(variable?: string): string | undefined {
   return permissionState(variable === undefined ? { name: "env" } : { name: "env", variable });
