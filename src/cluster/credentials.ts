@@ -38,8 +38,8 @@ export function noCredentials(): Credentials {
 /**
  * Credentials with a fixed bearer token (kubeconfig `token`, `cluster.token`). When the token is a JWT whose `exp`
  * has passed (a ServiceAccount token from `kubectl create token`, one hour by default), the advice on a 401 says
- * that it expired, and when; when it looks like a file's path (`token: /tmp/kube/token` for `tokenFile`), that it
- * does, without quoting it.
+ * that it expired, and when; when it looks like a file's path (`token: /tmp/kube/token` for `tokenFile`) and not
+ * like a random token (see `mayBeSecret()`), that it does, first and without quoting it.
  *
  * @param token The token.
  * @param now The clock, in milliseconds since the epoch.
@@ -55,13 +55,15 @@ export function noCredentials(): Credentials {
 export function staticTokenCredentials(token: string, now: () => number = Date.now): Credentials {
   const header = `Bearer ${token}`;
   const expiresAt = jwtExpiry(token);
-  // A file's path put where the token goes is sent as the token: the advice says so, and never quotes it.
-  const pathAdvice = /^(?:\/|\.\.?\/|~\/)\S*$/.test(token)
-    ? "; the token looks like a file's path: name it as tokenFile (cluster.tokenFile) instead"
+  // A file's path put where the token goes is sent as the token: the advice says so first, and never quotes it. A
+  // random token may start with "/" too (base64): it gets only the renewal.
+  const pathLike = /^(?:\/|\.\.?\/|~\/)\S*$/.test(token) && !mayBeSecret(token);
+  const pathAdvice = pathLike
+    ? "the token looks like a file's path: name it as tokenFile (cluster.tokenFile) instead, or if it is a token, "
     : "";
-  const renewal = "renew the token, then restart the process: a token written in a kubeconfig or given as an " +
-    "option is read once, when the process first uses the cluster (a tokenFile or an exec plugin is read again by " +
-    `itself)${pathAdvice}`;
+  const renewal = `${pathAdvice}renew the token, then restart the process: a token written in a kubeconfig or ` +
+    "given as an option is read once, when the process first uses the cluster (a tokenFile or an exec plugin is " +
+    "read again by itself)";
   return {
     authorization: () => Promise.resolve(header),
     invalidate() {},
