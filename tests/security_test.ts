@@ -511,8 +511,9 @@ Deno.test("a token given as any credential file's path never shows when no file 
     "kgrXy3kP9qR2sT5uV8wZ1/aB4cD6eF9Qm7x",
     // Short, of words and digits, with capitals: as the security pass's own canary.
     "kgr-SECRET-WRONG-tok777",
-    // Of lower-case words and digits, 16 characters or more: as a Deno user's pass's canary.
+    // Of lower-case words and digits, 24 characters or more or a run of 8 digits: as Deno's and Bun's passes' canaries.
     "kgr-secret-token-deno-0123456789",
+    "kgr-secret-token-bun-0123456789",
   ];
   const cert = await fixture("client.pem");
   const refused = (path: string) =>
@@ -565,6 +566,11 @@ Deno.test("a token given as any credential file's path never shows when no file 
       // Short bare names with a digit.
       "config-2",
       "kubeconfig-v1",
+      // Bare names of 16 characters or more with a digit, which a rule of 16 characters hid.
+      "kubeconfig-prod-01",
+      "staging-cluster-eu1",
+      "kind-config-2024",
+      "admin-kubeconfig2",
     ]
   ) {
     await assert.rejects(

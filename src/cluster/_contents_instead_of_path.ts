@@ -47,12 +47,13 @@ export function contentsInsteadOfPath(value: string): string | undefined {
  * when it starts as a path does: a CI runner's folder may be random) looks random: 20 letters and digits or more that
  * change case or between letters and digits at least 6 times, one change in 4, or 32 or more in a run without a
  * separator (a static token, OpenShift's `sha256~…`, base64url); or it is a bare name (no folder, no extension) with
- * a digit and a capital letter or 16 characters (`SECRET-WRONG-tok777`, `kgr-secret-token-0123456789`); or it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\`,
- * `\\`) nor end in a file's extension, and one of its parts between `-`, `_`, `.` and `/` has 12 characters or more
- * with a letter and a digit (GKE's `ya29.…`). A path of words, numbers and extensions (`~/.kube/config`,
+ * a digit and either a capital letter or 24 characters, or with a run of 8 digits (`SECRET-WRONG-tok777`,
+ * `kgr-secret-token-0123456789`); or it does not start as a path does (`/`, `~/`, `./`, `../`, `C:\`, `\\`) nor end
+ * in a file's extension, and one of its parts between `-`, `_`, `.` and `/` has 12 characters or more with a letter
+ * and a digit (GKE's `ya29.…`). A path of words, numbers and extensions (`~/.kube/config`,
  * `/etc/kubernetes/admin.conf`, `tokens/sa-token-20240101`, `..2026_12_05_01_02_03.123456789/token`,
- * `/home/runner/work/_temp/<a uuid>/kubeconfig`, `config-2`) stays quoted. A short token of lower-case words
- * (`wrong-tok777`) is not told from a path.
+ * `/home/runner/work/_temp/<a uuid>/kubeconfig`, `config-2`, `kubeconfig-prod-01`, `kind-config-2024`) stays quoted.
+ * A short token of lower-case words (`wrong-tok777`) is not told from a path.
  *
  * @param value The path as given.
  * @returns Whether not to quote it.
@@ -72,10 +73,12 @@ export function mayBeSecret(value: string): boolean {
   const names = value.split(/[\\/]/);
   if ((startsAsPath ? names.slice(-1) : names).some(looksRandom)) return true;
   const endsInExtension = /\.(?:[A-Za-z][A-Za-z0-9]{0,4}|kubeconfig)$/.test(value);
-  // A bare name (no folder, no extension) with a digit and a capital letter or 16 characters: a token
-  // (SECRET-WRONG-tok777, kgr-secret-token-0123456789), not a file's name (Kubeconfig, kind-config-KinD, config-2).
+  // A bare name (no folder, no extension) with a digit and a capital letter, or with a digit and 24 characters, or
+  // with a run of 8 digits: a token (SECRET-WRONG-tok777, kgr-secret-token-0123456789), not a file's name
+  // (Kubeconfig, kind-config-KinD, config-2, kubeconfig-prod-01, staging-cluster-eu1, kind-config-2024).
   const bare = !/[\\/]/.test(value) && !endsInExtension;
-  if (bare && /\d/.test(value) && (/[A-Z]/.test(value) || value.length >= 16)) return true;
+  const tokenShaped = /\d/.test(value) && (/[A-Z]/.test(value) || value.length >= 24) || /\d{8}/.test(value);
+  if (bare && tokenShaped) return true;
   const tokenLike = (part: string) => part.length >= 12 && /[A-Za-z]/.test(part) && /\d/.test(part);
   return !startsAsPath && !endsInExtension && value.split(/[-_.\\/]/).some(tokenLike);
 }
