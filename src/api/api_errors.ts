@@ -19,21 +19,16 @@ import { impersonationGrant, refusesImpersonation } from "./_impersonation_advic
 import { proxyLoginAdvice } from "./_proxy_login_advice.ts";
 import { withoutCredentials } from "./without_credentials.ts";
 import { printable } from "../base/printable.ts";
-import { type RuntimeKey, runtimeKey } from "../runtime/runtime.ts";
-
-/** How a user of each runtime runs the CLI's check, as the README gives it (plain bunx runs the bin with Node). */
-const CHECK_COMMANDS: Record<RuntimeKey, string> = {
-  node: "npx kgr-resolver check TARGET",
-  bun: "bunx --bun kgr-resolver check TARGET",
-  deno: "deno run -A jsr:@kgr/resolver/cli check TARGET",
-};
+import { runtimeKey } from "../runtime/runtime.ts";
+import { checkCommand } from "./_check_command.ts";
 
 /**
  * What a 403 of a namespace's slices adds, in parentheses, to the grant it asks for: the command that names what is
- * missing and writes the fix, in the words of the runtime this runs on (`check` itself leaves it out of its report).
+ * missing and writes the fix, in the words of the runtime this runs on and of the package it was loaded from (see
+ * `checkCommand()`; `check` itself leaves it out of its report).
  */
-export const CHECK_ADVICE: string = `${CHECK_COMMANDS[runtimeKey()]} names the grants these credentials lack, and ` +
-  "writes the Role and RoleBinding to apply";
+export const CHECK_ADVICE: string = `${checkCommand(runtimeKey(), import.meta.url)} names the grants these ` +
+  "credentials lack, and writes the Role and RoleBinding to apply";
 
 /** Longest server-provided text (a Status message, a content type) quoted in our messages. */
 const MAX_QUOTED_CHARS = 300;
