@@ -114,9 +114,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   let interrupted: number | undefined;
   /** The step under way and what it waits for: where Ctrl-C or SIGTERM stopped the check, on standard error. */
   let step = "cluster step: reading where the cluster is and how to log in";
+  /** The failure of the last request while the target's first snapshot is awaited: what a stopped wait waited out. */
+  let resolveFailure: string | undefined;
   const stopInterrupt = cli.onInterrupt((exitCode) => {
     const by = interrupted === undefined ? stoppedBy(exitCode, displayClock.now() - startedAt) : undefined;
-    if (by !== undefined) cli.stderr.write(`kgr-resolver: ${by}, in the ${step}\n`);
+    const failed = resolveFailure === undefined ? "" : `; the last request failed: ${resolveFailure}`;
+    if (by !== undefined) cli.stderr.write(`kgr-resolver: ${by}, in the ${step}${failed}\n`);
     interrupted ??= exitCode;
     controller.abort();
   });
@@ -239,7 +242,11 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
 
     // Resolved before the grants are asked for: whether this target needs the Service depends on its slices.
     step = "resolve step: waiting for the target's first snapshot";
-    const outcome = await resolveOnce(connection, command, signal);
+    const outcome = await resolveOnce(connection, command, {
+      signal,
+      onFailure: (failure) => resolveFailure = failure?.message,
+    });
+    resolveFailure = undefined;
     if (interrupted !== undefined) return interrupted;
     if (refusedReview !== undefined) {
       try {
@@ -375,6 +382,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       // terminals, as a line without its '#'.
       // Without the yaml package (a project that lost it), our advice in place of the YAML: the steps stand.
       const width = Math.min(80, cli.stdout.size()?.columns ?? 80);
+      step = "last step: writing the Role and RoleBinding to apply";
       const yaml = await rbacYaml(grants, subjectOf(username), { width }).then(
         (text) => ({ text, written: true }),
         (error: Error) => ({
@@ -382,6 +390,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           written: false,
         }),
       );
+      if (interrupted !== undefined) return interrupted;
       if (!command.yaml) {
         const intro = `To grant what is missing, apply this as ${rbacApplier(grants)} (with --yaml, check prints ` +
           "only the YAML, for kubectl apply -f -):";
@@ -487,11 +496,12 @@ function neededGrants(
  * Follows the target until its first snapshot, its first failure or the signal: the last view, and the failure if
  * one ended it; when the signal came first (at once if it already had), the failure of the last request, which the
  * watch was waiting out (`late`), else whether a LIST's answer was still arriving (`arriving`), else `undefined`.
+ * `onFailure` is told the failure of the last request (`undefined` once one succeeds) as each view comes.
  */
 async function resolveOnce(
   connection: ClusterConnection,
   command: CheckCommand,
-  signal: AbortSignal,
+  { signal, onFailure }: { signal: AbortSignal; onFailure: (failure: ResolverError | undefined) => void },
 ): Promise<
   | { view: ServiceView; failure?: ResolverError; late?: undefined; arriving?: undefined }
   | {
@@ -520,6 +530,7 @@ async function resolveOnce(
       zoneWarning: false,
       onView(view) {
         lastFailure = view.lastFailure;
+        onFailure(lastFailure);
         // The LIST that the timeout ends publishes that it no longer arrives: what the timeout cut is kept.
         if (!controller.signal.aborted) arriving = view.listArriving === true;
         const failure = view.watch.state === "retrying" ? view.watch.error : view.portError;

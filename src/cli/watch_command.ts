@@ -126,7 +126,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (by === undefined) return;
     const failed = latest?.lastFailure ? `; the last request failed: ${latest.lastFailure.message}` : "";
     const progress = snapshotCode !== undefined
-      ? ": the snapshot above is from a LIST, and its WATCH had not started"
+      ? `: the snapshot above is from a LIST, and its WATCH had not started${failed}`
       : latest?.snapshot
       ? `: ${shortfall(latest)}`
       : `, before the first snapshot was read: waiting for ${

@@ -35,6 +35,16 @@ function throttle(api: { failNext(count: number, failure: InjectedFailure): void
   for (const path of ["watch", "list"] as const) api.failNext(1000, { ...failure, path });
 }
 
+/**
+ * Waits until the fake has answered a read of the slices with a 429, then for the client to take the answer in: it
+ * runs in this process, and reads the answer, which the loopback socket already holds, within a few turns of the
+ * event loop, however loaded the machine (a fixed 200 ms was too short under load).
+ */
+async function refusedOnce(api: { requests: { kind: string; status: number }[] }): Promise<void> {
+  await until("a 429", () => api.requests.some(({ kind, status }) => kind === "list" && status === 429));
+  for (let turn = 0; turn < 10; turn++) await new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /** How long a run had gone on when a line says it stopped. */
 const AFTER = String.raw`after (?:less than 1 s|\d+ s)`;
 
@@ -66,9 +76,8 @@ Deno.test("kgr-resolver --once stopped by Ctrl-C before its first snapshot says 
   await using cluster = await onePodCluster();
   throttle(cluster.api);
   const run = startPiped(cluster.args("--once"));
-  await until("a 429", () => cluster.api.pendingFailures < 2000);
-  // The watch takes the 429 in before the test interrupts: its message is on the line.
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // The client takes the 429 in before the test interrupts: its message is on the line.
+  await refusedOnce(cluster.api);
   run.interrupt(130);
   const { code, stdout, stderr } = await run.done;
   assert.equal(code, 130);
@@ -82,7 +91,7 @@ Deno.test("kgr-resolver --once stopped by Ctrl-C before its first snapshot says 
   );
 });
 
-Deno.test("kgr-resolver --once stopped by SIGTERM after a snapshot from a LIST says its WATCH had not started", async () => {
+Deno.test("kgr-resolver --once stopped by SIGTERM after a snapshot from a LIST says its WATCH had not started, and why", async () => {
   await using cluster = await onePodCluster();
   // The streaming list refused with a minute to wait: a LIST answers at once, and the WATCH waits out that minute.
   cluster.api.failNext(1, {
@@ -100,7 +109,8 @@ Deno.test("kgr-resolver --once stopped by SIGTERM after a snapshot from a LIST s
   assert.match(
     stderr,
     new RegExp(
-      `^kgr-resolver: stopped by SIGTERM ${AFTER}: the snapshot above is from a LIST, and its WATCH had not started\n$`,
+      `^kgr-resolver: stopped by SIGTERM ${AFTER}: the snapshot above is from a LIST, and its WATCH had not started; ` +
+        "the last request failed: .*storage is \\(re\\)initializing.*\n$",
     ),
   );
 });
@@ -109,7 +119,7 @@ Deno.test("kgr-resolver check stopped by SIGTERM says which step it was in, belo
   await using cluster = await onePodCluster();
   throttle(cluster.api);
   const run = startPiped(cluster.args("check"));
-  await until("a 429", () => cluster.api.pendingFailures < 2000);
+  await refusedOnce(cluster.api);
   run.interrupt(143);
   const { code, stdout, stderr } = await run.done;
   assert.equal(code, 143);
@@ -118,7 +128,8 @@ Deno.test("kgr-resolver check stopped by SIGTERM says which step it was in, belo
   assert.match(
     stderr,
     new RegExp(
-      `^kgr-resolver: stopped by SIGTERM ${AFTER}, in the resolve step: waiting for the target's first snapshot\n$`,
+      `^kgr-resolver: stopped by SIGTERM ${AFTER}, in the resolve step: waiting for the target's first snapshot; ` +
+        "the last request failed: .*storage is \\(re\\)initializing.*\n$",
     ),
   );
 });
