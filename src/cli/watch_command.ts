@@ -125,7 +125,9 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     const by = stoppedBy(exitCode, displayClock.now() - startedAt);
     if (by === undefined) return;
     const failed = latest?.lastFailure ? `; the last request failed: ${latest.lastFailure.message}` : "";
-    const progress = snapshotCode !== undefined
+    const progress = !connected
+      ? ", before the first snapshot was read: reading where the cluster is and how to log in"
+      : snapshotCode !== undefined
       ? `: the snapshot above is from a LIST, and its WATCH had not started${failed}`
       : latest?.snapshot
       ? `: ${shortfall(latest)}`
@@ -134,6 +136,15 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       }${failed}`;
     stderr.write(`kgr-resolver: ${by}${progress}\n`);
   };
+  // Ctrl-C (or SIGTERM) is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix
+  // tool. Ctrl-\ (SIGQUIT) and a closed terminal (SIGHUP) end either with their own code, 131 and 129. Registered
+  // before the cluster is connected, as check's is: a signal while the kubeconfig is read gets its line too.
+  const stopInterrupt = cli.onInterrupt((exitCode) => {
+    if (command.once && code === undefined) sayStopped(exitCode);
+    finish(command.once || !FOLLOWING_STOPPED_EXIT_CODES.includes(exitCode) ? exitCode : 0);
+  });
+  /** Whether `connection` is set: a signal can come while the cluster is being connected. */
+  let connected = false;
   const connection = await connectCluster(command.cluster, (use) => {
     // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
     // cached login renewed: below, each renewal would leave a copy of the table). What the plugin writes takes the
@@ -150,7 +161,16 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (!command.once || controller.signal.aborted) return;
     clearTimeout(timer);
     if (pluginsOnTerminal === 0) startTimer();
+  }).catch((error) => {
+    stopInterrupt();
+    throw error;
   });
+  connected = true;
+  if (code !== undefined) {
+    stopInterrupt();
+    connection.client.close();
+    return code;
+  }
 
   const onView = (view: ServiceView) => {
     if (controller.signal.aborted) return;
@@ -261,12 +281,6 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
       else stderr.write(`${line}\n`);
     })
     : undefined;
-  // Ctrl-C (or SIGTERM) is how one stops following a target, so 0; it cuts --once short, so 130 as for any Unix
-  // tool. Ctrl-\ (SIGQUIT) and a closed terminal (SIGHUP) end either with their own code, 131 and 129.
-  const stopInterrupt = cli.onInterrupt((exitCode) => {
-    if (command.once && code === undefined) sayStopped(exitCode);
-    finish(command.once || !FOLLOWING_STOPPED_EXIT_CODES.includes(exitCode) ? exitCode : 0);
-  });
   // Ctrl-Z gives the shell back its cursor; after fg, the table starts again below what the shell wrote (drawn from
   // where it was, it would go up over the shell's lines and leave part of the old table above).
   const stopSuspend = live

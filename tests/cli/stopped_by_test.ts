@@ -115,6 +115,32 @@ Deno.test("kgr-resolver --once stopped by SIGTERM after a snapshot from a LIST s
   );
 });
 
+Deno.test("kgr-resolver --once stopped by SIGTERM while it reads the kubeconfig says so, as check does", async () => {
+  // Was: exit 143 and no line, for its handler was registered only once the cluster was connected.
+  await using cluster = await onePodCluster();
+  const dir = await Deno.makeTempDir({ prefix: "kgr-stopped-" });
+  try {
+    // A named pipe holds the kubeconfig's read until the test writes it.
+    const pipe = `${dir}/kubeconfig`;
+    assert.ok((await new Deno.Command("mkfifo", { args: [pipe] }).output()).success);
+    const run = startPiped(["--once", "--kubeconfig", pipe, "kubernetes:///echo.shop:grpc"]);
+    run.interrupt(143);
+    await Deno.writeTextFile(pipe, await Deno.readTextFile(cluster.kubeconfig));
+    const { code, stdout, stderr } = await run.done;
+    assert.equal(code, 143);
+    assert.equal(stdout, "");
+    assert.match(
+      stderr,
+      new RegExp(
+        `^kgr-resolver: stopped by SIGTERM ${AFTER}, before the first snapshot was read: reading where the cluster ` +
+          "is and how to log in\n$",
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("kgr-resolver check stopped by SIGTERM says which step it was in, below the steps it printed", async () => {
   await using cluster = await onePodCluster();
   throttle(cluster.api);
