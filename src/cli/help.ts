@@ -224,9 +224,10 @@ Examples:
 Exit status: 0 when every required grant is there and TARGET resolves to at
 least one usable pod (unknown steps do not fail it); 1 when a required grant is
 missing, TARGET resolves to no usable pod, or the cluster or the API fails
-(with --yaml too); 2 for a bad command line or target; 130 on Ctrl-C (143 for
-SIGTERM, 141 when its reader goes away, as with | head; 131 on Ctrl-\\
-(SIGQUIT), 129 on SIGHUP).
+(with --yaml too); 2 for a bad command line or target; 130 on Ctrl-C and 143
+for SIGTERM, after a line on standard error that says which step it was in
+(141 when its reader goes away, as with | head); 131 on Ctrl-\\ (SIGQUIT), 129
+on SIGHUP.
 
 Apply the YAML as someone who may create Roles: in the second example, check
 reads the credentials of sa.yaml, and kubectl its own.

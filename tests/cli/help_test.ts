@@ -67,6 +67,8 @@ Deno.test("checkHelpText() names only the options that check takes, and says wha
   // The exit codes of runCheck()'s doc comment and the README's check section, and main's 2 for a bad command line.
   const exit = words.slice(words.indexOf("Exit status:"));
   for (const code of [0, 1, 2, 130, 143, 141, 131, 129]) assert.match(exit, new RegExp(`\\b${code}\\b`), `${code}`);
+  // As the main help says it: Ctrl-C and SIGTERM leave a line on standard error (stopped_by_test.ts).
+  assert.match(exit, /130 on Ctrl-C and 143 for SIGTERM, after a line on standard error that says which step/);
 });
 
 Deno.test("helpText() and checkHelpText() on a narrow terminal wrap at spaces, and keep each example one command", () => {
