@@ -29,4 +29,12 @@ Deno.test("podNetAdvice() names the pods' network as a range, not a list of pods
       "rollout (Deno takes no IPv6 range in --allow-net's list)",
   );
   assert.equal(podNetAdvice("connect ECONNREFUSED 10.0.0.1:50051"), "");
+  // Was a range built from an address that is no IPv4 one (300.1.0.0/16), and IPv6's words for a name.
+  for (const address of ["300.1.0.0:50051", "echo-0.echo.shop.svc:50051"]) {
+    assert.equal(
+      advice(address),
+      ": this Deno process may not connect to the pods: run it with --allow-net, as pod addresses change at every " +
+        "rollout",
+    );
+  }
 });

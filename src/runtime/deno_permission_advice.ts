@@ -336,8 +336,9 @@ const POD_RANGES: ReadonlyArray<readonly [number, number, number, number]> = [
  * 2.9.6 took `10.0.0.0/8` and `10.0.0.0/8:50051`, and no IPv6 range): the private range it lies in, else its /16.
  */
 function podRangeOf(address: string): string | undefined {
-  const octets = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}:\d+$/.exec(address)?.slice(1).map(Number);
-  if (octets === undefined) return undefined;
+  const octets = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):\d+$/.exec(address)?.slice(1).map(Number);
+  // 300.1.0.0 is no IPv4 address: no range holds it.
+  if (octets === undefined || octets.some((octet) => octet > 255)) return undefined;
   const [first, second] = octets;
   const range = POD_RANGES.find(([start, , low, high]) => first === start && second >= low && second <= high);
   if (range === undefined) return `${first}.${second}.0.0/16`;
@@ -366,9 +367,11 @@ export function podNetAdvice(error: string): string {
   const address = refusedNetAddress(error);
   const range = address === undefined ? undefined : podRangeOf(address);
   if (range === undefined) {
-    // An IPv6 pod: Deno 2.9.6 takes no IPv6 range, so only the permission without a list covers every rollout.
+    // An IPv6 pod: Deno 2.9.6 takes no IPv6 range, so only the permission without a list covers every rollout. A
+    // name, or no valid address, tells no range either, and is no IPv6 address.
+    const why = address?.startsWith("[") ? " (Deno takes no IPv6 range in --allow-net's list)" : "";
     return `: ${denoHolder()} may not connect to the pods: ${grantAdvice("net")}, as pod addresses change at every ` +
-      "rollout (Deno takes no IPv6 range in --allow-net's list)";
+      `rollout${why}`;
   }
   const flag = `--allow-net=<API server>,${range}`;
   const list = inDenoWorker()
