@@ -312,7 +312,8 @@ Deno.test("networkError() for a connection Deno refused through a proxy says to 
   const ipv6 = Object.assign(new Error('Requires net access to "[fd00::1]:6443"'), { name: "NotCapable" });
   assert.match(
     networkError("watch", "endpointslices", accessTo("https://[fd00::1]:6443"), ipv6).message,
-    /: run it with --allow-net=\[fd00::1\]:6443, or add the API server to its list$/,
+    // Quoted: zsh takes an unquoted [...] for a pattern ("no matches found").
+    /: run it with '--allow-net=\[fd00::1\]:6443', or add the API server to its list$/,
   );
   const proxied = {
     ...accessTo("https://10.0.0.1:6443"),

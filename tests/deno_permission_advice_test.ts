@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { podNetAdvice, refusedNetAddress } from "../src/runtime/deno_permission_advice.ts";
+import { grantAdvice, listedGrant, podNetAdvice, refusedNetAddress } from "../src/runtime/deno_permission_advice.ts";
 
 Deno.test("refusedNetAddress() gives the address Deno refused, as --allow-net takes it", () => {
   assert.equal(refusedNetAddress('Requires net access to "127.0.0.1:22036", run again'), "127.0.0.1:22036");
@@ -37,4 +37,16 @@ Deno.test("podNetAdvice() names the pods' network as a range, not a list of pods
         "rollout",
     );
   }
+});
+
+Deno.test("grantAdvice() quotes a path with a space as a shell needs it, and lists no path with a comma", () => {
+  // Was run it with --allow-read=/home/me/My Files/config: the shell split it, and Deno split a comma's path.
+  assert.equal(grantAdvice("read", "/home/me/My Files/config"), "run it with '--allow-read=/home/me/My Files/config'");
+  assert.equal(grantAdvice("read", "/home/me/it's/config"), "run it with '--allow-read=/home/me/it'\\''s/config'");
+  assert.equal(
+    grantAdvice("read", "/home/me/a,b/config"),
+    "run it with --allow-read (a comma in the name keeps it out of --allow-read's list)",
+  );
+  assert.equal(grantAdvice("read", "/home/me/.kube/config"), "run it with --allow-read=/home/me/.kube/config");
+  assert.equal(listedGrant("read", ["/k/My Files/ca.crt"]), "'--allow-read=/k/My Files/ca.crt,...'");
 });

@@ -56,8 +56,9 @@ function compiledByDeno(): boolean {
  * `deno.permissions` entry for a Web Worker (and the flag, as a worker gets nothing its process lacks).
  *
  * @param permission The permission's name, as in its flag: `net`, `read`, `env`, `run`, `sys`.
- * @param value One value to grant it for, or none for all.
- * @returns Advice such as `run it with --allow-net`.
+ * @param value One value to grant it for, or none for all; a value with a comma, which Deno's list cannot hold, is
+ * left out with a note.
+ * @returns Advice such as `run it with --allow-net`; a flag with a space is quoted as a shell needs it.
  *
  * @example
  * ```ts
@@ -66,7 +67,11 @@ function compiledByDeno(): boolean {
  * ```
  */
 export function grantAdvice(permission: string, value?: string): string {
-  const flag = `--allow-${permission}${value === undefined ? "" : `=${value}`}`;
+  // Deno 2.9.6 splits the list at every comma and takes no escape for one: such a value is granted only without a list.
+  if (value?.includes(",")) {
+    return `${grantAdvice(permission)} (a comma in the name keeps it out of --allow-${permission}'s list)`;
+  }
+  const flag = shellWord(`--allow-${permission}${value === undefined ? "" : `=${value}`}`);
   if (!inDenoWorker()) return flagAdvice([flag]);
   const entry = value === undefined ? permission : `${permission}: ["${value}"]`;
   return `give it ${entry} in its Worker's deno.permissions (and ${flagAdvice([flag])})`;
@@ -111,7 +116,12 @@ export function flagAdvice(flags: string[]): string {
 export function listedGrant(permission: string, values: readonly string[]): string {
   return inDenoWorker()
     ? `${permission}: [${values.map((value) => `"${value}"`).join(", ")}, ...]`
-    : `--allow-${permission}=${values.join(",")},...`;
+    : shellWord(`--allow-${permission}=${values.join(",")},...`);
+}
+
+/** A flag as a POSIX shell takes it as one word: in single quotes when it holds a space or another special character. */
+function shellWord(flag: string): string {
+  return /^[\w@%+=:,./~-]*$/.test(flag) ? flag : `'${flag.replace(/'/g, "'\\''")}'`;
 }
 
 /** Deno's permission state for `descriptor`, when it can be asked. */
