@@ -13,6 +13,7 @@ import { KubeApiError } from "../base/errors.ts";
 import { describeCause } from "../base/_describe_cause.ts";
 import { printable } from "../base/printable.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
+import { SOCKS5_DEFAULT_PORT } from "../runtime/socks5_connector.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { environmentVariable, refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
@@ -287,7 +288,8 @@ function shownText(value: unknown, depth = 0): string {
 function hostAndPort(url: string): string | undefined {
   try {
     const { hostname, port, protocol } = new URL(url);
-    const defaults: Record<string, string> = { "https:": "443", "http:": "80", "socks5:": "1080", "socks5h:": "1080" };
+    const socks = String(SOCKS5_DEFAULT_PORT);
+    const defaults: Record<string, string> = { "https:": "443", "http:": "80", "socks5:": socks, "socks5h:": socks };
     const shown = port || defaults[protocol];
     return shown === undefined ? undefined : `${hostname}:${shown}`;
   } catch {

@@ -55,6 +55,9 @@ const REPLIES = [
   "address type not supported",
 ];
 
+/** The port of a SOCKS5 proxy whose URL names none (RFC 1928's, as curl takes it). */
+export const SOCKS5_DEFAULT_PORT = 1080;
+
 /**
  * Creates a connector that reaches each target through a SOCKS5 proxy.
  *
@@ -76,7 +79,7 @@ const REPLIES = [
 export function socks5Connector(proxyUrl: string, secure: Connector, source = "the proxy's URL"): Connector {
   const proxy = new URL(proxyUrl);
   const proxyHost = unbracketedHost(proxy.hostname);
-  const proxyPort = Number(proxy.port) || 1080;
+  const proxyPort = Number(proxy.port) || SOCKS5_DEFAULT_PORT;
   return (options, callback) => {
     const socket = keepAlive(connect(proxyPort, proxyHost));
     const host = unbracketedHost(options.hostname);
