@@ -20,7 +20,6 @@ const NAMESPACE = "demo";
 const HOST = "127.0.0.1";
 const PHASE_MS = 2500;
 /** Under the zone table, when the row "zone a back" has calls in zones b and c: why. */
-const BACK_NOTE = "zone a back: calls went to b and c until the client reconnected to zone-a-0";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Backend = Awaited<ReturnType<typeof startEchoServer>>;
@@ -180,8 +179,7 @@ await zoneLoad.stop();
 zoneClient.close();
 // The slice lists zone a's pod throughout: its calls come back once the client has reconnected to it.
 const [, back] = zonePhases[zonePhases.length - 1];
-const stillAway = (back["zone-b-0"] ?? 0) + (back["zone-c-0"] ?? 0) > 0;
-printPhases(zonePhases, zoneLoad, stillAway ? BACK_NOTE : undefined);
+printPhases(zonePhases, zoneLoad, backNote(back));
 
 outcome.exitCode = load.failures.length + zoneLoad.failures.length === 0 ? 0 : 1;
 if (SERVE) {
@@ -204,6 +202,19 @@ async function waitForEnter(): Promise<void> {
     const read = await Deno.stdin.read(buffer).catch(() => endDemo(129));
     if (read === null || buffer.subarray(0, read).includes(10)) return;
   }
+}
+
+/**
+ * The line under the zone table when calls of the row "zone a back" went to other zones: the zones that had them, and
+ * whether the client reconnected to zone-a-0 within the phase (it got calls) or not yet.
+ */
+function backNote(back: Record<string, number>): string | undefined {
+  const away = ["b", "c"].filter((letter) => (back[`zone-${letter}-0`] ?? 0) > 0);
+  if (away.length === 0) return undefined;
+  const zones = away.join(" and ");
+  return (back["zone-a-0"] ?? 0) > 0
+    ? `zone a back: calls went to ${zones} until the client reconnected to zone-a-0`
+    : `zone a back: calls went to ${zones}, as the client had not reconnected to zone-a-0 by the end of the phase`;
 }
 
 /** Prints calls per pod per phase, a note under them when given, and the failures. */
