@@ -51,6 +51,27 @@ export async function startCluster() {
   return cluster;
 }
 
+/** Service echo in namespace shop, port grpc 50051: one ready pod per address (echo-0, echo-1, ...). */
+export function shopEchoSlice(addresses) {
+  return endpointSlice({
+    namespace: "shop",
+    service: "echo",
+    port: { name: "grpc", port: 50051 },
+    endpoints: addresses.map((ip, i) => ({ ip, pod: `echo-${i}` })),
+  });
+}
+
+/**
+ * A fake API server whose Service echo.shop has one ready pod (echo-0 at 10.0.0.1), as {@linkcode startFakeCluster}
+ * gives it, with `args(...flags)`: the CLI's arguments for it, the flags, then its kubeconfig and target.
+ */
+export async function startShopCluster() {
+  const cluster = await startFakeCluster();
+  cluster.api.applySlice(shopEchoSlice(["10.0.0.1"]));
+  const args = (...flags) => [...flags, "--kubeconfig", cluster.kubeconfig, "kubernetes:///echo.shop:grpc"];
+  return Object.assign(cluster, { args });
+}
+
 /**
  * A fake API server with nothing in it, and a kubeconfig file for it at `file` (a path, its folders made) in a
  * folder of its own. `close()` stops the server and removes the folder; `await using` does so however the test ends.

@@ -1,26 +1,7 @@
 // `kgr-resolver --once --min-usable N`: a deploy script's wait until N pods are usable, within --timeout.
 import assert from "node:assert/strict";
-import { endpointSlice } from "../../testing.ts";
-import { startFakeCluster } from "./_cluster.mjs";
+import { shopEchoSlice as echo, startShopCluster as onePodCluster } from "./_cluster.mjs";
 import { runPiped } from "./_run_cli.ts";
-
-/** Service echo.shop with one ready pod per address. */
-function echo(addresses: string[]) {
-  return endpointSlice({
-    namespace: "shop",
-    service: "echo",
-    port: { name: "grpc", port: 50051 },
-    endpoints: addresses.map((ip, i) => ({ ip, pod: `echo-${i}` })),
-  });
-}
-
-/** A fake cluster whose Service echo.shop has one ready pod, with `args()`: the CLI's arguments for it after flags. */
-async function onePodCluster() {
-  const cluster = await startFakeCluster();
-  cluster.api.applySlice(echo(["10.0.0.1"]));
-  const args = (...flags: string[]) => [...flags, "--kubeconfig", cluster.kubeconfig, "kubernetes:///echo.shop:grpc"];
-  return Object.assign(cluster, { args });
-}
 
 /** A pause of `ms`. */
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

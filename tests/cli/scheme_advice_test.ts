@@ -3,11 +3,10 @@
 // (`KUBERNETES`, `kuberentes`); of a scheme chosen on purpose (`k8s`, which the README endorses) `check` only notes
 // what channels need.
 import assert from "node:assert/strict";
-import { endpointSlice } from "../../testing.ts";
 import { parseTarget } from "../../src/base/target.ts";
 import { customSchemeNote, schemeAdvice } from "../../src/cli/scheme_advice.ts";
 import { runPiped as run } from "./_run_cli.ts";
-import { startFakeCluster } from "./_cluster.mjs";
+import { startShopCluster } from "./_cluster.mjs";
 
 const advice = (input: string) => schemeAdvice(input, parseTarget(input));
 
@@ -45,21 +44,10 @@ Deno.test("schemeAdvice() says nothing of a scheme chosen on purpose; customSche
   }
 });
 
-async function shopCluster() {
-  const cluster = await startFakeCluster();
-  cluster.api.applySlice(endpointSlice({
-    namespace: "shop",
-    service: "echo",
-    port: { name: "grpc", port: 50051 },
-    endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
-  }));
-  return cluster;
-}
-
 Deno.test("kgr-resolver --once on a misspelt scheme lists the pods and warns that channels fail on it, not on a chosen one", async () => {
   // Was: the pods, exit 0, and nothing on standard error, while a grpc-js channel failed with "Name resolution
   // failed for target dns:kuberentes:///echo.shop:grpc".
-  await using cluster = await shopCluster();
+  await using cluster = await startShopCluster();
   for (const scheme of ["kuberentes", "KUBERNETES"]) {
     const { code, stdout, stderr } = await run([
       "--once",
@@ -86,7 +74,7 @@ Deno.test("kgr-resolver --once on a misspelt scheme lists the pods and warns tha
 
 Deno.test("check on a near miss of kubernetes ends in ok with a scheme step to read; on a chosen scheme, in a plain ok", async () => {
   // Was: "ok: KUBERNETES:///echo.shop:grpc resolves with these credentials", a target no default channel resolves.
-  await using cluster = await shopCluster();
+  await using cluster = await startShopCluster();
   const near = await run(["check", "--kubeconfig", cluster.kubeconfig, "KUBERNETES:///echo.shop:grpc"]);
   assert.equal(near.code, 0, near.stdout);
   assert.match(

@@ -1,22 +1,9 @@
 // What --once and check say on standard error when Ctrl-C or SIGTERM cuts them short, and that following says nothing.
 import assert from "node:assert/strict";
-import { endpointSlice, type InjectedFailure } from "../../testing.ts";
-import { startFakeCluster } from "./_cluster.mjs";
+import type { InjectedFailure } from "../../testing.ts";
+import { startShopCluster as onePodCluster } from "./_cluster.mjs";
 import { startPiped } from "./_run_cli.ts";
 import { stoppedBy } from "../../src/cli/stopped_by.ts";
-
-/** A fake cluster whose Service echo.shop has one ready pod, with `args()`: the CLI's arguments for it after flags. */
-async function onePodCluster() {
-  const cluster = await startFakeCluster();
-  cluster.api.applySlice(endpointSlice({
-    namespace: "shop",
-    service: "echo",
-    port: { name: "grpc", port: 50051 },
-    endpoints: [{ ip: "10.0.0.1", pod: "echo-0" }],
-  }));
-  const args = (...flags: string[]) => [...flags, "--kubeconfig", cluster.kubeconfig, "kubernetes:///echo.shop:grpc"];
-  return Object.assign(cluster, { args });
-}
 
 /** Waits until `condition()` holds, polling; fails after 10 s. */
 async function until(what: string, condition: () => boolean): Promise<void> {
