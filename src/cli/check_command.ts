@@ -130,21 +130,32 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   // The target on a line of its own when both do not fit: the terminal would break it.
   const [, targetLine] = wrapped(`Checking ${printable(command.input)}`);
   report.write(`Checking${targetLine === undefined ? " " : "\n"}${paint(command.input, "bold")}\n\n`);
+  // --timeout does not count the time an exec plugin asks on the terminal: kubectl waits for the person who answers
+  // it; it starts again once the plugin is done.
+  const connecting = connectCluster(command.cluster, (use) => {
+    if (use === "wrote") return;
+    clearTimeout(deadline);
+    if (use === "end" && !signal.aborted) deadline = startDeadline();
+  });
   let connection: ClusterConnection;
   try {
-    // --timeout does not count the time an exec plugin asks on the terminal: kubectl waits for the person who
-    // answers it; it starts again once the plugin is done.
-    connection = await connectCluster(command.cluster, (use) => {
-      if (use === "wrote") return;
-      clearTimeout(deadline);
-      if (use === "end" && !signal.aborted) deadline = startDeadline();
-    });
+    // Raced with the signal: a kubeconfig that never comes (a FIFO, a hung mount) must not outlast Ctrl-C, SIGTERM
+    // or --timeout.
+    connection = await settledOnAbort(connecting, signal);
   } catch (error) {
     clearTimeout(deadline);
     stopInterrupt();
+    // A connection made after the signal is closed: the check has ended meanwhile.
+    if (signal.aborted) connecting.then((late) => late.client.close(), () => {});
     if (interrupted !== undefined) return interrupted;
-    if (!(error instanceof ResolverError)) throw error;
-    say("FAILED", "cluster", error.message);
+    const message = error instanceof ResolverError
+      ? error.message
+      : signal.aborted
+      ? `no cluster access within ${command.timeoutSeconds} s: the kubeconfig (or a file it names) could not be read ` +
+        "in that time; check that it is a file that can be read, or raise --timeout"
+      : undefined;
+    if (message === undefined) throw error;
+    say("FAILED", "cluster", message);
     conclude("FAILED", "no cluster access; fix the step marked above");
     return 1;
   }

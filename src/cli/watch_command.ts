@@ -6,10 +6,11 @@
  * @module
  */
 
+import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { setPluginOutputSink, setWarningSink } from "../runtime/trace.ts";
 import { inFlagTerms } from "./flag_terms.ts";
-import { connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
 import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
@@ -145,7 +146,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   });
   /** Whether `connection` is set: a signal can come while the cluster is being connected. */
   let connected = false;
-  const connection = await connectCluster(command.cluster, (use) => {
+  // Raced with the interrupt: a kubeconfig that never comes (a FIFO, a hung mount) must not outlast Ctrl-C or SIGTERM.
+  const connecting = connectCluster(command.cluster, (use) => {
     // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
     // cached login renewed: below, each renewal would leave a copy of the table). What the plugin writes takes the
     // place of the last frame: left above it, the first frame's 'listing EndpointSlices...' stayed on screen, stale.
@@ -161,16 +163,18 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (!command.once || controller.signal.aborted) return;
     clearTimeout(timer);
     if (pluginsOnTerminal === 0) startTimer();
-  }).catch((error) => {
-    stopInterrupt();
-    throw error;
   });
-  connected = true;
-  if (code !== undefined) {
+  let connection: ClusterConnection;
+  try {
+    connection = await settledOnAbort(connecting, controller.signal);
+  } catch (error) {
     stopInterrupt();
-    connection.client.close();
+    if (code === undefined) throw error;
+    // A connection made after the interrupt is closed: the process ends with the interrupt's code meanwhile.
+    connecting.then((late) => late.client.close(), () => {});
     return code;
   }
+  connected = true;
 
   const onView = (view: ServiceView) => {
     if (controller.signal.aborted) return;

@@ -102,30 +102,61 @@ Deno.test("kgr-resolver --once stopped by SIGTERM after a snapshot from a LIST s
   );
 });
 
-Deno.test("kgr-resolver --once stopped by SIGTERM while it reads the kubeconfig says so, as check does", async () => {
-  // Was: exit 143 and no line, for its handler was registered only once the cluster was connected.
-  await using cluster = await onePodCluster();
+/**
+ * Runs `args(pipe)` with a named pipe as the kubeconfig, which holds its read until the run has ended: the run must
+ * end without it (a FIFO, a hung mount), then the pipe gets the cluster's kubeconfig, so that the read settles.
+ */
+async function withKubeconfigNeverRead(
+  kubeconfig: string,
+  args: (pipe: string) => string[],
+  interrupt?: number,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const dir = await Deno.makeTempDir({ prefix: "kgr-stopped-" });
   try {
-    // A named pipe holds the kubeconfig's read until the test writes it.
     const pipe = `${dir}/kubeconfig`;
     assert.ok((await new Deno.Command("mkfifo", { args: [pipe] }).output()).success);
-    const run = startPiped(["--once", "--kubeconfig", pipe, "kubernetes:///echo.shop:grpc"]);
-    run.interrupt(143);
-    await Deno.writeTextFile(pipe, await Deno.readTextFile(cluster.kubeconfig));
-    const { code, stdout, stderr } = await run.done;
-    assert.equal(code, 143);
-    assert.equal(stdout, "");
-    assert.match(
-      stderr,
-      new RegExp(
-        `^kgr-resolver: stopped by SIGTERM ${AFTER}, before the first snapshot was read: reading where the cluster ` +
-          "is and how to log in\n$",
-      ),
-    );
+    const run = startPiped(args(pipe));
+    if (interrupt !== undefined) run.interrupt(interrupt);
+    const result = await run.done;
+    await Deno.writeTextFile(pipe, await Deno.readTextFile(kubeconfig));
+    return result;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("kgr-resolver --once stopped by SIGTERM while it reads the kubeconfig says so and ends, as check does", async () => {
+  // Was: exit 143 and no line, for its handler was registered only once the cluster was connected; then, with it
+  // registered first, no end at all while the read hung (a review: SIGKILL alone ended it).
+  await using cluster = await onePodCluster();
+  const { code, stdout, stderr } = await withKubeconfigNeverRead(
+    cluster.kubeconfig,
+    (pipe) => ["--once", "--kubeconfig", pipe, "kubernetes:///echo.shop:grpc"],
+    143,
+  );
+  assert.equal(code, 143);
+  assert.equal(stdout, "");
+  assert.match(
+    stderr,
+    new RegExp(
+      `^kgr-resolver: stopped by SIGTERM ${AFTER}, before the first snapshot was read: reading where the cluster ` +
+        "is and how to log in\n$",
+    ),
+  );
+});
+
+Deno.test("kgr-resolver check ends on SIGTERM or at --timeout while the kubeconfig's read hangs", async () => {
+  await using cluster = await onePodCluster();
+  const check = (pipe: string) => ["check", "--timeout", "1", "--kubeconfig", pipe, "kubernetes:///echo.shop:grpc"];
+  const stopped = await withKubeconfigNeverRead(cluster.kubeconfig, check, 143);
+  assert.equal(stopped.code, 143);
+  assert.match(stopped.stderr, /^kgr-resolver: stopped by SIGTERM .*, in the cluster step: reading where the cluster/);
+  const late = await withKubeconfigNeverRead(cluster.kubeconfig, check);
+  assert.equal(late.code, 1, late.stdout);
+  assert.match(
+    late.stdout,
+    /\nFAILED +cluster +no cluster access within 1 s: the kubeconfig \(or a file it names\) could not be read in that time/,
+  );
 });
 
 Deno.test("kgr-resolver check stopped by SIGTERM says which step it was in, below the steps it printed", async () => {
