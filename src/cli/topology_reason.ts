@@ -36,7 +36,14 @@ export function topologyReason({ snapshot, pods, locality, zoneNote, port }: Ser
   }
   // The pods the mode was decided on: the usable ones (a subset draws from them too).
   const usable = pods.filter((pod) => pod.use !== "unused" || pod.reason === "outside-subset")
-    .map(({ ready, hints, pod, addresses }) => ({ ready, hints, podName: pod, addresses }));
+    .map(({ ready, hints, pod, addresses, zone, nodeName }) => ({
+      ready,
+      hints,
+      podName: pod,
+      addresses,
+      zone,
+      nodeName,
+    }));
   // The ready pods listed without the target's port (their rows say why they are not used).
   const lacking = readyWithoutPort(pods);
   const withoutPort = typeof port === "string" ? () => ({ port, pods: lacking }) : undefined;

@@ -17,6 +17,10 @@ export interface TopologyCandidate extends HintedEndpoint {
   readonly podName?: string | undefined;
   /** Its addresses: the first names a pod without a name. */
   readonly addresses: readonly { readonly host: string }[];
+  /** Its zone, when its slice gives one: the controller gives none to a pod on a Node without a zone label. */
+  readonly zone?: string | undefined;
+  /** Its node, when its slice names it. */
+  readonly nodeName?: string | undefined;
 }
 
 /** A ready pod listed in a slice without the target's port, as {@linkcode noTopologyReason} names it. */
@@ -179,13 +183,32 @@ function hintReason(
   const unhinted = ready.filter((pod) => names(pod).length === 0);
   if (unhinted.length > 0) {
     const have = unhinted.length === 1 ? "has" : "have";
-    return `${unhinted.length} of ${ready.length} ready pods ${have} no ${kind} hint (${podNames(unhinted)})`;
+    const cause = kind === "zone" ? unlabelledNodes(unhinted) : "";
+    return `${unhinted.length} of ${ready.length} ready pods ${have} no ${kind} hint (${podNames(unhinted)}${cause})`;
   }
   const without = lacking();
   const ourPods = without?.pods.filter((pod) => names(pod).includes(ours)) ?? [];
   if (without !== undefined && ourPods.length > 0) return withoutPortReason(ourPods, `${kind} ${ours}`, without.port);
   // Ready, as only ready pods count (and the controller drops the hints of the others).
   return `no ready pod is hinted for ${kind} ${ours}`;
+}
+
+/**
+ * Why pods lack a zone hint, when their slice tells: it gives them no zone, as the controller does for a pod on a Node
+ * without a zone label (and then hints no pod of the Service). Empty when no pod is known to be on such a Node.
+ */
+function unlabelledNodes(unhinted: readonly TopologyCandidate[]): string {
+  const zoneless = unhinted.filter((pod) => pod.zone === undefined && pod.nodeName !== undefined);
+  if (zoneless.length === 0) return "";
+  const nodes = [...new Set(zoneless.map((pod) => pod.nodeName!))];
+  const named = nodes.length > NAMED_PODS
+    ? `${nodes.slice(0, NAMED_PODS).join(", ")} and ${nodes.length - NAMED_PODS} more`
+    : nodes.join(", ");
+  const which = nodes.length === 1
+    ? `node ${named}, which has no zone label: label the Node`
+    : `nodes ${named}, which have no zone label: label the Nodes`;
+  // Only some of the pods without a hint are on such a Node: they are named apart.
+  return zoneless.length === unhinted.length ? `, on ${which}` : `; ${podNames(zoneless)} on ${which}`;
 }
 
 /** What is wrong with the ready pods hinted for the client's node or zone (`hintedFor`): they lack the target's port. */

@@ -58,6 +58,33 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
   }
 });
 
+// Seen on v1.36.3: one pod on a Node without a zone label; the controller gives it no zone, and hints no pod.
+Deno.test("topologyReason() names the Node without a zone label that leaves a pod without a zone hint", () => {
+  const on = (node: string, endpoint: SliceEndpoint, zone?: string): SliceEndpoint => ({
+    ...endpoint,
+    nodeName: node,
+    ...(zone ? { zone } : {}),
+  });
+  const cases: [SliceEndpoint[], string][] = [
+    [
+      [on("n-a1", pod(1, ["a"]), "a"), on("n-b1", pod(2, ["b"]), "b"), on("n-e1", pod(3))],
+      "1 of 3 ready pods has no zone hint (echo-3, on node n-e1, which has no zone label: label the Node)",
+    ],
+    [
+      [on("n-a1", pod(1, ["a"]), "a"), on("n-e1", pod(2)), on("n-e2", pod(3))],
+      "2 of 3 ready pods have no zone hint (echo-2, echo-3, on nodes n-e1, n-e2, which have no zone label: label the Nodes)",
+    ],
+    // A pod with a zone but no hint is not the Node's fault: only the zoneless one is named with its Node.
+    [
+      [on("n-a1", pod(1, ["a"]), "a"), on("n-b1", pod(2), "b"), on("n-e1", pod(3))],
+      "2 of 3 ready pods have no zone hint (echo-2, echo-3; echo-3 on node n-e1, which has no zone label: label the Node)",
+    ],
+    // Neither zone nor node in the slice: nothing to say about a Node.
+    [[on("n-a1", pod(1, ["a"]), "a"), pod(2)], "1 of 2 ready pods has no zone hint (echo-2)"],
+  ];
+  for (const [endpoints, reason] of cases) assert.equal(topologyReason(viewOf(endpoints, { zone: "a" })), reason);
+});
+
 // Seen on kube-proxy v1.36.3: the only ready pod lacked the admin port, and the reason said that no pod was ready.
 Deno.test("topologyReason() says the fallback is for want of a ready pod with the port, when a ready one lacks it", () => {
   const slices: EndpointSlice[] = [
