@@ -37,6 +37,7 @@ import { withTimeout } from "./runtime/abortable.ts";
 import { type Clock, systemClock } from "./runtime/clock.ts";
 import type { Locality } from "./selection/topology.ts";
 import { trace, warnOnce } from "./runtime/trace.ts";
+import { environmentVariable } from "./runtime/files.ts";
 
 /** A client's locality as its subscriptions see it: its zone may become known after the first read. */
 export interface ClientLocality {
@@ -345,10 +346,19 @@ export function warnZoneUnread(
   if (status !== 403 && status !== 404) return;
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
   const zoneFrom = explicit === undefined ? "ZONE" : "locality.zone";
-  const what = status === 403
-    ? `"get" on "nodes" is not granted: grant it (README: Topology-aware routing; the Node is read again every 5 ` +
-      `minutes, so no restart is needed), or set ${zoneFrom} too`
-    : `there is no such Node: check ${nodeFrom}, or set ${zoneFrom} too (it is read again every 5 minutes)`;
+  // Set but empty: the Downward API's copy of a pod's zone label, which pods have only from Kubernetes 1.35 on.
+  const blank = (explicit === undefined ? environmentVariable("ZONE") : explicit.zone)?.trim() === "";
+  const emptyZone = explicit === undefined
+    ? "ZONE is set but empty (a pod's zone label, which Kubernetes copies onto pods from 1.35 on)"
+    : "locality.zone is empty";
+  const grant = `grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is ` +
+    `needed)`;
+  const cause = status === 403 ? `"get" on "nodes" is not granted` : "there is no such Node";
+  const fix = status === 403 ? grant : `check ${nodeFrom}`;
+  const readAgain = status === 403 ? "" : " (it is read again every 5 minutes)";
+  const what = blank
+    ? `${cause}, and ${emptyZone}: ${fix}${readAgain}`
+    : `${cause}: ${fix}, or set ${zoneFrom} too${readAgain}`;
   warnOnce(
     // The reason too: a 404 after a 403's grant (a wrong node name) is news, which the 403's warning did not say.
     [`node ${node} ${access.identity} ${status}`],

@@ -514,3 +514,51 @@ Deno.test("a first Node read goes on while another subscription still waits for 
     await server.close();
   }
 });
+
+Deno.test("a ZONE set but empty is said in the warning, which then does not ask to set it", async () => {
+  // The Downward API gives ZONE="" on clusters before 1.35, whose pods have no zone label: "or set ZONE too" read as
+  // though ZONE were missing.
+  const server = await zonedService();
+  const before = { NODE_NAME: Deno.env.get("NODE_NAME"), ZONE: Deno.env.get("ZONE") };
+  Deno.env.set("NODE_NAME", "n-a1");
+  Deno.env.set("ZONE", "");
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    server.failNext(1, { status: 403, path: "get" });
+    const controller = new AbortController();
+    const timeout = setTimeout(() => controller.abort(), 5000);
+    for await (
+      const _ of watchEndpoints("kubernetes:///echo.shop:grpc", {
+        cluster: { kubeconfig: server.kubeconfig() },
+        signal: controller.signal,
+      })
+    ) break;
+    // The same said of an empty locality.zone beside locality.node (no such Node in the fake: a 404).
+    for await (
+      const _ of watchEndpoints("kubernetes:///echo.shop:grpc", {
+        cluster: { kubeconfig: server.kubeconfig() },
+        locality: { node: "n-e1", zone: "" },
+        signal: controller.signal,
+      })
+    ) break;
+    clearTimeout(timeout);
+    assert.equal(warnings.length, 2, warnings.join("\n"));
+    assert.match(
+      warnings[0],
+      /node n-a1 \(from NODE_NAME\) .*: "get" on "nodes" is not granted, and ZONE is set but empty \(a pod's zone label, which Kubernetes copies onto pods from 1\.35 on\): grant it \(README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed\); locality: \{\} turns/,
+    );
+    assert.match(
+      warnings[1],
+      /node n-e1 \(from locality.node\) .*: there is no such Node, and locality.zone is empty: check locality.node \(it is read again every 5 minutes\); locality: \{\} turns/,
+    );
+  } finally {
+    console.warn = warn;
+    for (const [name, value] of Object.entries(before)) {
+      if (value === undefined) Deno.env.delete(name);
+      else Deno.env.set(name, value);
+    }
+    await server.close();
+  }
+});
