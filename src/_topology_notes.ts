@@ -26,6 +26,8 @@ export interface LocalitySource {
   zoneFrom: string | undefined;
   /** Whether `options.locality` was given (`{}` turns topology off on purpose). */
   explicit: boolean;
+  /** Why the zone is unknown though the node is, when it is: its Node has no zone label, say. */
+  zoneNote?: string | undefined;
 }
 
 /** What {@linkcode noteTopology} needs of a subscriber and what it is given. */

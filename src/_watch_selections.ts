@@ -41,6 +41,8 @@ export interface Selection {
   internalTrafficPolicy?: "Local";
   /** What the Service's read found when it was computed (its `emptyReason` says what is missing, or names its spec). */
   read: ReturnType<TrafficPolicyReader["current"]>;
+  /** Why the client's zone was unknown when it was computed, for `topologyReason` (see `ClientLocality.zoneNote`). */
+  zoneNote: string | undefined;
 }
 
 /** The parts of a shared watch that its selections are computed from and kept in. */
@@ -65,17 +67,26 @@ let generations = 0;
 /**
  * The selection for a port at a locality at the watch's current version: computed once per version, from
  * the last one, and shared by the subscribers that use that port there (a name that the port lookup chose
- * shares it with subscribers that named it).
+ * shares it with subscribers that named it). `zoneNote` says why the zone of a known node is unknown (the
+ * subscribers at one locality share its Node's read).
  */
-export function selectionFor(watch: SelectionSource, port: number | string, locality: Locality): Selection {
+export function selectionFor(
+  watch: SelectionSource,
+  port: number | string,
+  locality: Locality,
+  zoneNote?: string,
+): Selection {
   const key = selectionKey(port, locality);
   const last = watch.selections.get(key);
   const policy = watch.trafficPolicy.policyFor(locality.node);
   const read = watch.trafficPolicy.current();
-  if (last?.version === watch.version && last.internalTrafficPolicy === policy && last.read === read) return last;
+  if (
+    last?.version === watch.version && last.internalTrafficPolicy === policy && last.read === read &&
+    last.zoneNote === zoneNote
+  ) return last;
   const memo = last?.memo ?? createClientSelectionMemo();
   const { service, namespace } = watch;
-  const options = { locality, memo, service, namespace, internalTrafficPolicy: policy, read };
+  const options = { locality, zoneNote, memo, service, namespace, internalTrafficPolicy: policy, read };
   const chosen = selectForClient(watch.state!.slices, port, options);
   const { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy } = chosen;
   // A new reason for an empty set is news too: the Service appeared, but without the target's port, say.
@@ -83,7 +94,7 @@ export function selectionFor(watch: SelectionSource, port: number | string, loca
   const generation = same ? last!.generation : ++generations;
   const sent = same && last!.sent;
   const { version } = watch;
-  const selection: Selection = { version, endpoints, topology, topologyReason, generation, memo, sent, read };
+  const selection: Selection = { version, endpoints, topology, topologyReason, generation, memo, sent, read, zoneNote };
   if (emptyReason !== undefined) selection.emptyReason = emptyReason;
   if (portNote !== undefined) selection.portNote = portNote;
   if (internalTrafficPolicy !== undefined) selection.internalTrafficPolicy = internalTrafficPolicy;

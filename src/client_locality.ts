@@ -31,7 +31,7 @@ import {
 import type { ClusterAccess } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { KubeApiError } from "./base/errors.ts";
-import { readNodeZone } from "./api/kube_api.ts";
+import { readNodeZone, ZONE_LABEL } from "./api/kube_api.ts";
 import { declaredLocality, resolveLocality, TOPOLOGY_OFF_ADVICE } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import { type Clock, systemClock } from "./runtime/clock.ts";
@@ -50,6 +50,11 @@ export interface ClientLocality {
   readonly zoneFrom: string | undefined;
   /** Whether `options.locality` was given: `{}` turns topology off on purpose, which is not warned about. */
   readonly explicit: boolean;
+  /**
+   * Why the zone is unknown though the node is (see {@linkcode unknownZoneNote}): its Node has no zone label, or could
+   * not be read; `undefined` when the zone is known, or the node is not.
+   */
+  readonly zoneNote: string | undefined;
   /**
    * Adds a user, whose `onZone` runs when the zone becomes known later.
    *
@@ -221,6 +226,9 @@ async function readLocality(
       failure = error;
       throw error;
     }));
+  let zoneNote = current.zone === undefined && current.node !== undefined
+    ? unknownZoneNote(current.node, failure)
+    : undefined;
   if (current.zone === undefined && failure !== undefined) {
     warnZoneUnread(access, current.node!, failure, { explicit, offAdvice: TOPOLOGY_OFF_ADVICE });
   }
@@ -244,6 +252,9 @@ async function readLocality(
       return declaredZone ? (explicit ? "locality.zone" : "ZONE") : `the label of node ${current.node}`;
     },
     explicit: explicit !== undefined,
+    get zoneNote() {
+      return zoneNote;
+    },
     use(onZone) {
       users.add(onZone);
       if (paused) {
@@ -276,13 +287,16 @@ async function readLocality(
         (zone) => {
           if (!waiting) return;
           waiting = false;
+          zoneNote = unknownZoneNote(node);
           if (zone === undefined) return trace(`node ${node} has no zone label: the zone stays unknown`);
+          zoneNote = undefined;
           current = { ...current, zone };
           trace(`locality: zone ${zone} (from the label of node ${node}, read again): topology-aware routing is on`);
           for (const onZone of users) onZone();
         },
         (error) => {
           if (!waiting) return;
+          zoneNote = unknownZoneNote(node, error);
           if (!nodeReadMayPass(error)) {
             warnZoneUnread(access, node, error, { explicit, offAdvice: TOPOLOGY_OFF_ADVICE });
           }
@@ -367,6 +381,31 @@ export function warnZoneUnread(
         offAdvice === undefined ? "" : `; ${offAdvice}`
       }`,
   );
+}
+
+/**
+ * Why a client's zone is unknown though its node is, as the reason for topology `none` says it (the CLI's and the
+ * resolver's trace): its Node has no zone label (kube-proxy then goes without a zone too), does not exist, or could not
+ * be read.
+ *
+ * @param node The client's node.
+ * @param error Why the read of its Node failed; `undefined` when the Node answered without a zone label.
+ * @returns The note, such as `node n1 has no topology.kubernetes.io/zone label`.
+ *
+ * @example
+ * ```ts
+ * import { unknownZoneNote } from "./client_locality.ts";
+ * console.log(unknownZoneNote("n1")); // "node n1 has no topology.kubernetes.io/zone label"
+ * ```
+ */
+export function unknownZoneNote(node: string, error?: unknown): string {
+  if (error === undefined) return `node ${node} has no ${ZONE_LABEL} label`;
+  const status = error instanceof KubeApiError ? error.status : undefined;
+  return status === 404
+    ? `node ${node} does not exist`
+    : status === 403
+    ? `node ${node} cannot be read: "get" on "nodes" is not granted`
+    : `node ${node} cannot be read: ${(error as Error).message}`;
 }
 
 /**

@@ -380,7 +380,9 @@ function prepare(watch: SharedWatch, step: 0 | 1): void {
   if (watch.trafficPolicy.current() === undefined) return;
   for (const subscriber of watch.subscribers) {
     const port = subscriber.port ?? watch.servicePort.portFor(state.slices.values(), watch.version);
-    if (port !== undefined && !(port instanceof ResolverError)) selectionFor(watch, port, subscriber.locality);
+    if (port !== undefined && !(port instanceof ResolverError)) {
+      selectionFor(watch, port, subscriber.locality, subscriber.localitySource?.zoneNote);
+    }
   }
 }
 
@@ -460,7 +462,7 @@ function deliver(
       }
     }
   }
-  const selection = selectionFor(watch, port, subscriber.locality);
+  const selection = selectionFor(watch, port, subscriber.locality, subscriber.localitySource?.zoneNote);
   if (selection.generation === subscriber.generation || (policyUnknown && !selection.endpoints.length)) return false;
   const previous = subscriber.delivered;
   // The last endpoints go only if no later state brings endpoints back soon: a slice deleted and created again (by

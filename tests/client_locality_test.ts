@@ -562,3 +562,32 @@ Deno.test("a ZONE set but empty is said in the warning, which then does not ask 
     await server.close();
   }
 });
+
+Deno.test("a client on a Node without a zone label is traced with that reason, as the CLI says it, and not warned", async () => {
+  // Seen on v1.36.3: the trace said only "topology none (client zone unknown)", where the CLI names the Node's label.
+  const server = await zonedService();
+  server.applyNode({ metadata: { name: "n-e1" } });
+  const traces: string[] = [];
+  setTraceSink((text) => traces.push(text));
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (...args: unknown[]) => warnings.push(args.join(" "));
+  try {
+    const [snapshot] = await snapshotsUntil(server, "n-e1", () => true);
+    assert.equal(snapshot.topology, "none");
+    assert.ok(
+      traces.some((text) =>
+        text.endsWith(
+          "client on node n-e1: topology none (client zone unknown (node n-e1 has no topology.kubernetes.io/zone label))",
+        )
+      ),
+      traces.join("\n"),
+    );
+    // kube-proxy says nothing of it either: a cluster without zone labels is no mistake of the client's.
+    assert.deepEqual(warnings, []);
+  } finally {
+    console.warn = warn;
+    setTraceSink(undefined);
+    await server.close();
+  }
+});

@@ -22,14 +22,8 @@ import { whenAborted, withTimeout } from "../runtime/abortable.ts";
 import { unrefTimer } from "../runtime/unref_timer.ts";
 import { type RunExecPlugin, runExecPlugin } from "../runtime/exec_plugin.ts";
 import { createBackoff } from "../base/backoff.ts";
-import { nodeReadMayPass, warnZoneUnread } from "../client_locality.ts";
-import {
-  createEndpointSliceApi,
-  createServiceApi,
-  type EndpointSliceApi,
-  readNodeZone,
-  ZONE_LABEL,
-} from "../api/kube_api.ts";
+import { nodeReadMayPass, unknownZoneNote, warnZoneUnread } from "../client_locality.ts";
+import { createEndpointSliceApi, createServiceApi, type EndpointSliceApi, readNodeZone } from "../api/kube_api.ts";
 import { resolveLocality } from "../selection/locality.ts";
 import { runReflector, type SliceState } from "../watch/reflector.ts";
 import type { HttpClient } from "../runtime/http_client.ts";
@@ -236,18 +230,13 @@ export async function observeService(
   const readZone = async (node: string) => {
     try {
       const zone = await withTimeout(signal, 10_000, (read) => readNodeZone(access, client, node, read));
-      zoneNote = zone === undefined ? `node ${node} has no ${ZONE_LABEL} label` : undefined;
+      zoneNote = zone === undefined ? unknownZoneNote(node) : undefined;
       return zone;
     } catch (error) {
       zoneFailure = error;
       // On standard error, once, with what to do (403, 404).
       if (options.zoneWarning !== false) warnZoneUnread(access, node, error, { explicit: options.locality });
-      const status = error instanceof KubeApiError ? error.status : undefined;
-      zoneNote = status === 404
-        ? `node ${node} does not exist`
-        : status === 403
-        ? `node ${node} cannot be read: "get" on "nodes" is not granted`
-        : `node ${node} cannot be read: ${(error as Error).message}`;
+      zoneNote = unknownZoneNote(node, error);
       throw error;
     }
   };

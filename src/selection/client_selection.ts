@@ -28,6 +28,8 @@ import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
 export interface ClientSelectionOptions {
   /** The client's node and zone, for topology-aware routing (`{}`: none known). */
   locality: Locality;
+  /** Why the client's zone is unknown though its node is, when known (its Node has no zone label, say). */
+  zoneNote?: string | undefined;
   /** Kept between calls for the same Service and port: makes the next selection cheaper. */
   memo: ClientSelectionMemo;
   /** The Service's name, for `emptyReason`. */
@@ -135,7 +137,10 @@ export function selectForClient(
     ? undefined
     : noEndpointsReason(slices.values(), port, service, namespace, known);
   const topologyReason = topology === "none"
-    ? noTopologyReason(usable, locality, { withoutPort: () => readyPodsWithoutPort(slices.values(), port) })
+    ? noTopologyReason(usable, locality, {
+      zoneNote: options.zoneNote,
+      withoutPort: () => readyPodsWithoutPort(slices.values(), port),
+    })
     : undefined;
   return { endpoints, topology, topologyReason, emptyReason, portNote, internalTrafficPolicy: undefined };
 }
