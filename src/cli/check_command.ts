@@ -4,8 +4,10 @@
  * Service depends on its slices), asks whether the credentials may do what
  * the resolver does for it, prints a verdict per step (with a `topology`
  * step for a client that says where it is), and, when a grant is missing,
- * the Role and RoleBinding that fix it (with `--yaml`, those alone on
- * standard output, for `kubectl apply -f -`, and the report on standard error).
+ * the roles and bindings that fix it: the Role and RoleBinding when a grant in
+ * the namespace is missing, the ClusterRole and ClusterRoleBinding when `get`
+ * on `nodes` is (with `--yaml`, those alone on standard output, for
+ * `kubectl apply -f -`, and the report on standard error).
  *
  * @module
  */
@@ -22,7 +24,7 @@ import { type ClusterConnection, connectCluster, observeService, type ServiceVie
 import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import type { CheckCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
-import { type Grant, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
+import { type Grant, grantsToApply, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
 import { colorsWanted, painter, printable, type Style, takesEscapes, widestWord, wordWrap } from "./terminal.ts";
 import { topologyReason } from "./topology_reason.ts";
 import { clientWhereabouts } from "../selection/topology_reason.ts";
@@ -280,6 +282,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const grants = neededGrants(command, namespace, declaredLocality(command.locality, cli.env), serviceRead);
     let missingRequired = 0;
     let missing = 0;
+    // Denied, or not known to be granted (a review that failed): their roles are written.
+    const notGranted = new Set<Grant>();
     // Resolving used up --timeout: every review would fail the same way, so none is asked.
     if (signal.aborted) {
       say(
@@ -304,11 +308,13 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
           const { allowed } = await reviewAccess(access, client, attributes, signal);
           if (!allowed) {
             missing++;
+            notGranted.add(grant);
             if (!grant.optional) missingRequired++;
           }
           say(allowed ? "ok" : "MISSING", verb, `${what} (${need})`);
         } catch (error) {
           if (interrupted !== undefined) return interrupted;
+          notGranted.add(grant);
           say("unknown", verb, `${what} (${need}): ${describe(error)}`);
         }
       }
@@ -393,8 +399,9 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       // terminals, as a line without its '#'.
       // Without the yaml package (a project that lost it), our advice in place of the YAML: the steps stand.
       const width = Math.min(80, cli.stdout.size()?.columns ?? 80);
-      step = "last step: writing the Role and RoleBinding to apply";
-      const yaml = await rbacYaml(grants, subjectOf(username), { width }).then(
+      step = "last step: writing the roles and bindings to apply";
+      const toApply = grantsToApply(grants, notGranted);
+      const yaml = await rbacYaml(toApply, subjectOf(username), { width }).then(
         (text) => ({ text, written: true }),
         (error: Error) => ({
           text: `${wrapped(`The YAML cannot be written: ${error.message}`).join("\n")}\n`,
@@ -403,7 +410,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
       );
       if (interrupted !== undefined) return interrupted;
       if (!command.yaml) {
-        const intro = `To grant what is missing, apply this as ${rbacApplier(grants)} (with --yaml, check prints ` +
+        const intro = `To grant what is missing, apply this as ${rbacApplier(toApply)} (with --yaml, check prints ` +
           "only the YAML, for kubectl apply -f -):";
         report.write(`\n${wrapped(intro).join("\n")}\n\n${yaml.text}`);
       } else if (yaml.written) cli.stdout.write(yaml.text);

@@ -1,7 +1,9 @@
 /**
  * The Role and RoleBinding (and, for nodes, ClusterRole and
  * ClusterRoleBinding) that grant what a target needs, for the user the API
- * server named, as YAML for `kubectl apply -f -`. A Role lists everything
+ * server named, as YAML for `kubectl apply -f -`: a namespace's Role only when
+ * a grant in that namespace is missing, the ClusterRole only when `nodes` is
+ * ({@linkcode grantsToApply}). A Role lists everything
  * the target needs, not only what is missing, and is named after the grants
  * it holds (`grpc-endpoint-reader`, `grpc-endpoint-reader-services`): applying
  * it replaces a Role of the same name, which then holds the same grants, so
@@ -134,6 +136,28 @@ export async function rbacYaml(
 }
 
 /**
+ * The grants whose roles to write when some are missing: every grant of a namespace where one is missing (its Role
+ * replaces one of the same name, which must keep what the target needs), and the cluster-wide ones that are missing.
+ * A role whose grants are all given is left out: printing it again hid what was missing.
+ *
+ * @param grants What the target needs.
+ * @param missing The ones not known to be granted.
+ * @returns The grants to pass to {@linkcode rbacYaml} and {@linkcode rbacApplier}.
+ *
+ * @example Only get on nodes is missing: only the ClusterRole
+ * ```ts
+ * import { grantsToApply } from "./rbac_yaml.ts";
+ * const slices = { verbs: ["list", "watch"], group: "discovery.k8s.io", resource: "endpointslices", namespace: "prod" };
+ * const nodes = { verbs: ["get"], group: "", resource: "nodes" };
+ * console.log(grantsToApply([slices, nodes], new Set([nodes]))); // [nodes]
+ * ```
+ */
+export function grantsToApply(grants: readonly Grant[], missing: ReadonlySet<Grant>): Grant[] {
+  const namespaces = new Set([...missing].flatMap((grant) => grant.namespace === undefined ? [] : [grant.namespace]));
+  return grants.filter((grant) => grant.namespace === undefined ? missing.has(grant) : namespaces.has(grant.namespace));
+}
+
+/**
  * Who may apply what {@linkcode rbacYaml} writes for `grants`: someone who may create Roles in their namespaces,
  * and ClusterRoles too when a grant is cluster-wide (nodes), which a namespace's admin may not; a cluster-wide
  * grant that is optional can then be left out.
@@ -155,9 +179,13 @@ export function rbacApplier(grants: readonly Grant[]): string {
     : `Roles in namespace${namespaces.length > 1 ? "s" : ""} ${namespaces.join(", ")}`;
   const clusterWide = grants.filter((grant) => grant.namespace === undefined);
   if (clusterWide.length === 0) return `someone who may create ${roles}`;
-  const optional = clusterWide.every((grant) => grant.optional !== undefined)
+  const allOptional = clusterWide.every((grant) => grant.optional !== undefined);
+  // Alone, the ClusterRole is what is missing: leaving it out applies nothing, and topology stays off.
+  const optional = !allOptional
+    ? ""
+    : roles
     ? " (without that right, leave out the ClusterRole and ClusterRoleBinding: they are optional)"
-    : "";
+    : " (optional: without them, topology-aware routing stays off)";
   return `someone who may create ${roles ? `${roles} and ` : ""}ClusterRoles${optional}`;
 }
 

@@ -249,6 +249,42 @@ Deno.test("check says that running clients see a grant of get on nodes within 5 
   );
 });
 
+Deno.test("check --node with only get on nodes missing prints only the ClusterRole and its binding", async () => {
+  // Seen on v1.36.3: the granted Role and RoleBinding were printed too, under "leave out the ClusterRole and
+  // ClusterRoleBinding: they are optional", though the ClusterRole was all that was missing.
+  await using cluster = await startFakeCluster();
+  const { api, kubeconfig } = cluster;
+  api.applySlice(endpointSlice({
+    namespace: "shop",
+    service: "cart",
+    port: { name: "grpc", port: 8080 },
+    endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
+  }));
+  const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
+  const services = { verbs: ["get"], apiGroups: [""], resources: ["services"] };
+  api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [slices, services] });
+  const report = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
+  assert.match(
+    report.stdout,
+    /\nTo grant what is missing, apply this as someone who may create ClusterRoles \(optional: without them, topology-aware routing stays off\) \(with --yaml/,
+  );
+  const yamlOnly = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1", "--yaml"]);
+  const kinds = parseAllDocuments(yamlOnly.stdout).map((document) => document.toJS().kind);
+  assert.deepEqual(kinds, ["ClusterRole", "ClusterRoleBinding"]);
+  // Nodes granted, services not: the Role and its binding alone.
+  api.setAccess({
+    username: "system:serviceaccount:shop:checkout",
+    rules: [slices, { ...services, resources: ["nodes"] }],
+  });
+  const namespaced = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1", "--yaml"]);
+  const objects = parseAllDocuments(namespaced.stdout).map((document) => document.toJS());
+  assert.deepEqual(objects.map((object) => object.kind), ["Role", "RoleBinding"]);
+  assert.deepEqual(objects[0].rules.map((rule: { resources: string[] }) => rule.resources[0]), [
+    "endpointslices",
+    "services",
+  ]);
+});
+
 Deno.test("check on a narrow terminal wraps a kubectl command wider than it so that its lines, copied, run as one command", async () => {
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseAllDocuments } from "yaml";
-import { rbacApplier, rbacYaml, subjectOf } from "../../src/cli/rbac_yaml.ts";
+import { grantsToApply, rbacApplier, rbacYaml, subjectOf } from "../../src/cli/rbac_yaml.ts";
 
 const SERVICES = {
   verbs: ["get"],
@@ -154,5 +154,25 @@ Deno.test("rbacApplier() asks for the right to create ClusterRoles when the YAML
   assert.equal(
     rbacApplier([SLICES, { ...nodes, optional: undefined }]),
     "someone who may create Roles in namespace prod and ClusterRoles",
+  );
+});
+
+Deno.test("grantsToApply() keeps a namespace's grants only when one is missing there, and nodes only when missing", () => {
+  const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" };
+  const all = [SLICES, SERVICES, nodes];
+  // check --node when only get on nodes is missing printed the granted Role and RoleBinding too.
+  assert.deepEqual(grantsToApply(all, new Set([nodes])), [nodes]);
+  // The Role keeps every grant of its namespace: applying it replaces one of the same name.
+  assert.deepEqual(grantsToApply(all, new Set([SERVICES])), [SLICES, SERVICES]);
+  assert.deepEqual(grantsToApply(all, new Set([SLICES, nodes])), all);
+});
+
+Deno.test("rbacApplier() of the ClusterRole alone says it is optional without asking to leave it out", () => {
+  // Was: "(without that right, leave out the ClusterRole and ClusterRoleBinding: they are optional)", where they were
+  // all there was to apply, and topology stays off without them.
+  const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" };
+  assert.equal(
+    rbacApplier([nodes]),
+    "someone who may create ClusterRoles (optional: without them, topology-aware routing stays off)",
   );
 });
