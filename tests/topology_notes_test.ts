@@ -313,7 +313,8 @@ Deno.test("the trace says each change of a client's topology and its reason", as
       "service changing in namespace shop, port grpc, client in zone zone-a: topology zone",
       "service changing in namespace shop, port grpc, client in zone zone-a: topology none (no pod has a topology " +
       "hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation " +
-      "only while it can balance the zones))",
+      "only while it can balance the zones: kubectl get events -n shop --field-selector involvedObject.name=changing " +
+      "shows why))",
     ]);
   } finally {
     await server.close();

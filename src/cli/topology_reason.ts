@@ -26,10 +26,12 @@ import { readyWithoutPort } from "../selection/endpoint_explanation.ts";
  *   snapshot: { endpoints: [], resourceVersion: "7", namespace: "prod", service: "echo", topology: "none" },
  *   pods: [{ addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, use: "used", message: "used" }],
  * });
- * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones)"
+ * console.log(reason); // "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones: kubectl get events -n prod --field-selector involvedObject.name=echo shows why)"
  * ```
  */
-export function topologyReason({ snapshot, pods, locality, zoneNote, port }: ServiceView): string | undefined {
+export function topologyReason(
+  { snapshot, pods, locality, zoneNote, port, service, namespace }: ServiceView,
+): string | undefined {
   if (snapshot?.topology !== "none" || !pods) return undefined;
   if (snapshot.internalTrafficPolicy === "Local") {
     return "internalTrafficPolicy: Local: only this node's pods, no hints";
@@ -47,7 +49,7 @@ export function topologyReason({ snapshot, pods, locality, zoneNote, port }: Ser
   // The ready pods listed without the target's port (their rows say why they are not used).
   const lacking = readyWithoutPort(pods);
   const withoutPort = typeof port === "string" ? () => ({ port, pods: lacking }) : undefined;
-  const reason = noTopologyReason(usable, locality, { zoneNote, withoutPort });
+  const reason = noTopologyReason(usable, locality, { zoneNote, withoutPort, service: { name: service, namespace } });
   // A zone hinted only on such pods is not mistaken: the reason says what they lack.
   const hinted = hintedZones([...usable, ...lacking]);
   const meant = locality.zone === undefined ? undefined : zoneMeant(locality.zone, hinted);

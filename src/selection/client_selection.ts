@@ -139,6 +139,7 @@ export function selectForClient(
   const topologyReason = topology === "none"
     ? noTopologyReason(usable, locality, {
       zoneNote: options.zoneNote,
+      service: { name: service, namespace },
       withoutPort: () => readyPodsWithoutPort(slices.values(), port),
     })
     : undefined;

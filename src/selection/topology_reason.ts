@@ -34,6 +34,11 @@ export interface NoTopologyReasonOptions {
   /** Why the client's zone is unknown, when the caller knows (the CLI: its Node has no zone label). */
   zoneNote?: string | undefined;
   /**
+   * The Service, when the caller knows it: a reason that no pod has a hint then names the command that shows the
+   * EndpointSlice controller's `TopologyAwareHintsDisabled` events, which say why topology-mode Auto set none.
+   */
+  service?: { readonly name: string; readonly namespace: string } | undefined;
+  /**
    * The target's port name and the ready pods listed without it (kubectl shows them ready): the serving-terminating
    * fallback is then for want of a ready pod with that port, and a zone or node hinted only on such pods gets none
    * for want of the port, and the reason says so. Called only where the reason comes to those cases, once at most:
@@ -71,7 +76,7 @@ export function noTopologyReason(
   options: NoTopologyReasonOptions = {},
 ): string | undefined {
   const { zone, node } = locality;
-  const { zoneNote, withoutPort } = options;
+  const { zoneNote, withoutPort, service } = options;
   let found: PodsWithoutPort | undefined | null = null;
   const lacking = () => {
     if (found === null) {
@@ -93,8 +98,11 @@ export function noTopologyReason(
     // The controller drops the hints of topology-mode Auto when a zone would get too few endpoints, or a Node
     // lacks a zone or CPU: the annotation alone does not mean hints.
     // Before 1.31 a Service has no trafficDistribution: v1.30 drops it without a word, v1.29 refuses it as unknown.
+    const why = service === undefined
+      ? ""
+      : `: kubectl get events -n ${service.namespace} --field-selector involvedObject.name=${service.name} shows why`;
     return "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; " +
-      "its topology-mode Auto annotation only while it can balance the zones)";
+      `its topology-mode Auto annotation only while it can balance the zones${why})`;
   }
   // Node hints are rare (PreferSameNode): their rule is named only when some pod has one.
   const nodeHints = ready.some((pod) => (pod.hints?.forNodes.length ?? 0) > 0);

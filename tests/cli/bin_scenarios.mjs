@@ -273,7 +273,7 @@ export const scenarios = {
       assert.equal(zoned.code, 0, zoned.stderr);
       assert.match(
         zoned.stdout,
-        / topology none \(no pod has a topology hint \(the Service's trafficDistribution sets them, on Kubernetes 1\.31\+; its topology-mode Auto annotation only while it can balance the zones\)\): 3 used: /,
+        / topology none \(no pod has a topology hint \(the Service's trafficDistribution sets them, on Kubernetes 1\.31\+; its topology-mode Auto annotation only while it can balance the zones: kubectl get events -n e2e --field-selector involvedObject\.name=echo shows why\)\): 3 used: /,
       );
       // No usable pod (a port name the slices lack): printed, and exit 1, so that a script stops there.
       const wrongPort = await runCli(cli, [

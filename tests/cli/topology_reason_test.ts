@@ -37,7 +37,7 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
       // kube-apiserver v1.30.14 accepts a Service's trafficDistribution: PreferClose without a word and drops it (its
       // ServiceTrafficDistribution gate is alpha, off), and v1.29.6 refuses it in kubectl apply as an unknown field:
       // the advice names the version that has it.
-      "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones)",
+      "no pod has a topology hint (the Service's trafficDistribution sets them, on Kubernetes 1.31+; its topology-mode Auto annotation only while it can balance the zones: kubectl get events -n prod --field-selector involvedObject.name=echo shows why)",
     ],
     // The pods without one are named: a node without a zone label leaves its pods without hints.
     [[pod(1, ["a"]), pod(2)], { zone: "a" }, "1 of 2 ready pods has no zone hint (echo-2)"],
