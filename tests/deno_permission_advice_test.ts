@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { grantAdvice, listedGrant, podNetAdvice, refusedNetAddress } from "../src/runtime/deno_permission_advice.ts";
+import process from "node:process";
+import {
+  grantAdvice,
+  grantOrListAdvice,
+  listedGrant,
+  listsEvery,
+  podNetAdvice,
+  refusedNetAddress,
+} from "../src/runtime/deno_permission_advice.ts";
 
 Deno.test("refusedNetAddress() gives the address Deno refused, as --allow-net takes it", () => {
   assert.equal(refusedNetAddress('Requires net access to "127.0.0.1:22036", run again'), "127.0.0.1:22036");
@@ -49,4 +57,70 @@ Deno.test("grantAdvice() quotes a path with a space as a shell needs it, and lis
   );
   assert.equal(grantAdvice("read", "/home/me/.kube/config"), "run it with --allow-read=/home/me/.kube/config");
   assert.equal(listedGrant("read", ["/k/My Files/ca.crt"]), "'--allow-read=/k/My Files/ca.crt,...'");
+});
+
+Deno.test("listedGrant() and grantOrListAdvice() offer no list for a value with a comma, which Deno splits", () => {
+  // Was "or add them to its list ('--allow-read=/k/a,b/ca.crt,...')": Deno 2.9.6 splits at every comma, ",," too.
+  assert.equal(listedGrant("read", ["/k/a,b/ca.crt", "/k/c.crt"]), "--allow-read=/k/c.crt,...");
+  assert.equal(listsEvery(["/k/a,b/ca.crt", "/k/c.crt"]), false);
+  assert.equal(listsEvery(["/k/c.crt"]), true);
+  assert.equal(
+    grantOrListAdvice("read", "/k/a,b/config", "the file"),
+    "run it with --allow-read (a comma in the name keeps it out of --allow-read's list)",
+  );
+  assert.equal(
+    grantOrListAdvice("read", "/k/config", "the file"),
+    "run it with --allow-read=/k/config, or add the file to its list",
+  );
+});
+
+Deno.test("grantAdvice() quotes a flag with ~, a pattern under zsh's extendedglob", () => {
+  assert.equal(grantAdvice("read", "/k/~backup/config"), "run it with '--allow-read=/k/~backup/config'");
+});
+
+Deno.test("grantAdvice() on Windows keeps a backslash bare and quotes with double quotes, as cmd.exe takes them", () => {
+  // Was '--allow-read=C:\Users\me\.kube\config': cmd.exe passes single quotes on, and Deno reads them as the path.
+  const platform = Object.getOwnPropertyDescriptor(process, "platform")!;
+  Object.defineProperty(process, "platform", { value: "win32", configurable: true });
+  try {
+    assert.equal(
+      grantAdvice("read", "C:\\Users\\me\\.kube\\config"),
+      "run it with --allow-read=C:\\Users\\me\\.kube\\config",
+    );
+    assert.equal(
+      grantAdvice("read", "C:\\Users\\me\\My Files\\config"),
+      'run it with "--allow-read=C:\\Users\\me\\My Files\\config"',
+    );
+    assert.equal(listedGrant("read", ["C:\\My Files\\ca.crt"]), '"--allow-read=C:\\My Files\\ca.crt,..."');
+  } finally {
+    Object.defineProperty(process, "platform", platform);
+  }
+});
+
+/** What the advice worker posts back for `values`. */
+async function workerAdvice(values: string[]): Promise<{ grants: string[]; listed: string }> {
+  const worker = new Worker(new URL("./deno_permissions/advice_worker.ts", import.meta.url), { type: "module" });
+  try {
+    const answer = new Promise<MessageEvent>((resolve) => worker.onmessage = resolve);
+    worker.postMessage(values);
+    return (await answer).data;
+  } finally {
+    worker.terminate();
+  }
+}
+
+Deno.test("grantAdvice() and listedGrant() in a Deno Web Worker write entries JavaScript reads back whole", async () => {
+  // Was read: ["C:\k\config"]: pasted into JavaScript, "\k" reads as an escape and the path loses its \.
+  const values = ["C:\\k\\config", '/k/say "hi"/config', "/k/a,b/config"];
+  const { grants, listed } = await workerAdvice(values);
+  assert.deepEqual(grants, [
+    'give it read: ["C:\\\\k\\\\config"] in its Worker\'s deno.permissions (and run the process with ' +
+    "'--allow-read=C:\\k\\config')",
+    'give it read: ["/k/say \\"hi\\"/config"] in its Worker\'s deno.permissions (and run the process with ' +
+    "'--allow-read=/k/say \"hi\"/config')",
+    'give it read: ["/k/a,b/config"] in its Worker\'s deno.permissions (and run the process with --allow-read (a ' +
+    "comma in the name keeps it out of --allow-read's list))",
+  ]);
+  // A Worker's array holds a comma: only the flag's list cannot.
+  assert.equal(listed, 'read: ["C:\\\\k\\\\config", "/k/say \\"hi\\"/config", "/k/a,b/config", ...]');
 });

@@ -185,6 +185,46 @@ Deno.test("Deno that may read the kubeconfig but not the files it names: one err
   }
 });
 
+Deno.test("Deno refused files in a folder with a comma: the advice names no list, which Deno would split", async () => {
+  // Was "or add them to its list ('--allow-read=/k/a,b/ca.crt,...')": Deno 2.9.6 splits the list at every comma.
+  const dir = await mkdtemp(join(tmpdir(), "kgr-permissions-"));
+  try {
+    const comma = join(dir, "a,b");
+    await mkdir(comma);
+    const [kubeconfig, ca, cert, key] = [
+      join(dir, "config"),
+      ...["ca.crt", "client.crt", "client.key"].map((name) => join(comma, name)),
+    ];
+    await writeFile(
+      kubeconfig,
+      JSON.stringify({
+        "current-context": "c",
+        clusters: [{ name: "c", cluster: { server: "https://10.0.0.1:6443", "certificate-authority": ca } }],
+        users: [{ name: "u", user: { "client-certificate": cert, "client-key": key } }],
+        contexts: [{ name: "c", context: { cluster: "c", user: "u" } }],
+      }),
+    );
+    for (const file of [ca, cert, key]) await writeFile(file, "-----BEGIN CERTIFICATE-----\n");
+    const failed = `failed Cannot load kubeconfig ${kubeconfig}: `;
+    assert.equal(
+      await findCluster(["--allow-env", `--allow-read=${kubeconfig}`], { KUBECONFIG: kubeconfig }),
+      `${failed}clusters[0].cluster.certificate-authority names ${ca}, which cannot be read by this Deno process, ` +
+        `and neither can ${cert} (users[0].user.client-certificate) or ${key} (users[0].user.client-key): run it ` +
+        "with --allow-read (a comma in a name keeps it out of --allow-read's list)",
+    );
+    // The kubeconfig itself: no "or add the file to its list" after saying the list cannot hold it.
+    const inComma = join(comma, "config");
+    await writeFile(inComma, await readFile(kubeconfig, "utf8"));
+    assert.equal(
+      await findCluster(["--allow-env"], { KUBECONFIG: inComma }),
+      `failed Cannot load kubeconfig ${inComma}: the file cannot be read by this Deno process: run it with ` +
+        "--allow-read (a comma in the name keeps it out of --allow-read's list)",
+    );
+  } finally {
+    await rm(dir, { recursive: true });
+  }
+});
+
 Deno.test("Deno with POD_NAMESPACE in --deny-env, in a pod: the error says to drop it there, not to grant --allow-env", async () => {
   // Deno's own error reads "run again with the --allow-env flag" for a denied variable too; the advice said the same
   // to a process run with --allow-env, which has it.

@@ -21,7 +21,7 @@ import {
   deniedEnvAdvice,
   denoHolder,
   envReadable,
-  grantAdvice,
+  grantOrListAdvice,
   refusedNetAddress,
 } from "../runtime/deno_permission_advice.ts";
 import { proxyForDisplay } from "../cluster/proxy.ts";
@@ -82,7 +82,7 @@ export function networkError(
       ? undefined
       : refusedNetAddress(detail) ?? (lookupRefused ? hostAndPort(access.proxyUrl ?? access.server) : undefined);
     const fix = (variable === undefined ? undefined : deniedEnvAdvice([variable])) ??
-      `${grantAdvice(flag, address)}, or add ${what} to its list${via}`;
+      `${grantOrListAdvice(flag, address, what)}${via}`;
     return new KubeApiError(
       `Cannot ${verb} ${where}: ${denoHolder()} may not reach ${access.server} (${detail}): ${fix}`,
       options,

@@ -8,7 +8,7 @@
 
 import { ConfigError } from "../base/errors.ts";
 import { wordList } from "../base/_word_list.ts";
-import { denoHolder, grantAdvice, listedGrant } from "../runtime/deno_permission_advice.ts";
+import { denoHolder, grantAdvice, listedGrant, listsEvery } from "../runtime/deno_permission_advice.ts";
 import { ungrantedReads } from "../runtime/files.ts";
 import { mayBeSecret } from "./_contents_instead_of_path.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
@@ -79,10 +79,14 @@ export function withEveryRefusedFile(error: unknown, files: readonly NamedFile[]
     `${path} (${field}${file === refused.file || file === undefined ? "" : ` of ${file}`})`
   );
   const paths = [...new Set([refused, ...others].map(({ path }) => path))];
+  // Deno's list cannot hold a path with a comma: then only the flag without a list grants them all.
+  const fix = listsEvery(paths)
+    ? `${grantAdvice("read")}, or add them to its list (${listedGrant("read", paths)})`
+    : `${grantAdvice("read")} (a comma in a name keeps it out of --allow-read's list)`;
   return kubeconfigError(
     error.file,
     error.field,
     `${refused.field} names ${refused.path}, which cannot be read by ${denoHolder()}, and neither can ` +
-      `${wordList(named, "or")}: ${grantAdvice("read")}, or add them to its list (${listedGrant("read", paths)})`,
+      `${wordList(named, "or")}: ${fix}`,
   );
 }

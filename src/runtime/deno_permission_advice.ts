@@ -7,6 +7,7 @@
  * @module
  */
 
+import process from "node:process";
 import { wordList } from "../base/_word_list.ts";
 import { runtimeKey } from "./runtime.ts";
 
@@ -52,13 +53,22 @@ function compiledByDeno(): boolean {
 }
 
 /**
+ * Whether Deno's `--allow-*` list can hold `value`: Deno 2.9.6 splits the list at every comma and takes no escape
+ * for one (`,,` too is split), so a value with a comma is granted only by the flag without a list. A Worker's
+ * `deno.permissions` array holds any value.
+ */
+function fitsFlagList(value: string): boolean {
+  return !value.includes(",");
+}
+
+/**
  * How to grant a permission: the flag for a process (for a compiled program, the flag of `deno compile`), the
  * `deno.permissions` entry for a Web Worker (and the flag, as a worker gets nothing its process lacks).
  *
  * @param permission The permission's name, as in its flag: `net`, `read`, `env`, `run`, `sys`.
  * @param value One value to grant it for, or none for all; a value with a comma, which Deno's list cannot hold, is
- * left out with a note.
- * @returns Advice such as `run it with --allow-net`; a flag with a space is quoted as a shell needs it.
+ * left out of the flag with a note.
+ * @returns Advice such as `run it with --allow-net`; a flag with a space is quoted as the platform's shell needs it.
  *
  * @example
  * ```ts
@@ -67,14 +77,37 @@ function compiledByDeno(): boolean {
  * ```
  */
 export function grantAdvice(permission: string, value?: string): string {
-  // Deno 2.9.6 splits the list at every comma and takes no escape for one: such a value is granted only without a list.
-  if (value?.includes(",")) {
-    return `${grantAdvice(permission)} (a comma in the name keeps it out of --allow-${permission}'s list)`;
-  }
-  const flag = shellWord(`--allow-${permission}${value === undefined ? "" : `=${value}`}`);
-  if (!inDenoWorker()) return flagAdvice([flag]);
-  const entry = value === undefined ? permission : `${permission}: ["${value}"]`;
-  return `give it ${entry} in its Worker's deno.permissions (and ${flagAdvice([flag])})`;
+  const listable = value === undefined || fitsFlagList(value);
+  const flag = shellWord(`--allow-${permission}${listable ? (value === undefined ? "" : `=${value}`) : ""}`);
+  const flags = listable ? flagAdvice([flag]) : `${flagAdvice([flag])} (${commaNote(permission)})`;
+  if (!inDenoWorker()) return flags;
+  const entry = value === undefined ? permission : `${permission}: [${JSON.stringify(value)}]`;
+  return `give it ${entry} in its Worker's deno.permissions (and ${flags})`;
+}
+
+/** Why a value is left out of a flag's list. */
+function commaNote(permission: string): string {
+  return `a comma in the name keeps it out of --allow-${permission}'s list`;
+}
+
+/**
+ * How to grant a permission for one value, with the other way, adding `what` to the flag's list, when the list can
+ * hold the value (a value with a comma it cannot: then only the flag without a list is advised).
+ *
+ * @param permission The permission's name, as in its flag.
+ * @param value The value to grant it for, or none when the advice may not name it.
+ * @param what How the advice names the value: `the file`, `the address`.
+ * @returns Advice such as `run it with --allow-read=/k/config, or add the file to its list`.
+ *
+ * @example
+ * ```ts
+ * import { grantOrListAdvice } from "./deno_permission_advice.ts";
+ * console.log(grantOrListAdvice("read", undefined, "the file")); // run it with --allow-read, or add the file to its list
+ * ```
+ */
+export function grantOrListAdvice(permission: string, value: string | undefined, what: string): string {
+  const advice = grantAdvice(permission, value);
+  return value === undefined || fitsFlagList(value) ? `${advice}, or add ${what} to its list` : advice;
 }
 
 /**
@@ -101,7 +134,7 @@ export function flagAdvice(flags: string[]): string {
 
 /**
  * A permission with a list of values, as an example: the flag for a process, the `deno.permissions` entry for a
- * Web Worker.
+ * Web Worker. The flag leaves out a value with a comma, which its list cannot hold (see `listsEvery()`).
  *
  * @param permission The permission's name, as in its flag.
  * @param values The values the list holds, among others.
@@ -115,13 +148,35 @@ export function flagAdvice(flags: string[]): string {
  */
 export function listedGrant(permission: string, values: readonly string[]): string {
   return inDenoWorker()
-    ? `${permission}: [${values.map((value) => `"${value}"`).join(", ")}, ...]`
-    : shellWord(`--allow-${permission}=${values.join(",")},...`);
+    ? `${permission}: [${values.map((value) => JSON.stringify(value)).join(", ")}, ...]`
+    : shellWord(`--allow-${permission}=${[...values.filter(fitsFlagList), "..."].join(",")}`);
 }
 
-/** A flag as a POSIX shell takes it as one word: in single quotes when it holds a space or another special character. */
+/**
+ * Whether Deno's `--allow-*` list can hold every one of `values`: one with a comma it cannot, so advice to add them
+ * to the list would not grant it.
+ *
+ * @param values The values.
+ * @returns `false` when a value holds a comma.
+ *
+ * @example
+ * ```ts
+ * import { listsEvery } from "./deno_permission_advice.ts";
+ * console.log(listsEvery(["/k/a,b/ca.crt"])); // false
+ * ```
+ */
+export function listsEvery(values: readonly string[]): boolean {
+  return values.every(fitsFlagList);
+}
+
+/**
+ * A flag as the platform's shell takes it as one word. POSIX: in single quotes when it holds a space or another
+ * special character (`~` too, a pattern under zsh's extendedglob). Windows: `\` is a path's separator, and quotes
+ * are double ones, which cmd.exe and PowerShell both take (a Windows path holds no `"`).
+ */
 function shellWord(flag: string): string {
-  return /^[\w@%+=:,./~-]*$/.test(flag) ? flag : `'${flag.replace(/'/g, "'\\''")}'`;
+  if (process.platform === "win32") return /^[\w@%+=:,./\\-]*$/.test(flag) ? flag : `"${flag}"`;
+  return /^[\w@%+=:,./-]*$/.test(flag) ? flag : `'${flag.replace(/'/g, "'\\''")}'`;
 }
 
 /** Deno's permission state for `descriptor`, when it can be asked. */

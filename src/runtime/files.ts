@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
-import { denoHolder, grantAdvice, noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
+import { denoHolder, grantOrListAdvice, noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
 import { denoReadGranted } from "./_deno_read_granted.ts";
 import { runAliasNote } from "./_run_alias.ts";
 import { runtimeKey } from "./runtime.ts";
@@ -203,7 +203,7 @@ export function readRefusal(error: unknown, grant?: ReadGrant): { problem: strin
   if (refusedByRuntime(error)) {
     return {
       problem: `cannot be read by ${denoHolder()}`,
-      fix: `${grantAdvice("read", grant?.path)}, or add ${grant?.what ?? "the file"} to its list${note}`,
+      fix: `${grantOrListAdvice("read", grant?.path, grant?.what ?? "the file")}${note}`,
     };
   }
   if (refusedByNode(error)) {
