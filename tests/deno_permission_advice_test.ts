@@ -97,12 +97,16 @@ Deno.test("grantAdvice() on Windows keeps a backslash bare and quotes with doubl
   }
 });
 
-/** What the advice worker posts back for `values`. */
-async function workerAdvice(values: string[]): Promise<{ grants: string[]; listed: string }> {
+/** What the advice worker posts back for `values` and a refused connection to `podError`. */
+async function workerAdvice(
+  values: string[],
+  podError: string,
+  standalone = false,
+): Promise<{ grants: string[]; listed: string; pods: string }> {
   const worker = new Worker(new URL("./deno_permissions/advice_worker.ts", import.meta.url), { type: "module" });
   try {
     const answer = new Promise<MessageEvent>((resolve) => worker.onmessage = resolve);
-    worker.postMessage(values);
+    worker.postMessage({ values, podError, standalone });
     return (await answer).data;
   } finally {
     worker.terminate();
@@ -112,7 +116,7 @@ async function workerAdvice(values: string[]): Promise<{ grants: string[]; liste
 Deno.test("grantAdvice() and listedGrant() in a Deno Web Worker write entries JavaScript reads back whole", async () => {
   // Was read: ["C:\k\config"]: pasted into JavaScript, "\k" reads as an escape and the path loses its \.
   const values = ["C:\\k\\config", '/k/say "hi"/config', "/k/a,b/config"];
-  const { grants, listed } = await workerAdvice(values);
+  const { grants, listed } = await workerAdvice(values, "");
   assert.deepEqual(grants, [
     'give it read: ["C:\\\\k\\\\config"] in its Worker\'s deno.permissions (and run the process with ' +
     "'--allow-read=C:\\k\\config')",
@@ -123,4 +127,26 @@ Deno.test("grantAdvice() and listedGrant() in a Deno Web Worker write entries Ja
   ]);
   // A Worker's array holds a comma: only the flag's list cannot.
   assert.equal(listed, 'read: ["C:\\\\k\\\\config", "/k/say \\"hi\\"/config", "/k/a,b/config", ...]');
+});
+
+Deno.test("podNetAdvice() in a Deno Web Worker says when Deno refuses a Worker's own range, and names deno compile's list", async () => {
+  // Said Deno refuses a Worker's range in every case: under -A or a bare --allow-net, net: ["127.0.0.0/8"] connected.
+  const refused = 'NotCapable: Requires net access to "10.83.2.2:50051"';
+  const { pods } = await workerAdvice([], refused);
+  assert.equal(
+    pods,
+    ": this Deno worker may not connect to the pods: add the pods' network (the cluster's pod CIDR) to the process's " +
+      '--allow-net list and give its Worker net: "inherit" in its deno.permissions, e.g. ' +
+      "--allow-net=<API server>,10.0.0.0/8 (when the process runs with an --allow-net list, Deno refuses a range in a " +
+      "Worker's own list as an escalation), as pod addresses change at every rollout",
+  );
+  // A compiled program's list is deno compile's: "the process's --allow-net list" named flags it does not take.
+  const compiled = await workerAdvice([], refused, true);
+  assert.equal(
+    compiled.pods,
+    ": this Deno worker may not connect to the pods: add the pods' network (the cluster's pod CIDR) to the " +
+      '--allow-net list the program is compiled with and give its Worker net: "inherit" in its deno.permissions, ' +
+      "e.g. deno compile --allow-net=<API server>,10.0.0.0/8 ... (when the process runs with an --allow-net list, " +
+      "Deno refuses a range in a Worker's own list as an escalation), as pod addresses change at every rollout",
+  );
 });

@@ -619,7 +619,7 @@ Deno.test("Deno Web Worker that may reach the API server but not the pods: the c
     assert.match(refused, /^failed 14 UNAVAILABLE: No connection to any endpoint of service echo in namespace prod: /);
     assert.match(
       refused,
-      /: this Deno worker may not connect to the pods: add the pods' network \(the cluster's pod CIDR\) to the process's --allow-net list and give its Worker net: "inherit" in its deno\.permissions, e\.g\. --allow-net=<API server>,127\.0\.0\.0\/8 \(Deno refuses a range in a Worker's own list as an escalation of the process's permissions\), as pod addresses change at every rollout/,
+      /: this Deno worker may not connect to the pods: add the pods' network \(the cluster's pod CIDR\) to the process's --allow-net list and give its Worker net: "inherit" in its deno\.permissions, e\.g\. --allow-net=<API server>,127\.0\.0\.0\/8 \(when the process runs with an --allow-net list, Deno refuses a range in a Worker's own list as an escalation\), as pod addresses change at every rollout/,
     );
     // The advice as printed: the range on the process (Deno 2.9.6 takes IPv4 CIDR ranges), "inherit" in the Worker.
     assert.equal(await call("inherit"), "answered pod-0:hi");

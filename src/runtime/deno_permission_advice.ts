@@ -439,12 +439,18 @@ export function podNetAdvice(error: string): string {
       `rollout${why}`;
   }
   const flag = `--allow-net=<API server>,${range}`;
+  // A compiled program's list is the one of deno compile, in a Worker too.
+  const [processList, example] = compiledByDeno()
+    ? ["the --allow-net list the program is compiled with", `deno compile ${flag} ...`]
+    : ["the process's --allow-net list", flag];
+  // Under -A or a bare --allow-net, Deno 2.9.6 let a Worker's own net: ["127.0.0.0/8"] connect; under a list it
+  // refused the range as an escalation. "inherit" works in both.
   const list = inDenoWorker()
-    ? `the process's --allow-net list and give its Worker net: "inherit" in its deno.permissions, e.g. ${flag} ` +
-      "(Deno refuses a range in a Worker's own list as an escalation of the process's permissions)"
+    ? `${processList} and give its Worker net: "inherit" in its deno.permissions, e.g. ${example} (when the ` +
+      "process runs with an --allow-net list, Deno refuses a range in a Worker's own list as an escalation)"
     : compiledByDeno()
-    ? `the --allow-net list it is compiled with, e.g. deno compile ${flag} ...`
-    : `its --allow-net list, e.g. ${flag}`;
+    ? `the --allow-net list it is compiled with, e.g. ${example}`
+    : `its --allow-net list, e.g. ${example}`;
   return `: ${denoHolder()} may not connect to the pods: add the pods' network (the cluster's pod CIDR) to ${list}, ` +
     "as pod addresses change at every rollout";
 }
