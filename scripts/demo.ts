@@ -19,7 +19,6 @@ import { echoCaller, EchoService, startEchoServer, startLoad } from "./echo_serv
 const NAMESPACE = "demo";
 const HOST = "127.0.0.1";
 const PHASE_MS = 2500;
-/** Under the zone table, when the row "zone a back" has calls in zones b and c: why. */
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Backend = Awaited<ReturnType<typeof startEchoServer>>;
