@@ -15,12 +15,11 @@ import { printable } from "../base/printable.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
 import { SOCKS5_DEFAULT_PORT } from "../runtime/socks5_connector.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
-import { environmentVariable, refusedByRuntime } from "../runtime/files.ts";
+import { grantedEnvironmentVariable, refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
 import {
   deniedEnvAdvice,
   denoHolder,
-  envReadable,
   grantOrListAdvice,
   refusedNetAddress,
 } from "../runtime/deno_permission_advice.ts";
@@ -264,7 +263,7 @@ function rootsMayBeTheCause(error: string): boolean {
   const unknownIssuer =
     /\b(UnknownIssuer|UNABLE_TO_VERIFY_LEAF_SIGNATURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT\w*)\b/;
   if (!unknownIssuer.test(error)) return false;
-  const store = envReadable("DENO_TLS_CA_STORE") ? environmentVariable("DENO_TLS_CA_STORE") : undefined;
+  const store = grantedEnvironmentVariable("DENO_TLS_CA_STORE");
   return !(store ?? "").split(",").map((name) => name.trim()).includes("system");
 }
 

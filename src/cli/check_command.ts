@@ -37,7 +37,7 @@ import { wordList } from "../base/_word_list.ts";
 import { customSchemeNote, schemeAdvice } from "./scheme_advice.ts";
 import { grpcProxyAdvice } from "./grpc_proxy_advice.ts";
 import { displayClock } from "./display_clock.ts";
-import { stoppedBy } from "./stopped_by.ts";
+import { lastFailureText, READING_ACCESS, stoppedBy } from "./stopped_by.ts";
 
 /** The verdict of one step. */
 type Verdict = "ok" | "MISSING" | "FAILED" | "unknown";
@@ -115,12 +115,12 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   const { signal } = controller;
   let interrupted: number | undefined;
   /** The step under way and what it waits for: where Ctrl-C or SIGTERM stopped the check, on standard error. */
-  let step = "cluster step: reading where the cluster is and how to log in";
+  let step = `cluster step: ${READING_ACCESS}`;
   /** The failure of the last request while the target's first snapshot is awaited: what a stopped wait waited out. */
   let resolveFailure: string | undefined;
   const stopInterrupt = cli.onInterrupt((exitCode) => {
     const by = interrupted === undefined ? stoppedBy(exitCode, displayClock.now() - startedAt) : undefined;
-    const failed = resolveFailure === undefined ? "" : `; the last request failed: ${resolveFailure}`;
+    const failed = lastFailureText(resolveFailure);
     if (by !== undefined) cli.stderr.write(`kgr-resolver: ${by}, in the ${step}${failed}\n`);
     interrupted ??= exitCode;
     controller.abort();
@@ -257,7 +257,9 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     step = "resolve step: waiting for the target's first snapshot";
     const outcome = await resolveOnce(connection, command, {
       signal,
-      onFailure: (failure) => resolveFailure = failure?.message,
+      onFailure: (failure) => {
+        resolveFailure = failure?.message;
+      },
     });
     resolveFailure = undefined;
     if (interrupted !== undefined) return interrupted;

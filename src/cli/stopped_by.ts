@@ -34,3 +34,26 @@ export function stoppedBy(exitCode: number, elapsedMs: number): string | undefin
   const by = STOPPED_BY[exitCode];
   return by === undefined ? undefined : `stopped by ${by} after ${durationText(elapsedMs)}`;
 }
+
+/**
+ * What a command does before it has a connection to the cluster, as the line names it: `..., before the first
+ * snapshot was read: reading where the cluster is and how to log in`.
+ */
+export const READING_ACCESS = "reading where the cluster is and how to log in";
+
+/**
+ * The end of the line for a command that a request's failure kept waiting: what the last one said.
+ *
+ * @param message The last failed request's message, or `undefined` when none failed.
+ * @returns `; the last request failed: <message>`, or an empty string.
+ *
+ * @example
+ * ```ts
+ * import { lastFailureText } from "./stopped_by.ts";
+ * console.log(lastFailureText("429 Too Many Requests")); // "; the last request failed: 429 Too Many Requests"
+ * console.log(lastFailureText(undefined)); // ""
+ * ```
+ */
+export function lastFailureText(message: string | undefined): string {
+  return message === undefined ? "" : `; the last request failed: ${message}`;
+}

@@ -19,7 +19,7 @@ import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { changeLine, changeSummary, problemLine, snapshotReport } from "./report.ts";
 import { renderTable, withShownChanges } from "./table.ts";
 import { displayClock } from "./display_clock.ts";
-import { stoppedBy } from "./stopped_by.ts";
+import { lastFailureText, READING_ACCESS, stoppedBy } from "./stopped_by.ts";
 import { colorsWanted, createLiveFrame, type LiveFrame, painter, printable, takesEscapes } from "./terminal.ts";
 
 /**
@@ -125,9 +125,9 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   const sayStopped = (exitCode: number) => {
     const by = stoppedBy(exitCode, displayClock.now() - startedAt);
     if (by === undefined) return;
-    const failed = latest?.lastFailure ? `; the last request failed: ${latest.lastFailure.message}` : "";
+    const failed = lastFailureText(latest?.lastFailure?.message);
     const progress = !connected
-      ? ", before the first snapshot was read: reading where the cluster is and how to log in"
+      ? `, before the first snapshot was read: ${READING_ACCESS}`
       : snapshotCode !== undefined
       ? `: the snapshot above is from a LIST, and its WATCH had not started${failed}`
       : latest?.snapshot

@@ -9,8 +9,7 @@
 
 import process from "node:process";
 import type { WriteStream } from "node:tty";
-import { environmentVariable } from "./files.ts";
-import { runtimeKey } from "./runtime.ts";
+import { grantedEnvironmentVariable } from "./files.ts";
 
 /** An output stream of the CLI. */
 export interface CliOutput {
@@ -111,7 +110,7 @@ export function cliProcess(): CliProcess {
   }
   return {
     args: process.argv.slice(2),
-    env: variableWithoutAsking,
+    env: grantedEnvironmentVariable,
     stdout: output(process.stdout, lost),
     stderr: output(process.stderr, lost),
     onInterrupt(handler) {
@@ -180,21 +179,4 @@ function output(stream: WriteStream, lost: ReadonlySet<WriteStream>): CliOutput 
  */
 function flush(stream: WriteStream): Promise<void> {
   return new Promise((resolve) => stream.end(() => resolve()));
-}
-
-/** Deno's permission query, as far as it is used here. */
-interface DenoPermissions {
-  permissions: { querySync(descriptor: { name: "env"; variable: string }): { state: string } };
-}
-
-/**
- * An environment variable, or `undefined` when Deno has not been granted it: Deno would ask on a terminal, and stop
- * the CLI's output until answered, for a setting that has a default.
- */
-function variableWithoutAsking(name: string): string | undefined {
-  if (runtimeKey() === "deno") {
-    const { permissions } = (globalThis as unknown as { Deno: DenoPermissions }).Deno;
-    if (permissions.querySync({ name: "env", variable: name }).state !== "granted") return undefined;
-  }
-  return environmentVariable(name);
 }

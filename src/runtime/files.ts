@@ -12,7 +12,7 @@ import { open } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import process from "node:process";
-import { denoHolder, grantOrListAdvice, noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
+import { denoHolder, envReadable, grantOrListAdvice, noteEnvStateBeforeRead } from "./deno_permission_advice.ts";
 import { denoReadGranted } from "./_deno_read_granted.ts";
 import { runAliasNote } from "./_run_alias.ts";
 import { runtimeKey } from "./runtime.ts";
@@ -285,6 +285,25 @@ export function environmentVariable(name: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Looks up an environment variable without making Deno ask for it: on a
+ * terminal, Deno would stop the program until answered, for a setting that
+ * has a default or only helps a message.
+ *
+ * @param name The variable.
+ * @returns Its value, or `undefined` when unset or when Deno has not
+ * granted it already.
+ *
+ * @example Reading DENO_TLS_CA_STORE for a message
+ * ```ts
+ * import { grantedEnvironmentVariable } from "./files.ts";
+ * console.log(grantedEnvironmentVariable("DENO_TLS_CA_STORE") ?? "unset or not granted");
+ * ```
+ */
+export function grantedEnvironmentVariable(name: string): string | undefined {
+  return envReadable(name) ? environmentVariable(name) : undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import type { InjectedFailure } from "../../testing.ts";
 import { startShopCluster as onePodCluster } from "./_cluster.mjs";
 import { startPiped } from "./_run_cli.ts";
-import { stoppedBy } from "../../src/cli/stopped_by.ts";
+import { lastFailureText, stoppedBy } from "../../src/cli/stopped_by.ts";
 
 /** Waits until `condition()` holds, polling; fails after 10 s. */
 async function until(what: string, condition: () => boolean): Promise<void> {
@@ -39,6 +39,11 @@ Deno.test("stoppedBy() names Ctrl-C and SIGTERM with the time, and no other inte
   assert.equal(stoppedBy(130, 999), "stopped by Ctrl-C after less than 1 s");
   assert.equal(stoppedBy(143, 125_400), "stopped by SIGTERM after 2 min 5 s");
   for (const exitCode of [141, 131, 129]) assert.equal(stoppedBy(exitCode, 5000), undefined);
+});
+
+Deno.test("lastFailureText() quotes the last failed request, and says nothing when none failed", () => {
+  assert.equal(lastFailureText("429 Too Many Requests"), "; the last request failed: 429 Too Many Requests");
+  assert.equal(lastFailureText(undefined), "");
 });
 
 Deno.test("kgr-resolver --once --min-usable stopped by SIGTERM says how many pods were usable, and prints no snapshot", async () => {
