@@ -1,5 +1,9 @@
 // What the errors of API answers quote, and what they must never quote.
 import assert from "node:assert/strict";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import { brokenAnswerError, notJsonError, statusError, UnreachableError } from "../src/api/api_errors.ts";
 import { networkError } from "../src/api/_network_error.ts";
@@ -1123,5 +1127,18 @@ Deno.test("statusError() for an HTML page in a pod names the in-cluster variable
       access.source,
     );
     assert.doesNotMatch(message, /kubeconfig|cluster\.server/, access.source);
+  }
+});
+
+Deno.test("CHECK_ADVICE names the npm package's bin when api_errors.ts is loaded from Deno's npm cache", async () => {
+  // api_errors.ts must hand checkCommand() its own URL: given undefined, it named JSR's form here too, and no test saw.
+  const dir = await mkdtemp(join(tmpdir(), "kgr-check-advice-"));
+  try {
+    const root = join(dir, "npm", "registry.npmjs.org", "@kgr", "resolver", "1.2.0");
+    await cp(new URL("../src", import.meta.url), join(root, "src"), { recursive: true });
+    const { CHECK_ADVICE } = await import(pathToFileURL(join(root, "src", "api", "api_errors.ts")).href);
+    assert.match(CHECK_ADVICE, /^deno run -A npm:@kgr\/resolver check TARGET names the grants/);
+  } finally {
+    await rm(dir, { recursive: true });
   }
 });

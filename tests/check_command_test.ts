@@ -11,6 +11,9 @@ Deno.test("checkCommand() on Deno names the npm package's bin when it was loaded
     checkCommand("deno", "file:///home/me/.cache/deno/npm/registry.npmjs.org/@kgr/resolver/1.2.0/dist/mod.js"),
     npm,
   );
+  assert.equal(checkCommand("deno", "file:///app/node_modules/.pnpm/x/node_modules/@kgr/resolver/dist/mod.js"), npm);
+  // A private registry behind a path: Deno's cache keeps its folders.
+  assert.equal(checkCommand("deno", "file:///c/deno/npm/npm.corp.example/repo/npm/@kgr/resolver/1.2.0/mod.js"), npm);
 });
 
 Deno.test("checkCommand() on Deno names JSR's cli export for a module from JSR or a checkout", () => {
@@ -18,6 +21,11 @@ Deno.test("checkCommand() on Deno names JSR's cli export for a module from JSR o
   assert.equal(checkCommand("deno", "https://jsr.io/@kgr/resolver/1.2.0/src/api/api_errors.ts"), jsr);
   assert.equal(checkCommand("deno", "file:///home/me/kgr-resolver/src/api/api_errors.ts"), jsr);
   assert.equal(checkCommand("deno", undefined), jsr);
+  // JSR's npm compatibility layer (npx jsr add): installed from JSR, not from npm. Any node_modules folder counted.
+  assert.equal(checkCommand("deno", "file:///app/node_modules/@jsr/kgr__resolver/src/api/api_errors.ts"), jsr);
+  // A checkout under another package's folder, or a folder that only ends like the cache's: not the npm package.
+  assert.equal(checkCommand("deno", "file:///app/node_modules/tools/kgr/src/api/api_errors.ts"), jsr);
+  assert.equal(checkCommand("deno", "file:///home/me/npm/@kgr/resolver/src/api/api_errors.ts"), jsr);
 });
 
 Deno.test("checkCommand() on Node and Bun names the bin as the README does", () => {

@@ -8,11 +8,14 @@
 import type { RuntimeKey } from "../runtime/runtime.ts";
 
 /**
- * Where a module of the npm package lies: in a node_modules folder, or in Deno's cache of an npm registry
- * (`<DENO_DIR>/npm/registry.npmjs.org/@kgr/resolver/<version>/`). JSR's modules come from `https://jsr.io/`, or from
- * Deno's cache of it, which keeps no such path.
+ * Where a module of the npm package lies: in its folder under node_modules (`node_modules/@kgr/resolver/`, or
+ * Deno's `node_modules/.deno/@kgr+resolver@<version>/`), or in Deno's cache of an npm registry
+ * (`<DENO_DIR>/npm/registry.npmjs.org/@kgr/resolver/<version>/`, a registry's path may add folders). JSR's modules
+ * come from `https://jsr.io/`, Deno's cache of it, which keeps no such path, or JSR's npm compatibility layer
+ * (`node_modules/@jsr/kgr__resolver/`): installed from JSR, they get JSR's form.
  */
-const NPM_PACKAGE_PATH = /\/node_modules\/|\/npm\/[^/]+\/@kgr\/resolver\/\d/;
+const NPM_PACKAGE_PATH =
+  /\/node_modules\/(?:@kgr\/resolver|\.deno\/@kgr\+resolver@[^/]+)\/|\/npm\/.+\/@kgr\/resolver\/\d/;
 
 /**
  * How a user of `runtime` runs the CLI's check on a target: plain bunx runs the bin with Node, and Deno runs the npm
