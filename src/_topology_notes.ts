@@ -14,7 +14,7 @@
 
 import type { Selection } from "./_watch_selections.ts";
 import type { HintedEndpoint, Locality } from "./selection/topology.ts";
-import { clientWhereabouts, hintedZones, zoneMeant } from "./selection/topology_reason.ts";
+import { clientWhereabouts, hintedZones, noPortWords, zoneMeant } from "./selection/topology_reason.ts";
 import { TOPOLOGY_OFF_ADVICE } from "./selection/locality.ts";
 import { trace, warnOnce } from "./runtime/trace.ts";
 import { wordList } from "./base/_word_list.ts";
@@ -85,23 +85,21 @@ export function noteTopology(name: string, note: TopologyNote): string {
   const which = port === "" ? "the Service's port" : `port ${port}`;
   trace(`${name}, ${which}, ${where}: topology ${now}`);
   if (topologyReason !== undefined) {
-    warnIfMistaken(name, selection.endpoints, locality, source, { routesCalls, hintedWithoutPort, which });
+    warnIfMistaken(name, selection.endpoints, locality, source, { port, routesCalls, hintedWithoutPort });
   }
   return now;
 }
 
 /**
  * Warns when topology is off for what looks like a mistake: a zone set by hand nearly hinted, or no locality (for a
- * subscriber that routes calls). `which` names the subscriber's port (`port grpc`, `the Service's port`).
+ * subscriber that routes calls).
  */
 function warnIfMistaken(
   name: string,
   endpoints: readonly HintedEndpoint[],
   { zone, node }: Locality,
   { zoneFrom, explicit }: LocalitySource,
-  { routesCalls, hintedWithoutPort, which }: Pick<TopologyNote, "routesCalls" | "hintedWithoutPort"> & {
-    which: string;
-  },
+  { port, routesCalls, hintedWithoutPort }: Pick<TopologyNote, "port" | "routesCalls" | "hintedWithoutPort">,
 ): void {
   const hinted = hintedZones(endpoints);
   if (hinted.length === 0) return;
@@ -121,13 +119,17 @@ function warnIfMistaken(
   // As the CLI's reason: a zone hinted only on pods without the port is not mistaken, and may be the one meant.
   const meant = zoneMeant(zone, [...new Set([...hinted, ...hintedWithoutPort()])].sort());
   if (meant === undefined) return;
-  // Naming a zone whose hinted pods all lack the port would still send the calls to every zone.
-  const outcome = hinted.includes(meant)
-    ? `Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone`
-    : `The pods hinted for ${meant} lack ${which}, so its calls go to every zone even when ${zoneFrom} names it`;
+  // Naming a zone whose hinted pods all lack the port would still send the calls to every zone. Only a port name
+  // is missing from a slice (a number is dialed as given), so `port` is one here; the reasons' words for it.
+  const [also, outcome] = hinted.includes(meant)
+    ? ["", `Until ${zoneFrom} names a hinted zone exactly, its calls go to every zone`]
+    : [
+      ` (and ${meant}, on pods with ${noPortWords(String(port))})`,
+      `Its calls go to every zone even when ${zoneFrom} names it, until those pods have the port`,
+    ];
   warnOnce(
     [`zone ${zone} for ${name}`],
-    `no pod of ${name} is hinted for this client's zone ${zone} (from ${zoneFrom}), but ${zones}: did you mean ` +
-      `${meant}? ${outcome} (${TOPOLOGY_OFF_ADVICE})`,
+    `no pod of ${name} is hinted for this client's zone ${zone} (from ${zoneFrom}), but ${zones}${also}: did you ` +
+      `mean ${meant}? ${outcome} (${TOPOLOGY_OFF_ADVICE})`,
   );
 }

@@ -192,7 +192,9 @@ Deno.test("a zone hinted only on a ready pod without the target's port is traced
 
 Deno.test("a zone that nearly names one hinted only on pods without the target's port: the warning says what they lack", async () => {
   // Was '... did you mean zone-a1? Until locality.zone names a hinted zone exactly, its calls go to every zone',
-  // though zone-a1's pods lack port grpc: naming it would still send the calls to every zone (a review's case).
+  // though zone-a1's pods lack port grpc: naming it would still send the calls to every zone (a review's case). Then
+  // '... hinted for zone zone-b1: did you mean zone-a1? The pods hinted for zone-a1 lack port grpc, ...' asked about a
+  // zone missing from the list it gave, in other words than the reasons' 'no port named "grpc"' (a second review).
   const server = await startFakeApiServer();
   try {
     server.applySlice(endpointSlice({
@@ -214,9 +216,9 @@ Deno.test("a zone that nearly names one hinted only on pods without the target's
     const { warnings } = await follow(server, "portless-typo", { zone: "Zone-A1" });
     assert.deepEqual(warnings, [
       "no pod of service portless-typo in namespace shop is hinted for this client's zone Zone-A1 (from " +
-      "locality.zone), but its pods are hinted for zone zone-b1: did you mean zone-a1? The pods hinted for zone-a1 " +
-      "lack port grpc, so its calls go to every zone even when locality.zone names it (locality: {} turns " +
-      "topology-aware routing off without this warning)",
+      'locality.zone), but its pods are hinted for zone zone-b1 (and zone-a1, on pods with no port named "grpc"): ' +
+      "did you mean zone-a1? Its calls go to every zone even when locality.zone names it, until those pods have the " +
+      "port (locality: {} turns topology-aware routing off without this warning)",
     ]);
   } finally {
     await server.close();
