@@ -385,7 +385,7 @@ Deno.test("a target naming a port the Service lacks fails calls with that port a
     await eventually(() => reports.length === 1, "a report");
     assert.match(
       reports[0].endpoints.error!.details,
-      /no ready endpoints for service echo in namespace prod: its EndpointSlices have no port named "http" \(they have "grpc"\): name one of those in the target, or check that the pods have the container port the Service's targetPort names$/,
+      /no ready endpoints for service echo in namespace prod: its EndpointSlices have no port named "http" \(they have "grpc" \(\d+\)\): name one of those in the target, or check that the pods have the container port the Service's targetPort names$/,
     );
     call(() => resolver.destroy());
   });

@@ -57,7 +57,7 @@ Deno.test("noEndpointsReason() for a port name that only FQDN slices have says s
   assert.equal(
     noEndpointsReason([fqdn, slice([{ name: "grpc", port: 50051 }], [true])], "web", "echo", "prod"),
     'its EndpointSlices have a port named "web" only in those of addressType FQDN (deprecated), which the ' +
-      'resolver does not use, as kube-proxy does not; the others have "grpc": give the Service IPv4 or IPv6 ' +
+      'resolver does not use, as kube-proxy does not; the others have "grpc" (50051): give the Service IPv4 or IPv6 ' +
       "EndpointSlices with that port, dial the names the FQDN ones list with dns:///, or name one of those in the " +
       "target (kubectl get endpointslices -n prod -l kubernetes.io/service-name=echo)",
   );
@@ -81,7 +81,7 @@ Deno.test("noEndpointsReason() names the port that no slice has, and those they 
       "echo",
       "prod",
     ),
-    'its EndpointSlices have no port named "http" (they have "grpc", "metrics"): name one of those in the target, ' +
+    'its EndpointSlices have no port named "http" (they have "grpc" (1), "metrics" (2)): name one of those in the target, ' +
       "or check that the pods have the container port the Service's targetPort names",
   );
   // Pods without any port: a headless Service without ports, or a targetPort that names a container port they lack.
@@ -209,7 +209,7 @@ Deno.test("noEndpointsReason() says that slices mirrored from an Endpoints objec
   );
   assert.equal(
     noEndpointsReason([mirrored([{ name: "grpc-port", port: 50051 }], ["10.7.0.1"])], "grpc", "echo", "prod"),
-    'its EndpointSlices have no port named "grpc" (they have "grpc-port"), as the Endpoints object they are ' +
+    'its EndpointSlices have no port named "grpc" (they have "grpc-port" (50051)), as the Endpoints object they are ' +
       `mirrored from names them (${endpoints}); kube-proxy matches them to the Service's ports by name: name ` +
       "the Endpoints object's ports as the Service names its own (its ClusterIP has no endpoint for a port until " +
       "then), or name one of those in the target",
@@ -270,6 +270,20 @@ Deno.test("noEndpointsReason() for a target without a port on an unnamed port sa
   );
 });
 
+Deno.test('noEndpointsReason() lists an unnamed slice port as unnamed, with its number, not as ""', () => {
+  // Was 'no port named "grpc" (they have "", "admin")': "" reads as a name.
+  const ports = [{ name: "", port: 8080 }, { name: "admin", port: 9090 }];
+  assert.equal(
+    noEndpointsReason([slice(ports, [true])], "grpc", "echo", "prod"),
+    'its EndpointSlices have no port named "grpc" (they have unnamed (8080), "admin" (9090)): name one of those in ' +
+      "the target, or check that the pods have the container port the Service's targetPort names",
+  );
+  assert.match(
+    noEndpointsReason([mirrored(ports, ["10.7.0.1"])], "grpc", "echo", "prod"),
+    /^its EndpointSlices have no port named "grpc" \(they have unnamed \(8080\), "admin" \(9090\)\), as the Endpoints/,
+  );
+});
+
 Deno.test("noEndpointsReason() names a Service's unnamed port as the Service's port, not as a port named \"\"", () => {
   // A target without a port on a Service whose one port has no name selects the port named "": these read
   // 'no port named ""', 'give the port named "" no number' and 'list no pod with a port named ""'.
@@ -281,7 +295,7 @@ Deno.test("noEndpointsReason() names a Service's unnamed port as the Service's p
       "echo",
       "prod",
     ),
-    `its EndpointSlices have no port for the Service's port (they have "grpc", "admin"): name one of those in the ` +
+    `its EndpointSlices have no port for the Service's port (they have "admin" (9000), "grpc" (50051)): name one of those in the ` +
       "target, or check that the pods have the container port the Service's targetPort names",
   );
   assert.equal(
@@ -446,7 +460,7 @@ Deno.test("noEndpointsReason() escapes DEL, C1 controls and bidi characters in a
   );
   const slicePorts = noEndpointsReason([slice([{ name: "\u202dgrpc", port: 50051 }], [true])], "http", "echo", "prod");
   assert.doesNotMatch(slicePorts, unprintable);
-  assert.match(slicePorts, /\(they have "\\u202dgrpc"\)/);
+  assert.match(slicePorts, /\(they have "\\u202dgrpc" \(50051\)\)/);
   const external = shape("", [], "ExternalName", "echo.\u202eexample.com");
   const alias = noEndpointsReason([], 50051, "echo", "prod", { shape: { ...external, selector: undefined } });
   assert.doesNotMatch(alias, unprintable);

@@ -1055,7 +1055,7 @@ Deno.test("watchEndpoints() says why a snapshot is empty, and a snapshot with en
     assert.match(watch.snapshots[0].emptyReason!, /^namespace prod does not exist/);
     apply(api, ["a"]);
     await eventually(() => watch.snapshots.at(-1)!.emptyReason?.includes("no port named") === true, "the new reason");
-    assert.match(watch.snapshots.at(-1)!.emptyReason!, /no port named "http" \(they have "grpc"\)/);
+    assert.match(watch.snapshots.at(-1)!.emptyReason!, /no port named "http" \(they have "grpc" \(\d+\)\)/);
   } finally {
     await watch.stop();
     await api.close();

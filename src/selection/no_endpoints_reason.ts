@@ -12,6 +12,7 @@ import { wordList } from "../base/_word_list.ts";
 import { printable } from "../base/printable.ts";
 import type { ServiceShape } from "./service_shape.ts";
 import { noPortWords, portWords } from "./topology_reason.ts";
+import { portList, slicePortNames } from "./service_port.ts";
 
 /**
  * Whether a slice lists a pod: an endpoint with an address, ready or not. A Service scaled to zero, or whose selector
@@ -158,9 +159,7 @@ function unescapedReason(
       slice.addressType === "FQDN" && (slice.ports ?? []).some(({ name }) => (name ?? "") === port);
     if (port !== "" && !names.has(port) && all.some(inFqdn)) {
       // Hand-written FQDN slices beside IPv4 ones: "no port of that name" would contradict what kubectl lists.
-      const others = names.size === 0
-        ? "the others have no port"
-        : `the others have ${[...names].map(quote).join(", ")}`;
+      const others = names.size === 0 ? "the others have no port" : `the others have ${portList(slicePortNames(used))}`;
       const instead = names.size === 0 ? "or dial" : "dial";
       return `its EndpointSlices have a port named ${quote(port)} only in those of addressType FQDN (deprecated), ` +
         `which the resolver does not use, as kube-proxy does not; ${others}: give the Service IPv4 or IPv6 ` +
@@ -184,7 +183,7 @@ function unescapedReason(
           `${source.their} port ${quote(port)} too (its ClusterIP has no endpoint until then); if the Service's port ` +
           "has no name, leave the port out of the target";
       }
-      const known = [...names].map(quote).join(", ");
+      const known = portList(slicePortNames(used));
       return `its EndpointSlices have ${noPortWords(port)} (they have ${known}), ` +
         `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
         "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
@@ -204,7 +203,7 @@ function unescapedReason(
         portNumbers(used);
     }
     if (!names.has(port)) {
-      const known = [...names].map(quote).join(", ");
+      const known = portList(slicePortNames(used));
       return `its EndpointSlices have ${noPortWords(port)} (they have ${known}): name one of those ` +
         "in the target, or check that the pods have the container port the Service's targetPort names";
     }

@@ -148,7 +148,7 @@ function unlistedPortNote(port: number, ports: readonly SlicePortName[], tcp: Se
   const instead = named.length > 0
     ? `name the port in the target instead (${wordList(named, "or")})`
     : `give the pods' port instead (:${offered[0].numbers[0]})`;
-  return `port ${port} is none of the ports the Service's EndpointSlices give its pods (${list(ports)}): ` +
+  return `port ${port} is none of the ports the Service's EndpointSlices give its pods (${portList(ports)}): ` +
     `the pods are dialed on ${port} as given; if ${port} is the Service's port, ${instead}`;
 }
 
@@ -202,7 +202,9 @@ function nonTcpPortNote(
     ? `name a TCP port in the target instead (${wordList(named, "or")})`
     : "its EndpointSlices have no TCP port: put the number of the pods' gRPC port in the target";
   const shown = typeof port === "number" ? port : quote(port);
-  return `port ${shown} is ${[...protocols].sort().join(" and ")} in the Service's EndpointSlices (${list(found)}), ` +
+  return `port ${shown} is ${[...protocols].sort().join(" and ")} in the Service's EndpointSlices (${
+    portList(found)
+  }), ` +
     `and gRPC dials TCP: the pods are reached only if they also listen on TCP there; ${instead}`;
 }
 
@@ -334,7 +336,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     reading = true;
     clearTimeout(retryTimer);
     trace(
-      `reading service ${service} in namespace ${namespace} for its first TCP port: its slices have ${list(ports)}`,
+      `reading service ${service} in namespace ${namespace} for its first TCP port: its slices have ${portList(ports)}`,
     );
     const deadline = new AbortController();
     const abort = () => deadline.abort();
@@ -429,8 +431,20 @@ function ownerUids(slices: Iterable<EndpointSlice>): string[] {
   return [...uids].sort();
 }
 
-/** Ports as messages list them: `"grpc" (50051)`, and `unnamed (50051)` for a port without a name, not `""`. */
-function list(ports: readonly SlicePortName[]): string {
+/**
+ * Ports as messages list them: `"grpc" (50051)`, and `unnamed (50051)` for a port without a name, not `""`.
+ *
+ * @param ports The ports, as {@linkcode slicePortNames} finds them.
+ * @returns The list, comma-separated.
+ *
+ * @example
+ * ```ts
+ * import { portList } from "./service_port.ts";
+ * console.log(portList([{ name: "", numbers: [8080] }, { name: "admin", numbers: [9090] }]));
+ * // unnamed (8080), "admin" (9090)
+ * ```
+ */
+export function portList(ports: readonly SlicePortName[]): string {
   return ports.map(({ name, numbers }) => `${name === "" ? "unnamed" : quote(name)} (${numbers.join(", ")})`)
     .join(", ");
 }
@@ -442,7 +456,9 @@ function unreadable(service: string, namespace: string, ports: SlicePortName[], 
   return new KubeApiError(
     printable(
       `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
-        `${list(ports)}, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
+        `${
+          portList(ports)
+        }, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
         `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
     ),
     cause instanceof KubeApiError ? { status: cause.status, reason: cause.reason, cause } : { cause },

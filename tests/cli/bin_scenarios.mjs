@@ -285,7 +285,7 @@ export const scenarios = {
       assert.equal(wrongPort.code, 1, wrongPort.stderr);
       assert.match(
         wrongPort.stdout,
-        /; no usable pod: its EndpointSlices have no port named "grcp" \(they have "grpc"\)/,
+        /; no usable pod: its EndpointSlices have no port named "grcp" \(they have "grpc" \(\d+\)\)/,
       );
       // Why, first and on standard error (as kubectl's "No resources found"), not only at the end of a line that
       // 5,000 pods make 134 KB long; the JSON on standard output keeps its shape.
@@ -295,7 +295,7 @@ export const scenarios = {
         assert.equal(why.code, 1, why.stderr);
         assert.match(
           why.stderr,
-          /^kgr-resolver: no usable pod, so calls fail with UNAVAILABLE: its EndpointSlices have no port named "grcp" \(they have "grpc"\)[^\n]*\n$/,
+          /^kgr-resolver: no usable pod, so calls fail with UNAVAILABLE: its EndpointSlices have no port named "grcp" \(they have "grpc" \(\d+\)\)[^\n]*\n$/,
         );
         if (json) assert.equal(JSON.parse(why.stdout).endpoints.length, 0, why.stdout);
       }
@@ -829,7 +829,7 @@ export const scenarios = {
       assert.equal(port.code, 1, port.stdout + port.stderr);
       assert.match(
         port.stdout,
-        /^FAILED +resolve +.*its EndpointSlices have no port named "http" \(they have "grpc"\)/m,
+        /^FAILED +resolve +.*its EndpointSlices have no port named "http" \(they have "grpc" \(\d+\)\)/m,
       );
     } finally {
       await cluster.close();
