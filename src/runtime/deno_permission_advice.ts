@@ -77,9 +77,9 @@ function fitsFlagList(value: string): boolean {
  * ```
  */
 export function grantAdvice(permission: string, value?: string): string {
-  const listable = value === undefined || fitsFlagList(value);
-  const flag = shellWord(`--allow-${permission}${listable ? (value === undefined ? "" : `=${value}`) : ""}`);
-  const flags = listable ? flagAdvice([flag]) : `${flagAdvice([flag])} (${commaNote(permission)})`;
+  const unlistable = value !== undefined && !fitsFlagList(value);
+  const flag = shellWord(`--allow-${permission}${value === undefined || unlistable ? "" : `=${value}`}`);
+  const flags = unlistable ? `${flagAdvice([flag])} (${commaNote(permission)})` : flagAdvice([flag]);
   if (!inDenoWorker()) return flags;
   const entry = value === undefined ? permission : `${permission}: [${JSON.stringify(value)}]`;
   return `give it ${entry} in its Worker's deno.permissions (and ${flags})`;
