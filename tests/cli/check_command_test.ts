@@ -223,17 +223,25 @@ Deno.test("check on a narrow terminal breaks no word and keeps a kubectl command
   }
 });
 
+/** Service cart.shop with one ready pod, on node n1. */
+const cartOnNode = endpointSlice({
+  namespace: "shop",
+  service: "cart",
+  port: { name: "grpc", port: 8080 },
+  endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
+});
+
+/** The rules of the resolver's Role: list and watch the slices, get the Service. */
+const GRANTS = {
+  slices: { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] },
+  services: { verbs: ["get"], apiGroups: [""], resources: ["services"] },
+};
+
 Deno.test("check says that running clients see a grant of get on nodes within 5 minutes, without a restart", async () => {
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
-  api.applySlice(endpointSlice({
-    namespace: "shop",
-    service: "cart",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
-  }));
-  const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
-  const services = { verbs: ["get"], apiGroups: [""], resources: ["services"] };
+  api.applySlice(cartOnNode);
+  const { slices, services } = GRANTS;
   api.setAccess({ username: "client", rules: [slices, services] });
   const { code, stdout } = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
   assert.equal(code, 0, stdout);
@@ -254,14 +262,8 @@ Deno.test("check --node with only get on nodes missing prints only the ClusterRo
   // ClusterRoleBinding: they are optional", though the ClusterRole was all that was missing.
   await using cluster = await startFakeCluster();
   const { api, kubeconfig } = cluster;
-  api.applySlice(endpointSlice({
-    namespace: "shop",
-    service: "cart",
-    port: { name: "grpc", port: 8080 },
-    endpoints: [{ ip: "10.1.0.1", pod: "cart-0", nodeName: "n1" }],
-  }));
-  const slices = { verbs: ["list", "watch"], apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"] };
-  const services = { verbs: ["get"], apiGroups: [""], resources: ["services"] };
+  api.applySlice(cartOnNode);
+  const { slices, services } = GRANTS;
   api.setAccess({ username: "system:serviceaccount:shop:checkout", rules: [slices, services] });
   const report = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
   assert.match(
