@@ -147,14 +147,20 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   } catch (error) {
     clearTimeout(deadline);
     stopInterrupt();
-    // A connection made after the signal is closed: the check has ended meanwhile.
+    // A connection made after the signal is closed: the check has ended meanwhile. Interrupted, the process ends by
+    // the signal itself, as an unhandled one would: Node would wait for a read that may never end (a FIFO as the
+    // kubeconfig) before it exits.
     if (signal.aborted) connecting.then((late) => late.client.close(), () => {});
-    if (interrupted !== undefined) return interrupted;
+    if (interrupted !== undefined) {
+      await cli.exitBySignal?.(interrupted);
+      return interrupted;
+    }
     const message = error instanceof ResolverError
       ? error.message
       : signal.aborted
-      ? `no cluster access within ${command.timeoutSeconds} s: the kubeconfig (or a file it names) could not be read ` +
-        "in that time; check that it is a file that can be read, or raise --timeout"
+      ? `no cluster access within ${command.timeoutSeconds} s: reading where the cluster is and how to log in (a ` +
+        "kubeconfig and the files it names, or a pod's service account files) took longer; check that those files " +
+        "can be read (not a pipe that nothing writes, nor a mount that hangs), or raise --timeout"
       : undefined;
     if (message === undefined) throw error;
     say("FAILED", "cluster", message);

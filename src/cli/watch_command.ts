@@ -170,8 +170,10 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   } catch (error) {
     stopInterrupt();
     if (code === undefined) throw error;
-    // A connection made after the interrupt is closed: the process ends with the interrupt's code meanwhile.
+    // A connection made after the interrupt is closed; the process ends by the signal itself, as an unhandled one
+    // would: Node would wait for a read that may never end (a FIFO as the kubeconfig) before it exits.
     connecting.then((late) => late.client.close(), () => {});
+    await cli.exitBySignal?.(code);
     return code;
   }
   connected = true;

@@ -60,6 +60,13 @@ export interface CliProcess {
   onSuspend?(handlers: { suspend(): void; resume(): void }): () => void;
   /** Writes out what the streams still hold, then ends the process with `code`. */
   exit(code: number): Promise<never>;
+  /**
+   * Writes out what the streams still hold, then ends the process by the signal that `exitCode` stands for (130
+   * SIGINT, 143 SIGTERM, 129 SIGHUP), as if nothing had handled it; another code as `exit()` does. For an interrupt
+   * that came while a file read may never end (a FIFO or a hung mount as the kubeconfig): Node's `process.exit()`
+   * waits for such a read, a signal does not. Absent where there is no process to end (tests).
+   */
+  exitBySignal?(exitCode: number): Promise<never>;
 }
 
 /** The signals that interrupt the CLI, and the exit code of a Unix tool they end (128 + the signal's number). */
@@ -125,12 +132,30 @@ export function cliProcess(): CliProcess {
       };
     },
     ...(process.platform === "win32" ? {} : { onSuspend }),
-    async exit(code) {
+    exit,
+    async exitBySignal(code) {
+      // Not SIGQUIT, whose default action dumps core.
+      const signal = (["SIGINT", "SIGTERM", "SIGHUP"] as const).find((name) => INTERRUPT_EXIT_CODES[name] === code);
+      if (signal === undefined) return exit(code);
       exiting = code;
-      await Promise.all([process.stdout, process.stderr].filter((stream) => !lost.has(stream)).map(flush));
-      process.exit(code);
+      await flushAll();
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+      // Ended by now, unless the signal is blocked: then by its code.
+      return await new Promise<never>(() => setTimeout(() => process.exit(code), 1000));
     },
   };
+
+  /** Writes out what the streams still hold: the process ends next. */
+  function flushAll(): Promise<unknown> {
+    return Promise.all([process.stdout, process.stderr].filter((stream) => !lost.has(stream)).map(flush));
+  }
+
+  async function exit(code: number): Promise<never> {
+    exiting = code;
+    await flushAll();
+    process.exit(code);
+  }
 }
 
 /**

@@ -5,9 +5,11 @@
 // (scripts/pack_check.sh through tests/cli/run_bin.mjs). Runs on Deno, Bun and Node.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import process from "node:process";
 import { parseAllDocuments } from "yaml";
 import { endpointSlice } from "@kgr/resolver/testing";
@@ -1083,6 +1085,32 @@ export const scenarios = {
     } finally {
       await silent.close();
       await cluster.close();
+    }
+  },
+
+  async "SIGTERM ends --once and check while the kubeconfig's read hangs (a pipe nothing writes), at once"(cli) {
+    // Was (a review): with the handler registered before connecting, Node's exit waited for the read, SIGKILL alone
+    // ended it; the process now ends by the signal itself, which a shell reports as 143.
+    const dir = await mkdtemp(join(tmpdir(), "kgr-fifo-"));
+    try {
+      const pipe = join(dir, "kubeconfig");
+      const made = spawn("mkfifo", [pipe]);
+      assert.equal(await new Promise((resolve) => made.on("close", resolve)), 0);
+      for (const command of ["--once", "check"]) {
+        const run = startCli(cli, [command, "--kubeconfig", pipe, TARGET], 10_000);
+        await sleep(1500);
+        const sent = Date.now();
+        process.kill(run.child.pid, "SIGTERM");
+        const { code, stderr } = await run.exited;
+        assert.ok(code === 143 || code === "SIGTERM", `${command}: ${code} ${stderr}`);
+        assert.ok(Date.now() - sent < 5000, `${command} ended ${Date.now() - sent} ms after SIGTERM`);
+        assert.match(
+          stderr,
+          /^kgr-resolver: stopped by SIGTERM after .*reading where the cluster is and how to log in/,
+        );
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   },
 

@@ -160,7 +160,7 @@ Deno.test("kgr-resolver check ends on SIGTERM or at --timeout while the kubeconf
   assert.equal(late.code, 1, late.stdout);
   assert.match(
     late.stdout,
-    /\nFAILED +cluster +no cluster access within 1 s: the kubeconfig \(or a file it names\) could not be read in that time/,
+    /\nFAILED +cluster +no cluster access within 1 s: reading where the cluster is and how to log in \(a kubeconfig/,
   );
 });
 
