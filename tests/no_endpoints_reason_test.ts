@@ -84,6 +84,19 @@ Deno.test("noEndpointsReason() names the port that no slice has, and those they 
     'its EndpointSlices have no port named "http" (they have "grpc" (1), "metrics" (2)): name one of those in the target, ' +
       "or check that the pods have the container port the Service's targetPort names",
   );
+  // A slice port without a number (written by hand) is listed by its name: the list read "(they have )".
+  for (const port of [null, undefined]) {
+    assert.equal(
+      noEndpointsReason(
+        [slice([{ name: "grpc", port: port as null }, { name: "metrics", port: 2 }], [true])],
+        "http",
+        "echo",
+        "prod",
+      ),
+      'its EndpointSlices have no port named "http" (they have "grpc" (no number), "metrics" (2)): name one of ' +
+        "those in the target, or check that the pods have the container port the Service's targetPort names",
+    );
+  }
   // Pods without any port: a headless Service without ports, or a targetPort that names a container port they lack.
   assert.equal(
     noEndpointsReason([slice([], [true])], "grpc", "echo", "prod"),
@@ -224,6 +237,11 @@ Deno.test("noEndpointsReason() says that slices mirrored from an Endpoints objec
     'its EndpointSlices list addresses but no port, as "ops" (their endpointslice.kubernetes.io/managed-by) ' +
       "writes them; kube-proxy uses no endpoint without a port named as the Service's: give them the Service's " +
       "port names, or put the port number in the target",
+  );
+  // A port without a number is listed by its name: the list read "(they have )".
+  assert.match(
+    noEndpointsReason([{ ...own, ports: [{ name: "grpc-port" }] }], "grpc", "echo", "prod"),
+    /^its EndpointSlices have no port named "grpc" \(they have "grpc-port" \(no number\)\), as "ops" /,
   );
   const other: EndpointSlice = { ...own, metadata: { ...own.metadata, name: "echo-b", labels: { [MANAGED_BY]: "b" } } };
   assert.match(noEndpointsReason([own, other], "grpc", "echo", "prod"), /, as "b", "ops" \(their .*\) write them;/);

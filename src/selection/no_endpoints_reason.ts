@@ -12,7 +12,7 @@ import { wordList } from "../base/_word_list.ts";
 import { printable } from "../base/printable.ts";
 import type { ServiceShape } from "./service_shape.ts";
 import { noPortWords, portWords } from "./topology_reason.ts";
-import { portList, slicePortNames } from "./service_port.ts";
+import { portList, type SlicePortName, slicePortNames } from "./service_port.ts";
 
 /**
  * Whether a slice lists a pod: an endpoint with an address, ready or not. A Service scaled to zero, or whose selector
@@ -90,6 +90,18 @@ export function noEndpointsReason(
   return printable(unescapedReason(slices, port, service, namespace, options));
 }
 
+/**
+ * The slices' ports as a reason lists them: those with numbers as {@linkcode slicePortNames} gives them, and those
+ * without (a hand-written slice may leave it out) by their name alone, so that a list of names is never empty.
+ */
+function listedPorts(slices: readonly EndpointSlice[]): SlicePortName[] {
+  const numbered = slicePortNames(slices);
+  const names = new Set(slices.flatMap((slice) => (slice.ports ?? []).map(({ name }) => name ?? "")));
+  for (const { name } of numbered) names.delete(name);
+  const unnumbered = [...names].map((name) => ({ name, numbers: [] }));
+  return [...numbered, ...unnumbered].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
 /** {@linkcode noEndpointsReason}, its untrusted text not yet made printable. */
 function unescapedReason(
   slices: Iterable<EndpointSlice>,
@@ -159,7 +171,7 @@ function unescapedReason(
       slice.addressType === "FQDN" && (slice.ports ?? []).some(({ name }) => (name ?? "") === port);
     if (port !== "" && !names.has(port) && all.some(inFqdn)) {
       // Hand-written FQDN slices beside IPv4 ones: "no port of that name" would contradict what kubectl lists.
-      const others = names.size === 0 ? "the others have no port" : `the others have ${portList(slicePortNames(used))}`;
+      const others = names.size === 0 ? "the others have no port" : `the others have ${portList(listedPorts(used))}`;
       const instead = names.size === 0 ? "or dial" : "dial";
       return `its EndpointSlices have a port named ${quote(port)} only in those of addressType FQDN (deprecated), ` +
         `which the resolver does not use, as kube-proxy does not; ${others}: give the Service IPv4 or IPv6 ` +
@@ -183,7 +195,7 @@ function unescapedReason(
           `${source.their} port ${quote(port)} too (its ClusterIP has no endpoint until then); if the Service's port ` +
           "has no name, leave the port out of the target";
       }
-      const known = portList(slicePortNames(used));
+      const known = portList(listedPorts(used));
       return `its EndpointSlices have ${noPortWords(port)} (they have ${known}), ` +
         `as ${source.as("names", "them")}; ${match}: name ${source.their} ports as the Service names its own ` +
         "(its ClusterIP has no endpoint for a port until then), or name one of those in the target";
@@ -203,7 +215,7 @@ function unescapedReason(
         portNumbers(used);
     }
     if (!names.has(port)) {
-      const known = portList(slicePortNames(used));
+      const known = portList(listedPorts(used));
       return `its EndpointSlices have ${noPortWords(port)} (they have ${known}): name one of those ` +
         "in the target, or check that the pods have the container port the Service's targetPort names";
     }

@@ -432,7 +432,8 @@ function ownerUids(slices: Iterable<EndpointSlice>): string[] {
 }
 
 /**
- * Ports as messages list them: `"grpc" (50051)`, and `unnamed (50051)` for a port without a name, not `""`.
+ * Ports as messages list them: `"grpc" (50051)`, `unnamed (50051)` for a port without a name, not `""`, and
+ * `"grpc" (no number)` for one that has no numbers.
  *
  * @param ports The ports, as {@linkcode slicePortNames} finds them.
  * @returns The list, comma-separated.
@@ -445,8 +446,9 @@ function ownerUids(slices: Iterable<EndpointSlice>): string[] {
  * ```
  */
 export function portList(ports: readonly SlicePortName[]): string {
-  return ports.map(({ name, numbers }) => `${name === "" ? "unnamed" : quote(name)} (${numbers.join(", ")})`)
-    .join(", ");
+  return ports.map(({ name, numbers }) =>
+    `${name === "" ? "unnamed" : quote(name)} (${numbers.length === 0 ? "no number" : numbers.join(", ")})`
+  ).join(", ");
 }
 
 /** The error of a failed read: the ports found, why the Service cannot be read, and how to do without it. */
