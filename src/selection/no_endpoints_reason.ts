@@ -72,10 +72,15 @@ export interface NoEndpointsReasonOptions {
  * @example A port name that no slice has
  * ```ts
  * import { noEndpointsReason } from "./no_endpoints_reason.ts";
- * const slice = { metadata: { name: "echo-x1" }, addressType: "IPv4" as const, ports: [{ name: "grpc", port: 50051 }] };
+ * const slice = {
+ *   metadata: { name: "echo-x1" },
+ *   addressType: "IPv4" as const,
+ *   ports: [{ name: "grpc", port: 50051 }],
+ *   endpoints: [{ addresses: ["10.0.0.1"], conditions: { ready: true } }],
+ * };
  * console.log(noEndpointsReason([slice], "http", "echo", "prod"));
- * // its EndpointSlices have no port named "http" (they have "grpc"): name one of those in the target, or check
- * // that the pods have the container port the Service's targetPort names
+ * // its EndpointSlices have no port named "http" (they have "grpc" (50051)): name one of those in the target, or
+ * // check that the pods have the container port the Service's targetPort names
  * ```
  */
 export function noEndpointsReason(
