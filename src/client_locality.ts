@@ -365,8 +365,10 @@ export function warnZoneUnread(
   const emptyZone = explicit === undefined
     ? "ZONE is set but empty (a pod's zone label, which Kubernetes copies onto pods from 1.35 on)"
     : "locality.zone is empty";
-  const grant = `grant it (README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is ` +
-    `needed)`;
+  // After "ZONE is set but empty", "it" would read as ZONE.
+  const grant =
+    `grant ${blank ? "get on nodes" : "it"} (README: Topology-aware routing; the Node is read again every ` +
+    `5 minutes, so no restart is needed)`;
   const cause = status === 403 ? `"get" on "nodes" is not granted` : "there is no such Node";
   const fix = status === 403 ? grant : `check ${nodeFrom}`;
   const readAgain = status === 403 ? "" : " (it is read again every 5 minutes)";

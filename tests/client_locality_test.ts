@@ -517,7 +517,7 @@ Deno.test("a first Node read goes on while another subscription still waits for 
 
 Deno.test("a ZONE set but empty is said in the warning, which then does not ask to set it", async () => {
   // The Downward API gives ZONE="" on clusters before 1.35, whose pods have no zone label: "or set ZONE too" read as
-  // though ZONE were missing.
+  // though ZONE were missing. After ", and ZONE is set but empty", "grant it" read as granting ZONE: the grant is named.
   const server = await zonedService();
   const before = { NODE_NAME: Deno.env.get("NODE_NAME"), ZONE: Deno.env.get("ZONE") };
   Deno.env.set("NODE_NAME", "n-a1");
@@ -547,7 +547,7 @@ Deno.test("a ZONE set but empty is said in the warning, which then does not ask 
     assert.equal(warnings.length, 2, warnings.join("\n"));
     assert.match(
       warnings[0],
-      /node n-a1 \(from NODE_NAME\) .*: "get" on "nodes" is not granted, and ZONE is set but empty \(a pod's zone label, which Kubernetes copies onto pods from 1\.35 on\): grant it \(README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed\); locality: \{\} turns/,
+      /node n-a1 \(from NODE_NAME\) .*: "get" on "nodes" is not granted, and ZONE is set but empty \(a pod's zone label, which Kubernetes copies onto pods from 1\.35 on\): grant get on nodes \(README: Topology-aware routing; the Node is read again every 5 minutes, so no restart is needed\); locality: \{\} turns/,
     );
     assert.match(
       warnings[1],
