@@ -102,7 +102,7 @@ async function workerAdvice(
   values: string[],
   podError: string,
   standalone = false,
-): Promise<{ grants: string[]; listed: string; pods: string }> {
+): Promise<{ grants: string[]; listed: string; listsAll: boolean; pods: string }> {
   const worker = new Worker(new URL("./deno_permissions/advice_worker.ts", import.meta.url), { type: "module" });
   try {
     const answer = new Promise<MessageEvent>((resolve) => worker.onmessage = resolve);
@@ -116,17 +116,20 @@ async function workerAdvice(
 Deno.test("grantAdvice() and listedGrant() in a Deno Web Worker write entries JavaScript reads back whole", async () => {
   // Was read: ["C:\k\config"]: pasted into JavaScript, "\k" reads as an escape and the path loses its \.
   const values = ["C:\\k\\config", '/k/say "hi"/config', "/k/a,b/config"];
-  const { grants, listed } = await workerAdvice(values, "");
+  const { grants, listed, listsAll } = await workerAdvice(values, "");
   assert.deepEqual(grants, [
     'give it read: ["C:\\\\k\\\\config"] in its Worker\'s deno.permissions (and run the process with ' +
     "'--allow-read=C:\\k\\config')",
     'give it read: ["/k/say \\"hi\\"/config"] in its Worker\'s deno.permissions (and run the process with ' +
     "'--allow-read=/k/say \"hi\"/config')",
-    'give it read: ["/k/a,b/config"] in its Worker\'s deno.permissions (and run the process with --allow-read (a ' +
-    "comma in the name keeps it out of --allow-read's list))",
+    // Was "(and run the process with --allow-read (a comma ... list))": brackets in brackets.
+    'give it read: ["/k/a,b/config"] in its Worker\'s deno.permissions (and run the process with --allow-read, as a ' +
+    "comma in the name keeps it out of --allow-read's list)",
   ]);
-  // A Worker's array holds a comma: only the flag's list cannot.
+  // A Worker's array holds a comma: only the flag's list cannot. listsEvery() said false, and the kubeconfig's refused
+  // files lost the list advice in a Worker.
   assert.equal(listed, 'read: ["C:\\\\k\\\\config", "/k/say \\"hi\\"/config", "/k/a,b/config", ...]');
+  assert.equal(listsAll, true);
 });
 
 Deno.test("podNetAdvice() in a Deno Web Worker says when Deno refuses a Worker's own range, and names deno compile's list", async () => {

@@ -79,7 +79,8 @@ export function withEveryRefusedFile(error: unknown, files: readonly NamedFile[]
     `${path} (${field}${file === refused.file || file === undefined ? "" : ` of ${file}`})`
   );
   const paths = [...new Set([refused, ...others].map(({ path }) => path))];
-  // Deno's list cannot hold a path with a comma: then only the flag without a list grants them all.
+  // Deno's flag list cannot hold a path with a comma (a Worker's array can): then only the flag without a list
+  // grants them all.
   const fix = listsEvery(paths)
     ? `${grantAdvice("read")}, or add them to its list (${listedGrant("read", paths)})`
     : `${grantAdvice("read")} (a comma in a name keeps it out of --allow-read's list)`;

@@ -79,10 +79,12 @@ function fitsFlagList(value: string): boolean {
 export function grantAdvice(permission: string, value?: string): string {
   const unlistable = value !== undefined && !fitsFlagList(value);
   const flag = shellWord(`--allow-${permission}${value === undefined || unlistable ? "" : `=${value}`}`);
-  const flags = unlistable ? `${flagAdvice([flag])} (${commaNote(permission)})` : flagAdvice([flag]);
-  if (!inDenoWorker()) return flags;
+  const flags = flagAdvice([flag]);
+  if (!inDenoWorker()) return unlistable ? `${flags} (${commaNote(permission)})` : flags;
   const entry = value === undefined ? permission : `${permission}: [${JSON.stringify(value)}]`;
-  return `give it ${entry} in its Worker's deno.permissions (and ${flags})`;
+  // Already in brackets: the note follows the flag, not in brackets of its own.
+  const why = unlistable ? `, as ${commaNote(permission)}` : "";
+  return `give it ${entry} in its Worker's deno.permissions (and ${flags}${why})`;
 }
 
 /** Why a value is left out of a flag's list. */
@@ -153,11 +155,12 @@ export function listedGrant(permission: string, values: readonly string[]): stri
 }
 
 /**
- * Whether Deno's `--allow-*` list can hold every one of `values`: one with a comma it cannot, so advice to add them
- * to the list would not grant it.
+ * Whether the list {@linkcode listedGrant} writes can hold every one of `values`: Deno's `--allow-*` list cannot
+ * hold one with a comma, so advice to add them to it would not grant it; a Web Worker's `deno.permissions` array
+ * holds any.
  *
  * @param values The values.
- * @returns `false` when a value holds a comma.
+ * @returns `false` when a value holds a comma, outside a Web Worker.
  *
  * @example
  * ```ts
@@ -166,7 +169,7 @@ export function listedGrant(permission: string, values: readonly string[]): stri
  * ```
  */
 export function listsEvery(values: readonly string[]): boolean {
-  return values.every(fitsFlagList);
+  return inDenoWorker() || values.every(fitsFlagList);
 }
 
 /**
