@@ -180,12 +180,13 @@ export function rbacApplier(grants: readonly Grant[]): string {
   const clusterWide = grants.filter((grant) => grant.namespace === undefined);
   if (clusterWide.length === 0) return `someone who may create ${roles}`;
   const allOptional = clusterWide.every((grant) => grant.optional !== undefined);
-  // Alone, the ClusterRole is what is missing: leaving it out applies nothing, and topology stays off.
+  // Alone, the ClusterRole is what is missing: leaving it out applies nothing, and topology stays off. Said without
+  // brackets: check's intro follows these words with its own.
   const optional = !allOptional
     ? ""
     : roles
-    ? " (without that right, leave out the ClusterRole and ClusterRoleBinding: they are optional)"
-    : " (optional: without them, topology-aware routing stays off)";
+    ? ", or without that right leave out the ClusterRole and ClusterRoleBinding, which are optional"
+    : ", or not at all if topology-aware routing may stay off";
   return `someone who may create ${roles ? `${roles} and ` : ""}ClusterRoles${optional}`;
 }
 

@@ -268,7 +268,7 @@ Deno.test("check --node with only get on nodes missing prints only the ClusterRo
   const report = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1"]);
   assert.match(
     report.stdout,
-    /\nTo grant what is missing, apply this as someone who may create ClusterRoles \(optional: without them, topology-aware routing stays off\) \(with --yaml/,
+    /\nTo grant what is missing, apply this as someone who may create ClusterRoles, or not at all if topology-aware routing may stay off \(with --yaml/,
   );
   const yamlOnly = await check(kubeconfig, "kubernetes:///cart.shop:grpc", ["--node", "n1", "--yaml"]);
   const kinds = parseAllDocuments(yamlOnly.stdout).map((document) => document.toJS().kind);

@@ -148,8 +148,9 @@ Deno.test("rbacApplier() asks for the right to create ClusterRoles when the YAML
   const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" };
   assert.equal(
     rbacApplier([SLICES, nodes]),
-    "someone who may create Roles in namespace prod and ClusterRoles (without that right, leave out the " +
-      "ClusterRole and ClusterRoleBinding: they are optional)",
+    // Without brackets: check's intro follows these words with "(with --yaml, ...)".
+    "someone who may create Roles in namespace prod and ClusterRoles, or without that right leave out the " +
+      "ClusterRole and ClusterRoleBinding, which are optional",
   );
   assert.equal(
     rbacApplier([SLICES, { ...nodes, optional: undefined }]),
@@ -169,10 +170,11 @@ Deno.test("grantsToApply() keeps a namespace's grants only when one is missing t
 
 Deno.test("rbacApplier() of the ClusterRole alone says it is optional without asking to leave it out", () => {
   // Was: "(without that right, leave out the ClusterRole and ClusterRoleBinding: they are optional)", where they were
-  // all there was to apply, and topology stays off without them.
+  // all there was to apply, and topology stays off without them. Then "(optional: ...)", which check's intro followed
+  // with its own "(with --yaml, ...)": two parentheses in a row.
   const nodes = { verbs: ["get"], group: "", resource: "nodes", optional: "for the zone of NODE_NAME" };
   assert.equal(
     rbacApplier([nodes]),
-    "someone who may create ClusterRoles (optional: without them, topology-aware routing stays off)",
+    "someone who may create ClusterRoles, or not at all if topology-aware routing may stay off",
   );
 });
