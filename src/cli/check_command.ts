@@ -158,7 +158,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const message = error instanceof ResolverError
       ? error.message
       : signal.aborted
-      ? `no cluster access within ${command.timeoutSeconds} s: reading where the cluster is and how to log in (a ` +
+      ? `no cluster access within ${command.timeoutSeconds} s: ${READING_ACCESS} (a ` +
         "kubeconfig and the files it names, or a pod's service account files) took longer; check that those files " +
         "can be read (not a pipe that nothing writes, nor a mount that hangs), or raise --timeout"
       : undefined;
