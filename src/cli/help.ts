@@ -160,8 +160,8 @@ Options:
   --min-usable N       with --once: wait, within --timeout, until N pods are
                        usable (exit 1 with the last snapshot if they are not)
 ${CLUSTER_OPTIONS}
-  --yaml               with check: only the Role and RoleBinding to apply on
-                       standard output, for kubectl apply -f - (the report
+  --yaml               with check: only the roles that grant what is missing,
+                       on standard output, for kubectl apply -f - (the report
                        on standard error); none when no grant is missing,
                        and kubectl then fails: no objects passed to apply
 ${READING_OPTIONS}
@@ -201,12 +201,13 @@ topology, when the client's node is known but not its zone). It resolves TARGET
 once, then prints a verdict per step: ok, MISSING (a grant is missing), FAILED
 (the step failed), or unknown (it could not tell, or a doubt such as topology
 being off; that does not fail the check). When a grant is missing, it prints
-the Role and RoleBinding that fix it.
+the roles that fix it: a Role and RoleBinding for the namespace's grants, a
+ClusterRole and ClusterRoleBinding for get on Nodes.
 
 ${TARGET_FORM}
 
 Options:
-  --yaml               only the Role and RoleBinding to apply on standard
+  --yaml               only the roles that grant what is missing, on standard
                        output, for kubectl apply -f - (the report on standard
                        error); none when no grant is missing, and kubectl then
                        fails: no objects passed to apply
@@ -229,6 +230,6 @@ for SIGTERM, after a line on standard error that says which step it was in
 (141 when its reader goes away, as with | head); 131 on Ctrl-\\ (SIGQUIT), 129
 on SIGHUP.
 
-Apply the YAML as someone who may create Roles: in the second example, check
-reads the credentials of sa.yaml, and kubectl its own.
+Apply the YAML as someone who may create Roles (and ClusterRoles): in the
+second example, check reads the credentials of sa.yaml, and kubectl its own.
 `;
