@@ -45,10 +45,10 @@ export interface TopologyNote {
   /** Whether it routes calls (a channel's resolver): only then is a missing locality warned about. */
   routesCalls: boolean;
   /**
-   * The zones hinted on ready pods listed without its port (see `zonesHintedWithoutPort()`), read only for a zone set
-   * by hand that no usable pod is hinted for: one of them is no typo, the trace's reason says what their pods lack.
+   * The ready pods listed without its port, read only for a zone set by hand that no usable pod is hinted for: a zone
+   * hinted on one of them is no typo, the trace's reason says what their pods lack.
    */
-  hintedWithoutPort: () => readonly string[];
+  podsWithoutPort: () => readonly HintedEndpoint[];
 }
 
 /**
@@ -69,14 +69,14 @@ export interface TopologyNote {
  * const source = { zoneFrom: "ZONE", explicit: false };
  * const locality = { zone: "zone-A" };
  * const note = {
- *   port: "grpc", selection, locality, source, traced: undefined, routesCalls: true, hintedWithoutPort: () => [],
+ *   port: "grpc", selection, locality, source, traced: undefined, routesCalls: true, podsWithoutPort: () => [],
  * };
  * noteTopology("service echo in namespace prod", note);
  * // @kgr/resolver: no pod of service echo in namespace prod is hinted for this client's zone zone-A (from ZONE), ...
  * ```
  */
 export function noteTopology(name: string, note: TopologyNote): string {
-  const { port, selection, locality, source, traced, routesCalls, hintedWithoutPort } = note;
+  const { port, selection, locality, source, traced, routesCalls, podsWithoutPort } = note;
   const { topology, topologyReason } = selection;
   const now = topologyReason === undefined ? topology : `${topology} (${topologyReason})`;
   if (now === traced) return now;
@@ -85,7 +85,7 @@ export function noteTopology(name: string, note: TopologyNote): string {
   const which = port === "" ? "the Service's port" : `port ${port}`;
   trace(`${name}, ${which}, ${where}: topology ${now}`);
   if (topologyReason !== undefined) {
-    warnIfMistaken(name, selection.endpoints, locality, source, { port, routesCalls, hintedWithoutPort });
+    warnIfMistaken(name, selection.endpoints, locality, source, { port, routesCalls, podsWithoutPort });
   }
   return now;
 }
@@ -99,7 +99,7 @@ function warnIfMistaken(
   endpoints: readonly HintedEndpoint[],
   { zone, node }: Locality,
   { zoneFrom, explicit }: LocalitySource,
-  { port, routesCalls, hintedWithoutPort }: Pick<TopologyNote, "port" | "routesCalls" | "hintedWithoutPort">,
+  { port, routesCalls, podsWithoutPort }: Pick<TopologyNote, "port" | "routesCalls" | "podsWithoutPort">,
 ): void {
   const hinted = hintedZones(endpoints);
   if (hinted.length === 0) return;
@@ -117,7 +117,7 @@ function warnIfMistaken(
   }
   if (zone === undefined || (zoneFrom !== "ZONE" && zoneFrom !== "locality.zone")) return;
   // As the CLI's reason: a zone hinted only on pods without the port is not mistaken, and may be the one meant.
-  const meant = zoneMeant(zone, [...new Set([...hinted, ...hintedWithoutPort()])].sort());
+  const meant = zoneMeant(zone, hintedZones([...endpoints, ...podsWithoutPort()]));
   if (meant === undefined) return;
   // Naming a zone whose hinted pods all lack the port would still send the calls to every zone. Only a port name
   // is missing from a slice (a number is dialed as given), so `port` is one here; the reasons' words for it.

@@ -27,7 +27,7 @@ import {
   type SelectionSource,
 } from "./_watch_selections.ts";
 import { withNamespaceNote } from "./_namespace_note.ts";
-import { zonesHintedWithoutPort } from "./selection/client_selection.ts";
+import { readyPodsWithoutPort } from "./selection/client_selection.ts";
 import { createServicePortLookup, portToKeep, type ServicePortLookup } from "./selection/service_port.ts";
 import {
   createTrafficPolicyReader,
@@ -471,8 +471,8 @@ function deliver(
   const { locality, localitySource: source, topologyTraced: traced } = subscriber;
   if (source !== undefined) {
     const routesCalls = subscriber.listener.routesCalls === true;
-    const hintedWithoutPort = () => zonesHintedWithoutPort(state.slices.values(), port);
-    const note = { port, selection, locality, source, traced, routesCalls, hintedWithoutPort };
+    const podsWithoutPort = () => readyPodsWithoutPort(state.slices.values(), port)?.pods ?? [];
+    const note = { port, selection, locality, source, traced, routesCalls, podsWithoutPort };
     subscriber.topologyTraced = noteTopology(`service ${watch.service} in namespace ${watch.namespace}`, note);
   }
   // The set is the one the subscriber has (a slice created again as it was): no change, though a state between, never

@@ -147,33 +147,18 @@ export function selectForClient(
 }
 
 /**
- * The zones that ready pods listed in slices without the target's port are hinted for: a client's zone hinted only on
- * them is no typo to warn about, as the reason why topology is `none` says what they lack.
+ * The target's port name and the ready pods listed in slices without it, for the reason why topology is `none`, when
+ * it comes to that (see `NoTopologyReasonOptions.withoutPort`): only the slices without a port a client can dial are
+ * explained (FQDN ones are never used); also the pods whose zone hints make a zone set by hand no typo.
  *
  * @param slices The Service's slices.
  * @param port The target's port: a name (a number is every pod's).
- * @returns The zones, sorted.
- *
- * @example A pod in zone-a listed only with port admin
- * ```ts
- * import { zonesHintedWithoutPort } from "./client_selection.ts";
- * const slice = {
- *   metadata: { name: "echo-abc" }, addressType: "IPv4", ports: [{ name: "admin", port: 9000 }],
- *   endpoints: [{ addresses: ["10.1.0.7"], zone: "zone-a", hints: { forZones: [{ name: "zone-a" }] } }],
- * };
- * console.log(zonesHintedWithoutPort([slice], "grpc")); // ["zone-a"]
- * ```
+ * @returns The port's name and those pods, or `undefined` for a port number or when every slice has the port.
  */
-export function zonesHintedWithoutPort(slices: Iterable<EndpointSlice>, port: number | string): string[] {
-  return hintedZones(readyPodsWithoutPort(slices, port)?.pods ?? []);
-}
-
-/**
- * The target's port name and the ready pods listed in slices without it, for the reason why topology is `none`, when
- * it comes to that (see `NoTopologyReasonOptions.withoutPort`): only the slices without a port a client can dial are
- * explained (FQDN ones are never used).
- */
-function readyPodsWithoutPort(slices: Iterable<EndpointSlice>, port: number | string): PodsWithoutPort | undefined {
+export function readyPodsWithoutPort(
+  slices: Iterable<EndpointSlice>,
+  port: number | string,
+): PodsWithoutPort | undefined {
   if (typeof port === "number") return undefined;
   const lacking = [...slices].filter((slice) =>
     slice.addressType !== "FQDN" && slicePortNumber(slice, port) === undefined
