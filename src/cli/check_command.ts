@@ -20,7 +20,13 @@ import { defaultNamespaceNote, missingNamespaceFix } from "../cluster/namespace_
 import { declaredLocality } from "../selection/locality.ts";
 import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliProcess } from "../runtime/cli_process.ts";
-import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import {
+  abandonConnect,
+  type ClusterConnection,
+  connectCluster,
+  observeService,
+  type ServiceView,
+} from "./service_observer.ts";
 import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import type { CheckCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
@@ -147,14 +153,8 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
   } catch (error) {
     clearTimeout(deadline);
     stopInterrupt();
-    // A connection made after the signal is closed: the check has ended meanwhile. Interrupted, the process ends by
-    // the signal itself, as an unhandled one would: Node would wait for a read that may never end (a FIFO as the
-    // kubeconfig) before it exits.
-    if (signal.aborted) connecting.then((late) => late.client.close(), () => {});
-    if (interrupted !== undefined) {
-      await cli.exitBySignal?.(interrupted);
-      return interrupted;
-    }
+    if (signal.aborted) await abandonConnect(connecting, cli, interrupted);
+    if (interrupted !== undefined) return interrupted;
     const message = error instanceof ResolverError
       ? error.message
       : signal.aborted

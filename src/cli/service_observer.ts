@@ -10,6 +10,7 @@
  */
 
 import type { ClusterAccess, ClusterOptions } from "../cluster/types.ts";
+import type { CliProcess } from "../runtime/cli_process.ts";
 import { createCoalescedDelivery } from "../_coalesced_delivery.ts";
 import { resolveClusterAccess } from "../cluster/resolve_cluster_access.ts";
 import { createClusterHttpClient } from "../api/cluster_http_client.ts";
@@ -107,6 +108,24 @@ export async function connectCluster(
   // A person at the terminal can answer an exec plugin's prompt (a password, a code), as kubectl lets them.
   const access = await resolveClusterAccess(options, { execStdin: "terminal", runExecPlugin: run });
   return { access, client: createClusterHttpClient(access) };
+}
+
+/**
+ * Gives up a {@linkcode connectCluster} that a signal or a time limit cut short: a connection made afterwards is
+ * closed; for an interrupt, the process ends by the signal itself, as an unhandled one would, since Node would wait
+ * for a read that may never end (a FIFO as the kubeconfig) before it exits.
+ *
+ * @param connecting The connection under way.
+ * @param cli The process, which ends where it can (`exitBySignal`).
+ * @param interrupted The interrupt's exit code, or `undefined` for a time limit.
+ */
+export async function abandonConnect(
+  connecting: Promise<ClusterConnection>,
+  cli: Pick<CliProcess, "exitBySignal">,
+  interrupted: number | undefined,
+): Promise<void> {
+  connecting.then((late) => late.client.close(), () => {});
+  if (interrupted !== undefined) await cli.exitBySignal?.(interrupted);
 }
 
 /**

@@ -10,7 +10,13 @@ import { settledOnAbort } from "../runtime/abortable.ts";
 import type { CliOutput, CliProcess } from "../runtime/cli_process.ts";
 import { setPluginOutputSink, setWarningSink } from "../runtime/trace.ts";
 import { inFlagTerms } from "./flag_terms.ts";
-import { type ClusterConnection, connectCluster, observeService, type ServiceView } from "./service_observer.ts";
+import {
+  abandonConnect,
+  type ClusterConnection,
+  connectCluster,
+  observeService,
+  type ServiceView,
+} from "./service_observer.ts";
 import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
@@ -170,10 +176,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   } catch (error) {
     stopInterrupt();
     if (code === undefined) throw error;
-    // A connection made after the interrupt is closed; the process ends by the signal itself, as an unhandled one
-    // would: Node would wait for a read that may never end (a FIFO as the kubeconfig) before it exits.
-    connecting.then((late) => late.client.close(), () => {});
-    await cli.exitBySignal?.(code);
+    await abandonConnect(connecting, cli, code);
     return code;
   }
   connected = true;
