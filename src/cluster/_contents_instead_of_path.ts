@@ -84,7 +84,25 @@ export function mayBeSecret(value: string): boolean {
 }
 
 /**
- * A path for a message: as it is, or its length only when it may be a credential (see {@linkcode mayBeSecret}).
+ * Whether a path may be a credential, as resolved or as written (see {@linkcode mayBeSecret}): a random name in the
+ * value written may be a folder once resolved against a kubeconfig's.
+ *
+ * @param path The path, as given or resolved against a kubeconfig's folder.
+ * @param written The value as written, before it was resolved.
+ * @returns Whether not to quote it.
+ *
+ * @example
+ * ```ts
+ * import { mayBeSecretPath } from "./_contents_instead_of_path.ts";
+ * console.log(mayBeSecretPath("/home/me/.kube/config", "config")); // false
+ * ```
+ */
+export function mayBeSecretPath(path: string, written = path): boolean {
+  return mayBeSecret(path) || (written !== path && mayBeSecret(written));
+}
+
+/**
+ * A path for a message: as it is, or its length only when it may be a credential (see {@linkcode mayBeSecretPath}).
  *
  * @param path The path, as given or resolved against a kubeconfig's folder.
  * @param written The value as written, before it was resolved: a random name in it may be a folder once resolved.
@@ -97,8 +115,9 @@ export function mayBeSecret(value: string): boolean {
  * ```
  */
 export function shownPath(path: string, written = path): string {
-  const hidden = mayBeSecret(path) || mayBeSecret(written);
-  return hidden ? `<a path of ${written.length} characters, not shown: it may be a credential>` : path;
+  return mayBeSecretPath(path, written)
+    ? `<a path of ${written.length} characters, not shown: it may be a credential>`
+    : path;
 }
 
 /**

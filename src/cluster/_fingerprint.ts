@@ -5,7 +5,7 @@
  * @module
  */
 
-import { mayBeSecret } from "./_contents_instead_of_path.ts";
+import { mayBeSecretPath } from "./_contents_instead_of_path.ts";
 
 /** The key of {@linkcode fingerprint}: random, drawn once per process, never shown. */
 let fingerprintKey: Promise<CryptoKey> | undefined;
@@ -52,5 +52,5 @@ export async function fingerprint(text: string): Promise<string> {
  * ```
  */
 export async function tokenPathKey(path: string, written = path): Promise<string> {
-  return mayBeSecret(path) || mayBeSecret(written) ? await fingerprint(path) : path;
+  return mayBeSecretPath(path, written) ? await fingerprint(path) : path;
 }

@@ -9,7 +9,7 @@
 import { ConfigError } from "../base/errors.ts";
 import { MAX_CONFIG_FILE_BYTES, type ReadGrant, readRefusal } from "../runtime/files.ts";
 import type { ReadFile } from "./types.ts";
-import { pathForError, shownPath } from "./_contents_instead_of_path.ts";
+import { mayBeSecretPath, pathForError } from "./_contents_instead_of_path.ts";
 
 /**
  * What {@linkcode readConfigFile}'s advice may name for Deno's `--allow-read`.
@@ -35,7 +35,7 @@ export interface ReadGrantOptions {
  * it, the flag that grants it; for the others, what they are), with the error caught:
  * it returns the error to throw, or `undefined` to go on as if the file did
  * not exist. Deno's flag names the file (`--allow-read=PATH`) when a message
- * may show its path (`shownPath()`), or `options.grant`.
+ * may show its path (`mayBeSecretPath()`), or `options.grant`.
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
@@ -64,7 +64,7 @@ export async function readConfigFile(
     return await readFile(path);
   } catch (error) {
     const code = errorCode(error);
-    const shown = shownPath(path, options.written) === path;
+    const shown = !mayBeSecretPath(path, options.written);
     const refusal = readRefusal(error, options.grant ?? (shown ? { path, what: "the file" } : undefined));
     const failure = refusal
       ? unreadable(refusal.problem, refusal.fix, code, error)

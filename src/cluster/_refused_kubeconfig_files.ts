@@ -10,7 +10,7 @@ import { ConfigError } from "../base/errors.ts";
 import { wordList } from "../base/_word_list.ts";
 import { denoHolder, grantAdvice, listedGrant, listsEvery } from "../runtime/deno_permission_advice.ts";
 import { ungrantedReads } from "../runtime/files.ts";
-import { mayBeSecret } from "./_contents_instead_of_path.ts";
+import { mayBeSecretPath } from "./_contents_instead_of_path.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import { resolveAgainst } from "./_paths.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
@@ -48,7 +48,7 @@ export function namedPemFiles(entry: KubeconfigEntry, keys: readonly string[]): 
     if (typeof written !== "string" || written === "" || (typeof data === "string" && data !== "")) return [];
     const path = resolveAgainst(entry.file, written);
     // Refused before any read (a file's contents), or never to be quoted (a credential, maybe): its own error says it.
-    if (mayBeSecret(written) || mayBeSecret(path)) return [];
+    if (mayBeSecretPath(path, written)) return [];
     return [{ field: `${entry.field}.${key}`, file: entry.file, path }];
   });
 }
