@@ -19,7 +19,7 @@ import type { TrafficPolicyState } from "./traffic_policy.ts";
 import type { ResolvedEndpoint } from "./resolved_endpoint.ts";
 import { createPortNoteMemo, memoizedPortNote, type PortNoteMemo } from "./_port_note_memo.ts";
 import { type Locality, preferEndpoints, type TopologyMode } from "./topology.ts";
-import { hintedZones, noTopologyReason, type PodsWithoutPort } from "./topology_reason.ts";
+import { noTopologyReason, type PodsWithoutPort } from "./topology_reason.ts";
 import { noLocalPodReason } from "./_local_pod_reason.ts";
 import { slicePortNumber } from "./_slice_entries.ts";
 import { explainEndpoints, readyWithoutPort } from "./endpoint_explanation.ts";
