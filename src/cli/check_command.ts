@@ -27,7 +27,7 @@ import {
   observeService,
   type ServiceView,
 } from "./service_observer.ts";
-import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
+import { lateAnswerAdvice, slowAccessAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import type { CheckCommand } from "./args.ts";
 import { reachableAdvice, slowListAdvice } from "./reachable_advice.ts";
 import { type Grant, grantsToApply, rbacApplier, rbacYaml, subjectOf } from "./rbac_yaml.ts";
@@ -158,9 +158,7 @@ export async function runCheck(command: CheckCommand, cli: CliProcess): Promise<
     const message = error instanceof ResolverError
       ? error.message
       : signal.aborted
-      ? `no cluster access within ${command.timeoutSeconds} s: ${READING_ACCESS} (a ` +
-        "kubeconfig and the files it names, or a pod's service account files) took longer; check that those files " +
-        "can be read (not a pipe that nothing writes, nor a mount that hangs), or raise --timeout"
+      ? slowAccessAdvice(command.timeoutSeconds)
       : undefined;
     if (message === undefined) throw error;
     say("FAILED", "cluster", message);

@@ -7,6 +7,7 @@
 
 import { KubeApiError, type ResolverError } from "../base/errors.ts";
 import type { Credentials } from "../cluster/types.ts";
+import { READING_ACCESS } from "./stopped_by.ts";
 
 /**
  * What `--timeout` says when it comes while the watch waits out a failed request: the failure, and, for one that
@@ -47,4 +48,24 @@ export function slowCredentialsAdvice(credentials: Credentials): string {
   return credentials.timeLimitMs !== undefined
     ? "run its exec plugin by hand to see why, or raise --timeout"
     : "check that its token file can be read (a file on a mount that does not answer hangs the read)";
+}
+
+/**
+ * What `--timeout` says when it comes before the cluster's access was read: a kubeconfig, a file it names or a pod's
+ * service account file whose read has not ended (a pipe that nothing writes, a mount that hangs).
+ *
+ * @param timeoutSeconds The `--timeout` that came.
+ * @returns What took longer, and what to check.
+ *
+ * @example
+ * ```ts
+ * import { slowAccessAdvice } from "./timeout_advice.ts";
+ *
+ * console.log(slowAccessAdvice(30)); // "no cluster access within 30 s: reading where the cluster is and how to log in (a kubeconfig ..."
+ * ```
+ */
+export function slowAccessAdvice(timeoutSeconds: number): string {
+  return `no cluster access within ${timeoutSeconds} s: ${READING_ACCESS} (a kubeconfig and the files it names, or a ` +
+    "pod's service account files) took longer; check that those files can be read (not a pipe that nothing writes, " +
+    "nor a mount that hangs), or raise --timeout";
 }

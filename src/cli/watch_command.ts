@@ -17,7 +17,7 @@ import {
   observeService,
   type ServiceView,
 } from "./service_observer.ts";
-import { lateAnswerAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
+import { lateAnswerAdvice, slowAccessAdvice, slowCredentialsAdvice } from "./timeout_advice.ts";
 import { KubeApiError } from "../base/errors.ts";
 import type { ClusterAccess } from "../cluster/types.ts";
 import type { WatchCommand } from "./args.ts";
@@ -101,6 +101,14 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   let timer: ReturnType<typeof setTimeout> | undefined;
   const startTimer = () => {
     timer = setTimeout(() => {
+      if (!connected) {
+        stderr.write(
+          `kgr-resolver: Cannot resolve ${JSON.stringify(command.input)}: ${
+            slowAccessAdvice(command.timeoutSeconds)
+          }\n`,
+        );
+        return finish(1);
+      }
       if (snapshotCode === undefined && latest?.snapshot) return tooFewUsable(latest);
       timedOut(command, connection.access, credentialsObtained, latest, stderr, finish);
     }, command.timeoutSeconds * 1000);
@@ -150,9 +158,12 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     if (command.once && code === undefined) sayStopped(exitCode);
     finish(command.once || !FOLLOWING_STOPPED_EXIT_CODES.includes(exitCode) ? exitCode : 0);
   });
-  /** Whether `connection` is set: a signal can come while the cluster is being connected. */
+  /** Whether `connection` is set: a signal or --timeout can come while the cluster is being connected. */
   let connected = false;
-  // Raced with the interrupt: a kubeconfig that never comes (a FIFO, a hung mount) must not outlast Ctrl-C or SIGTERM.
+  // From the start: a kubeconfig whose read never ends (a FIFO, a hung mount) counts against --timeout too.
+  if (command.once) startTimer();
+  // Raced with the interrupt and --timeout: a kubeconfig that never comes (a FIFO, a hung mount) must not outlast
+  // Ctrl-C, SIGTERM or --timeout.
   const connecting = connectCluster(command.cluster, (use) => {
     // The table waits while a plugin runs, and goes on below what it wrote, or in place when it wrote nothing (a
     // cached login renewed: below, each renewal would leave a copy of the table). What the plugin writes takes the
@@ -174,6 +185,7 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   try {
     connection = await settledOnAbort(connecting, controller.signal);
   } catch (error) {
+    clearTimeout(timer);
     stopInterrupt();
     if (code === undefined) throw error;
     await abandonConnect(connecting, cli, code);
@@ -310,8 +322,6 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   if (command.once) {
     connection.access.credentials.authorization().then(() => credentialsObtained = true, () => {});
   }
-  // Not while the plugin that authorization() started has the terminal: it starts when that one is done.
-  if (command.once && pluginsOnTerminal === 0) startTimer();
   try {
     await observeService(connection, command.target, {
       signal: controller.signal,

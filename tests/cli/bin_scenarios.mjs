@@ -1114,6 +1114,30 @@ export const scenarios = {
     }
   },
 
+  async "--once --timeout says at the timeout that the kubeconfig's read hangs; Bun and Deno end with 1"(cli) {
+    // Was: --once's timer started once the cluster was connected, so --timeout never came. Node's exit waits for the
+    // read (its file threads), so there the line comes and SIGTERM ends the process, as the README says.
+    const dir = await mkdtemp(join(tmpdir(), "kgr-fifo-"));
+    try {
+      const pipe = join(dir, "kubeconfig");
+      const made = spawn("mkfifo", [pipe]);
+      assert.equal(await new Promise((resolve) => made.on("close", resolve)), 0);
+      const run = startCli(cli, ["--once", "--timeout", "1", "--kubeconfig", pipe, TARGET], 20_000);
+      await eventually("the timeout's line", () => run.errors().includes("no cluster access within 1 s"));
+      if (cli[0] === process.execPath) {
+        // Not in the moment after the line, while its handler is being removed: that took the signal and dropped it.
+        await sleep(500);
+        process.kill(run.child.pid, "SIGTERM");
+      }
+      const { code, stdout, stderr } = await run.exited;
+      assert.ok(code === 1 || (cli[0] === process.execPath && (code === 143 || code === "SIGTERM")), `${code}`);
+      assert.equal(stdout, "");
+      assert.match(stderr, /^kgr-resolver: Cannot resolve .*: no cluster access within 1 s: reading where the cluster/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+
   async "check whose reader goes away (| head -1) never exits 0: 141 when that cuts it short, else its verdict"(cli) {
     const cluster = await startCluster();
     const silent = await silentServer(cluster);

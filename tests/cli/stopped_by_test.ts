@@ -150,6 +150,24 @@ Deno.test("kgr-resolver --once stopped by SIGTERM while it reads the kubeconfig 
   );
 });
 
+Deno.test("kgr-resolver --once --timeout counts a kubeconfig's read that hangs, as check does", async () => {
+  // Was: its timer started once the cluster was connected, so a deploy script's `--once --timeout 30` waited on.
+  await using cluster = await onePodCluster();
+  const { code, stdout, stderr } = await withKubeconfigNeverRead(
+    cluster.kubeconfig,
+    (pipe) => ["--once", "--timeout", "1", "--kubeconfig", pipe, "kubernetes:///echo.shop:grpc"],
+  );
+  assert.equal(code, 1);
+  assert.equal(stdout, "");
+  assert.equal(
+    stderr,
+    'kgr-resolver: Cannot resolve "kubernetes:///echo.shop:grpc": no cluster access within 1 s: reading where the ' +
+      "cluster is and how to log in (a kubeconfig and the files it names, or a pod's service account files) took " +
+      "longer; check that those files can be read (not a pipe that nothing writes, nor a mount that hangs), or raise " +
+      "--timeout\n",
+  );
+});
+
 Deno.test("kgr-resolver check ends on SIGTERM or at --timeout while the kubeconfig's read hangs", async () => {
   await using cluster = await onePodCluster();
   const check = (pipe: string) => ["check", "--timeout", "1", "--kubeconfig", pipe, "kubernetes:///echo.shop:grpc"];
