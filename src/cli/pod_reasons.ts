@@ -5,6 +5,7 @@
  * @module
  */
 
+import { firstNames } from "../base/_word_list.ts";
 import type { PodExplanation } from "../selection/endpoint_explanation.ts";
 import { wrap } from "./_table_text.ts";
 
@@ -140,13 +141,13 @@ export function podSummary(pods: readonly PodExplanation[]): string {
   // A used pod that is not ready is the serving-terminating fallback when no pod is ready: it says so once, as the
   // not used say why (a ready one that is terminating, under publishNotReadyAddresses, is used as any other).
   const used = pods.filter((pod) => pod.use === "used");
-  const usedList = used.every((pod) => pod.ready) ? first(used.map(name)) : byReason(used, name);
+  const usedList = used.every((pod) => pod.ready) ? firstNames(used.map(name), NAMED_PODS) : byReason(used, name);
   // Usable, but topology sends calls to them only while no used pod is up: the table's "failover".
   const failover = pods.filter((pod) => pod.use === "failover").map(name);
   const unused = pods.filter((pod) => pod.use === "unused");
   return [
     `${used.length} ${used.length === 1 ? "pod" : "pods"} used${used.length > 0 ? ` (${usedList})` : ""}`,
-    ...(failover.length > 0 ? [`${failover.length} failover (${first(failover)})`] : []),
+    ...(failover.length > 0 ? [`${failover.length} failover (${firstNames(failover, NAMED_PODS)})`] : []),
     ...(unused.length > 0 ? [`${unused.length} not used (${byReason(unused, name)})`] : []),
   ].join(", ");
 }
@@ -181,9 +182,3 @@ function byReason(pods: readonly PodExplanation[], name: (pod: PodExplanation) =
 
 /** The most pods a step names of each kind: a Service of hundreds would make its line a page. */
 const NAMED_PODS = 10;
-
-/** The first {@linkcode NAMED_PODS} of `names`, joined with commas, and how many more there are, as `byReason` does. */
-function first(names: readonly string[]): string {
-  const shown = names.slice(0, NAMED_PODS).join(", ");
-  return names.length > NAMED_PODS ? `${shown} and ${names.length - NAMED_PODS} more` : shown;
-}

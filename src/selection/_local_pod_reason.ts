@@ -8,6 +8,7 @@
  */
 
 import type { EndpointSlice } from "../base/endpoint_slice.ts";
+import { firstNames } from "../base/_word_list.ts";
 import { explainEndpoints, type PodExplanation } from "./endpoint_explanation.ts";
 import { inPlural, lacksPortWords, undialablePortWords } from "./topology_reason.ts";
 
@@ -53,7 +54,7 @@ export function noLocalPodReason(slices: Iterable<EndpointSlice>, port: number |
   const { node, service, namespace, usable } = context;
   const nodes = [...new Set(usable.map((endpoint) => endpoint.nodeName ?? "(no node)"))].sort();
   const pods = usable.length === 1 ? "1 pod runs" : `${usable.length} pods run`;
-  const elsewhere = `${pods} on other nodes (${named(nodes)})`;
+  const elsewhere = `${pods} on other nodes (${firstNames(nodes, NAMED)})`;
   const podsHere = `kubectl get pods -n ${namespace} -o wide --field-selector spec.nodeName=${node}`;
   const stuck = podsOnNode(slices, port, node);
   if (stuck.length === 0) {
@@ -66,9 +67,10 @@ export function noLocalPodReason(slices: Iterable<EndpointSlice>, port: number |
     const what = problemOf(row, port, { service, namespace, podsHere });
     groups.set(what, [...groups.get(what) ?? [], row.pod ?? row.addresses[0].host]);
   }
-  const problems = [...groups].map(([what, names]) =>
-    `its ${names.length === 1 ? "pod" : "pods"} ${named(names)} ${names.length === 1 ? what : inPlural(what)}`
-  );
+  const problems = [...groups].map(([what, names]) => {
+    const one = names.length === 1;
+    return `its ${one ? "pod" : "pods"} ${firstNames(names, NAMED)} ${one ? what : inPlural(what)}`;
+  });
   return `no usable pod of Service ${service} on node ${node} (internalTrafficPolicy: Local), where kube-proxy ` +
     `drops the calls too: ${problems.join("; ")}; ${elsewhere}: fix the pods on this node, or set the Service's ` +
     "internalTrafficPolicy to Cluster";
@@ -106,10 +108,4 @@ function problemOf(
     return `is not ready (kubectl describe pod POD -n ${namespace} shows why, such as a failing readiness probe)`;
   }
   return `is ${row.message}`;
-}
-
-/** The first few names, then how many more. */
-function named(names: readonly string[]): string {
-  const shown = names.slice(0, NAMED).join(", ");
-  return names.length > NAMED ? `${shown} and ${names.length - NAMED} more` : shown;
 }

@@ -9,6 +9,7 @@
  */
 
 import { nearestName } from "../base/_nearest_name.ts";
+import { firstNames } from "../base/_word_list.ts";
 import type { HintedEndpoint, Locality } from "./topology.ts";
 
 /** What the reason needs of a usable pod: its readiness and hints, and its name (its address when it has none). */
@@ -209,9 +210,7 @@ function unlabelledNodes(unhinted: readonly TopologyCandidate[]): string {
   const zoneless = unhinted.filter((pod) => pod.zone === undefined && pod.nodeName !== undefined);
   if (zoneless.length === 0) return "";
   const nodes = [...new Set(zoneless.map((pod) => pod.nodeName!))];
-  const named = nodes.length > NAMED_PODS
-    ? `${nodes.slice(0, NAMED_PODS).join(", ")} and ${nodes.length - NAMED_PODS} more`
-    : nodes.join(", ");
+  const named = firstNames(nodes, NAMED_PODS);
   const which = nodes.length === 1
     ? `node ${named}, which has no zone label: label the Node`
     : `nodes ${named}, which have no zone label: label the Nodes`;
@@ -237,8 +236,7 @@ const NAMED_PODS = 3;
 
 /** Which pods, by name (their address when the slice names none): the first few, then how many more. */
 function podNames(pods: readonly TopologyCandidate[]): string {
-  const names = pods.slice(0, NAMED_PODS).map((pod) => pod.podName ?? pod.addresses[0].host);
-  return pods.length > NAMED_PODS ? `${names.join(", ")} and ${pods.length - NAMED_PODS} more` : names.join(", ");
+  return firstNames(pods.map((pod) => pod.podName ?? pod.addresses[0].host), NAMED_PODS);
 }
 
 /**
