@@ -51,10 +51,8 @@ export function createConfigClass(warn: (text: string) => void) {
         warned.add(unknown.reason);
         warn(`${BALANCER_NAME} ignores ${unknown.ignored}: ${unknown.reason}`);
       }
-      const value = failoverTimeoutOf(json);
       // grpc-js puts the policy's name in front of the message.
-      checkFailoverTimeout(value, "");
-      return new Config(value);
+      return new Config(checkFailoverTimeout(json, ""));
     }
     getLoadBalancerName(): string {
       return BALANCER_NAME;
@@ -67,37 +65,26 @@ export function createConfigClass(warn: (text: string) => void) {
 }
 
 /**
- * The `failoverTimeoutMs` of a policy config, `undefined` when it has none (or is no object: see
- * {@linkcode unknownBalancerOption}).
+ * The `failoverTimeoutMs` of a policy config, `undefined` when it has none (or the config is no object: see
+ * {@linkcode unknownBalancerOption}); refused when it is not a number of milliseconds a timer can wait, from 1: a
+ * `RangeError` for a number out of range (`NaN` and `Infinity` included), a `TypeError` for another type.
  *
  * @param json The policy's config, the value of a `kubernetes_round_robin` entry.
- * @returns Its `failoverTimeoutMs`, unchecked.
- *
- * @example
- * ```ts ignore
- * failoverTimeoutOf({ failoverTimeoutMs: 3000 }); // 3000
- * ```
- */
-export function failoverTimeoutOf(json: unknown): unknown {
-  return isRecord(json) ? json.failoverTimeoutMs : undefined;
-}
-
-/**
- * Refuses a `failoverTimeoutMs` that is not a number of milliseconds a timer can wait, from 1 (`undefined` takes the
- * default): a `RangeError` for a number out of range (`NaN` and `Infinity` included), a `TypeError` for another type.
- *
- * @param value The config's `failoverTimeoutMs`.
  * @param context What goes in front of the message: `""` where grpc-js puts the policy's name there.
+ * @returns Its `failoverTimeoutMs` (`undefined` takes the default).
  * @throws {RangeError} Naming the option and the number.
  * @throws {TypeError} Naming the option and the value.
  *
- * @example A timer that would fire at once
+ * @example A timeout, then a timer that would fire at once
  * ```ts ignore
- * checkFailoverTimeout(0, ""); // RangeError: 'failoverTimeoutMs' must be a number ...: current value is 0
+ * checkFailoverTimeout({ failoverTimeoutMs: 3000 }, ""); // 3000
+ * checkFailoverTimeout({ failoverTimeoutMs: 0 }, "");
+ * // RangeError: 'failoverTimeoutMs' must be a number ...: current value is 0
  * ```
  */
-export function checkFailoverTimeout(value: unknown, context: string): asserts value is number | undefined {
-  if (value === undefined || (typeof value === "number" && value > 0 && value <= MAX_TIMER_DELAY_MS)) return;
+export function checkFailoverTimeout(json: unknown, context: string): number | undefined {
+  const value = isRecord(json) ? json.failoverTimeoutMs : undefined;
+  if (value === undefined || (typeof value === "number" && value > 0 && value <= MAX_TIMER_DELAY_MS)) return value;
   const ErrorClass = typeof value === "number" ? RangeError : TypeError;
   throw new ErrorClass(
     `${context}'failoverTimeoutMs' must be a number of milliseconds above 0 and at most ${MAX_TIMER_DELAY_MS} ` +

@@ -7,7 +7,7 @@
 
 import type { WatchSettings } from "../watch_settings.ts";
 import { DEFAULT_SCHEME, isUriScheme } from "../base/target.ts";
-import { BALANCER_NAME, checkFailoverTimeout, failoverTimeoutOf, unknownBalancerOption } from "./_balancer_config.ts";
+import { BALANCER_NAME, checkFailoverTimeout, unknownBalancerOption } from "./_balancer_config.ts";
 import type { BalancerGrpc } from "./balancer_grpc.ts";
 import { createSubsetter } from "../selection/subset.ts";
 import {
@@ -327,7 +327,7 @@ export function checkLoadBalancing(grpc: GrpcModule, loadBalancing: unknown): vo
         `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s config is refused (${unknown.reason})`,
       );
     }
-    checkFailoverTimeout(failoverTimeoutOf(ours), `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s `);
+    checkFailoverTimeout(ours, `Cannot use option 'loadBalancing': ${BALANCER_NAME}'s `);
   }
   try {
     if (config !== undefined && grpc.experimental.selectLbConfigFromList(config) !== null) return;
