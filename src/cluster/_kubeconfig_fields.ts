@@ -10,7 +10,7 @@ import { ConfigError } from "../base/errors.ts";
 import { typeName } from "../base/_util.ts";
 import { contentsInsteadOfPath, contentsProblem, shownPath } from "./_contents_instead_of_path.ts";
 import { checkPemFile, isPem } from "./_pem.ts";
-import { readConfigFile, showsFileThere } from "./_read_config_file.ts";
+import { readConfigFile } from "./_read_config_file.ts";
 import type { KubeconfigEntry } from "./kubeconfig_schema.ts";
 import type { ReadFile } from "./types.ts";
 
@@ -57,7 +57,7 @@ export async function readKubeconfigPemFile(
   const text = await readConfigFile(
     readFile,
     path,
-    (problem, fix, code) => fail(`${problem}: ${fix}`, showsFileThere(code)),
+    ({ problem, fix, fileThere }) => fail(`${problem}: ${fix}`, fileThere),
     { written },
   );
   return checkPemFile(text, (problem) => fail(problem, text !== undefined), `fix the path or use ${key}-data`);

@@ -28,14 +28,49 @@ export interface ReadGrantOptions {
 }
 
 /**
+ * Why a file named in the configuration exists but cannot be read, as {@linkcode readConfigFile} hands it on.
+ *
+ * @example A file this process's user may not read
+ * ```ts
+ * import type { UnreadableFile } from "./_read_config_file.ts";
+ * const failure: UnreadableFile = {
+ *   problem: "cannot be read (EACCES)",
+ *   fix: "check its permissions",
+ *   code: "EACCES",
+ *   fileThere: true,
+ *   cause: new Error("permission denied"),
+ * };
+ * ```
+ */
+export interface UnreadableFile {
+  /** What is wrong, after the path: `cannot be read (EACCES)`, `is a folder (EISDIR)`. */
+  problem: string;
+  /** What to do about it: `check its permissions`, or the flag that grants the read. */
+  fix: string;
+  /** The failure's `code` (`EACCES`, ...), else its error's name. */
+  code: string;
+  /**
+   * Whether the failure shows that the file is there (permissions, a folder, too large): then its path is named in
+   * messages whatever it looks like, since no credential pasted in a path's place names a file. A refusal of the
+   * runtime (Deno), or a name too long or looping (`ENAMETOOLONG`, `ELOOP`), tells nothing of that. `EACCES` also
+   * comes from a folder on the way that may not be searched, where the file may not exist: a credential pasted as a
+   * path under such a folder (`/root/TOKEN` for another user) is then named, a case left as it is.
+   */
+  fileThere: boolean;
+  /** The error caught. */
+  cause: unknown;
+}
+
+/**
  * Reads a file named in the configuration. A file that exists but cannot be
  * read (permissions, a folder, one larger than 16 MiB) is handed to
- * `unreadable` as the problem `cannot be read (CODE)` and what to do about it
+ * `unreadable` with the problem `cannot be read (CODE)` and what to do about it
  * (`check its permissions`, or, when Deno or Node's permission model refused
- * it, the flag that grants it; for the others, what they are), with the error caught:
- * it returns the error to throw, or `undefined` to go on as if the file did
- * not exist. Deno's flag names the file (`--allow-read=PATH`) when a message
- * may show its path (`mayBeSecretPath()`), or `options.grant`.
+ * it, the flag that grants it; for the others, what they are), the error caught
+ * and whether the failure shows the file is there: it returns the error to
+ * throw, or `undefined` to go on as if the file did not exist. Deno's flag
+ * names the file (`--allow-read=PATH`) when a message may show its path
+ * (`mayBeSecretPath()`), or `options.grant`.
  *
  * @param readFile Reads the file; `undefined` when it does not exist.
  * @param path The file.
@@ -48,7 +83,7 @@ export interface ReadGrantOptions {
  * ```ts
  * import { readConfigFile } from "./_read_config_file.ts";
  * const denied = () => Promise.reject(Object.assign(new Error("denied"), { code: "EACCES" }));
- * const text = await readConfigFile(denied, "/sa/namespace", (problem, fix) => {
+ * const text = await readConfigFile(denied, "/sa/namespace", ({ problem, fix }) => {
  *   console.log(`/sa/namespace ${problem}: ${fix}`); // /sa/namespace cannot be read (EACCES): check its permissions
  *   return undefined;
  * });
@@ -57,51 +92,31 @@ export interface ReadGrantOptions {
 export async function readConfigFile(
   readFile: ReadFile,
   path: string,
-  unreadable: (problem: string, fix: string, code: string | undefined, cause: unknown) => Error | undefined,
+  unreadable: (failure: UnreadableFile) => Error | undefined,
   options: ReadGrantOptions = {},
 ): Promise<string | undefined> {
   try {
     return await readFile(path);
-  } catch (error) {
-    const code = errorCode(error);
+  } catch (cause) {
+    const code = errorCode(cause);
+    const said = (problem: string, fix: string) =>
+      unreadable({ problem, fix, code, fileThere: FILE_THERE_CODES.has(code), cause });
     const shown = !mayBeSecretPath(path, options.written);
-    const refusal = readRefusal(error, options.grant ?? (shown ? { path, what: "the file" } : undefined));
+    const refusal = readRefusal(cause, options.grant ?? (shown ? { path, what: "the file" } : undefined));
     const failure = refusal
-      ? unreadable(refusal.problem, refusal.fix, code, error)
+      ? said(refusal.problem, refusal.fix)
       : code === "EISDIR"
-      ? unreadable("is a folder (EISDIR)", "give the path of a file in it", code, error)
+      ? said("is a folder (EISDIR)", "give the path of a file in it")
       : code === "EFBIG"
-      ? unreadable(
+      ? said(
         `is larger than ${MAX_CONFIG_FILE_BYTES / 1024 / 1024} MiB (EFBIG)`,
         "give the path of the file itself: a kubeconfig, a token or a certificate is far smaller (not a device such " +
           "as /dev/zero, or a log)",
-        code,
-        error,
       )
-      : unreadable(`cannot be read (${code})`, "check its permissions", code, error);
+      : said(`cannot be read (${code})`, "check its permissions");
     if (failure) throw failure;
     return undefined;
   }
-}
-
-/**
- * Whether a read that failed with `code` shows that the file is there (permissions, a folder, too large): then its
- * path is named in messages whatever it looks like, since no credential pasted in a path's place names a file. A
- * refusal of the runtime (Deno), or a name too long or looping (`ENAMETOOLONG`, `ELOOP`), tells nothing of that.
- * `EACCES` also comes from a folder on the way that may not be searched, where the file may not exist: a credential
- * pasted as a path under such a folder (`/root/TOKEN` for another user) is then named, a case left as it is.
- *
- * @param code The failure's `code`, as `readConfigFile` hands it on.
- * @returns True when the file exists.
- *
- * @example
- * ```ts
- * import { showsFileThere } from "./_read_config_file.ts";
- * console.log(showsFileThere("EACCES"), showsFileThere("NotCapable")); // true false
- * ```
- */
-export function showsFileThere(code: string | undefined): boolean {
-  return code !== undefined && FILE_THERE_CODES.has(code);
 }
 
 /** The failures of a read that only a file that exists can give. */
@@ -135,8 +150,8 @@ export function readOrFail(
   return readConfigFile(
     readFile,
     path,
-    (problem, fix, code) => {
-      const named = pathForError(path, showsFileThere(code));
+    ({ problem, fix, fileThere }) => {
+      const named = pathForError(path, fileThere);
       return new ConfigError(`Cannot read ${what}: ${named.text} ${problem}: ${fix}`, named.fields);
     },
     grant === undefined ? {} : { grant },

@@ -68,7 +68,7 @@ export function caFileReader(path: string, first: string, options: CaFileOptions
   async function reread(): Promise<string> {
     let problem: string | undefined;
     try {
-      const text = await readConfigFile(options.readFile, path, (what) => new Error(`${path} ${what}`));
+      const text = await readConfigFile(options.readFile, path, ({ problem }) => new Error(`${path} ${problem}`));
       problem = text === undefined
         ? `${path} does not exist`
         : !holdsCertificates(text)

@@ -12,7 +12,7 @@ import { ConfigError } from "../base/errors.ts";
 import { readRefusal } from "../runtime/files.ts";
 import { mayBeSecret } from "./_contents_instead_of_path.ts";
 import { trace } from "../runtime/trace.ts";
-import { readConfigFile, showsFileThere } from "./_read_config_file.ts";
+import { readConfigFile } from "./_read_config_file.ts";
 import type { Credentials, ReadFile } from "./types.ts";
 import { readAgain } from "./_read_again.ts";
 
@@ -223,9 +223,9 @@ export function tokenFileCredentials(
 
   async function read(): Promise<string> {
     refusedRead = false;
-    const text = await readConfigFile(options.readFile, path, (problem, fix, code, cause) => {
+    const text = await readConfigFile(options.readFile, path, ({ problem, fix, fileThere, cause }) => {
       refusedRead = readRefusal(cause) !== undefined;
-      return fail(`${showsFileThere(code) ? path : pathShown} ${problem}: ${fix}`, cause);
+      return fail(`${fileThere ? path : pathShown} ${problem}: ${fix}`, cause);
     }, { written });
     if (text === undefined) {
       throw fail(`${pathShown} does not exist: ${pasted ? options.pastedTokenAdvice : "create it or fix the path"}`);

@@ -125,7 +125,7 @@ export async function inClusterAccess(
   const directory = env.serviceAccountDirectory;
   const grant = serviceAccountGrant(directory);
   const tokenPath = joinPath(directory, "token");
-  const token = await readConfigFile(env.readFile, tokenPath, (problem, fix, code, cause) =>
+  const token = await readConfigFile(env.readFile, tokenPath, ({ problem, fix, code, cause }) =>
     new ConfigError(
       `Cannot read the in-cluster service account token: ${tokenPath} ${problem}: ` +
         // With the pod's fsGroup, the kubelet gives a projected volume's files to that group (0640 for mode 0600).
@@ -232,7 +232,7 @@ export async function inClusterNamespace(
       { field: "POD_NAMESPACE" },
     );
   }
-  const text = await readConfigFile(env.readFile, path, (problem, fix, _code, cause) => {
+  const text = await readConfigFile(env.readFile, path, ({ problem, fix, cause }) => {
     // In a pod the file exists: "default" would watch another namespace's Service of that name (kubectl takes the
     // pod's namespace, with a kubeconfig too), and send the user to grant access in the wrong namespace.
     if (readRefusal(cause)) {

@@ -17,7 +17,7 @@ import { ConfigError } from "../base/errors.ts";
 import { isRecord, typeName } from "../base/_util.ts";
 import { trace } from "../runtime/trace.ts";
 import { refusedByRuntime } from "../runtime/files.ts";
-import { readConfigFile, showsFileThere } from "./_read_config_file.ts";
+import { readConfigFile } from "./_read_config_file.ts";
 import { kubeconfigError } from "./_kubeconfig_fields.ts";
 import { pathForError, shownPath } from "./_contents_instead_of_path.ts";
 import {
@@ -279,8 +279,8 @@ export async function loadKubeconfigFiles(
     const text = await readConfigFile(
       readFile,
       file,
-      (problem, fix, code) => {
-        const named = pathForError(file, showsFileThere(code));
+      ({ problem, fix, fileThere }) => {
+        const named = pathForError(file, fileThere);
         return new ConfigError(`Cannot load kubeconfig ${named.text}: the file ${problem}: ${fix}`, named.fields);
       },
     );
