@@ -32,12 +32,11 @@ import type { ClusterAccess } from "./cluster/types.ts";
 import { createClusterHttpClient } from "./api/cluster_http_client.ts";
 import { KubeApiError } from "./base/errors.ts";
 import { readNodeZone, ZONE_LABEL } from "./api/kube_api.ts";
-import { declaredLocality, resolveLocality, TOPOLOGY_OFF_ADVICE } from "./selection/locality.ts";
+import { resolveLocality, TOPOLOGY_OFF_ADVICE } from "./selection/locality.ts";
 import { withTimeout } from "./runtime/abortable.ts";
 import { type Clock, systemClock } from "./runtime/clock.ts";
 import type { Locality } from "./selection/topology.ts";
 import { trace, warnOnce } from "./runtime/trace.ts";
-import { environmentVariable } from "./runtime/files.ts";
 
 /** A client's locality as its subscriptions see it: its zone may become known after the first read. */
 export interface ClientLocality {
@@ -221,16 +220,22 @@ async function readLocality(
     }
   };
   let failure: unknown;
-  let current = await resolveLocality(explicit, (node) =>
-    readZone(node).catch((error) => {
+  // Whether the zone was read from the Node, as ZONE (or locality.zone) was unset or blank, and that zone as written.
+  let askedNode = false;
+  let writtenZone: string | undefined;
+  let current = await resolveLocality(explicit, (node, zone) => {
+    askedNode = true;
+    writtenZone = zone;
+    return readZone(node).catch((error) => {
       failure = error;
       throw error;
-    }));
+    });
+  });
   let zoneNote = current.zone === undefined && current.node !== undefined
     ? unknownZoneNote(current.node, failure)
     : undefined;
   if (current.zone === undefined && failure !== undefined) {
-    warnZoneUnread(access, current.node!, failure, { explicit, offAdvice: TOPOLOGY_OFF_ADVICE });
+    warnZoneUnread(access, current.node!, failure, { explicit, writtenZone, offAdvice: TOPOLOGY_OFF_ADVICE });
   }
   const users = new Set<() => void>();
   // Every caller left during the first read: nobody uses this locality, and it reads no more.
@@ -242,14 +247,13 @@ async function readLocality(
   // Nobody uses the refused locality now: its timer is stopped until a user comes, who reads it again when due.
   let paused = false;
   let readWhenDue = () => {};
-  const declaredZone = declaredLocality(explicit).zone !== undefined;
   const locality: ClientLocality = {
     get current() {
       return current;
     },
     get zoneFrom() {
       if (current.zone === undefined) return undefined;
-      return declaredZone ? (explicit ? "locality.zone" : "ZONE") : `the label of node ${current.node}`;
+      return askedNode ? `the label of node ${current.node}` : explicit ? "locality.zone" : "ZONE";
     },
     explicit: explicit !== undefined,
     get zoneNote() {
@@ -298,7 +302,7 @@ async function readLocality(
           if (!waiting) return;
           zoneNote = unknownZoneNote(node, error);
           if (!nodeReadMayPass(error)) {
-            warnZoneUnread(access, node, error, { explicit, offAdvice: TOPOLOGY_OFF_ADVICE });
+            warnZoneUnread(access, node, error, { explicit, writtenZone, offAdvice: TOPOLOGY_OFF_ADVICE });
           }
           schedule(error);
         },
@@ -341,8 +345,9 @@ async function readLocality(
  * @param node The Node's name.
  * @param error Why its read failed: only a 403 or a 404 is said.
  * @param options `explicit`: `options.locality`, when the caller set it (the message then names it, else
- *   `NODE_NAME`); `offAdvice`: how to turn topology off, said last: the library's {@linkcode TOPOLOGY_OFF_ADVICE}; the
- *   CLI, which has no such option, leaves it out.
+ *   `NODE_NAME`); `writtenZone`: the zone as written, `ZONE` or `locality.zone`, as {@linkcode resolveLocality} hands it
+ *   to the Node's read (a blank one is said); `offAdvice`: how to turn topology off, said last: the library's
+ *   {@linkcode TOPOLOGY_OFF_ADVICE}; the CLI, which has no such option, leaves it out.
  *
  * @example
  * ```ts ignore
@@ -354,14 +359,18 @@ export function warnZoneUnread(
   access: ClusterAccess,
   node: string,
   error: unknown,
-  { explicit, offAdvice }: { explicit?: Locality | undefined; offAdvice?: string } = {},
+  { explicit, writtenZone, offAdvice }: {
+    explicit?: Locality | undefined;
+    writtenZone?: string | undefined;
+    offAdvice?: string;
+  } = {},
 ): void {
   const status = error instanceof KubeApiError ? error.status : undefined;
   if (status !== 403 && status !== 404) return;
   const nodeFrom = explicit === undefined ? "NODE_NAME" : "locality.node";
   const zoneFrom = explicit === undefined ? "ZONE" : "locality.zone";
   // Set but empty: the Downward API's copy of a pod's zone label, which pods have only from Kubernetes 1.35 on.
-  const blank = (explicit === undefined ? environmentVariable("ZONE") : explicit.zone)?.trim() === "";
+  const blank = writtenZone?.trim() === "";
   const emptyZone = explicit === undefined
     ? "ZONE is set but empty (a pod's zone label, which Kubernetes copies onto pods from 1.35 on)"
     : "locality.zone is empty";

@@ -1,6 +1,6 @@
 // The client's declared locality (src/selection/locality.ts): what an explicit option or the environment gives.
 import assert from "node:assert/strict";
-import { declaredLocality, refuseBlankLocality } from "../src/selection/locality.ts";
+import { declaredLocality, refuseBlankLocality, resolveLocality } from "../src/selection/locality.ts";
 
 const noEnvironment = () => undefined;
 
@@ -22,4 +22,17 @@ Deno.test("refuseBlankLocality() refuses only a locality whose every field is bl
     message: "Cannot use option 'locality': its zone must not be empty: leave locality out to use the ZONE and " +
       'NODE_NAME environment variables, or pass locality: {} for no topology: current value is {"zone":" ","node":""}',
   });
+});
+
+Deno.test("resolveLocality() reads ZONE once and hands it, as written, to the read of the Node's zone", async () => {
+  const reads: string[] = [];
+  const env: Record<string, string> = { NODE_NAME: "node-1", ZONE: " " };
+  const asked: [string, string | undefined][] = [];
+  const locality = await resolveLocality(undefined, (node, writtenZone) => {
+    asked.push([node, writtenZone]);
+    return Promise.resolve("zone-a");
+  }, (name) => (reads.push(name), env[name]));
+  assert.deepEqual(locality, { node: "node-1", zone: "zone-a" });
+  assert.deepEqual(asked, [["node-1", " "]]);
+  assert.deepEqual(reads.filter((name) => name === "ZONE"), ["ZONE"]);
 });

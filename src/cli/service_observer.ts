@@ -246,6 +246,8 @@ export async function observeService(
   const service = target.service;
   let zoneNote: string | undefined;
   let zoneFailure: unknown;
+  // ZONE (or --zone) as written, when the zone is read from the Node: a blank one is said in the warning.
+  let writtenZone: string | undefined;
   const readZone = async (node: string) => {
     try {
       const zone = await withTimeout(signal, 10_000, (read) => readNodeZone(access, client, node, read));
@@ -254,12 +256,17 @@ export async function observeService(
     } catch (error) {
       zoneFailure = error;
       // On standard error, once, with what to do (403, 404).
-      if (options.zoneWarning !== false) warnZoneUnread(access, node, error, { explicit: options.locality });
+      if (options.zoneWarning !== false) {
+        warnZoneUnread(access, node, error, { explicit: options.locality, writtenZone });
+      }
       zoneNote = unknownZoneNote(node, error);
       throw error;
     }
   };
-  let locality = await resolveLocality(options.locality, readZone);
+  let locality = await resolveLocality(options.locality, (node, zone) => {
+    writtenZone = zone;
+    return readZone(node);
+  });
   if (signal.aborted) return;
   let view: ServiceView = {
     namespace,

@@ -34,7 +34,12 @@ export function declaredLocality(
   explicit: Locality | undefined,
   env: (name: string) => string | undefined = environmentVariable,
 ): Locality {
-  return withoutBlank(explicit ?? { node: env("NODE_NAME"), zone: env("ZONE") });
+  return withoutBlank(writtenLocality(explicit, env));
+}
+
+/** The locality as written: `explicit` when given, else `NODE_NAME` and `ZONE` as set (blank ones too). */
+function writtenLocality(explicit: Locality | undefined, env: (name: string) => string | undefined): Locality {
+  return explicit ?? { node: env("NODE_NAME"), zone: env("ZONE") };
 }
 
 /**
@@ -104,7 +109,8 @@ function isKnown(locality: Locality): boolean {
  * used and where it came from. Never rejects.
  *
  * @param explicit `options.locality`, when the caller set it.
- * @param readNodeZone Reads a Node's zone label (rejects when it cannot).
+ * @param readNodeZone Reads a Node's zone label (rejects when it cannot); it is also handed the zone as written
+ *   (`ZONE`, or `locality.zone`): unset, or blank (set but empty), which the warning of a failed read names.
  * @param env Looks up an environment variable.
  * @returns The node and zone, each when known.
  *
@@ -117,10 +123,11 @@ function isKnown(locality: Locality): boolean {
  */
 export async function resolveLocality(
   explicit: Locality | undefined,
-  readNodeZone: (node: string) => Promise<string | undefined>,
+  readNodeZone: (node: string, writtenZone: string | undefined) => Promise<string | undefined>,
   env: (name: string) => string | undefined = environmentVariable,
 ): Promise<Locality> {
-  const declared = declaredLocality(explicit, env);
+  const written = writtenLocality(explicit, env);
+  const declared = withoutBlank(written);
   // Only the real environment can be refused (Deno with a list of variables that leaves these out).
   if (explicit === undefined && env === environmentVariable) warnUnreadable(LOCALITY_VARIABLES.filter(refusedToRead));
   const from = explicit !== undefined ? "options.locality" : "NODE_NAME and ZONE";
@@ -128,7 +135,7 @@ export async function resolveLocality(
   let zoneFrom = explicit !== undefined ? from : "ZONE";
   if (declared.node !== undefined && declared.zone === undefined) {
     try {
-      const zone = await readNodeZone(declared.node);
+      const zone = await readNodeZone(declared.node, written.zone);
       if (zone !== undefined) {
         declared.zone = zone;
         zoneFrom = `the label of node ${declared.node}`;
