@@ -18,6 +18,7 @@
 import type { ResolverError } from "./base/errors.ts";
 import { KubeApiError } from "./base/errors.ts";
 import { unbracketedHost } from "./base/ip_address.ts";
+import { urlPort } from "./base/_url_port.ts";
 import { VERSION } from "./base/version.ts";
 import type { WatchEndReason } from "./watch/reflector.ts";
 import { systemClock } from "./runtime/clock.ts";
@@ -161,8 +162,7 @@ function seriesKey(attributes: Attributes): string {
  */
 function serverAttributes(server: string): Attributes {
   const url = new URL(server);
-  const port = Number(url.port) || (url.protocol === "http:" ? 80 : 443);
-  const attributes: Attributes = { "server.address": unbracketedHost(url.hostname), "server.port": port };
+  const attributes: Attributes = { "server.address": unbracketedHost(url.hostname), "server.port": urlPort(url)! };
   if (url.pathname !== "/") attributes["url.path"] = url.pathname;
   return attributes;
 }

@@ -12,8 +12,8 @@ import type { ClusterAccess } from "../cluster/types.ts";
 import { KubeApiError } from "../base/errors.ts";
 import { describeCause } from "../base/_describe_cause.ts";
 import { printable } from "../base/printable.ts";
+import { urlPort } from "../base/_url_port.ts";
 import { lookupRefusedByDeno } from "../runtime/http_client.ts";
-import { SOCKS5_DEFAULT_PORT } from "../runtime/socks5_connector.ts";
 import { isBunRequestLimit } from "../runtime/bun_request_slots.ts";
 import { grantedEnvironmentVariable, refusedByRuntime } from "../runtime/files.ts";
 import { runtimeKey } from "../runtime/runtime.ts";
@@ -286,11 +286,9 @@ function shownText(value: unknown, depth = 0): string {
 /** The host and port of a URL as `--allow-net` takes them (`kube.example:443`), the scheme's port when none is written. */
 function hostAndPort(url: string): string | undefined {
   try {
-    const { hostname, port, protocol } = new URL(url);
-    const socks = String(SOCKS5_DEFAULT_PORT);
-    const defaults: Record<string, string> = { "https:": "443", "http:": "80", "socks5:": socks, "socks5h:": socks };
-    const shown = port || defaults[protocol];
-    return shown === undefined ? undefined : `${hostname}:${shown}`;
+    const parsed = new URL(url);
+    const port = urlPort(parsed);
+    return port === undefined ? undefined : `${parsed.hostname}:${port}`;
   } catch {
     return undefined;
   }

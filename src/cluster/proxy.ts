@@ -33,6 +33,7 @@ import { trace, warnOnce } from "../runtime/trace.ts";
 import { quoteUrl } from "./server_url.ts";
 import { denoHolder, refusedEnvAdvice } from "../runtime/deno_permission_advice.ts";
 import { wordList } from "../base/_word_list.ts";
+import { urlPort } from "../base/_url_port.ts";
 
 /**
  * A proxy chosen from the environment, and the variable that named it.
@@ -85,7 +86,7 @@ export function proxyFromEnvironment(
   if (!chosen) return undefined;
   if (isLoopbackHost(url)) return undefined;
   const host = unbracketedHost(url.hostname);
-  const port = url.port || (secure ? "443" : "80");
+  const port = String(urlPort(url));
   const ip = ipAddressBytes(host);
   const noProxy = firstSet(env, ["NO_PROXY", "no_proxy"]);
   if (noProxy && excluded(noProxy.value, host, port, ip)) return undefined;
@@ -119,7 +120,7 @@ export function bunNoProxyVariable(
   const host = unbracketedHost(url.hostname);
   const noProxy = firstSet(env, ["no_proxy", "NO_PROXY"]);
   if (!noProxy) return undefined;
-  const port = url.port || (url.protocol === "https:" ? "443" : "80");
+  const port = String(urlPort(url));
   // Bun measured: ".localhost" and "*.localhost:<port>" skipped the proxy for localhost, where Go's reads name only
   // its subdomains ("..localhost" and "*localhost" did not), and "[::1]" for [::1], which Go's reads as no address.
   const asBunReads = noProxy.value.split(",").flatMap((entry) => {

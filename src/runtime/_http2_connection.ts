@@ -12,6 +12,7 @@ import { isIP } from "node:net";
 // sees these too, as it sees node:https's.
 import tls, { type SecureContext, type TLSSocket } from "node:tls";
 import { unbracketedHost } from "../base/ip_address.ts";
+import { urlPort } from "../base/_url_port.ts";
 import { keepAlive } from "./tcp_keepalive.ts";
 import type { TlsOptions } from "./tls_options.ts";
 import { unrefTimer } from "./unref_timer.ts";
@@ -50,7 +51,7 @@ export function secureConnection(
     ...options,
     ...(named ? { servername: host } : {}),
     host,
-    port: Number(target.port || 443),
+    port: urlPort(target),
     ALPNProtocols: ["h2", "http/1.1"],
   });
   neverHoldProcess(socket);

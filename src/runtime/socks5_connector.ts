@@ -12,6 +12,7 @@
 import { Buffer } from "node:buffer";
 import { connect, isIP, type Socket } from "node:net";
 import { ipAddressBytes, unbracketedHost } from "../base/ip_address.ts";
+import { urlPort } from "../base/_url_port.ts";
 import { keepAlive } from "./tcp_keepalive.ts";
 import { unrefTimer } from "./unref_timer.ts";
 
@@ -55,9 +56,6 @@ const REPLIES = [
   "address type not supported",
 ];
 
-/** The port of a SOCKS5 proxy whose URL names none (RFC 1928's, as curl takes it). */
-export const SOCKS5_DEFAULT_PORT = 1080;
-
 /**
  * Creates a connector that reaches each target through a SOCKS5 proxy.
  *
@@ -79,11 +77,12 @@ export const SOCKS5_DEFAULT_PORT = 1080;
 export function socks5Connector(proxyUrl: string, secure: Connector, source = "the proxy's URL"): Connector {
   const proxy = new URL(proxyUrl);
   const proxyHost = unbracketedHost(proxy.hostname);
-  const proxyPort = Number(proxy.port) || SOCKS5_DEFAULT_PORT;
+  // A socks5: or socks5h: URL: its port, else 1080.
+  const proxyPort = urlPort(proxy)!;
   return (options, callback) => {
     const socket = keepAlive(connect(proxyPort, proxyHost));
     const host = unbracketedHost(options.hostname);
-    const port = Number(options.port) || (options.protocol === "https:" ? 443 : 80);
+    const port = urlPort(options)!;
     openTunnel(socket, proxy, source, host, port).then(
       () => {
         socket.setNoDelay(true);
