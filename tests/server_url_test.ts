@@ -19,6 +19,13 @@ Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IP
   assert.equal(normalizeServer("10.0.0.1:6443", fail), "https://10.0.0.1:6443");
   assert.equal(normalizeServer("10.0.0.1:6443/", fail), "https://10.0.0.1:6443");
   assert.throws(() => normalizeServer("10.0.0.1:6443/api", fail), /has no scheme but a path/);
+  // Was accepted: calls then failed with a refused connection to port 0 (a builder's finding).
+  for (const server of ["https://k.example:0", "10.0.0.1:00"]) {
+    assert.throws(
+      () => normalizeServer(server, fail),
+      new RegExp(`^ConfigError: has port 0, on which no server listens: current value is "${server}"; write`),
+    );
+  }
   assert.equal(
     normalizeServer("https://rancher.example/k8s/clusters/c-1/", fail),
     "https://rancher.example/k8s/clusters/c-1",

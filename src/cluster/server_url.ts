@@ -111,6 +111,13 @@ export function normalizeServer(
         "write the API server as https://host:port",
     );
   }
+  if (url.port === "0") {
+    // No server listens on port 0: the connection would fail with a refusal that points nowhere near the typo.
+    throw fail(
+      `has port 0, on which no server listens: current value is ${quoteUrl(trimmed)}; write the API server's port ` +
+        "(443 or 6443 on most clusters), or leave it out for 443",
+    );
+  }
   if (withScheme !== trimmed && url.pathname !== "/") {
     // As client-go's DefaultServerURL: "host must be a URL or a host:port pair".
     throw fail(
