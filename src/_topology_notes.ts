@@ -65,7 +65,7 @@ export interface TopologyNote {
  * import { noteTopology } from "./_topology_notes.ts";
  * const hints = { forZones: ["zone-a"], forNodes: [] };
  * const endpoints = [{ addresses: [{ host: "10.0.0.1", port: 80 }], ready: true, serving: true, terminating: false, hints, preferred: true }];
- * const selection = { topology: "none" as const, topologyReason: "no ready pod is hinted for zone zone-A", endpoints };
+ * const selection = { topology: "none" as const, topologyReason: "no ready pod is hinted for zone zone-A, only for zone zone-a", endpoints };
  * const source = { zoneFrom: "ZONE", explicit: false };
  * const locality = { zone: "zone-A" };
  * const note = {

@@ -112,7 +112,7 @@ Deno.test("a zone mistyped in the locality option is traced with the CLI's reaso
     const { traces, warnings } = await follow(server, "typo", { zone: "zone-A" });
     assert.deepEqual(topologyLines(traces), [
       "service typo in namespace shop, port grpc, client in zone zone-A: topology none (no ready pod is hinted for " +
-      "zone zone-A)",
+      "zone zone-A, only for zones zone-a and zone-b)",
     ]);
     assert.deepEqual(warnings, [
       "no pod of service typo in namespace shop is hinted for this client's zone zone-A (from locality.zone), but " +
@@ -151,7 +151,7 @@ Deno.test("a client in a zone without pods is only traced: kube-proxy falls back
     assert.deepEqual(warnings, []);
     assert.deepEqual(topologyLines(traces), [
       "service elsewhere in namespace shop, port grpc, client in zone zone-c: topology none (no ready pod is hinted " +
-      "for zone zone-c)",
+      "for zone zone-c, only for zones zone-a and zone-b)",
     ]);
   } finally {
     await server.close();
@@ -259,7 +259,7 @@ Deno.test("the trace names a Service's unnamed port as the Service's port, not a
     );
     assert.deepEqual(topologyLines(traces), [
       "service unnamed in namespace shop, the Service's port, client in zone zone-a: topology none (no ready pod is " +
-      "hinted for zone zone-a)",
+      "hinted for zone zone-a, only for zone zone-b)",
     ]);
     assert.deepEqual(warnings, []);
   } finally {

@@ -12,7 +12,7 @@ import { readyWithoutPort } from "../selection/endpoint_explanation.ts";
 
 /**
  * Why a view's topology is `none`, with the hinted zone that the client's zone was likely meant to be, as the
- * resolver's warning names it (`no ready pod is hinted for zone zone-A; did you mean zone-a?`).
+ * resolver's warning names it (`no ready pod is hinted for zone zone-A, only for zone zone-a; did you mean zone-a?`).
  *
  * @param view The view; its `snapshot` and `pods` tell the mode and the hints.
  * @returns The reason, or `undefined` when topology applies, nothing is listed yet, or no pod is usable (the

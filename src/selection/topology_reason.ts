@@ -1,15 +1,15 @@
 /**
  * Why topology-aware routing does not apply (mode `none`) to a client, in the words of kube-proxy's rule (see
  * `topology.ts`): its locality is unknown, no pod (with the target's port) is ready, not every ready pod has a hint,
- * or no hint names its node or zone (or only a ready pod's that lacks the target's port); and which hinted zone a
- * client's zone that no hint names was likely meant to be. One text for the CLI's table and reports and for the
- * resolver's trace.
+ * or no hint names its node or zone (or only a ready pod's that lacks the target's port), the zones hinted named then
+ * (the first three, then how many more); and which hinted zone a client's zone that no hint names was likely meant to
+ * be. One text for the CLI's table and reports and for the resolver's trace.
  *
  * @module
  */
 
 import { nearestName } from "../base/_nearest_name.ts";
-import { firstNames } from "../base/_word_list.ts";
+import { firstNames, wordList } from "../base/_word_list.ts";
 import type { HintedEndpoint, Locality } from "./topology.ts";
 
 /** What the reason needs of a usable pod: its readiness and hints, and its name (its address when it has none). */
@@ -68,7 +68,7 @@ export interface PodsWithoutPort {
  * ```ts
  * import { noTopologyReason } from "./topology_reason.ts";
  * const usable = [{ ready: true, hints: { forZones: ["zone-a"], forNodes: [] }, addresses: [{ host: "10.0.0.1" }] }];
- * console.log(noTopologyReason(usable, { zone: "zone-A" })); // "no ready pod is hinted for zone zone-A"
+ * console.log(noTopologyReason(usable, { zone: "zone-A" })); // "no ready pod is hinted for zone zone-A, only for zone zone-a"
  * ```
  */
 export function noTopologyReason(
@@ -199,7 +199,11 @@ function hintReason(
   const ourPods = without?.pods.filter((pod) => names(pod).includes(ours)) ?? [];
   if (without !== undefined && ourPods.length > 0) return withoutPortReason(ourPods, `${kind} ${ours}`, without.port);
   // Ready, as only ready pods count (and the controller drops the hints of the others).
-  return `no ready pod is hinted for ${kind} ${ours}`;
+  const reason = `no ready pod is hinted for ${kind} ${ours}`;
+  if (kind === "node") return reason;
+  // The zones there are, for a client in a zone without pods or one named differently (`a` for `zone-a`).
+  const zones = hintedZones(ready);
+  return `${reason}, only for zone${zones.length === 1 ? "" : "s"} ${fewNames(zones)}`;
 }
 
 /**
@@ -231,8 +235,13 @@ function withoutPortReason(pods: readonly PodWithoutPort[], hintedFor: string, p
   ].join("; ");
 }
 
-/** The most pods a reason names: the rest are counted. */
+/** The most pods (or zones) a reason names: the rest are counted. */
 const NAMED_PODS = 3;
+
+/** Names as a sentence lists them, `a, b and c`: the first few, then how many more (`a, b, c and 2 more`). */
+function fewNames(names: readonly string[]): string {
+  return names.length <= NAMED_PODS ? wordList(names) : firstNames(names, NAMED_PODS);
+}
 
 /** Which pods, by name (their address when the slice names none): the first few, then how many more. */
 function podNames(pods: readonly TopologyCandidate[]): string {

@@ -46,12 +46,12 @@ Deno.test("topologyReason() says why topology does not apply, and nothing when i
       { zone: "a" },
       "4 of 5 ready pods have no zone hint (echo-2, echo-3, echo-4 and 1 more)",
     ],
-    [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no ready pod is hinted for zone a"],
+    [[pod(1, ["b"]), pod(2, ["c"])], { zone: "a" }, "no ready pod is hinted for zone a, only for zones b and c"],
     [[pod(1, ["a"])], { node: "n1" }, "client zone unknown"],
     // Only the serving-terminating fallback: it has no topology, whatever its hints.
     [[pod(9, ["a"], false)], { zone: "a" }, "no pod is ready; the serving-terminating fallback has no topology"],
     // A pod that is not ready does not count: the ready one alone decides.
-    [[pod(1, ["b"]), pod(2, undefined, false)], { zone: "a" }, "no ready pod is hinted for zone a"],
+    [[pod(1, ["b"]), pod(2, undefined, false)], { zone: "a" }, "no ready pod is hinted for zone a, only for zone b"],
   ];
   for (const [endpoints, locality, reason] of cases) {
     assert.equal(topologyReason(viewOf(endpoints, locality)), reason, JSON.stringify([endpoints, locality]));
@@ -142,23 +142,38 @@ Deno.test("topologyReason() names the ready pod hinted for the client's zone tha
     'the ready pods hinted for zone a (echo-2, echo-3) are in an EndpointSlice that gives port "grpc" no number ' +
       "a client can dial (1-65535)",
   );
-  // A zone that no pod is hinted for, with or without the port: the old words.
-  assert.equal(reasonFor([withPort, withoutPort], "c"), "no ready pod is hinted for zone c");
+  // A zone that no pod is hinted for, with or without the port: the old words, with the zones of the usable pods.
+  assert.equal(reasonFor([withPort, withoutPort], "c"), "no ready pod is hinted for zone c, only for zone b");
 });
 
 Deno.test("topologyReason() names the hinted zone that the client's zone was likely meant to be", () => {
   assert.equal(
     topologyReason(viewOf([pod(1, ["zone-a"]), pod(2, ["zone-b"])], { zone: "zone-A" })),
-    "no ready pod is hinted for zone zone-A; did you mean zone-a?",
+    "no ready pod is hinted for zone zone-A, only for zones zone-a and zone-b; did you mean zone-a?",
   );
   assert.equal(
     topologyReason(viewOf([pod(1, ["eu-west-1a"])], { zone: "eu-wset-1a" })),
-    "no ready pod is hinted for zone eu-wset-1a; did you mean eu-west-1a?",
+    "no ready pod is hinted for zone eu-wset-1a, only for zone eu-west-1a; did you mean eu-west-1a?",
   );
   // A sibling zone without pods is no typo: kube-proxy falls back there without a word too.
   assert.equal(
     topologyReason(viewOf([pod(1, ["eu-west-1a"])], { zone: "eu-west-1d" })),
-    "no ready pod is hinted for zone eu-west-1d",
+    "no ready pod is hinted for zone eu-west-1d, only for zone eu-west-1a",
+  );
+});
+
+// `kgr-resolver --zone a` against the demo's zoned Service said only "no ready pod is hinted for zone a": its zones
+// are zone-a, zone-b and zone-c. Many zones are named as pods are: the first three, then how many more.
+Deno.test("topologyReason() names the zones that are hinted when the client's is not, the first three of them", () => {
+  const demo = [pod(1, ["zone-a"]), pod(2, ["zone-b"]), pod(3, ["zone-c"])];
+  assert.equal(
+    topologyReason(viewOf(demo, { zone: "a" })),
+    "no ready pod is hinted for zone a, only for zones zone-a, zone-b and zone-c",
+  );
+  const many = ["z5", "z1", "z4", "z2", "z3"].map((zone, i) => pod(i + 1, [zone]));
+  assert.equal(
+    topologyReason(viewOf(many, { zone: "z9" })),
+    "no ready pod is hinted for zone z9, only for zones z1, z2, z3 and 2 more",
   );
 });
 
@@ -192,10 +207,13 @@ Deno.test("topologyReason() names the node rule only when some pod has a node hi
   ];
   assert.equal(
     topologyReason(viewOf(endpoints, { zone: "a", node: "n1" })),
-    "no ready pod is hinted for node n1; no ready pod is hinted for zone a",
+    "no ready pod is hinted for node n1; no ready pod is hinted for zone a, only for zone b",
   );
   const zonesOnly = endpoints.map(({ addresses }) => ({ addresses, hints: { forZones: [{ name: "b" }] } }));
-  assert.equal(topologyReason(viewOf(zonesOnly, { zone: "a", node: "n1" })), "no ready pod is hinted for zone a");
+  assert.equal(
+    topologyReason(viewOf(zonesOnly, { zone: "a", node: "n1" })),
+    "no ready pod is hinted for zone a, only for zone b",
+  );
 });
 
 Deno.test("the table's header, the change line and the JSON object say why topology is none", () => {
@@ -203,14 +221,16 @@ Deno.test("the table's header, the change line and the JSON object say why topol
   const lines = renderTable(view, { ...context(), columns: 200 });
   assert.equal(
     lines[2],
-    "resourceVersion 7  no change yet  watching  topology none: no ready pod is hinted for zone a (client in zone a)",
+    "resourceVersion 7  no change yet  watching  topology none: no ready pod is hinted for zone a, only for zones b " +
+      "and c (client in zone a)",
   );
   assert.equal(
     changeLine(view, 0),
-    "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no ready pod is hinted for zone a): " +
+    "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (no ready pod is hinted for zone a, only for zones b and " +
+      "c): " +
       "2 used: echo-1 10.0.0.1:8080, echo-2 10.0.0.2:8080",
   );
-  assert.equal(snapshotReport(view, 0).topologyReason, "no ready pod is hinted for zone a");
+  assert.equal(snapshotReport(view, 0).topologyReason, "no ready pod is hinted for zone a, only for zones b and c");
   assert.equal("topologyReason" in snapshotReport(viewOf([pod(1, ["a"])], { zone: "a" }), 0), false);
   // An unknown locality is said once, as before.
   const unknown = renderTable(viewOf([pod(1)], {}), { ...context(), columns: 200 });
