@@ -2,9 +2,9 @@
 // 127.0.0.1 (each on a port and in a slice of its own, so that it runs where
 // only 127.0.0.1 answers, as on macOS), and a grpc-js client dialing
 // kubernetes:///echo.demo:grpc while the Service scales up, rolls one pod and
-// scales down. Then a client in zone a of a Service with topology hints
-// (PreferSameZone): its calls stay in zone a, fail over to the other zones
-// while zone a is down, and come back. Prints how the calls spread over the
+// scales down. Then a client in zone zone-a of a Service with topology hints
+// (PreferSameZone): its calls stay in zone-a, fail over to the other zones
+// while zone-a is down, and come back. Prints how the calls spread over the
 // pods in each phase; exits 1 if any call failed.
 //
 // It writes a kubeconfig for the fake API server and prints how to point kubectl and kgr-resolver at it. With
@@ -19,6 +19,8 @@ import { echoCaller, EchoService, startEchoServer, startLoad } from "./echo_serv
 const NAMESPACE = "demo";
 const HOST = "127.0.0.1";
 const PHASE_MS = 2500;
+/** The zone of the second part's client: its pods' zones are zone-a, zone-b and zone-c. */
+const CLIENT_ZONE = "zone-a";
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 type Backend = Awaited<ReturnType<typeof startEchoServer>>;
@@ -131,7 +133,7 @@ client.close();
 printPhases(phases, load);
 
 // Part 2: topology. Three pods in three zones, hinted as the EndpointSlice controller does for a
-// Service with `trafficDistribution: PreferSameZone`, and a client that runs in zone a.
+// Service with `trafficDistribution: PreferSameZone`, and a client that runs in zone zone-a.
 const zoned = new Map<string, Backend>();
 /** Starts zone `letter`'s pod, on `port` when it comes back (its slice keeps listing it meanwhile). */
 const startZonePod = async (letter: string, port = 0) => {
@@ -153,15 +155,22 @@ for (const letter of "abc") {
     endpoints: [{ ip: HOST, pod: `zone-${letter}-0`, zone: `zone-${letter}` }],
   }));
 }
+// A scheme of its own: this process's `kubernetes` resolver has no locality (nothing sets NODE_NAME or ZONE here).
+const zoneScheme = `kubernetes-${CLIENT_ZONE}`;
 register({
   grpc,
-  scheme: "kubernetes-zone-a",
-  locality: { zone: "zone-a" },
+  scheme: zoneScheme,
+  locality: { zone: CLIENT_ZONE },
   cluster: { kubeconfig: api.kubeconfig({ namespace: NAMESPACE }) },
 });
-console.log(`\na client in zone a dialing kubernetes:///zoned.${NAMESPACE}:grpc (kubernetes_round_robin):\n`);
+const zoneTarget = `${zoneScheme}:///zoned.${NAMESPACE}:grpc`;
+console.log(
+  `\na client in zone ${CLIENT_ZONE} dialing ${zoneTarget} (kubernetes_round_robin), a scheme\n` +
+    `that the demo registers with locality: { zone: "${CLIENT_ZONE}" }; in a pod, ZONE or the zone label of ` +
+    `NODE_NAME's\nNode sets the zone, and kgr-resolver takes --zone ${CLIENT_ZONE}\n`,
+);
 // Zone a's pod returns within a reconnect backoff: keep it short here (grpc-js's default grows to 2 minutes).
-const zoneClient = new Echo(`kubernetes-zone-a:///zoned.${NAMESPACE}:grpc`, grpc.credentials.createInsecure(), {
+const zoneClient = new Echo(zoneTarget, grpc.credentials.createInsecure(), {
   "grpc.max_reconnect_backoff_ms": 1000,
 });
 const zoneLoad = startLoad(echoCaller(zoneClient, 1000), { intervalMs: 10, maxCalls: 2000 });
@@ -171,9 +180,9 @@ const zonePhase = async (name: string, action: () => Promise<void>) => {
   await sleep(PHASE_MS);
   zonePhases.push([name, zoneLoad.take()]);
 };
-await zonePhase("zone a up", async () => {});
-await zonePhase("zone a down", () => zoned.get("zone-a-0")!.stop());
-await zonePhase("zone a back", async () => void await startZonePod("a", zoned.get("zone-a-0")!.port));
+await zonePhase("zone-a up", async () => {});
+await zonePhase("zone-a down", () => zoned.get("zone-a-0")!.stop());
+await zonePhase("zone-a back", async () => void await startZonePod("a", zoned.get("zone-a-0")!.port));
 await zoneLoad.stop();
 zoneClient.close();
 // The slice lists zone a's pod throughout: its calls come back once the client has reconnected to it.
@@ -204,16 +213,16 @@ async function waitForEnter(): Promise<void> {
 }
 
 /**
- * The line under the zone table when calls of the row "zone a back" went to other zones: the zones that had them, and
+ * The line under the zone table when calls of the row "zone-a back" went to other zones: the zones that had them, and
  * whether the client reconnected to zone-a-0 within the phase (it got calls) or not yet.
  */
 function backNote(back: Record<string, number>): string | undefined {
-  const away = ["b", "c"].filter((letter) => (back[`zone-${letter}-0`] ?? 0) > 0);
+  const away = ["zone-b", "zone-c"].filter((zone) => (back[`${zone}-0`] ?? 0) > 0);
   if (away.length === 0) return undefined;
   const zones = away.join(" and ");
   return (back["zone-a-0"] ?? 0) > 0
-    ? `zone a back: calls went to ${zones} until the client reconnected to zone-a-0`
-    : `zone a back: calls went to ${zones}, as the client had not reconnected to zone-a-0 by the end of the phase`;
+    ? `zone-a back: calls went to ${zones} until the client reconnected to zone-a-0`
+    : `zone-a back: calls went to ${zones}, as the client had not reconnected to zone-a-0 by the end of the phase`;
 }
 
 /** Prints calls per pod per phase, a note under them when given, and the failures. */

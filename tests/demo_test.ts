@@ -15,22 +15,22 @@ const run = promisify(execFile);
 const root = new URL("../", import.meta.url).pathname;
 
 /**
- * Checks the zone table's row "zone a back": calls in zones b or c there have the line under the table that says why
- * (a newcomer wondered why zones b and c still got calls once zone a was back), and none has no such line.
+ * Checks the zone table's row "zone-a back": calls in zones zone-b or zone-c there have the line under the table that
+ * says why (a newcomer wondered why zones b and c still got calls once zone a was back), and none has no such line.
  */
 function assertZoneBackExplained(stdout: string): void {
-  const row = stdout.match(/^zone a back +(\S+) +(\S+) +(\S+)\n(.*)$/m);
-  assert.ok(row, `no row "zone a back":\n${stdout}`);
+  const row = stdout.match(/^zone-a back +(\S+) +(\S+) +(\S+)\n(.*)$/m);
+  assert.ok(row, `no row "zone-a back":\n${stdout}`);
   const [, a, b, c, next] = row;
   const had = (count: string) => count !== "-" && Number(count) > 0;
-  // It named b and c whichever had calls, and said the client reconnected when zone-a-0 had none.
-  const away = [["b", b], ["c", c]].filter(([, count]) => had(count)).map(([zone]) => zone).join(" and ");
+  // It named zone-b and zone-c whichever had calls, and said the client reconnected when zone-a-0 had none.
+  const away = [["zone-b", b], ["zone-c", c]].filter(([, count]) => had(count)).map(([zone]) => zone).join(" and ");
   const note = away === ""
     ? undefined
     : had(a)
-    ? `zone a back: calls went to ${away} until the client reconnected to zone-a-0`
-    : `zone a back: calls went to ${away}, as the client had not reconnected to zone-a-0 by the end of the phase`;
-  if (note === undefined) assert.doesNotMatch(next, /^zone a back:/, stdout);
+    ? `zone-a back: calls went to ${away} until the client reconnected to zone-a-0`
+    : `zone-a back: calls went to ${away}, as the client had not reconnected to zone-a-0 by the end of the phase`;
+  if (note === undefined) assert.doesNotMatch(next, /^zone-a back:/, stdout);
   else assert.equal(next, note, stdout);
 }
 
