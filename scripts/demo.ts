@@ -225,7 +225,7 @@ function backNote(back: Record<string, number>): string | undefined {
     : `zone-a back: calls went to ${zones}, as the client had not reconnected to zone-a-0 by the end of the phase`;
 }
 
-/** Prints calls per pod per phase, a note under them when given, and the failures. */
+/** Prints calls per pod per phase under a caption that says so, a note under them when given, and the failures. */
 function printPhases(
   phases: [string, Record<string, number>][],
   load: ReturnType<typeof startLoad>,
@@ -234,6 +234,7 @@ function printPhases(
   const names = [...new Set(phases.flatMap(([, counts]) => Object.keys(counts)))].sort();
   const width = Math.max(...phases.map(([name]) => name.length));
   const column = Math.max(8, ...names.map((name) => name.length));
+  console.log("calls per pod in each phase:");
   console.log(["phase".padEnd(width), ...names.map((name) => name.padStart(column))].join("  "));
   for (const [name, counts] of phases) {
     console.log([name.padEnd(width), ...names.map((pod) => String(counts[pod] ?? "-").padStart(column))].join("  "));

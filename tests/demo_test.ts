@@ -61,6 +61,8 @@ Deno.test({
         true,
       ], stdout);
       assertZoneBackExplained(stdout);
+      // Each table says what its numbers are: a newcomer could not tell.
+      assert.equal(stdout.match(/^calls per pod in each phase:\nphase /gm)?.length, 2, stdout);
     } finally {
       await run("ip", ["netns", "delete", namespace]);
     }
