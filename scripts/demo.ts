@@ -104,7 +104,9 @@ console.log(
   }:\nkubectl (in namespace ${NAMESPACE}, the kubeconfig's) and kgr-resolver (the pods the resolver uses)\n` +
     `  export KUBECONFIG=${kubeconfigFile}\n` +
     `  kubectl get endpointslices -w\n` +
-    `  npx deno task cli kubernetes:///echo.${NAMESPACE}:grpc\n`,
+    `  npx deno task cli kubernetes:///echo.${NAMESPACE}:grpc\n` +
+    `and, for the zoned Service that follows the echo phases, kgr-resolver as a client in zone ${CLIENT_ZONE}\n` +
+    `  npx deno task cli --zone ${CLIENT_ZONE} kubernetes:///zoned.${NAMESPACE}:grpc\n`,
 );
 for (let i = 0; i < 3; i++) await startPod(`echo-${i}`);
 if (SERVE) await waitForEnter();

@@ -110,23 +110,26 @@ Deno.test({
       // The lines to paste are bare commands: zsh (macOS's shell) takes `#` as a word, not a comment, unless
       // interactive_comments is set, and an apostrophe after it left the paste waiting at `quote>`.
       const pasted = seen.text.match(/^ {2}\S.*$/gm) ?? [];
-      assert.deepEqual(pasted.map((line) => line.trim().split(/\s+/)[0]), ["export", "kubectl", "npx"], seen.text);
+      assert.deepEqual(
+        pasted.map((line) => line.trim().split(/\s+/)[0]),
+        ["export", "kubectl", "npx", "npx"],
+        seen.text,
+      );
       for (const line of pasted) assert.match(line, /^[\w ./:=-]+$/, `not a bare command: ${line}`);
       const env = { ...process.env, KUBECONFIG: kubeconfig };
+      /** The CLI's `--once --json` snapshot of a pasted `npx deno task cli ...` line's arguments. */
+      const snapshotOf = async (line: string) => {
+        const args = line.trim().split(/\s+/).slice(4);
+        const cli = await run(process.execPath, ["run", "-A", "cli.ts", "--once", "--json", ...args], {
+          cwd: root,
+          env: childEnv(env),
+          timeout: 60_000,
+        });
+        return { cli, snapshot: JSON.parse(cli.stdout) };
+      };
+      const [echoLine, zonedLine] = pasted.filter((line) => line.trim().startsWith("npx deno task cli "));
       // The pods of the first phase, as the CLI's watch sees them before the phases run.
-      const cli = await run(process.execPath, [
-        "run",
-        "-A",
-        "cli.ts",
-        "--once",
-        "--json",
-        "kubernetes:///echo.demo:grpc",
-      ], {
-        cwd: root,
-        env: childEnv(env),
-        timeout: 60_000,
-      });
-      const snapshot = JSON.parse(cli.stdout);
+      const { cli, snapshot } = await snapshotOf(echoLine);
       assert.deepEqual(snapshot.endpoints.map((endpoint: { podName: string }) => endpoint.podName).sort(), [
         "echo-0",
         "echo-1",
@@ -148,6 +151,15 @@ Deno.test({
       }
       await writer.write(new TextEncoder().encode("\n"));
       await readUntil(reader, seen, /still serving/);
+      // The zoned Service's line, pasted once the phases are done: a client in zone-a uses zone-a-0 alone.
+      const zoned = await snapshotOf(zonedLine);
+      assert.equal(zoned.snapshot.topology, "zone", zoned.cli.stdout);
+      assert.deepEqual(
+        zoned.snapshot.endpoints.filter((endpoint: { preferred: boolean }) => endpoint.preferred)
+          .map((endpoint: { podName: string }) => endpoint.podName),
+        ["zone-a-0"],
+        zoned.cli.stdout,
+      );
       assert.deepEqual(seen.text.match(/^\d+ calls, \d+ failed$/gm)?.map((line) => line.endsWith(" 0 failed")), [
         true,
         true,
