@@ -484,7 +484,10 @@ function deliver(
   }
   subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
-  if (!selection.sent) {
+  // A target without a port, before any slice has had one (no pod yet), counts nothing: its "" would stand for an
+  // unnamed port and, once the name is known, stay at 0 as a port that no target names, which alerts read as a
+  // Service without a ready pod.
+  if (!selection.sent && (subscriber.port !== undefined || watch.servicePort.named())) {
     selection.sent = true;
     const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selection;
     // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.

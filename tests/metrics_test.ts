@@ -421,6 +421,52 @@ Deno.test("a target without a port whose port is renamed and back, or that meets
   }
 });
 
+Deno.test('a target without a port that starts before any pod records no "" endpoints series, which stayed at 0 once its port was named', async () => {
+  // Was (an SRE's pass): port="" at 0 for as long as the watch ran, and the README's no-ready-pod alert fired for a
+  // healthy Service, whose clients and server had been deployed together.
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const slice = (pods: number) =>
+    endpointSlice({
+      namespace: "early",
+      service: "echo",
+      name: "echo-a",
+      ...(pods ? { port: { name: "grpc", port: 50051 } } : {}),
+      endpoints: pods ? [{ ip: "10.1.0.1" }] : [],
+    });
+  api.applySlice(slice(0));
+  const controller = new AbortController();
+  const sizes: number[] = [];
+  const watching = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///echo.early", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const snapshot of snapshots) sizes.push(snapshot.endpoints.length);
+  })();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const byPort = () =>
+    Object.fromEntries(
+      meter.observe("grpc.resolver.kubernetes.endpoints")
+        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "early")
+        .map(({ value, attributes }) => [attributes?.port, value]),
+    );
+  try {
+    for (const end = Date.now() + 2_000; sizes.length < 1 && Date.now() < end;) await sleep(10);
+    assert.deepEqual(sizes, [0]);
+    assert.deepEqual(byPort(), {}, "no port known yet: no series");
+    api.applySlice(slice(1));
+    for (const end = Date.now() + 2_000; byPort().grpc !== 1 && Date.now() < end;) await sleep(10);
+    assert.deepEqual(byPort(), { grpc: 1 });
+  } finally {
+    controller.abort();
+    await watching.catch(() => {});
+    meter.remove();
+  }
+});
+
 Deno.test("a target without a port whose Service cannot be read counts each failed read in errors, once for all its subscribers, and shows the watch failing until a read succeeds", async () => {
   const { watchEndpoints } = await import("../mod.ts");
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");

@@ -278,6 +278,11 @@ export interface ServicePortLookup {
    *   found when it cannot be read.
    */
   portFor(slices: Iterable<EndpointSlice>, version: number): string | KubeApiError | undefined;
+  /**
+   * Whether a name was ever chosen: false while no slice of the Service has had a port (no pod yet), when
+   * {@linkcode ServicePortLookup.portFor} answers `""` for want of one, not for an unnamed port.
+   */
+  named(): boolean;
 }
 
 /**
@@ -410,6 +415,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       if (last?.version !== version || last.epoch !== epoch) last = { version, epoch, answer: choose(slices) };
       return last.answer;
     },
+    named: () => chosen !== undefined,
   };
 }
 
