@@ -210,6 +210,18 @@ function count(counter: CounterName, attributes: Attributes): void {
   }
 }
 
+/**
+ * The series and values of the endpoints gauge for one port's count: one series, or under topology two, split by
+ * `preferred`.
+ */
+function endpointReadings(attributes: Attributes, count: EndpointCount): [Attributes, number][] {
+  if (count.preferred === undefined) return [[attributes, count.total]];
+  return [
+    [{ ...attributes, preferred: true }, count.preferred],
+    [{ ...attributes, preferred: false }, count.total - count.preferred],
+  ];
+}
+
 function createInstruments(meter: Meter): Instruments {
   // Units of counted things in braces (OpenTelemetry's annotations): exporters such as Prometheus's leave them out
   // of the metric's name.
@@ -228,12 +240,9 @@ function createInstruments(meter: Meter): Instruments {
       }
     }
     const current = new Map<string, { attributes: Attributes; value: number }>();
-    const set = (attributes: Attributes, value: number) => current.set(seriesKey(attributes), { attributes, value });
     for (const { attributes, count } of newest.values()) {
-      if (count.preferred === undefined) set(attributes, count.total);
-      else {
-        set({ ...attributes, preferred: true }, count.preferred);
-        set({ ...attributes, preferred: false }, count.total - count.preferred);
+      for (const [series, value] of endpointReadings(attributes, count)) {
+        current.set(seriesKey(series), { attributes: series, value });
       }
     }
     // OpenTelemetry's JavaScript SDK keeps exporting the last value of a series its callback stopped
@@ -362,6 +371,11 @@ export function watchMetrics<S>(
       const sameState = version !== undefined && record.endpoints.get(port)?.version === version;
       if (!sameState || endpoints.preferred !== undefined) {
         record.endpoints.set(port, { count: endpoints, order: ++store.updateOrder, version });
+        // Known from now, whether or not a collection sees it: a watch that ends before the next one (a short
+        // watchEndpoints() loop) leaves its series at 0, not absent.
+        for (const [series] of endpointReadings({ ...attributes, port }, endpoints)) {
+          endpointSeries.set(seriesKey(series), series);
+        }
       }
       if (sameState) return;
       const { counted } = record.series;

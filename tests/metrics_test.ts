@@ -467,6 +467,37 @@ Deno.test('a target without a port that starts before any pod records no "" endp
   }
 });
 
+Deno.test("a watchEndpoints() loop left before any collection leaves its endpoints series at 0, not absent", async () => {
+  // Was (an SRE's pass): a series came to exist only when a collection saw it, so a loop that ended before the
+  // first had none, where the README says a Service no longer watched reports 0.
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  api.applySlice(
+    endpointSlice({
+      namespace: "brief",
+      service: "echo",
+      port: { name: "grpc", port: 50051 },
+      endpoints: [{ ip: "10.1.0.1" }],
+    }),
+  );
+  try {
+    for await (
+      const snapshot of watchEndpoints("kubernetes:///echo.brief:grpc", { cluster: { kubeconfig: api.kubeconfig() } })
+    ) {
+      assert.equal(snapshot.endpoints.length, 1);
+      break;
+    }
+    const endpoints = meter.observe("grpc.resolver.kubernetes.endpoints")
+      .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "brief")
+      .map(({ value, attributes }) => [attributes?.port, value]);
+    assert.deepEqual(endpoints, [["grpc", 0]]);
+  } finally {
+    meter.remove();
+  }
+});
+
 Deno.test("a target without a port whose Service cannot be read counts each failed read in errors, once for all its subscribers, and shows the watch failing until a read succeeds", async () => {
   const { watchEndpoints } = await import("../mod.ts");
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
