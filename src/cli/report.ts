@@ -14,6 +14,7 @@ import { formatAddress } from "./table_rows.ts";
 import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
 import { durationText } from "./duration_text.ts";
+import { inDisplayOrder } from "./display_order.ts";
 
 /**
  * A pod that gets no calls, and why: one entry of `unused` in the JSON output. Its pod is `podName`, as in
@@ -156,7 +157,8 @@ export function problemLine(message: string | undefined, now: number, failingFor
 
 /**
  * What the line per change says of the pods: the topology mode, and which pods get calls and why, each reason once
- * before the pods that share it (`2 not used (not ready): a 10.0.0.1:80, b 10.0.0.2:80`). It leaves out
+ * before the pods that share it (`2 not used (not ready): a 10.0.0.1:80, b 10.0.0.2:80`), in display order (`web-2`
+ * before `web-10`, see `inDisplayOrder()`). It leaves out
  * what does not change where calls go (zones, nodes and hints that topology does not use): two views with the same
  * summary would print lines that differ only in time and resourceVersion.
  *
@@ -175,7 +177,7 @@ export function problemLine(message: string | undefined, now: number, failingFor
  * ```
  */
 export function changeSummary(view: ServiceView): string {
-  const pods = view.pods!;
+  const pods = inDisplayOrder(view.pods!);
   const parts = [
     ...groups(pods, "used", "used"),
     ...groups(pods, "failover", "failover"),
