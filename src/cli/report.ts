@@ -15,6 +15,7 @@ import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
 import { durationText } from "./duration_text.ts";
 import { inDisplayOrder } from "./display_order.ts";
+import { movesText, type PodMove, podMoves } from "./pod_moves.ts";
 
 /**
  * A pod that gets no calls, and why: one entry of `unused` in the JSON output. Its pod is `podName`, as in
@@ -27,6 +28,15 @@ export type UnusedPod =
     "addresses" | "zone" | "nodeName" | "ready" | "serving" | "terminating" | "reason" | "message"
   >;
 
+/** Options of {@linkcode changeLine} and {@linkcode snapshotReport}. */
+export interface ReportOptions {
+  /**
+   * The pods of the line (or JSON object) printed before, if any: the line then says first what changed since (see
+   * `movesText()`), the object in `changed`.
+   */
+  since?: readonly PodExplanation[];
+}
+
 /**
  * One object of the `--json` output: when it was printed, the snapshot's fields (with `--subset-size`,
  * `endpoints` holds only the subset), and the pods not used with their reasons.
@@ -38,6 +48,11 @@ export interface SnapshotReport extends EndpointSnapshot {
   topologyReason?: string;
   /** The pods that get no calls. */
   unused: UnusedPod[];
+  /**
+   * The pods that came (no `from`), went (no `to`) or changed use since the object printed before, each by its name
+   * (its address when its slice names none); empty when none did (hints changed, say); absent on the first object.
+   */
+  changed?: PodMove[];
 }
 
 /**
@@ -45,6 +60,7 @@ export interface SnapshotReport extends EndpointSnapshot {
  *
  * @param view The view; its `snapshot` and `pods` must be set.
  * @param now The current time, in ms since the epoch.
+ * @param options The pods of the object printed before, for `changed`.
  * @returns The object to print as one line of JSON.
  *
  * @example
@@ -59,7 +75,7 @@ export interface SnapshotReport extends EndpointSnapshot {
  * // {"time":"1970-01-01T00:00:00.000Z","endpoints":[],"resourceVersion":"7","namespace":"prod","service":"echo","topology":"none","topologyReason":"client locality unknown","unused":[]}
  * ```
  */
-export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
+export function snapshotReport(view: ServiceView, now: number, options: ReportOptions = {}): SnapshotReport {
   const {
     endpoints: all,
     resourceVersion,
@@ -102,15 +118,18 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
     ...(portNote ? { portNote } : {}),
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     unused,
+    ...(options.since ? { changed: podMoves(options.since, view.pods!) } : {}),
   };
 }
 
 /**
  * The one line printed for a change when the output is not a terminal: the time, the Service, the resourceVersion,
- * then its {@linkcode changeSummary}, with every control character escaped (see {@linkcode printable}).
+ * then, after the first line, what changed in pods since the line before (`+1 used (web-3)`, then `; `), then its
+ * {@linkcode changeSummary}, with every control character escaped (see {@linkcode printable}).
  *
  * @param view The view; its `snapshot` and `pods` must be set.
  * @param now The current time, in ms since the epoch.
+ * @param options The pods of the line printed before, to say what changed since.
  * @returns The line, without a newline.
  *
  * @example
@@ -124,11 +143,13 @@ export function snapshotReport(view: ServiceView, now: number): SnapshotReport {
  * console.log(line); // "1970-01-01T00:00:00.000Z prod/echo rv 7 topology none (client locality unknown): no pods"
  * ```
  */
-export function changeLine(view: ServiceView, now: number): string {
+export function changeLine(view: ServiceView, now: number, options: ReportOptions = {}): string {
+  // At 1,000 pods the summary is 30 KB: what changed comes first, short, and the whole state after it for a grep.
+  const moved = options.since ? `${movesText(podMoves(options.since, view.pods!))}; ` : "";
   // Printable: pod, zone, node and hint names from EndpointSlices may hold control characters (--json escapes them).
   return printable(
     `${new Date(now).toISOString()} ${view.namespace}/${view.service} rv ${view.snapshot!.resourceVersion} ` +
-      changeSummary(view),
+      moved + changeSummary(view),
   );
 }
 

@@ -89,6 +89,8 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
   let latest: ServiceView | undefined;
   /** What was last printed off a terminal: the snapshot's number with --json, else the line's summary. */
   let printed: number | string | undefined;
+  /** The pods of the line (or JSON object) printed last off a terminal: the next one says what changed since. */
+  let printedPods: ServiceView["pods"];
   let problem: string | undefined;
   /** When the failures that `problem` is the last of began, on the display clock. */
   let failingSince = 0;
@@ -204,9 +206,12 @@ export async function runWatch(command: WatchCommand, cli: CliProcess): Promise<
     const current = !view.snapshot ? undefined : command.json ? view.changes : changeSummary(view);
     if (current !== undefined && current !== printed) {
       printed = current;
-      stdout.write(
-        `${command.json ? JSON.stringify(snapshotReport(view, Date.now())) : changeLine(view, Date.now())}\n`,
-      );
+      const since = { since: printedPods };
+      const text = command.json
+        ? JSON.stringify(snapshotReport(view, Date.now(), since))
+        : changeLine(view, Date.now(), since);
+      stdout.write(`${text}\n`);
+      printedPods = view.pods;
     }
     reportProblem(view);
   };

@@ -1036,6 +1036,9 @@ export const scenarios = {
       // The JSON shows the hints: once it has, the line per change has seen them too.
       await eventually("the hints in the JSON", () => objects().length === 2);
       assert.deepEqual(objects()[1].endpoints[0].hints, { forZones: ["a"], forNodes: [] });
+      // The first object has no `changed`; the next one says no pod came, went or changed use.
+      assert.equal("changed" in objects()[0], false);
+      assert.deepEqual(objects()[1].changed, []);
       cluster.api.applySlice(echoSlice(4, "PreferSameZone"));
       await eventually("the scale-up", () => run.output().includes("4 used"));
       for (const each of [run, json]) process.kill(each.child.pid, "SIGINT");
@@ -1044,7 +1047,8 @@ export const scenarios = {
       const lines = stdout.trimEnd().split("\n");
       assert.equal(lines.length, 2, stdout);
       assert.match(lines[0], / rv \d+ topology none \(client locality unknown\): 3 used: /);
-      assert.match(lines[1], / rv \d+ topology none \(client locality unknown\): 4 used: /);
+      // After the first line, what changed since the line before comes first, then the whole state.
+      assert.match(lines[1], / rv \d+ \+1 used \(echo-3\); topology none \(client locality unknown\): 4 used: /);
       await json.exited;
     } finally {
       await cluster.close();
