@@ -187,7 +187,7 @@ await zonePhase("zone-a down", () => zoned.get("zone-a-0")!.stop());
 await zonePhase("zone-a back", async () => void await startZonePod("a", zoned.get("zone-a-0")!.port));
 await zoneLoad.stop();
 zoneClient.close();
-// The slice lists zone a's pod throughout: its calls come back once the client has reconnected to it.
+// The slice lists zone-a's pod throughout: its calls come back once the client has reconnected to it.
 const [, back] = zonePhases[zonePhases.length - 1];
 printPhases(zonePhases, zoneLoad, backNote(back));
 

@@ -191,6 +191,10 @@ Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime ca
   );
   assert.match(proxyUrlProblem("http://us%er:pass@proxy:3128", node)!, /^has a user name with a "%"/);
   assert.equal(proxyUrlProblem("http://user:pa%25ss%40@proxy:3128", node), undefined);
+  // Was accepted: a SOCKS5 proxy on port 0 was dialed on 0 (a review).
+  for (const url of ["socks5://127.0.0.1:0", "http://proxy:0"]) {
+    assert.match(proxyUrlProblem(url, node)!, /^has port 0, on which no proxy listens: current value is /, url);
+  }
 });
 
 // Go's net/http speaks HTTP to an environment proxy of any scheme but https, socks5 and socks5h: kubectl v1.36.3 with

@@ -112,20 +112,22 @@ export async function connectCluster(
 
 /**
  * Gives up a {@linkcode connectCluster} that a signal or a time limit cut short: a connection made afterwards is
- * closed; for an interrupt, the process ends by the signal itself, as an unhandled one would, since Node would wait
- * for a read that may never end (a FIFO as the kubeconfig) before it exits.
+ * closed; with an exit code, the process ends there: by the signal itself for an interrupt's (130, 143, 129), as an
+ * unhandled one would, since Node would wait for a read that may never end (a FIFO as the kubeconfig) before it
+ * exits; with the code for another (`--once`'s timeout: 1; on Node, once that read ends).
  *
  * @param connecting The connection under way.
  * @param cli The process, which ends where it can (`exitBySignal`).
- * @param interrupted The interrupt's exit code, or `undefined` for a time limit.
+ * @param exitCode The code the command ends with, or `undefined` to leave the ending to the caller (`check`'s
+ *   timeout, which reports its step first).
  */
 export async function abandonConnect(
   connecting: Promise<ClusterConnection>,
   cli: Pick<CliProcess, "exitBySignal">,
-  interrupted: number | undefined,
+  exitCode: number | undefined,
 ): Promise<void> {
   connecting.then((late) => late.client.close(), () => {});
-  if (interrupted !== undefined) await cli.exitBySignal?.(interrupted);
+  if (exitCode !== undefined) await cli.exitBySignal?.(exitCode);
 }
 
 /**

@@ -250,6 +250,9 @@ export function proxyUrlProblem(
       `use an ${usable} proxy`;
   }
   if (!url.hostname) return `has no host: current value is ${shown}; use ${scheme}://host:port`;
+  if (url.port === "0") {
+    return `has port 0, on which no proxy listens: current value is ${shown}; write the proxy's port`;
+  }
   for (const [part, value] of [["user name", url.username], ["password", url.password]]) {
     try {
       decodeURIComponent(value);
