@@ -203,7 +203,10 @@ function hintReason(
   if (kind === "node") return reason;
   // The zones there are, for a client in a zone without pods or one named differently (`a` for `zone-a`).
   const zones = hintedZones(ready);
-  return `${reason}, only for zone${zones.length === 1 ? "" : "s"} ${fewNames(zones)}`;
+  // Zones that only pods without the target's port are hinted for, which a "did you mean" may suggest: named apart.
+  const elsewhere = hintedZones(without?.pods ?? []).filter((zone) => !zones.includes(zone));
+  const lackingPort = elsewhere.length === 0 ? "" : ` (and ${fewNames(elsewhere)}, on pods without the target's port)`;
+  return `${reason}, only for zone${zones.length === 1 ? "" : "s"} ${fewNames(zones)}${lackingPort}`;
 }
 
 /**

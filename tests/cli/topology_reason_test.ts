@@ -142,8 +142,19 @@ Deno.test("topologyReason() names the ready pod hinted for the client's zone tha
     'the ready pods hinted for zone a (echo-2, echo-3) are in an EndpointSlice that gives port "grpc" no number ' +
       "a client can dial (1-65535)",
   );
-  // A zone that no pod is hinted for, with or without the port: the old words, with the zones of the usable pods.
-  assert.equal(reasonFor([withPort, withoutPort], "c"), "no ready pod is hinted for zone c, only for zone b");
+  // A zone that no pod is hinted for, with or without the port: the zones of the usable pods, then those hinted only on
+  // pods without the port, named apart (a review: "only for zone eu-1b; did you mean eu-1a?" read as a contradiction).
+  assert.equal(
+    reasonFor([withPort, withoutPort], "c"),
+    "no ready pod is hinted for zone c, only for zone b (and a, on pods without the target's port)",
+  );
+  const eu1a = sliceOf("echo-b", [{ name: "admin", port: 9000 }], [pod(2, ["eu-1a"])]);
+  const eu1b = sliceOf("echo-a", [{ name: "grpc", port: 8080 }], [pod(1, ["eu-1b"])]);
+  assert.equal(
+    reasonFor([eu1b, eu1a], "EU-1A"),
+    "no ready pod is hinted for zone EU-1A, only for zone eu-1b (and eu-1a, on pods without the target's port); " +
+      "did you mean eu-1a?",
+  );
 });
 
 Deno.test("topologyReason() names the hinted zone that the client's zone was likely meant to be", () => {
