@@ -372,9 +372,11 @@ export function watchMetrics<S>(
       if (!sameState || endpoints.preferred !== undefined) {
         record.endpoints.set(port, { count: endpoints, order: ++store.updateOrder, version });
         // Known from now, whether or not a collection sees it: a watch that ends before the next one (a short
-        // watchEndpoints() loop) leaves its series at 0, not absent.
-        for (const [series] of endpointReadings({ ...attributes, port }, endpoints)) {
-          endpointSeries.set(seriesKey(series), series);
+        // watchEndpoints() loop) leaves its series at 0, not absent. Without a provider, nothing is kept.
+        if (instruments()) {
+          for (const [series] of endpointReadings({ ...attributes, port }, endpoints)) {
+            endpointSeries.set(seriesKey(series), series);
+          }
         }
       }
       if (sameState) return;

@@ -421,48 +421,60 @@ Deno.test("a target without a port whose port is renamed and back, or that meets
   }
 });
 
-Deno.test('a target without a port that starts before any pod records no "" endpoints series, which stayed at 0 once its port was named', async () => {
-  // Was (an SRE's pass): port="" at 0 for as long as the watch ran, and the README's no-ready-pod alert fired for a
-  // healthy Service, whose clients and server had been deployed together.
+Deno.test('a target without a port that starts before any pod gets its series under the Service\'s port name at 0, never a port="" one left at 0', async () => {
+  // Was (an SRE's pass): port="" at 0 for as long as the watch ran once the name was known, and the README's
+  // no-ready-pod alert fired for a healthy Service whose clients and server were deployed together. Then (a review)
+  // no series at all while the Service had no pod, so that no alert could fire: the Service now names the port.
   const { watchEndpoints } = await import("../mod.ts");
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
   const meter = installFakeMeter();
   await using api = await startFakeApiServer();
-  const slice = (pods: number) =>
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const byPort = (namespace: string) =>
+    Object.fromEntries(
+      meter.observe("grpc.resolver.kubernetes.endpoints")
+        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === namespace)
+        .map(({ value, attributes }) => [attributes?.port, value]),
+    );
+  const slice = (namespace: string, pods: number) =>
     endpointSlice({
-      namespace: "early",
+      namespace,
       service: "echo",
       name: "echo-a",
       ...(pods ? { port: { name: "grpc", port: 50051 } } : {}),
       endpoints: pods ? [{ ip: "10.1.0.1" }] : [],
     });
-  api.applySlice(slice(0));
+  api.applyService({
+    metadata: { namespace: "early", name: "echo" },
+    spec: { selector: { app: "echo" }, ports: [{ name: "grpc", port: 80, targetPort: 50051 }] },
+  });
+  // "bare": slices without a Service object to read (a hand-made or mirrored set): nothing names the port.
+  for (const namespace of ["early", "bare"]) api.applySlice(slice(namespace, 0));
   const controller = new AbortController();
-  const sizes: number[] = [];
-  const watching = (async () => {
-    const snapshots = watchEndpoints("kubernetes:///echo.early", {
+  const sizes = new Map<string, number[]>();
+  const watching = ["early", "bare"].map(async (namespace) => {
+    const seen: number[] = [];
+    sizes.set(namespace, seen);
+    const snapshots = watchEndpoints(`kubernetes:///echo.${namespace}`, {
       cluster: { kubeconfig: api.kubeconfig() },
       signal: controller.signal,
     });
-    for await (const snapshot of snapshots) sizes.push(snapshot.endpoints.length);
-  })();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const byPort = () =>
-    Object.fromEntries(
-      meter.observe("grpc.resolver.kubernetes.endpoints")
-        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "early")
-        .map(({ value, attributes }) => [attributes?.port, value]),
-    );
+    for await (const snapshot of snapshots) seen.push(snapshot.endpoints.length);
+  });
   try {
-    for (const end = Date.now() + 2_000; sizes.length < 1 && Date.now() < end;) await sleep(10);
-    assert.deepEqual(sizes, [0]);
-    assert.deepEqual(byPort(), {}, "no port known yet: no series");
-    api.applySlice(slice(1));
-    for (const end = Date.now() + 2_000; byPort().grpc !== 1 && Date.now() < end;) await sleep(10);
-    assert.deepEqual(byPort(), { grpc: 1 });
+    for (const end = Date.now() + 2_000; [...sizes.values()].some((seen) => seen.length < 1) && Date.now() < end;) {
+      await sleep(10);
+    }
+    assert.deepEqual([...sizes.values()], [[0], [0]]);
+    assert.deepEqual(byPort("early"), { grpc: 0 }, "named by the Service from the start");
+    assert.deepEqual(byPort("bare"), {}, "no port known: no series");
+    for (const namespace of ["early", "bare"]) api.applySlice(slice(namespace, 1));
+    for (const end = Date.now() + 2_000; byPort("bare").grpc !== 1 && Date.now() < end;) await sleep(10);
+    assert.deepEqual(byPort("early"), { grpc: 1 });
+    assert.deepEqual(byPort("bare"), { grpc: 1 });
   } finally {
     controller.abort();
-    await watching.catch(() => {});
+    await Promise.allSettled(watching);
     meter.remove();
   }
 });

@@ -74,7 +74,14 @@ Deno.test("createServicePortLookup() uses the one name of every slice without re
 
 Deno.test("createServicePortLookup() keeps the name it chose while the slices have no port (a Service scaled to 0)", async () => {
   const { lookup, reads } = lookupWith();
-  assert.equal(lookup.portFor([], 1), "", "no name chosen yet");
+  // No slice has a port yet (no pod): the Service names it, where "" stood for it before (a review: a target's
+  // metrics series then started as port="" and stayed at 0 once the name was known).
+  assert.equal(lookup.portFor([], 1), undefined, "the Service is being read");
+  assert.equal(lookup.named(), false);
+  reads.shift()!.resolve(service("grpc"));
+  await settle();
+  assert.equal(lookup.portFor([], 1), "grpc");
+  assert.equal(lookup.named(), true);
   assert.equal(lookup.portFor([slice("a", [{ name: "grpc", port: 8080 }])], 2), "grpc");
   // The EndpointSlice controller's slice of a Service scaled to 0 (kube-controller-manager v1.36.3): no ports.
   assert.equal(lookup.portFor([slice("a", null)], 3), "grpc");
@@ -84,6 +91,17 @@ Deno.test("createServicePortLookup() keeps the name it chose while the slices ha
   await settle();
   assert.equal(lookup.portFor(twoPorts, 5), "http");
   assert.equal(lookup.portFor([slice("two-a", [])], 6), "http");
+});
+
+Deno.test('createServicePortLookup() before any port, with a Service that cannot be read, answers "" and names nothing', async () => {
+  const { lookup, reads } = lookupWith();
+  assert.equal(lookup.portFor([], 1), undefined);
+  reads[0].reject(new KubeApiError('Cannot get services "two": forbidden (403)', { status: 403 }));
+  await settle();
+  assert.equal(lookup.portFor([], 1), "");
+  assert.equal(lookup.named(), false);
+  assert.equal(lookup.portFor([slice("a", [{ name: "grpc", port: 8080 }])], 2), "grpc");
+  assert.equal(lookup.named(), true);
 });
 
 Deno.test("createServicePortLookup() reads the Service once for several names and again only when they change", async () => {

@@ -268,7 +268,8 @@ export interface ServicePortLookup {
    * The port name to select with these slices: the one name their TCP ports
    * all use (any port when none is TCP), else the name of the Service's first
    * TCP port; when they have no port (a Service scaled to 0, or without
-   * slices), the name returned last (`""` before any).
+   * slices), the name returned last, or before any the Service's first TCP
+   * port (`""` when the Service cannot be read).
    *
    * @param slices Every slice of the Service.
    * @param version Changes whenever the slices change; a repeated call for
@@ -279,8 +280,8 @@ export interface ServicePortLookup {
    */
   portFor(slices: Iterable<EndpointSlice>, version: number): string | KubeApiError | undefined;
   /**
-   * Whether a name was ever chosen: false while no slice of the Service has had a port (no pod yet), when
-   * {@linkcode ServicePortLookup.portFor} answers `""` for want of one, not for an unnamed port.
+   * Whether a name was ever chosen: false while no slice of the Service has had a port and the Service could not be
+   * read, when {@linkcode ServicePortLookup.portFor} answers `""` for want of one, not for an unnamed port.
    */
   named(): boolean;
 }
@@ -340,9 +341,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   async function read(key: string, ports: SlicePortName[]): Promise<void> {
     reading = true;
     clearTimeout(retryTimer);
-    trace(
-      `reading service ${service} in namespace ${namespace} for its first TCP port: its slices have ${portList(ports)}`,
-    );
+    const sliceKind = ports.length === 0 ? "have no port yet" : `have ${portList(ports)}`;
+    trace(`reading service ${service} in namespace ${namespace} for its first TCP port: its slices ${sliceKind}`);
     const deadline = new AbortController();
     const abort = () => deadline.abort();
     signal.addEventListener("abort", abort, { once: true });
@@ -397,8 +397,18 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     const slices = [...iterable]; // Read twice: an iterator of the watch's Map would be empty the second time.
     const ports = defaultPortCandidates(slices);
     // Slices without ports (a Service scaled to 0, whose EndpointSlice controller keeps one without ports; none at
-    // all) say nothing of the port: the name chosen last stays, which the Service still has.
-    if (ports.length === 0) return chosen ?? "";
+    // all) say nothing of the port: the name chosen last stays, which the Service still has. Before any, the Service
+    // names it (read once; a target's metrics series then starts under its name, not as "" that it would leave at 0
+    // once a pod came); one that cannot be read leaves it "" (unnamed, as far as is known).
+    if (ports.length === 0) {
+      if (chosen !== undefined) return chosen;
+      const unported = JSON.stringify([[], ownerUids(slices)]);
+      if (known?.names === unported) return chosen = known.name;
+      if (reading || waiting) return undefined;
+      if (failed?.names === unported) return "";
+      void read(unported, []);
+      return undefined;
+    }
     if (ports.length === 1) return chosen = ports[0]!.name;
     // A Service deleted and created again, its ports in another order, has slices with the same names: the
     // owner's uid tells them apart.
