@@ -2,7 +2,8 @@
  * The order the CLI shows pods in: by name, numbers in names by their value
  * (`web-2` before `web-10`), where text order put `big-v1-1000` before
  * `big-v1-101`. For display only: the library hands endpoints to gRPC in its
- * own order, and `--json` keeps it.
+ * own order, and `--json`'s `endpoints` and `unused` keep it (its `changed`
+ * follows the line's order).
  *
  * @module
  */
@@ -29,8 +30,18 @@ const DIGIT_RUNS = /(\d+)/;
  * ```
  */
 export function byNumbersInText(a: string, b: string): number {
-  const left = a.split(DIGIT_RUNS);
-  const right = b.split(DIGIT_RUNS);
+  return byParts(partsOf(a), partsOf(b), a, b);
+}
+
+/** A text split at its runs of digits, which take the odd places, their leading zeros left out. */
+function partsOf(text: string): string[] {
+  const parts = text.split(DIGIT_RUNS);
+  for (let i = 1; i < parts.length; i += 2) parts[i] = parts[i].replace(/^0+/, "");
+  return parts;
+}
+
+/** {@linkcode byNumbersInText} of two texts as {@linkcode partsOf} splits them (`left` of `a`, `right` of `b`). */
+function byParts(left: readonly string[], right: readonly string[], a: string, b: string): number {
   for (let i = 0; i < Math.min(left.length, right.length); i++) {
     if (left[i] === right[i]) continue;
     // split() puts the digit runs at the odd places.
@@ -58,10 +69,12 @@ export function inDisplayOrder(pods: readonly PodExplanation[]): PodExplanation[
   let sorted = sortedOf.get(pods);
   if (sorted) return sorted;
   const names = pods.map((pod) => pod.pod ?? "");
-  // The pods that their slices name first, as before (a Service without a selector has none); the others as the
-  // library lists them, by address, the copies of one address beside it.
+  // Split once, not at each of the sort's comparisons (5,000 pods: 13.7 ms that way).
+  const parts = names.map(partsOf);
+  // The pods that their slices name first (a Service without a selector has none); the others as the library lists
+  // them, by address, the copies of one address beside it.
   const unnamed = (i: number) => pods[i].pod === undefined ? 1 : 0;
-  const named = (i: number, j: number) => unnamed(i) === 0 ? byNumbersInText(names[i], names[j]) : 0;
+  const named = (i: number, j: number) => unnamed(i) === 0 ? byParts(parts[i], parts[j], names[i], names[j]) : 0;
   sorted = pods.map((_, i) => i)
     .sort((i, j) => unnamed(i) - unnamed(j) || named(i, j) || i - j)
     .map((i) => pods[i]);
@@ -87,11 +100,9 @@ export function displayName(pod: PodExplanation): string {
 
 const sortedOf = new WeakMap<readonly PodExplanation[], PodExplanation[]>();
 
-/** Two runs of digits by their value, however long: leading zeros aside, the longer is the larger. */
+/** Two runs of digits without leading zeros by their value, however long: the longer is the larger. */
 function byValue(a: string, b: string): number {
-  const x = a.replace(/^0+/, "");
-  const y = b.replace(/^0+/, "");
-  return x.length - y.length || byCodeUnits(x, y);
+  return a.length - b.length || byCodeUnits(a, b);
 }
 
 function byCodeUnits(a: string, b: string): number {

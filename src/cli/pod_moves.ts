@@ -8,12 +8,13 @@
  */
 
 import type { PodExplanation, PodUse } from "../selection/endpoint_explanation.ts";
+import { firstNames } from "../base/_word_list.ts";
 import { displayName, inDisplayOrder } from "./display_order.ts";
 
 /** A pod that came, went, or changed use: `from` is absent for a pod that came, `to` for one that went. */
 export interface PodMove {
-  /** The pod's name, or its address when its slice names no pod (see `displayName()`). */
-  pod: string;
+  /** The pod (now, or as it was for one that went). */
+  pod: PodExplanation;
   /** Its use on the line before; absent when it was not there. */
   from?: PodUse;
   /** Its use now; absent when it is gone. */
@@ -31,6 +32,15 @@ const USES: readonly (readonly [PodUse, string])[] = [
 ];
 
 /**
+ * Which pod a row is across two lines: its name with its addresses. A pod created again under its name (a
+ * StatefulSet's, on a new address) is another, and two rows of one address (copies in two slices) are told apart by
+ * their uses.
+ */
+function identity(pod: PodExplanation): string {
+  return `${pod.pod ?? ""} ${pod.addresses.map(({ host, port }) => `${host}|${port}`).join(" ")}`;
+}
+
+/**
  * The pods that came, went or changed use from `before` to `after`, those that are there in display order first,
  * then those that went.
  *
@@ -42,23 +52,32 @@ const USES: readonly (readonly [PodUse, string])[] = [
  * ```ts
  * import { podMoves } from "./pod_moves.ts";
  * const pod = (name: string, use: "used" | "unused") => ({ pod: name, addresses: [], ready: true, serving: true, terminating: false, use, message: use });
- * console.log(podMoves([pod("web-0", "used")], [pod("web-0", "unused"), pod("web-1", "used")]));
- * // [ { pod: "web-0", from: "used", to: "unused" }, { pod: "web-1", to: "used" } ]
+ * console.log(podMoves([pod("web-0", "used")], [pod("web-0", "unused"), pod("web-1", "used")]).map((move) => [move.pod.pod, move.from, move.to]));
+ * // [ [ "web-0", "used", "unused" ], [ "web-1", undefined, "used" ] ]
  * ```
  */
 export function podMoves(before: readonly PodExplanation[], after: readonly PodExplanation[]): PodMove[] {
-  const was = new Map(before.map((pod) => [displayName(pod), pod.use]));
+  // The uses each pod had, as a multiset: copies of one row each match one.
+  const was = new Map<string, PodUse[]>();
+  for (const pod of before) {
+    const uses = was.get(identity(pod));
+    if (uses) uses.push(pod.use);
+    else was.set(identity(pod), [pod.use]);
+  }
+  /** Takes the use `pod` had before, the same one when it had it: undefined when it was not there. */
+  const take = (pod: PodExplanation, prefer: PodUse): PodUse | undefined => {
+    const uses = was.get(identity(pod));
+    if (!uses?.length) return undefined;
+    const same = uses.indexOf(prefer);
+    return uses.splice(same === -1 ? 0 : same, 1)[0];
+  };
   const moves: PodMove[] = [];
   for (const pod of inDisplayOrder(after)) {
-    const name = displayName(pod);
-    const from = was.get(name);
-    was.delete(name);
-    if (from !== pod.use) {
-      moves.push(from === undefined ? { pod: name, to: pod.use } : { pod: name, from, to: pod.use });
-    }
+    const from = take(pod, pod.use);
+    if (from !== pod.use) moves.push(from === undefined ? { pod, to: pod.use } : { pod, from, to: pod.use });
   }
   for (const pod of inDisplayOrder(before)) {
-    if (was.has(displayName(pod))) moves.push({ pod: displayName(pod), from: pod.use });
+    if (was.get(identity(pod))?.includes(pod.use)) moves.push({ pod, from: take(pod, pod.use) });
   }
   return moves;
 }
@@ -75,7 +94,8 @@ export function podMoves(before: readonly PodExplanation[], after: readonly PodE
  * @example
  * ```ts
  * import { movesText } from "./pod_moves.ts";
- * const moves = [{ pod: "web-5", to: "used" as const }, { pod: "web-6", to: "used" as const }, { pod: "web-7", to: "used" as const }, { pod: "web-8", to: "used" as const }];
+ * const pod = (name: string) => ({ pod: name, addresses: [], ready: true, serving: true, terminating: false, use: "used" as const, message: "used" });
+ * const moves = ["web-5", "web-6", "web-7", "web-8"].map((name) => ({ pod: pod(name), to: "used" as const }));
  * console.log(movesText(moves)); // "+4 used (web-5, web-6, web-7 and 1 more)"
  * ```
  */
@@ -84,12 +104,13 @@ export function movesText(moves: readonly PodMove[]): string {
   for (const move of moves) {
     const key = rank(move);
     const group = groups.get(key);
-    if (group) group.pods.push(move.pod);
-    else groups.set(key, { move, pods: [move.pod] });
+    if (group) group.pods.push(displayName(move.pod));
+    else groups.set(key, { move, pods: [displayName(move.pod)] });
   }
   if (groups.size === 0) return "no pod changed use";
   const ordered = [...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => group);
-  return ordered.map(({ move, pods }) => `${groupWords(move, pods.length)} (${named(pods)})`).join(", ");
+  return ordered.map(({ move, pods }) => `${groupWords(move, pods.length)} (${firstNames(pods, NAMED_PER_GROUP)})`)
+    .join(", ");
 }
 
 /** Where a move's group goes: by use now, those that came before those that moved (by use before); those that went last. */
@@ -104,10 +125,4 @@ function groupWords({ from, to }: PodMove, count: number): string {
   const words = (use: PodUse) => USES.find(([each]) => each === use)![1];
   if (to === undefined) return `-${count} ${words(from!)}`;
   return `+${count} ${words(to)}${from === undefined ? "" : ` from ${words(from)}`}`;
-}
-
-/** The first pods of a group, then how many more: `web-5, web-6, web-7 and 997 more`. */
-function named(pods: readonly string[]): string {
-  const more = pods.length - NAMED_PER_GROUP;
-  return pods.slice(0, NAMED_PER_GROUP).join(", ") + (more > 0 ? ` and ${more} more` : "");
 }

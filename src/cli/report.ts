@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { PodExplanation } from "../selection/endpoint_explanation.ts";
+import type { PodExplanation, PodUse } from "../selection/endpoint_explanation.ts";
 import type { EndpointSnapshot } from "../endpoint_subscription.ts";
 import type { ServiceView } from "./service_observer.ts";
 import { reasonOf } from "./pod_reasons.ts";
@@ -15,7 +15,7 @@ import { topologyReason } from "./topology_reason.ts";
 import { printable } from "./terminal.ts";
 import { durationText } from "./duration_text.ts";
 import { inDisplayOrder } from "./display_order.ts";
-import { movesText, type PodMove, podMoves } from "./pod_moves.ts";
+import { movesText, podMoves } from "./pod_moves.ts";
 
 /**
  * A pod that gets no calls, and why: one entry of `unused` in the JSON output. Its pod is `podName`, as in
@@ -49,10 +49,22 @@ export interface SnapshotReport extends EndpointSnapshot {
   /** The pods that get no calls. */
   unused: UnusedPod[];
   /**
-   * The pods that came (no `from`), went (no `to`) or changed use since the object printed before, each by its name
-   * (its address when its slice names none); empty when none did (hints changed, say); absent on the first object.
+   * The pods that came (no `from`), went (no `to`) or changed use since the object printed before; empty when none
+   * did (hints changed, say); absent on the first object.
    */
-  changed?: PodMove[];
+  changed?: ChangedPod[];
+}
+
+/** A pod in `changed`: as `unused` names it, with its use on the object before (`from`) and now (`to`). */
+export interface ChangedPod {
+  /** The pod's name; absent when its slice names none (a Service without a selector). */
+  podName?: string;
+  /** Its addresses, as in `unused`. */
+  addresses: PodExplanation["addresses"];
+  /** Its use on the object printed before; absent for a pod that came. */
+  from?: PodUse;
+  /** Its use now; absent for a pod that went. */
+  to?: PodUse;
 }
 
 /**
@@ -118,7 +130,16 @@ export function snapshotReport(view: ServiceView, now: number, options: ReportOp
     ...(portNote ? { portNote } : {}),
     ...(internalTrafficPolicy ? { internalTrafficPolicy } : {}),
     unused,
-    ...(options.since ? { changed: podMoves(options.since, view.pods!) } : {}),
+    ...(options.since
+      ? {
+        changed: podMoves(options.since, view.pods!).map(({ pod, from, to }): ChangedPod => ({
+          podName: pod.pod,
+          addresses: pod.addresses,
+          from,
+          to,
+        })),
+      }
+      : {}),
   };
 }
 
