@@ -484,9 +484,9 @@ function deliver(
   }
   subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
-  // A target without a port, before any slice has had one (no pod yet), counts nothing: its "" would stand for an
-  // unnamed port and, once the name is known, stay at 0 as a port that no target names, which alerts read as a
-  // Service without a ready pod.
+  // A target without a port, before any slice has had one (no pod yet), counts only once the Service has named it:
+  // "" would stand for an unnamed port and, once the name is known, stay at 0 as a port that no target names, which
+  // alerts read as a Service without a ready pod.
   if (!selection.sent && (subscriber.port !== undefined || watch.servicePort.named())) {
     selection.sent = true;
     const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selection;

@@ -143,6 +143,6 @@ Deno.test("selectForClient() names the ready pod hinted for the client's zone th
   assert.equal(admin.topologyReason, 'the ready pod hinted for zone eu-1a (f-a1) has no port named "admin"');
   assert.equal(
     select(slices, "admin", { zone: "eu-1c" }).topologyReason,
-    "no ready pod is hinted for zone eu-1c, only for zone eu-1b (and eu-1a, on pods without the target's port)",
+    "no ready pod is hinted for zone eu-1c, only for zone eu-1b (zone eu-1a only on pods without the target's port)",
   );
 });

@@ -195,6 +195,11 @@ Deno.test("proxyUrlProblem() accepts http, https and socks5 where the runtime ca
   for (const url of ["socks5://127.0.0.1:0", "http://proxy:0"]) {
     assert.match(proxyUrlProblem(url, node)!, /^has port 0, on which no proxy listens: current value is /, url);
   }
+  for (
+    const [url, port] of [["socks5://127.0.0.1:0", 1080], ["https://proxy:0", 443], ["http://proxy:0", 80]] as const
+  ) {
+    assert.match(proxyUrlProblem(url, node)!, new RegExp(`or leave it out for ${port}$`), url);
+  }
 });
 
 // Go's net/http speaks HTTP to an environment proxy of any scheme but https, socks5 and socks5h: kubectl v1.36.3 with

@@ -26,7 +26,10 @@ Deno.test("normalizeServer() drops a trailing slash, keeps the port, brackets IP
       new RegExp(`^ConfigError: has port 0, on which no server listens: current value is "${server}"; write`),
     );
   }
-  assert.throws(() => normalizeServer("http://k.example:0", fail), /or leave it out for 80$/);
+  assert.throws(
+    () => normalizeServer("http://k.example:0", fail),
+    /\(8001 for kubectl proxy\), or leave it out for 80$/,
+  );
   assert.equal(
     normalizeServer("https://rancher.example/k8s/clusters/c-1/", fail),
     "https://rancher.example/k8s/clusters/c-1",

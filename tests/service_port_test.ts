@@ -76,8 +76,10 @@ Deno.test("createServicePortLookup() keeps the name it chose while the slices ha
   const { lookup, reads } = lookupWith();
   // No slice has a port yet (no pod): the Service names it, where "" stood for it before (a review: a target's
   // metrics series then started as port="" and stayed at 0 once the name was known).
-  assert.equal(lookup.portFor([], 1), undefined, "the Service is being read");
+  // Answered at once while the Service is read (a review: a first answer held 12 s behind a slow read).
+  assert.equal(lookup.portFor([], 1), "");
   assert.equal(lookup.named(), false);
+  assert.equal(reads.length, 1);
   reads.shift()!.resolve(service("grpc"));
   await settle();
   assert.equal(lookup.portFor([], 1), "grpc");
@@ -93,15 +95,49 @@ Deno.test("createServicePortLookup() keeps the name it chose while the slices ha
   assert.equal(lookup.portFor([slice("two-a", [])], 6), "http");
 });
 
-Deno.test('createServicePortLookup() before any port, with a Service that cannot be read, answers "" and names nothing', async () => {
+Deno.test("createServicePortLookup() before any port asks a Service that is forbidden once, and one that failed again", async () => {
+  const owned = [{ ...slice("a", null), metadata: { name: "a", ownerReferences: [{ kind: "Service", uid: "u1" }] } }];
   const { lookup, reads } = lookupWith();
-  assert.equal(lookup.portFor([], 1), undefined);
+  assert.equal(lookup.portFor(owned, 1), "");
   reads[0].reject(new KubeApiError('Cannot get services "two": forbidden (403)', { status: 403 }));
   await settle();
-  assert.equal(lookup.portFor([], 1), "");
+  assert.equal(lookup.portFor(owned, 1), "");
   assert.equal(lookup.named(), false);
-  assert.equal(lookup.portFor([slice("a", [{ name: "grpc", port: 8080 }])], 2), "grpc");
+  await new Promise((resolve) => setTimeout(resolve, 100)); // Past the backoff (20-40 ms).
+  assert.equal(lookup.portFor(owned, 2), "");
+  assert.equal(reads.length, 1, "a 403 is not asked again: a pod's slice will name the port");
+  assert.equal(lookup.portFor([slice("a", [{ name: "grpc", port: 8080 }])], 3), "grpc");
   assert.equal(lookup.named(), true);
+  // A failure that may pass (a 500) is read again after the backoff (a review: it never was).
+  const other = lookupWith();
+  assert.equal(other.lookup.portFor(owned, 1), "");
+  other.reads[0].reject(new KubeApiError("Cannot get services: 500", { status: 500 }));
+  await until(() => other.changes() >= 2, "the retry's change");
+  assert.equal(other.lookup.portFor(owned, 2), "");
+  assert.equal(other.reads.length, 2);
+  other.reads[1].resolve(service("grpc"));
+  await settle();
+  assert.equal(other.lookup.portFor(owned, 3), "grpc");
+  assert.equal(other.lookup.named(), true);
+});
+
+Deno.test("createServicePortLookup() before any pod reads a Service created again, whose first port may be named otherwise", async () => {
+  // Was (a review): the old Service's name stood while the new one had no pod, and its metrics series with it.
+  const { lookup, reads } = lookupWith();
+  const owned = (uid: string) => [
+    { ...slice("a", null), metadata: { name: "a", ownerReferences: [{ kind: "Service", uid }] } },
+  ];
+  assert.equal(lookup.portFor(owned("u1"), 1), "");
+  reads[0].resolve(service("grpc"));
+  await settle();
+  assert.equal(lookup.portFor(owned("u1"), 2), "grpc");
+  assert.equal(lookup.portFor(owned("u1"), 3), "grpc", "scaled to 0 again: kept, not read");
+  assert.equal(reads.length, 1);
+  assert.equal(lookup.portFor(owned("u2"), 4), "", "created again: not known until read");
+  assert.equal(lookup.named(), false);
+  reads[1].resolve(service("api"));
+  await settle();
+  assert.equal(lookup.portFor(owned("u2"), 5), "api");
 });
 
 Deno.test("createServicePortLookup() reads the Service once for several names and again only when they change", async () => {

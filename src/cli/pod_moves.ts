@@ -64,20 +64,25 @@ export function podMoves(before: readonly PodExplanation[], after: readonly PodE
     if (uses) uses.push(pod.use);
     else was.set(identity(pod), [pod.use]);
   }
-  /** Takes the use `pod` had before, the same one when it had it: undefined when it was not there. */
-  const take = (pod: PodExplanation, prefer: PodUse): PodUse | undefined => {
+  // Each row takes its own use back first, then what is left: copies of one address swapping uses are one move, not
+  // two.
+  const ordered = inDisplayOrder(after);
+  const from = new Map<PodExplanation, PodUse | undefined>();
+  for (const pod of ordered) {
     const uses = was.get(identity(pod));
-    if (!uses?.length) return undefined;
-    const same = uses.indexOf(prefer);
-    return uses.splice(same === -1 ? 0 : same, 1)[0];
-  };
+    const same = uses?.indexOf(pod.use) ?? -1;
+    if (same !== -1) from.set(pod, uses!.splice(same, 1)[0]);
+  }
+  for (const pod of ordered) if (!from.has(pod)) from.set(pod, was.get(identity(pod))?.shift());
   const moves: PodMove[] = [];
-  for (const pod of inDisplayOrder(after)) {
-    const from = take(pod, pod.use);
-    if (from !== pod.use) moves.push(from === undefined ? { pod, to: pod.use } : { pod, from, to: pod.use });
+  for (const pod of ordered) {
+    const use = from.get(pod);
+    if (use !== pod.use) moves.push(use === undefined ? { pod, to: pod.use } : { pod, from: use, to: pod.use });
   }
   for (const pod of inDisplayOrder(before)) {
-    if (was.get(identity(pod))?.includes(pod.use)) moves.push({ pod, from: take(pod, pod.use) });
+    const uses = was.get(identity(pod));
+    const left = uses?.indexOf(pod.use) ?? -1;
+    if (left !== -1) moves.push({ pod, from: uses!.splice(left, 1)[0] });
   }
   return moves;
 }

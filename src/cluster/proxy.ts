@@ -251,7 +251,9 @@ export function proxyUrlProblem(
   }
   if (!url.hostname) return `has no host: current value is ${shown}; use ${scheme}://host:port`;
   if (url.port === "0") {
-    return `has port 0, on which no proxy listens: current value is ${shown}; write the proxy's port`;
+    const port = urlPort({ port: "", protocol: url.protocol });
+    return `has port 0, on which no proxy listens: current value is ${shown}; write the proxy's port, or leave it ` +
+      `out for ${port}`;
   }
   for (const [part, value] of [["user name", url.username], ["password", url.password]]) {
     try {

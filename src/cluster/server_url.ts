@@ -6,8 +6,6 @@
  * @module
  */
 
-import { urlPort } from "../base/_url_port.ts";
-
 /**
  * Whether a configured API server names its scheme (`https://10.0.0.1:6443`)
  * or not (`10.0.0.1:6443`). Without one, we use `https://` only when TLS
@@ -117,7 +115,9 @@ export function normalizeServer(
     // No server listens on port 0: the connection would fail with a refusal that points nowhere near the typo.
     throw fail(
       `has port 0, on which no server listens: current value is ${quoteUrl(trimmed)}; write the API server's port ` +
-        `(443 or 6443 on most clusters), or leave it out for ${urlPort({ port: "", protocol: url.protocol })}`,
+        (url.protocol === "http:"
+          ? "(8001 for kubectl proxy), or leave it out for 80"
+          : "(443 or 6443 on most clusters), or leave it out for 443"),
     );
   }
   if (withScheme !== trimmed && url.pathname !== "/") {

@@ -269,7 +269,7 @@ export interface ServicePortLookup {
    * all use (any port when none is TCP), else the name of the Service's first
    * TCP port; when they have no port (a Service scaled to 0, or without
    * slices), the name returned last, or before any the Service's first TCP
-   * port (`""` when the Service cannot be read).
+   * port once read (`""` until then, or when it cannot be read).
    *
    * @param slices Every slice of the Service.
    * @param version Changes whenever the slices change; a repeated call for
@@ -280,15 +280,17 @@ export interface ServicePortLookup {
    */
   portFor(slices: Iterable<EndpointSlice>, version: number): string | KubeApiError | undefined;
   /**
-   * Whether a name was ever chosen: false while no slice of the Service has had a port and the Service could not be
-   * read, when {@linkcode ServicePortLookup.portFor} answers `""` for want of one, not for an unnamed port.
+   * Whether the name {@linkcode ServicePortLookup.portFor} answers is known: false while no slice of the Service
+   * has had a port and the Service is being read or could not be, when it answers `""` for want of one, not for an
+   * unnamed port.
    */
   named(): boolean;
 }
 
 /**
  * Creates the port lookup of one Service. The Service is read only when a
- * target without a port meets slices with more than one TCP port name, once,
+ * target without a port meets slices with more than one TCP port name, or
+ * slices without a port before any name was chosen (no pod yet), once,
  * and again only when those names change (its ports were edited) or the
  * slices belong to another Service object (it was deleted and created
  * again, as their `ownerReferences` say: the Service, or for a Service
@@ -322,6 +324,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   let known: { names: string; name: string } | undefined;
   /** The name {@linkcode ServicePortLookup.portFor} returned last. */
   let chosen: string | undefined;
+  /** The owners of the slices `chosen` was chosen with (see `ownerUids()`): a Service created again has others. */
+  let chosenOwners: string | undefined;
   let reading = false;
   // Whether the last read was answered 429 or 5xx with Retry-After and is waiting as asked, which client-go does
   // unreported; only a second such answer in a row is reported.
@@ -378,6 +382,13 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       waiting = false;
       const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : cause;
       failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
+      // Before any pod, a Service that does not exist, or that these credentials may not read, is not asked again: a
+      // pod's slice will name the port. Any other failure may pass, and is retried.
+      const status = cause instanceof KubeApiError ? cause.status : undefined;
+      if (ports.length === 0 && (status === 403 || status === 404)) {
+        trace(failed.error.message);
+        return;
+      }
       // A second answer in a row that asks to wait is reported, and waited out all the same (as the watch does).
       const delay = Math.max(backoff.next(), retryAfterMs(cause, maxMs));
       trace(`${failed.error.message}; reading again in ${Math.round(delay)} ms`);
@@ -400,20 +411,26 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     // all) say nothing of the port: the name chosen last stays, which the Service still has. Before any, the Service
     // names it (read once; a target's metrics series then starts under its name, not as "" that it would leave at 0
     // once a pod came); one that cannot be read leaves it "" (unnamed, as far as is known).
+    const owners = ownerUids(slices);
+    const remember = (name: string) => {
+      chosenOwners = JSON.stringify(owners);
+      return chosen = name;
+    };
     if (ports.length === 0) {
+      // A Service deleted and created again may name its first port otherwise: the old one's name goes.
+      if (chosen !== undefined && chosenOwners !== JSON.stringify(owners)) chosen = undefined;
       if (chosen !== undefined) return chosen;
-      const unported = JSON.stringify([[], ownerUids(slices)]);
-      if (known?.names === unported) return chosen = known.name;
-      if (reading || waiting) return undefined;
-      if (failed?.names === unported) return "";
-      void read(unported, []);
-      return undefined;
+      const unported = JSON.stringify([[], owners]);
+      if (known?.names === unported) return remember(known.name);
+      // Answered at once meanwhile, not held for the read: calls fail at once with why no pod is usable.
+      if (!reading && !waiting && (failed?.names !== unported || failed.retry)) void read(unported, []);
+      return "";
     }
-    if (ports.length === 1) return chosen = ports[0]!.name;
+    if (ports.length === 1) return remember(ports[0]!.name);
     // A Service deleted and created again, its ports in another order, has slices with the same names: the
     // owner's uid tells them apart.
-    const key = JSON.stringify([ports.map((port) => port.name), ownerUids(slices)]);
-    if (known?.names === key) return chosen = known.name;
+    const key = JSON.stringify([ports.map((port) => port.name), owners]);
+    if (known?.names === key) return remember(known.name);
     if (reading || waiting) return undefined;
     if (failed?.names === key && !failed.retry) return failed.error;
     void read(key, ports);
@@ -471,12 +488,11 @@ export function portList(ports: readonly SlicePortName[]): string {
 function unreadable(service: string, namespace: string, ports: SlicePortName[], cause: unknown): KubeApiError {
   const reason = cause instanceof ResolverError ? cause.message.replace(/^Cannot get [^:]*: /, "") : String(cause);
   const example = ports.find((port) => port.name !== "")?.name ?? "grpc";
+  const sliced = ports.length === 0 ? "have no port yet (no pod)" : `have the ports ${portList(ports)}`;
   return new KubeApiError(
     printable(
-      `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
-        `${
-          portList(ports)
-        }, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
+      `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices ${sliced}, a ` +
+        `target without a port uses the Service's first TCP port, and reading the Service failed: ` +
         `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
     ),
     cause instanceof KubeApiError ? { status: cause.status, reason: cause.reason, cause } : { cause },

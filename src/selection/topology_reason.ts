@@ -205,7 +205,9 @@ function hintReason(
   const zones = hintedZones(ready);
   // Zones that only pods without the target's port are hinted for, which a "did you mean" may suggest: named apart.
   const elsewhere = hintedZones(without?.pods ?? []).filter((zone) => !zones.includes(zone));
-  const lackingPort = elsewhere.length === 0 ? "" : ` (and ${fewNames(elsewhere)}, on pods without the target's port)`;
+  const lackingPort = elsewhere.length === 0
+    ? ""
+    : ` (zone${elsewhere.length === 1 ? "" : "s"} ${fewNames(elsewhere)} only on pods without the target's port)`;
   return `${reason}, only for zone${zones.length === 1 ? "" : "s"} ${fewNames(zones)}${lackingPort}`;
 }
 

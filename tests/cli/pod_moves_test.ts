@@ -106,6 +106,19 @@ Deno.test("podMoves() tells pods by name and address: copies of one address move
   const pods = serviceViewOf(copies, {}).pods!;
   assert.equal(pods.length, 2);
   assert.deepEqual(podMoves(pods, serviceViewOf(copies, {}).pods!), []);
+  // Two copies that trade uses, one becoming the other's: one move, not two (a review: greedy matching said two).
+  const row = (use: "used" | "failover" | "unused") => ({
+    addresses: [{ host: "10.0.0.1", port: 8080 }],
+    ready: true,
+    serving: true,
+    terminating: false,
+    use,
+    message: use,
+  });
+  assert.equal(
+    movesText(podMoves([row("used"), row("unused")], [row("failover"), row("used")])),
+    "+1 failover from not used (10.0.0.1:8080)",
+  );
   // web-1 created again on another address (a StatefulSet's pod): the old one went, the new one came.
   const moved = slice([1]);
   moved.endpoints![0].addresses = ["10.0.9.9"];

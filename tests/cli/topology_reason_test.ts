@@ -146,13 +146,13 @@ Deno.test("topologyReason() names the ready pod hinted for the client's zone tha
   // pods without the port, named apart (a review: "only for zone eu-1b; did you mean eu-1a?" read as a contradiction).
   assert.equal(
     reasonFor([withPort, withoutPort], "c"),
-    "no ready pod is hinted for zone c, only for zone b (and a, on pods without the target's port)",
+    "no ready pod is hinted for zone c, only for zone b (zone a only on pods without the target's port)",
   );
   const eu1a = sliceOf("echo-b", [{ name: "admin", port: 9000 }], [pod(2, ["eu-1a"])]);
   const eu1b = sliceOf("echo-a", [{ name: "grpc", port: 8080 }], [pod(1, ["eu-1b"])]);
   assert.equal(
     reasonFor([eu1b, eu1a], "EU-1A"),
-    "no ready pod is hinted for zone EU-1A, only for zone eu-1b (and eu-1a, on pods without the target's port); " +
+    "no ready pod is hinted for zone EU-1A, only for zone eu-1b (zone eu-1a only on pods without the target's port); " +
       "did you mean eu-1a?",
   );
 });
