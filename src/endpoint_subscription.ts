@@ -401,6 +401,20 @@ interface DeliverOptions {
 }
 
 /**
+ * Counts in the metrics the selection `subscriber` has of `port`, once per selection. A target without a port counts
+ * only once its port's name is known (see `ServicePortLookup.named()`): "" would stand for an unnamed port and, once
+ * the name is known, stay at 0 as a port that no target names, which alerts read as a Service without a ready pod.
+ */
+function countSelection(watch: SharedWatch, subscriber: Subscriber, port: number | string, selection: Selection): void {
+  if (selection.sent || (subscriber.port === undefined && !watch.servicePort.named())) return;
+  selection.sent = true;
+  const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selection;
+  // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.
+  const set = { endpoints, topology, emptyReason, portNote, internalTrafficPolicy };
+  watch.metrics.updated(port, endpointCount(selection), set, selection.version);
+}
+
+/**
  * Sends the subscriber the selection for its port when it differs from what it has: at once
  * when `synchronous` (a new state from the watch, or the end of a Service read), else in a microtask.
  * A subscriber without a port gets the Service's port once known, or the lookup's error; after the error,
@@ -463,7 +477,12 @@ function deliver(
     }
   }
   const selection = selectionFor(watch, port, subscriber.locality, subscriber.localitySource?.zoneNote);
-  if (selection.generation === subscriber.generation || (policyUnknown && !selection.endpoints.length)) return false;
+  if (selection.generation === subscriber.generation) {
+    // Delivered already, when its port's name was not yet known: counted now that it is.
+    countSelection(watch, subscriber, port, selection);
+    return false;
+  }
+  if (policyUnknown && !selection.endpoints.length) return false;
   const previous = subscriber.delivered;
   // The last endpoints go only if no later state brings endpoints back soon: a slice deleted and created again (by
   // a hand-written slice manager, or a test) is one change, and the moment between its two events no outage.
@@ -480,20 +499,12 @@ function deliver(
   if (previous?.port === port && sameSnapshot(previous.selection, selection)) {
     subscriber.generation = selection.generation;
     subscriber.delivered = { port, selection };
+    countSelection(watch, subscriber, port, selection);
     return false;
   }
   subscriber.generation = selection.generation;
   subscriber.delivered = { port, selection };
-  // A target without a port, before any slice has had one (no pod yet), counts only once the Service has named it:
-  // "" would stand for an unnamed port and, once the name is known, stay at 0 as a port that no target names, which
-  // alerts read as a Service without a ready pod.
-  if (!selection.sent && (subscriber.port !== undefined || watch.servicePort.named())) {
-    selection.sent = true;
-    const { endpoints, topology, emptyReason, portNote, internalTrafficPolicy } = selection;
-    // What the subscribers see, without the selection's memo: the metrics keep it while the Service is watched.
-    const set = { endpoints, topology, emptyReason, portNote, internalTrafficPolicy };
-    watch.metrics.updated(port, endpointCount(selection), set, selection.version);
-  }
+  countSelection(watch, subscriber, port, selection);
   if (previous && previous.port !== port) dropPortIfUnused(watch, previous.port);
   // A port renamed in place, for a target without a port: the new name selects what the old one did.
   if (previous && previous.port !== port && sameSnapshot(previous.selection, selection)) return false;

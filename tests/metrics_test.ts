@@ -479,6 +479,57 @@ Deno.test('a target without a port that starts before any pod gets its series un
   }
 });
 
+Deno.test("a target without a port on a Service whose first port has no name shows 0 once the Service is deleted", async () => {
+  // Was (a review): the owners' change (no slice left) made the port's name unknown again, so nothing counted the
+  // empty set and the series kept its last count, 1, while calls failed with "service echo does not exist".
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const service = api.applyService({
+    metadata: { namespace: "deleted", name: "echo" },
+    spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: 50051 }] },
+  });
+  api.applySlice(endpointSlice({
+    namespace: "deleted",
+    service: "echo",
+    name: "echo-a",
+    serviceUid: service.metadata.uid,
+    port: { name: "", port: 50051 },
+    endpoints: [{ ip: "10.1.0.1" }],
+  }));
+  const controller = new AbortController();
+  const sizes: number[] = [];
+  const watching = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///echo.deleted", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+    });
+    for await (const snapshot of snapshots) sizes.push(snapshot.endpoints.length);
+  })();
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  const byPort = () =>
+    Object.fromEntries(
+      meter.observe("grpc.resolver.kubernetes.endpoints")
+        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "deleted")
+        .map(({ value, attributes }) => [attributes?.port, value]),
+    );
+  try {
+    for (const end = Date.now() + 2_000; sizes.length < 1 && Date.now() < end;) await sleep(10);
+    assert.deepEqual(sizes, [1]);
+    assert.deepEqual(byPort(), { "": 1 });
+    api.deleteSlice("deleted", "echo-a");
+    api.deleteService("deleted", "echo");
+    for (const end = Date.now() + 3_000; byPort()[""] !== 0 && Date.now() < end;) await sleep(20);
+    assert.deepEqual(sizes.at(-1), 0);
+    assert.deepEqual(byPort(), { "": 0 });
+  } finally {
+    controller.abort();
+    await watching.catch(() => {});
+    meter.remove();
+  }
+});
+
 Deno.test("a watchEndpoints() loop left before any collection leaves its endpoints series at 0, not absent", async () => {
   // Was (an SRE's pass): a series came to exist only when a collection saw it, so a loop that ended before the
   // first had none, where the README says a Service no longer watched reports 0.

@@ -500,8 +500,8 @@ function neededGrants(
       : serviceRead
       ? { required: "its slices have several ports, and a target without a port uses the Service's first TCP port" }
       : {
-        optional: "a target without a port reads the Service when its slices have several ports (or none yet, for " +
-          `its metrics), and its internalTrafficPolicy; ${policy}`,
+        optional: "a target without a port reads the Service when its slices have several ports (or none yet, to " +
+          `name the port in its metrics), and its internalTrafficPolicy; ${policy}`,
       }),
   });
   if (locality.node !== undefined && locality.zone === undefined) {

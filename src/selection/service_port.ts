@@ -256,7 +256,8 @@ export interface ServicePortLookupOptions {
   /** Delays between failed reads (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions;
   /**
-   * Called after a read ended or a failed read may be retried: what
+   * Called after a read ended (but a refused one made before any pod, whose
+   * answer stays `""`) or a failed read may be retried: what
    * {@linkcode ServicePortLookup.portFor} returns may have changed.
    */
   onChange(): void;
@@ -274,15 +275,16 @@ export interface ServicePortLookup {
    * @param slices Every slice of the Service.
    * @param version Changes whenever the slices change; a repeated call for
    *   the same version (one per subscriber) returns the same answer at once.
-   * @returns The name; `undefined` while the Service is being read
-   *   (`onChange` follows); a {@linkcode KubeApiError} that names the ports
-   *   found when it cannot be read.
+   * @returns The name; `undefined` while the Service is being read for
+   *   slices of several ports (`onChange` follows); a {@linkcode KubeApiError}
+   *   that names the ports found when it cannot be read.
    */
   portFor(slices: Iterable<EndpointSlice>, version: number): string | KubeApiError | undefined;
   /**
    * Whether the name {@linkcode ServicePortLookup.portFor} answers is known: false while no slice of the Service
-   * has had a port and the Service is being read or could not be, when it answers `""` for want of one, not for an
-   * unnamed port.
+   * has had a port and the Service is being read or could not be (no pod yet), when it answers `""` for want of
+   * one, not for an unnamed port. A name once known stays so: a Service created again, or deleted, keeps the last
+   * one until a read names another.
    */
   named(): boolean;
 }
@@ -295,7 +297,8 @@ export interface ServicePortLookup {
  * slices belong to another Service object (it was deleted and created
  * again, as their `ownerReferences` say: the Service, or for a Service
  * without a selector its Endpoints object, which goes with it); a failed
- * read is retried with backoff while such a target asks. Its timers do not
+ * read is retried with backoff while such a target asks (before any pod, not
+ * after a 403 or 404, as the name then serves only the metrics). Its timers do not
  * keep the process alive.
  *
  * @param options The Service, how to read it, and what to call when a read ends.
@@ -343,6 +346,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   }
 
   async function read(key: string, ports: SlicePortName[]): Promise<void> {
+    if (signal.aborted) return;
     reading = true;
     clearTimeout(retryTimer);
     const sliceKind = ports.length === 0 ? "have no port yet" : `have ${portList(ports)}`;
@@ -382,16 +386,21 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       waiting = false;
       const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : cause;
       failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
-      // Before any pod, a Service that does not exist, or that these credentials may not read, is not asked again: a
-      // pod's slice will name the port. Any other failure may pass, and is retried.
+      // Before any pod the name is only the metrics' (calls go on with ""): a Service that does not exist, or that
+      // these credentials may not read, is not asked again, as a pod's slice will name the port; any other failure
+      // may pass, and is retried.
       const status = cause instanceof KubeApiError ? cause.status : undefined;
+      const unnamed = ports.length === 0
+        ? `service ${service} in namespace ${namespace}: cannot read its first TCP port's name, which its slices do ` +
+          `not give yet: ${why instanceof Error ? why.message : String(why)}`
+        : failed.error.message;
       if (ports.length === 0 && (status === 403 || status === 404)) {
-        trace(failed.error.message);
+        trace(unnamed);
         return;
       }
       // A second answer in a row that asks to wait is reported, and waited out all the same (as the watch does).
       const delay = Math.max(backoff.next(), retryAfterMs(cause, maxMs));
-      trace(`${failed.error.message}; reading again in ${Math.round(delay)} ms`);
+      trace(`${unnamed}; reading again in ${Math.round(delay)} ms`);
       retryTimer = unrefTimer(setTimeout(() => {
         if (failed) failed.retry = true;
         changed();
@@ -417,14 +426,15 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       return chosen = name;
     };
     if (ports.length === 0) {
-      // A Service deleted and created again may name its first port otherwise: the old one's name goes.
-      if (chosen !== undefined && chosenOwners !== JSON.stringify(owners)) chosen = undefined;
-      if (chosen !== undefined) return chosen;
       const unported = JSON.stringify([[], owners]);
       if (known?.names === unported) return remember(known.name);
-      // Answered at once meanwhile, not held for the read: calls fail at once with why no pod is usable.
+      // The same owners as the name chosen last (a Service scaled to 0): it stands, which the Service still has.
+      if (chosen !== undefined && chosenOwners === JSON.stringify(owners)) return chosen;
+      // No name yet (no pod yet), or other owners (a Service created again may name its first port otherwise, one
+      // deleted has none): the Service is read, and the name chosen last, or "", answered at once meanwhile, not
+      // held for the read: calls fail at once with why no pod is usable.
       if (!reading && !waiting && (failed?.names !== unported || failed.retry)) void read(unported, []);
-      return "";
+      return chosen ?? "";
     }
     if (ports.length === 1) return remember(ports[0]!.name);
     // A Service deleted and created again, its ports in another order, has slices with the same names: the
@@ -488,11 +498,12 @@ export function portList(ports: readonly SlicePortName[]): string {
 function unreadable(service: string, namespace: string, ports: SlicePortName[], cause: unknown): KubeApiError {
   const reason = cause instanceof ResolverError ? cause.message.replace(/^Cannot get [^:]*: /, "") : String(cause);
   const example = ports.find((port) => port.name !== "")?.name ?? "grpc";
-  const sliced = ports.length === 0 ? "have no port yet (no pod)" : `have the ports ${portList(ports)}`;
   return new KubeApiError(
     printable(
-      `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices ${sliced}, a ` +
-        `target without a port uses the Service's first TCP port, and reading the Service failed: ` +
+      `Cannot choose a port for service "${service}" in namespace "${namespace}": its EndpointSlices have the ports ` +
+        `${
+          portList(ports)
+        }, a target without a port uses the Service's first TCP port, and reading the Service failed: ` +
         `${reason}; or name a port in the target, e.g. kubernetes:///${service}.${namespace}:${example}`,
     ),
     cause instanceof KubeApiError ? { status: cause.status, reason: cause.reason, cause } : { cause },
