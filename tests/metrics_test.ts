@@ -26,6 +26,17 @@ function runChild(command: string, args: string[], timeoutMs: number) {
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The endpoints gauge of the Services of `namespace`, by port, as `meter` observes it now. */
+function endpointsByPort(meter: ReturnType<typeof installFakeMeter>, namespace: string) {
+  return Object.fromEntries(
+    meter.observe("grpc.resolver.kubernetes.endpoints")
+      .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === namespace)
+      .map(({ value, attributes }) => [attributes?.port, value]),
+  );
+}
+
 for (const [runtime, [command, ...args]] of Object.entries(RUNTIMES)) {
   Deno.test(`${runtime}: OpenTelemetry metrics follow a scale-up, a dropped watch, a 410 relist and a 403`, async () => {
     const { code, stdout, stderr } = await runChild(command, args, 60_000);
@@ -264,7 +275,6 @@ Deno.test("the endpoints gauge and updates counter follow the snapshots delivere
       deliveredAt.push(Date.now());
     }
   })();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const updates = () => meter.added.filter(({ name }) => name === "grpc.resolver.kubernetes.updates").length;
   try {
     while (delivered.length === 0) await sleep(10);
@@ -344,13 +354,7 @@ Deno.test("a Service port renamed in place moves the endpoints gauge of a target
     });
     for await (const _ of snapshots) delivered++;
   })();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const byPort = () =>
-    Object.fromEntries(
-      meter.observe("grpc.resolver.kubernetes.endpoints")
-        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "rename")
-        .map(({ value, attributes }) => [attributes?.port, value]),
-    );
+  const byPort = () => endpointsByPort(meter, "rename");
   try {
     while (delivered === 0) await sleep(10);
     assert.deepEqual(byPort(), { grpc: 1 });
@@ -387,13 +391,7 @@ Deno.test("a target without a port whose port is renamed and back, or that meets
     });
     for await (const snapshot of snapshots) sizes.push(snapshot.endpoints.length);
   })();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const byPort = () =>
-    Object.fromEntries(
-      meter.observe("grpc.resolver.kubernetes.endpoints")
-        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "back")
-        .map(({ value, attributes }) => [attributes?.port, value]),
-    );
+  const byPort = () => endpointsByPort(meter, "back");
   const delivered = async (count: number) => {
     for (const end = Date.now() + 2_000; sizes.length < count && Date.now() < end;) await sleep(10);
     assert.equal(sizes.length, count);
@@ -429,13 +427,7 @@ Deno.test('a target without a port that starts before any pod gets its series un
   const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
   const meter = installFakeMeter();
   await using api = await startFakeApiServer();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const byPort = (namespace: string) =>
-    Object.fromEntries(
-      meter.observe("grpc.resolver.kubernetes.endpoints")
-        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === namespace)
-        .map(({ value, attributes }) => [attributes?.port, value]),
-    );
+  const byPort = (namespace: string) => endpointsByPort(meter, namespace);
   const slice = (namespace: string, pods: number) =>
     endpointSlice({
       namespace,
@@ -507,13 +499,7 @@ Deno.test("a target without a port on a Service whose first port has no name sho
     });
     for await (const snapshot of snapshots) sizes.push(snapshot.endpoints.length);
   })();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  const byPort = () =>
-    Object.fromEntries(
-      meter.observe("grpc.resolver.kubernetes.endpoints")
-        .filter(({ attributes }) => attributes?.["k8s.namespace.name"] === "deleted")
-        .map(({ value, attributes }) => [attributes?.port, value]),
-    );
+  const byPort = () => endpointsByPort(meter, "deleted");
   try {
     for (const end = Date.now() + 2_000; sizes.length < 1 && Date.now() < end;) await sleep(10);
     assert.deepEqual(sizes, [1]);
@@ -594,7 +580,6 @@ Deno.test("a target without a port whose Service cannot be read counts each fail
     });
     for await (const _ of snapshots) subscriber.snapshots++;
   });
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const ours = ({ attributes }: { attributes?: Attributes }) => attributes?.["k8s.namespace.name"] === "noport";
   const errors = () =>
     meter.added.filter((added) => added.name === "grpc.resolver.kubernetes.errors" && ours(added)).map((
@@ -703,7 +688,6 @@ Deno.test("two watches of one Service with other backoff settings count its init
     const snapshots = watchEndpoints("kubernetes:///echo.shared:grpc", { cluster, backoff, signal: controller.signal });
     for await (const snapshot of snapshots) seen[i] = snapshot.endpoints.length;
   });
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const ours = ({ attributes }: { attributes?: Attributes }) => attributes?.["k8s.namespace.name"] === "shared";
   const gauge = (name: string) =>
     meter.observe(`grpc.resolver.kubernetes.${name}`).filter(ours).map(({ value }) => value);
