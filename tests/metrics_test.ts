@@ -516,6 +516,44 @@ Deno.test("a target without a port on a Service whose first port has no name sho
   }
 });
 
+Deno.test("a target without a port whose Service's unnamed first port is read only on a retry counts its set then", async () => {
+  // The set went out before the name was known, and the same set afterwards is no new selection: it is counted when
+  // the name comes (a review: without, no series until a pod came).
+  const { watchEndpoints } = await import("../mod.ts");
+  const { endpointSlice, startFakeApiServer } = await import("../testing.ts");
+  const meter = installFakeMeter();
+  await using api = await startFakeApiServer();
+  const service = api.applyService({
+    metadata: { namespace: "retried", name: "echo" },
+    spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: 50051 }] },
+  });
+  api.applySlice(
+    endpointSlice({ namespace: "retried", service: "echo", serviceUid: service.metadata.uid, endpoints: [] }),
+  );
+  api.failNext(1, { status: 500, path: "get" });
+  const controller = new AbortController();
+  let delivered = 0;
+  const watching = (async () => {
+    const snapshots = watchEndpoints("kubernetes:///echo.retried", {
+      cluster: { kubeconfig: api.kubeconfig() },
+      signal: controller.signal,
+      backoff: { initialMs: 50, maxMs: 100 },
+    });
+    for await (const _ of snapshots) delivered++;
+  })();
+  try {
+    for (const end = Date.now() + 2_000; delivered === 0 && Date.now() < end;) await sleep(10);
+    for (const end = Date.now() + 5_000; endpointsByPort(meter, "retried")[""] !== 0 && Date.now() < end;) {
+      await sleep(20);
+    }
+    assert.deepEqual(endpointsByPort(meter, "retried"), { "": 0 });
+  } finally {
+    controller.abort();
+    await watching.catch(() => {});
+    meter.remove();
+  }
+});
+
 Deno.test("a watchEndpoints() loop left before any collection leaves its endpoints series at 0, not absent", async () => {
   // Was (an SRE's pass): a series came to exist only when a collection saw it, so a loop that ended before the
   // first had none, where the README says a Service no longer watched reports 0.

@@ -256,8 +256,7 @@ export interface ServicePortLookupOptions {
   /** Delays between failed reads (default 1 s doubling up to 30 s, with jitter). */
   backoff?: BackoffOptions;
   /**
-   * Called after a read ended (but a refused one made before any pod, whose
-   * answer stays `""`) or a failed read may be retried: what
+   * Called after a read ended or a failed read may be retried: what
    * {@linkcode ServicePortLookup.portFor} returns may have changed.
    */
   onChange(): void;
@@ -297,8 +296,9 @@ export interface ServicePortLookup {
  * slices belong to another Service object (it was deleted and created
  * again, as their `ownerReferences` say: the Service, or for a Service
  * without a selector its Endpoints object, which goes with it); a failed
- * read is retried with backoff while such a target asks (before any pod, not
- * after a 403 or 404, as the name then serves only the metrics). Its timers do not
+ * read is retried with backoff while such a target asks (while the slices
+ * have no port, not after a 403 or 404, as the name then serves only the
+ * metrics). Its timers do not
  * keep the process alive.
  *
  * @param options The Service, how to read it, and what to call when a read ends.
@@ -333,7 +333,8 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
   // Whether the last read was answered 429 or 5xx with Retry-After and is waiting as asked, which client-go does
   // unreported; only a second such answer in a row is reported.
   let waiting = false;
-  let failed: { names: string; error: KubeApiError; retry: boolean } | undefined;
+  /** The last read that failed: for which names, why (for slices with ports), and whether it may be made again. */
+  let failed: { names: string; error: KubeApiError | undefined; retry: boolean } | undefined;
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   /** Bumped whenever a read ends or may be retried, so that the answer for a version is recomputed. */
   let epoch = 0;
@@ -385,26 +386,27 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       }
       waiting = false;
       const why = deadline.signal.aborted ? `no answer within ${timeoutMs} ms (stallTimeoutMs)` : cause;
-      failed = { names: key, error: unreadable(service, namespace, ports, why), retry: false };
-      // Before any pod the name is only the metrics' (calls go on with ""): a Service that does not exist, or that
-      // these credentials may not read, is not asked again, as a pod's slice will name the port; any other failure
-      // may pass, and is retried.
+      // While the slices have no port, the name is only the metrics' (calls go on with the last one known, or ""):
+      // a Service that does not exist, or that these credentials may not read, is not asked again, as a pod's slice
+      // will name the port; any other failure may pass, and is retried.
       const status = cause instanceof KubeApiError ? cause.status : undefined;
-      const unnamed = ports.length === 0
-        ? `service ${service} in namespace ${namespace}: cannot read its first TCP port's name, which its slices do ` +
-          `not give yet: ${why instanceof Error ? why.message : String(why)}`
-        : failed.error.message;
+      const error = ports.length === 0 ? undefined : unreadable(service, namespace, ports, why);
+      failed = { names: key, error, retry: false };
+      const kept = chosen === undefined ? "" : ` (the metrics keep port ${quote(chosen)}, the last name known)`;
+      const said = error?.message ??
+        `service ${service} in namespace ${namespace}: cannot read its first TCP port's name, which its slices do not ` +
+          `give${kept}: ${why instanceof Error ? why.message : String(why)}`;
       if (ports.length === 0 && (status === 403 || status === 404)) {
-        trace(unnamed);
-        return;
+        trace(said);
+      } else {
+        // A second answer in a row that asks to wait is reported, and waited out all the same (as the watch does).
+        const delay = Math.max(backoff.next(), retryAfterMs(cause, maxMs));
+        trace(`${said}; reading again in ${Math.round(delay)} ms`);
+        retryTimer = unrefTimer(setTimeout(() => {
+          if (failed) failed.retry = true;
+          changed();
+        }, delay));
       }
-      // A second answer in a row that asks to wait is reported, and waited out all the same (as the watch does).
-      const delay = Math.max(backoff.next(), retryAfterMs(cause, maxMs));
-      trace(`${unnamed}; reading again in ${Math.round(delay)} ms`);
-      retryTimer = unrefTimer(setTimeout(() => {
-        if (failed) failed.retry = true;
-        changed();
-      }, delay));
     } finally {
       reading = false;
       clearTimeout(timer);
@@ -442,7 +444,7 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     const key = JSON.stringify([ports.map((port) => port.name), owners]);
     if (known?.names === key) return remember(known.name);
     if (reading || waiting) return undefined;
-    if (failed?.names === key && !failed.retry) return failed.error;
+    if (failed?.error && failed.names === key && !failed.retry) return failed.error;
     void read(key, ports);
     return undefined;
   }
