@@ -88,6 +88,10 @@ Deno.test("createServicePortLookup() keeps the name it chose while the slices ha
   // The EndpointSlice controller's slice of a Service scaled to 0 (kube-controller-manager v1.36.3): no ports.
   assert.equal(lookup.portFor([slice("a", null)], 3), "grpc");
   assert.equal(lookup.portFor([], 4), "grpc");
+  // Renamed in place, then scaled to 0: the new name stands, not the one read before the first pod.
+  assert.equal(lookup.portFor([slice("a", [{ name: "web", port: 8080 }])], 41), "web");
+  assert.equal(lookup.portFor([slice("a", null)], 42), "web");
+  assert.equal(lookup.portFor([slice("a", [{ name: "grpc", port: 8080 }])], 43), "grpc");
   assert.equal(lookup.portFor(twoPorts, 5), undefined);
   reads[0].resolve(service("http", "grpc"));
   await settle();

@@ -428,10 +428,11 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
       return chosen = name;
     };
     if (ports.length === 0) {
+      // The same owners as the name chosen last (a Service scaled to 0): it stands, which the Service still has (a
+      // name read before its first pod may since have been renamed in place).
+      if (chosen !== undefined && chosenOwners === JSON.stringify(owners)) return chosen;
       const unported = JSON.stringify([[], owners]);
       if (known?.names === unported) return remember(known.name);
-      // The same owners as the name chosen last (a Service scaled to 0): it stands, which the Service still has.
-      if (chosen !== undefined && chosenOwners === JSON.stringify(owners)) return chosen;
       // No name yet (no pod yet), or other owners (a Service created again may name its first port otherwise, one
       // deleted has none): the Service is read, and the name chosen last, or "", answered at once meanwhile, not
       // held for the read: calls fail at once with why no pod is usable.
