@@ -423,14 +423,15 @@ export function createServicePortLookup(options: ServicePortLookupOptions): Serv
     // names it (read once; a target's metrics series then starts under its name, not as "" that it would leave at 0
     // once a pod came); one that cannot be read leaves it "" (unnamed, as far as is known).
     const owners = ownerUids(slices);
+    const ownersKey = JSON.stringify(owners);
     const remember = (name: string) => {
-      chosenOwners = JSON.stringify(owners);
+      chosenOwners = ownersKey;
       return chosen = name;
     };
     if (ports.length === 0) {
       // The same owners as the name chosen last (a Service scaled to 0): it stands, which the Service still has (a
       // name read before its first pod may since have been renamed in place).
-      if (chosen !== undefined && chosenOwners === JSON.stringify(owners)) return chosen;
+      if (chosen !== undefined && chosenOwners === ownersKey) return chosen;
       const unported = JSON.stringify([[], owners]);
       if (known?.names === unported) return remember(known.name);
       // No name yet (no pod yet), or other owners (a Service created again may name its first port otherwise, one

@@ -207,8 +207,8 @@ function hintReason(
   const elsewhere = hintedZones(without?.pods ?? []).filter((zone) => !zones.includes(zone));
   const lackingPort = elsewhere.length === 0
     ? ""
-    : ` (zone${elsewhere.length === 1 ? "" : "s"} ${fewNames(elsewhere)} only on pods without the target's port)`;
-  return `${reason}, only for zone${zones.length === 1 ? "" : "s"} ${fewNames(zones)}${lackingPort}`;
+    : ` (${zonesNamed(elsewhere)} only on pods without the target's port)`;
+  return `${reason}, only for ${zonesNamed(zones)}${lackingPort}`;
 }
 
 /**
@@ -246,6 +246,11 @@ const NAMED_PODS = 3;
 /** Names as a sentence lists them, `a, b and c`: the first few, then how many more (`a, b, c and 2 more`). */
 function fewNames(names: readonly string[]): string {
   return names.length <= NAMED_PODS ? wordList(names) : firstNames(names, NAMED_PODS);
+}
+
+/** Zones as a reason names them: `zone a`, `zones a and b`, `zones a, b, c and 2 more`. */
+function zonesNamed(zones: readonly string[]): string {
+  return `zone${zones.length === 1 ? "" : "s"} ${fewNames(zones)}`;
 }
 
 /** Which pods, by name (their address when the slice names none): the first few, then how many more. */
